@@ -1,0 +1,48 @@
+# synthreports: `make demo` starts the app on embedded defaults, `make test` runs the suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON_FOR_VENV = $(shell scripts/find_python.sh)
+
+.PHONY: demo test lint fmt typecheck bench vendor messages clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Install, migrate, seed demo users and reports, start web + worker (SQLite, file broker,
+# offline generator). Ctrl-C stops both.
+demo: $(VENV)/.installed
+	scripts/demo.sh
+
+# The whole suite on PostgreSQL (127.0.0.1:5432 unless DATABASE_URL says otherwise).
+test: $(VENV)/.installed
+	$(PY) manage.py compilemessages --ignore=.venv -v 0 2>/dev/null || true
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy synthreports review generation
+
+fmt: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(VENV)/.installed
+	$(PY) bench/run_all.py
+
+# Refresh the committed front-end files from npm (htmx, axe-core).
+vendor:
+	npm install --no-save --no-audit --no-fund
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
+
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=node_modules
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3* var staticfiles

@@ -1,0 +1,3 @@
+"""REST endpoints of the generation app, mounted under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,20 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from review import api
+
+router = SimpleRouter()
+router.register("studies", api.StudyViewSet, basename="study")
+router.register("reports", api.ReportViewSet, basename="report")
+
+urlpatterns = [
+    path("me/queue/", api.MyQueueView.as_view(), name="api-my-queue"),
+    path("me/assignments/<str:code>/", api.MyAssignmentView.as_view(), name="api-my-assignment"),
+    path(
+        "me/assignments/<str:code>/ratings/",
+        api.MyRatingsView.as_view(),
+        name="api-my-ratings",
+    ),
+    path("me/assignments/<str:code>/submit/", api.MySubmitView.as_view(), name="api-my-submit"),
+    *router.urls,
+]

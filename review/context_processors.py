@@ -1,0 +1,8 @@
+from review.selectors import user_is_coordinator, user_is_reviewer
+
+
+def roles(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"is_coordinator": False, "is_reviewer": False}
+    return {"is_coordinator": user_is_coordinator(user), "is_reviewer": user_is_reviewer(user)}

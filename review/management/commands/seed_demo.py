@@ -1,0 +1,80 @@
+"""Seed a coordinator, two reviewers, sample reports and an open study for the demo."""
+
+import json
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from review import services
+from review.models import Report, Study
+
+DEMO_REPORTS = Path(__file__).resolve().parents[2] / "demo" / "reports.json"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (printed demo login, local demo only)
+DEMO_STUDY = "Demo study: real vs synthetic oncology reports"
+
+
+class Command(BaseCommand):
+    help = "Create demo users, stand-in reports and an open study (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            users = self._users()
+            reports = self._reports()
+            study = Study.objects.filter(name=DEMO_STUDY).first()
+            if study is None:
+                study = services.study_create(
+                    name=DEMO_STUDY,
+                    description="Eight short hospitalization reports, half of them synthetic.",
+                    created_by=users["coordinator"],
+                    raters_per_report=2,
+                    seed=2026,
+                )
+                services.study_reports_add(study=study, reports=reports)
+                services.study_reviewers_set(
+                    study=study, reviewers=[users["reviewer1"], users["reviewer2"]]
+                )
+                services.study_open(study=study, actor=users["coordinator"])
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  coordinator: coordinator / {DEMO_PASSWORD}")
+        self.stdout.write(f"  reviewers:   reviewer1 / {DEMO_PASSWORD}, reviewer2 / {DEMO_PASSWORD}")
+
+    def _users(self) -> dict:
+        User = get_user_model()
+        coordinators = Group.objects.get(name="coordinator")
+        reviewers = Group.objects.get(name="reviewer")
+        users = {}
+        for username, group, staff in (
+            ("coordinator", coordinators, True),
+            ("reviewer1", reviewers, False),
+            ("reviewer2", reviewers, False),
+        ):
+            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            user.groups.add(group)
+            users[username] = user
+        return users
+
+    def _reports(self) -> list[Report]:
+        reports = []
+        for row in json.loads(DEMO_REPORTS.read_text(encoding="utf-8")):
+            provenance = row.get("provenance") or {
+                "kind": "demo-standin",
+                "note": "Written for the demo as a stand-in for a real report; real studies "
+                "import their own.",
+            }
+            report = Report.objects.filter(text=row["text"]).first()
+            if report is None:
+                report = Report.objects.create(
+                    text=row["text"],
+                    source=row["source"],
+                    language="fr",
+                    external_id=row.get("external_id", ""),
+                    provenance=provenance,
+                )
+            reports.append(report)
+        return reports

@@ -1,0 +1,309 @@
+"""Studies, reports, assignments and ratings.
+
+Invariants backed by the database, not only by forms: scores inside the study's scale
+(a trigger, see migration 0002), one rating per assignment and domain, one assignment per
+study, reviewer and report, one report per position in a reviewer's queue.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# Crockford-style alphabet: no I, L, O, U, so codes read aloud or copied by hand survive.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def random_code(prefix: str, length: int) -> str:
+    return prefix + "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def report_code_new() -> str:
+    return random_code("R-", 6)
+
+
+def study_code_new() -> str:
+    return random_code("S-", 6)
+
+
+def assignment_code_new() -> str:
+    return random_code("", 10)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ReportImport(models.Model):
+    """One upload of real reports: the provenance of every report it created."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="report_imports"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=255)
+    file_hash = models.CharField(max_length=64)
+    file_format = models.CharField(max_length=16)
+    encoding = models.CharField(max_length=32, blank=True)
+    report_count = models.PositiveIntegerField(default=0)
+    options = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.report_count} reports)"
+
+
+class Report(models.Model):
+    class Source(models.TextChoices):
+        REAL = "real", _("Real")
+        SYNTHETIC = "synthetic", _("Synthetic")
+
+    code = models.CharField(max_length=16, unique=True, default=report_code_new, editable=False)
+    text = models.TextField()
+    # Text as received, before placeholders were replaced by surrogates (coordinators only).
+    original_text = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    language = models.CharField(max_length=8, default="fr")
+    annotations = models.JSONField(default=list, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Where the report came from: for synthetic reports the generation batch, model,
+    # prompt version and parameters; for demo stand-ins a note saying so.
+    provenance = models.JSONField(default=dict, blank=True)
+    report_import = models.ForeignKey(
+        ReportImport, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["real", "synthetic"]), name="report_source_valid"
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="report_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args, **kwargs):
+        self.content_hash = content_hash(self.text)
+        super().save(*args, **kwargs)
+
+
+class Study(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    code = models.CharField(max_length=16, unique=True, default=study_code_new, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    raters_per_report = models.PositiveSmallIntegerField(_("raters per report"), default=2)
+    scale_min = models.SmallIntegerField(_("lowest score"), default=1)
+    scale_max = models.SmallIntegerField(_("highest score"), default=10)
+    seed = models.BigIntegerField(_("random seed"), default=0)
+    noninferiority_margin = models.FloatField(_("non-inferiority margin"), default=1.0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="studies_created",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reports = models.ManyToManyField(Report, through="StudyReport", related_name="studies")
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="StudyReviewer", related_name="review_studies"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "studies"
+        permissions = [
+            ("coordinate", "Can set up studies, see report sources, generate and export"),
+            ("rate", "Can rate the reports assigned to them"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(raters_per_report__gte=1), name="study_raters_at_least_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(scale_min__lt=models.F("scale_max")), name="study_scale_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(scale_min__gte=0) & Q(scale_max__lte=100), name="study_scale_bounded"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "open", "closed"]), name="study_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(noninferiority_margin__gt=0), name="study_margin_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StudyReport(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memberships")
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="memberships")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "report"], name="studyreport_unique"),
+        ]
+
+
+class StudyReviewer(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="panel")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panel_seats"
+    )
+    # A reviewer who dropped out stays on record (their submitted ratings count) but is
+    # given no new assignments.
+    active = models.BooleanField(default=True)
+    # Stable pseudonym used in exports and results instead of the login name.
+    pseudonym = models.CharField(max_length=16)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "reviewer"], name="studyreviewer_unique"),
+            models.UniqueConstraint(fields=["study", "pseudonym"], name="studyreviewer_pseudonym"),
+        ]
+
+
+class Domain(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="domains")
+    key = models.SlugField(_("key"), max_length=64)
+    label = models.CharField(_("label"), max_length=120)
+    help_text = models.TextField(_("help text"), blank=True)
+    anchor_low = models.CharField(_("low anchor"), max_length=200, blank=True)
+    anchor_high = models.CharField(_("high anchor"), max_length=200, blank=True)
+    # Other languages: {"fr": {"label": …, "help_text": …, "anchor_low": …, "anchor_high": …}}.
+    translations = models.JSONField(default=dict, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "key"], name="domain_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def localized(self, field: str, language: str | None) -> str:
+        if language:
+            value = self.translations.get(language[:2], {}).get(field)
+            if value:
+                return str(value)
+        return str(getattr(self, field))
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+
+    code = models.CharField(max_length=16, unique=True, default=assignment_code_new)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="assignments")
+    position = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    active_seconds = models.PositiveIntegerField(default=0)
+    comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["study", "reviewer", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "reviewer", "report"], name="assignment_unique_report"
+            ),
+            models.UniqueConstraint(
+                fields=["study", "reviewer", "position"], name="assignment_unique_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "in_progress", "submitted"]),
+                name="assignment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="submitted", submitted_at__isnull=False)
+                | ~Q(status="submitted"),
+                name="assignment_submitted_has_time",
+            ),
+        ]
+        indexes = [
+            # The hot path: a reviewer's next unrated report in a study.
+            models.Index(fields=["reviewer", "study", "status", "position"], name="assign_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Rating(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="ratings")
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="ratings")
+    score = models.SmallIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "domain"], name="rating_unique"),
+            # The study's own bounds are enforced by the trigger in migration 0002; this is
+            # the outer bound any study scale lies within.
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100), name="rating_score_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}/{self.domain_id}={self.score}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what: openings, exports, unblinding views…"""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    study = models.ForeignKey(
+        Study, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    target = models.CharField(max_length=120, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")

@@ -1,0 +1,371 @@
+"""Reads for the review app.
+
+Blinding is enforced here. Every reviewer-facing page, partial and API response gets its
+data from the `reviewer_*`/`queue_*` functions below, which return plain dataclasses holding
+only what a reviewer may see: codes, the normalised text, the domains, their own ratings.
+No `Report` instance (and so no source, provenance, id or timestamp) leaves this module on
+the reviewer side. Objects that are not the reviewer's raise Http404, so existence does not
+leak either.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.http import Http404
+
+from review.models import Assignment, Domain, Rating, Report, Study, StudyReviewer
+from review.presentation import Block, report_blocks
+
+
+def user_is_coordinator(user: AbstractBaseUser) -> bool:
+    return bool(user.is_authenticated and user.has_perm("review.coordinate"))
+
+
+def user_is_reviewer(user: AbstractBaseUser) -> bool:
+    return bool(user.is_authenticated and user.has_perm("review.rate"))
+
+
+# ---------------------------------------------------------------------------------------
+# Reviewer side (blinded)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewerStudy:
+    code: str
+    name: str
+    description: str
+    is_open: bool
+    total: int
+    submitted: int
+    next_assignment_code: str | None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.submitted / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class BlindedDomain:
+    key: str
+    label: str
+    help_text: str
+    anchor_low: str
+    anchor_high: str
+    score: int | None
+
+
+@dataclass(frozen=True)
+class BlindedAssignment:
+    code: str
+    report_code: str
+    study_code: str
+    study_name: str
+    study_open: bool
+    status: str
+    position: int
+    queue_length: int
+    submitted_count: int
+    blocks: list[Block]
+    text: str
+    domains: list[BlindedDomain]
+    scale: list[int]
+    comment: str
+    previous_code: str | None
+    next_code: str | None
+    next_unrated_code: str | None = None
+    scale_min: int = 1
+    scale_max: int = 10
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == Assignment.Status.SUBMITTED
+
+    @property
+    def is_complete(self) -> bool:
+        return all(domain.score is not None for domain in self.domains)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    code: str
+    report_code: str
+    position: int
+    status: str
+
+
+def reviewer_studies(*, reviewer: AbstractBaseUser) -> list[ReviewerStudy]:
+    """The studies on a reviewer's home page, with progress and next report, in one query."""
+    own = Assignment.objects.filter(study=OuterRef("pk"), reviewer=reviewer)
+    studies = (
+        Study.objects.filter(Exists(own), status__in=[Study.Status.OPEN, Study.Status.CLOSED])
+        .annotate(
+            total=Count("assignments", filter=Q(assignments__reviewer=reviewer)),
+            submitted=Count(
+                "assignments",
+                filter=Q(
+                    assignments__reviewer=reviewer,
+                    assignments__status=Assignment.Status.SUBMITTED,
+                ),
+            ),
+            next_code=Subquery(
+                own.exclude(status=Assignment.Status.SUBMITTED)
+                .order_by("position")
+                .values("code")[:1]
+            ),
+        )
+        .order_by("-status", "name")
+    )
+    return [
+        ReviewerStudy(
+            code=study.code,
+            name=study.name,
+            description=study.description,
+            is_open=study.status == Study.Status.OPEN,
+            total=study.total,
+            submitted=study.submitted,
+            next_assignment_code=study.next_code,
+        )
+        for study in studies
+    ]
+
+
+def queue_next_for_reviewer(*, reviewer: AbstractBaseUser, study_code: str) -> str | None:
+    """The code of the reviewer's first unsubmitted assignment in the study, or None when
+    they are done. 404 if the reviewer has nothing in that study."""
+    rows = list(
+        Assignment.objects.filter(reviewer=reviewer, study__code=study_code)
+        .exclude(status=Assignment.Status.SUBMITTED)
+        .order_by("position")
+        .values_list("code", flat=True)[:1]
+    )
+    if rows:
+        return rows[0]
+    if not Assignment.objects.filter(reviewer=reviewer, study__code=study_code).exists():
+        raise Http404
+    return None
+
+
+def reviewer_queue(*, reviewer: AbstractBaseUser, study_code: str | None = None) -> list[QueueEntry]:
+    """A reviewer's assignments in queue order: code, position, status — nothing else."""
+    assignments = Assignment.objects.filter(reviewer=reviewer).exclude(
+        study__status=Study.Status.DRAFT
+    )
+    if study_code:
+        assignments = assignments.filter(study__code=study_code)
+    return [
+        QueueEntry(code=code, report_code=report_code, position=position, status=status)
+        for code, report_code, position, status in assignments.order_by(
+            "study__name", "study_id", "position"
+        ).values_list("code", "report__code", "position", "status")
+    ]
+
+
+def assignment_for_reviewer_update(*, reviewer: AbstractBaseUser, code: str) -> Assignment:
+    """The reviewer's own assignment, for passing to a service (never to a template)."""
+    try:
+        return Assignment.objects.select_related("study").get(
+            code=code, reviewer=reviewer, study__status__in=[Study.Status.OPEN, Study.Status.CLOSED]
+        )
+    except Assignment.DoesNotExist:
+        raise Http404 from None
+
+
+def reviewer_assignment(
+    *, reviewer: AbstractBaseUser, code: str, language: str | None = None
+) -> BlindedAssignment:
+    """Everything the rating page shows, blinded. 404 if the assignment is not theirs."""
+    try:
+        assignment = Assignment.objects.select_related("study", "report").get(
+            code=code, reviewer=reviewer, study__status__in=[Study.Status.OPEN, Study.Status.CLOSED]
+        )
+    except Assignment.DoesNotExist:
+        raise Http404 from None
+    study = assignment.study
+    scores = dict(
+        Rating.objects.filter(assignment=assignment).values_list("domain__key", "score")
+    )
+    domains = [
+        BlindedDomain(
+            key=domain.key,
+            label=domain.localized("label", language),
+            help_text=domain.localized("help_text", language),
+            anchor_low=domain.localized("anchor_low", language),
+            anchor_high=domain.localized("anchor_high", language),
+            score=scores.get(domain.key),
+        )
+        for domain in Domain.objects.filter(study=study).order_by("order", "id")
+    ]
+    queue = Assignment.objects.filter(study=study, reviewer=reviewer)
+    neighbours = queue.aggregate(
+        queue_length=Count("id"),
+        submitted_count=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)),
+        previous_position=Max("position", filter=Q(position__lt=assignment.position)),
+    )
+    previous_code = None
+    if neighbours["previous_position"] is not None:
+        previous_code = (
+            queue.filter(position=neighbours["previous_position"])
+            .values_list("code", flat=True)
+            .first()
+        )
+    following = list(
+        queue.filter(position__gt=assignment.position)
+        .order_by("position")
+        .values_list("code", "status")[:1]
+    )
+    next_unrated = list(
+        queue.exclude(status=Assignment.Status.SUBMITTED)
+        .exclude(pk=assignment.pk)
+        .order_by("position")
+        .values_list("code", flat=True)[:1]
+    )
+    report: Report = assignment.report
+    return BlindedAssignment(
+        code=assignment.code,
+        report_code=report.code,
+        study_code=study.code,
+        study_name=study.name,
+        study_open=study.status == Study.Status.OPEN,
+        status=assignment.status,
+        position=assignment.position,
+        queue_length=neighbours["queue_length"],
+        submitted_count=neighbours["submitted_count"],
+        blocks=report_blocks(report.text),
+        text=report.text,
+        domains=domains,
+        scale=list(range(study.scale_min, study.scale_max + 1)),
+        comment=assignment.comment,
+        previous_code=previous_code,
+        next_code=following[0][0] if following else None,
+        next_unrated_code=next_unrated[0] if next_unrated else None,
+        scale_min=study.scale_min,
+        scale_max=study.scale_max,
+    )
+
+
+def reviewer_domain(
+    *, reviewer: AbstractBaseUser, code: str, domain_key: str, language: str | None = None
+) -> BlindedDomain:
+    """One domain row of the rating page (for the htmx swap after a save)."""
+    try:
+        domain = Domain.objects.get(
+            key=domain_key, study__assignments__code=code, study__assignments__reviewer=reviewer
+        )
+    except Domain.DoesNotExist:
+        raise Http404 from None
+    score = (
+        Rating.objects.filter(assignment__code=code, domain=domain)
+        .values_list("score", flat=True)
+        .first()
+    )
+    return BlindedDomain(
+        key=domain.key,
+        label=domain.localized("label", language),
+        help_text=domain.localized("help_text", language),
+        anchor_low=domain.localized("anchor_low", language),
+        anchor_high=domain.localized("anchor_high", language),
+        score=score,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Coordinator side (sees sources and provenance)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewerProgress:
+    reviewer_id: int
+    pseudonym: str
+    username: str
+    active: bool
+    total: int
+    submitted: int
+    in_progress: int
+    active_seconds: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.submitted / self.total) if self.total else 0
+
+
+def study_list(*, status: str | None = None):
+    studies = Study.objects.annotate(
+        report_count=Count("memberships", distinct=True),
+        reviewer_count=Count("panel", filter=Q(panel__active=True), distinct=True),
+    ).order_by("-created_at")
+    if status:
+        studies = studies.filter(status=status)
+    return studies
+
+
+def study_progress(*, study: Study) -> list[ReviewerProgress]:
+    """Per-reviewer progress of a study, in one query."""
+    rows = (
+        StudyReviewer.objects.filter(study=study)
+        .select_related("reviewer")
+        .annotate(
+            total=Count("reviewer__assignments", filter=Q(reviewer__assignments__study=study)),
+            submitted=Count(
+                "reviewer__assignments",
+                filter=Q(
+                    reviewer__assignments__study=study,
+                    reviewer__assignments__status=Assignment.Status.SUBMITTED,
+                ),
+            ),
+            in_progress=Count(
+                "reviewer__assignments",
+                filter=Q(
+                    reviewer__assignments__study=study,
+                    reviewer__assignments__status=Assignment.Status.IN_PROGRESS,
+                ),
+            ),
+            seconds=Sum(
+                "reviewer__assignments__active_seconds",
+                filter=Q(reviewer__assignments__study=study),
+            ),
+        )
+        .order_by("pseudonym")
+    )
+    return [
+        ReviewerProgress(
+            reviewer_id=row.reviewer_id,
+            pseudonym=row.pseudonym,
+            username=row.reviewer.get_username(),
+            active=row.active,
+            total=row.total,
+            submitted=row.submitted,
+            in_progress=row.in_progress,
+            active_seconds=row.seconds or 0,
+        )
+        for row in rows
+    ]
+
+
+def study_source_counts(*, study: Study) -> dict[str, int]:
+    counts = dict(
+        study.reports.values_list("source").annotate(n=Count("id")).values_list("source", "n")
+    )
+    return {source: counts.get(source, 0) for source in Report.Source.values}
+
+
+def report_list(*, source: str | None = None, search: str = ""):
+    reports = Report.objects.select_related("report_import").order_by("-created_at", "-id")
+    if source:
+        reports = reports.filter(source=source)
+    if search:
+        reports = reports.filter(Q(code__icontains=search) | Q(external_id__icontains=search))
+    return reports
+
+
+def synthetic_batches() -> list[str]:
+    """Distinct generation batches recorded in synthetic reports' provenance."""
+    values = (
+        Report.objects.filter(source=Report.Source.SYNTHETIC, provenance__has_key="batch")
+        .values_list("provenance__batch", flat=True)
+        .distinct()
+    )
+    return sorted({str(value) for value in values if value not in (None, "")})

@@ -1,0 +1,527 @@
+"""Writes for the review app: studies, assignments, ratings, audit.
+
+Views, the API, tasks and commands parse their input and call one of these keyword-only
+functions; bad input raises `InvalidInput`, a forbidden state change `Conflict`, and in
+both cases nothing is written.
+"""
+
+import random
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from review.allocation import allocate_reviewers, interleave_by_source
+from review.exceptions import Conflict, InvalidInput
+from review.models import (
+    Assignment,
+    AuditEvent,
+    Domain,
+    Rating,
+    Report,
+    Study,
+    StudyReport,
+    StudyReviewer,
+)
+from review.protocol import DEFAULT_DOMAINS
+
+# A heartbeat arrives every 15 s while the page is visible; more than this between two
+# beats means the reviewer was away, and the gap is not counted as reading time.
+HEARTBEAT_MAX_SECONDS = 60
+
+
+def audit_log(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    study: Study | None = None,
+    target: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        study=study,
+        target=target,
+        details=details or {},
+    )
+
+
+def _domains_create_default(*, study: Study) -> None:
+    Domain.objects.bulk_create(
+        Domain(
+            study=study,
+            key=spec.key,
+            label=spec.label,
+            help_text=spec.help_text,
+            anchor_low=spec.anchor_low,
+            anchor_high=spec.anchor_high,
+            translations={
+                "fr": {
+                    "label": spec.label_fr,
+                    "help_text": spec.help_text_fr,
+                    "anchor_low": spec.anchor_low_fr,
+                    "anchor_high": spec.anchor_high_fr,
+                }
+            },
+            order=index,
+        )
+        for index, spec in enumerate(DEFAULT_DOMAINS)
+    )
+
+
+def study_create(
+    *,
+    name: str,
+    created_by: AbstractBaseUser | None,
+    description: str = "",
+    raters_per_report: int = 2,
+    scale_min: int = 1,
+    scale_max: int = 10,
+    seed: int | None = None,
+    noninferiority_margin: float = 1.0,
+) -> Study:
+    """A draft study with the six domains of the reference protocol."""
+    if not name.strip():
+        raise InvalidInput(_("A study needs a name."), code="name_required")
+    if raters_per_report < 1:
+        raise InvalidInput(_("Each report needs at least one rater."), code="raters")
+    if not 0 <= scale_min < scale_max <= 100:
+        raise InvalidInput(
+            _("The scale must go from a lower to a higher score, within 0–100."), code="scale"
+        )
+    if noninferiority_margin <= 0:
+        raise InvalidInput(_("The non-inferiority margin must be positive."), code="margin")
+    with transaction.atomic():
+        study = Study.objects.create(
+            name=name.strip(),
+            description=description,
+            raters_per_report=raters_per_report,
+            scale_min=scale_min,
+            scale_max=scale_max,
+            seed=seed if seed is not None else secrets.randbelow(2**31),
+            noninferiority_margin=noninferiority_margin,
+            created_by=created_by,
+        )
+        _domains_create_default(study=study)
+        audit_log(actor=created_by, action="study.create", study=study, target=study.code)
+    return study
+
+
+def _require_draft(study: Study) -> None:
+    if study.status != Study.Status.DRAFT:
+        raise Conflict(
+            _("This can only be changed while the study is a draft."), code="study_not_draft"
+        )
+
+
+def study_reports_add(*, study: Study, reports: Iterable[Report]) -> int:
+    """Add reports to a draft study; reports already in it are ignored. Returns the count added."""
+    _require_draft(study)
+    report_ids = {report.pk for report in reports}
+    existing = set(study.memberships.values_list("report_id", flat=True))
+    new_ids = sorted(report_ids - existing)
+    StudyReport.objects.bulk_create(StudyReport(study=study, report_id=pk) for pk in new_ids)
+    return len(new_ids)
+
+
+def study_reports_remove(*, study: Study, reports: Iterable[Report]) -> int:
+    _require_draft(study)
+    deleted, _unused = study.memberships.filter(report__in=list(reports)).delete()
+    return deleted
+
+
+def study_reviewers_set(*, study: Study, reviewers: Sequence[AbstractBaseUser]) -> None:
+    """Set the panel of a draft study; pseudonyms (R1, R2, …) follow a seeded shuffle."""
+    _require_draft(study)
+    reviewers = list(dict.fromkeys(reviewers))
+    for reviewer in reviewers:
+        if not reviewer.has_perm("review.rate"):
+            raise InvalidInput(
+                _("%(user)s is not a reviewer.") % {"user": reviewer.get_username()},
+                code="not_reviewer",
+            )
+    with transaction.atomic():
+        study.panel.all().delete()
+        order = list(range(1, len(reviewers) + 1))
+        random.Random(study.seed).shuffle(order)
+        StudyReviewer.objects.bulk_create(
+            StudyReviewer(study=study, reviewer=reviewer, pseudonym=f"R{number}")
+            for reviewer, number in zip(reviewers, order, strict=True)
+        )
+
+
+def study_update_settings(
+    *,
+    study: Study,
+    name: str | None = None,
+    description: str | None = None,
+    noninferiority_margin: float | None = None,
+) -> Study:
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput(_("A study needs a name."), code="name_required")
+        study.name = name.strip()
+    if description is not None:
+        study.description = description
+    if noninferiority_margin is not None:
+        if noninferiority_margin <= 0:
+            raise InvalidInput(_("The non-inferiority margin must be positive."), code="margin")
+        study.noninferiority_margin = noninferiority_margin
+    study.save()
+    return study
+
+
+def study_open(*, study: Study, actor: AbstractBaseUser | None = None) -> Study:
+    """Open a draft study: assign every report to k distinct reviewers, balanced, each
+    reviewer getting their own seeded order that interleaves real and synthetic reports."""
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        _require_draft(study)
+        report_rows = list(study.reports.values_list("pk", "source"))
+        reviewer_ids = list(
+            study.panel.filter(active=True).order_by("pk").values_list("reviewer_id", flat=True)
+        )
+        if not report_rows:
+            raise InvalidInput(_("Add reports before opening the study."), code="no_reports")
+        if not study.domains.exists():
+            raise InvalidInput(_("The study has no rating domains."), code="no_domains")
+        if len(reviewer_ids) < study.raters_per_report:
+            raise InvalidInput(
+                _(
+                    "Each report needs %(k)d distinct reviewers but the panel has %(m)d. "
+                    "Add reviewers or lower the raters per report."
+                )
+                % {"k": study.raters_per_report, "m": len(reviewer_ids)},
+                code="too_few_reviewers",
+            )
+        source_of = dict(report_rows)
+        allocation = allocate_reviewers(
+            reports=sorted(source_of),
+            reviewers=reviewer_ids,
+            raters_per_report=study.raters_per_report,
+            seed=study.seed,
+        )
+        assignments = []
+        for reviewer_id, report_ids in allocation.items():
+            queue = interleave_by_source(
+                items=report_ids, source_of=source_of, seed=study.seed * 1_000_003 + reviewer_id
+            )
+            assignments.extend(
+                Assignment(study=study, reviewer_id=reviewer_id, report_id=report_id, position=i)
+                for i, report_id in enumerate(queue, start=1)
+            )
+        Assignment.objects.bulk_create(assignments, batch_size=2000)
+        study.status = Study.Status.OPEN
+        study.opened_at = timezone.now()
+        study.save(update_fields=["status", "opened_at"])
+        audit_log(
+            actor=actor,
+            action="study.open",
+            study=study,
+            target=study.code,
+            details={"assignments": len(assignments), "reviewers": len(reviewer_ids)},
+        )
+    return study
+
+
+def study_close(*, study: Study, actor: AbstractBaseUser | None = None) -> Study:
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        if study.status != Study.Status.OPEN:
+            raise Conflict(_("Only an open study can be closed."), code="study_not_open")
+        study.status = Study.Status.CLOSED
+        study.closed_at = timezone.now()
+        study.save(update_fields=["status", "closed_at"])
+        audit_log(actor=actor, action="study.close", study=study, target=study.code)
+    return study
+
+
+def study_reviewer_add(
+    *, study: Study, reviewer: AbstractBaseUser, actor: AbstractBaseUser | None = None
+) -> StudyReviewer:
+    """Add a reviewer to the panel (for an open study, they receive reports on drop-outs)."""
+    if study.status == Study.Status.CLOSED:
+        raise Conflict(_("The study is closed."), code="study_closed")
+    if not reviewer.has_perm("review.rate"):
+        raise InvalidInput(_("This user is not a reviewer."), code="not_reviewer")
+    with transaction.atomic():
+        seat, created = StudyReviewer.objects.get_or_create(
+            study=study,
+            reviewer=reviewer,
+            defaults={"pseudonym": f"R{study.panel.count() + 1}"},
+        )
+        if not created and not seat.active:
+            seat.active = True
+            seat.save(update_fields=["active"])
+        audit_log(
+            actor=actor, action="panel.add", study=study, target=seat.pseudonym, details={}
+        )
+    return seat
+
+
+def study_reviewer_remove(
+    *, study: Study, reviewer: AbstractBaseUser, actor: AbstractBaseUser | None = None
+) -> int:
+    """A reviewer drops out: their submitted ratings stay; every report they had not yet
+    submitted goes to the least-loaded active reviewer who does not already have it.
+    Returns the number of reports reassigned."""
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        seat = study.panel.filter(reviewer=reviewer, active=True).first()
+        if seat is None:
+            raise InvalidInput(_("This reviewer is not on the study's panel."), code="not_panel")
+        if study.status == Study.Status.CLOSED:
+            raise Conflict(_("The study is closed."), code="study_closed")
+        seat.active = False
+        seat.save(update_fields=["active"])
+        if study.status == Study.Status.DRAFT:
+            audit_log(actor=actor, action="panel.remove", study=study, target=seat.pseudonym)
+            return 0
+        unfinished = list(
+            study.assignments.filter(reviewer=reviewer)
+            .exclude(status=Assignment.Status.SUBMITTED)
+            .order_by("position")
+        )
+        others = list(
+            study.panel.filter(active=True)
+            .exclude(reviewer=reviewer)
+            .values_list("reviewer_id", flat=True)
+        )
+        load = dict.fromkeys(others, 0)
+        for row in (
+            study.assignments.filter(reviewer_id__in=others)
+            .values("reviewer_id")
+            .annotate(n=Count("id"))
+        ):
+            load[row["reviewer_id"]] = row["n"]
+        has_report = set(
+            study.assignments.filter(reviewer_id__in=others).values_list("reviewer_id", "report_id")
+        )
+        next_position = {
+            row["reviewer_id"]: row["top"]
+            for row in study.assignments.filter(reviewer_id__in=others)
+            .values("reviewer_id")
+            .annotate(top=Max("position"))
+        }
+        rng = random.Random(study.seed + reviewer.pk)
+        rng.shuffle(unfinished)
+        moved = 0
+        for assignment in unfinished:
+            candidates = [rid for rid in others if (rid, assignment.report_id) not in has_report]
+            if not candidates:
+                raise Conflict(
+                    _("No other reviewer is free to take report %(code)s; add a reviewer first.")
+                    % {"code": assignment.report.code},
+                    code="no_replacement",
+                )
+            target = min(candidates, key=lambda rid: (load[rid], rng.random()))
+            next_position[target] = next_position.get(target, 0) + 1
+            report_id = assignment.report_id
+            assignment.delete()
+            Assignment.objects.create(
+                study=study, reviewer_id=target, report_id=report_id, position=next_position[target]
+            )
+            load[target] += 1
+            has_report.add((target, report_id))
+            moved += 1
+        audit_log(
+            actor=actor,
+            action="panel.remove",
+            study=study,
+            target=seat.pseudonym,
+            details={"reassigned": moved},
+        )
+    return moved
+
+
+def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
+    """Replace a draft study's domains by `rows` (key, label, help_text, anchors, order)."""
+    _require_draft(study)
+    keys = [row.get("key", "") for row in rows]
+    if not rows:
+        raise InvalidInput(_("A study needs at least one domain."), code="no_domains")
+    if len(set(keys)) != len(keys) or any(not key for key in keys):
+        raise InvalidInput(_("Domain keys must be present and unique."), code="domain_keys")
+    with transaction.atomic():
+        existing = {domain.key: domain for domain in study.domains.all()}
+        study.domains.exclude(key__in=keys).delete()
+        for order, row in enumerate(rows):
+            domain = existing.get(row["key"]) or Domain(study=study, key=row["key"])
+            for field in ("label", "help_text", "anchor_low", "anchor_high"):
+                if field in row:
+                    setattr(domain, field, row[field])
+            if not domain.label:
+                raise InvalidInput(_("Every domain needs a label."), code="domain_label")
+            domain.order = order
+            domain.save()
+
+
+def _require_open(assignment: Assignment) -> None:
+    if assignment.study.status != Study.Status.OPEN:
+        raise Conflict(
+            _("This study is closed; ratings can no longer be changed."), code="study_closed"
+        )
+
+
+def assignment_open(*, assignment: Assignment) -> Assignment:
+    """Record the first time a reviewer opens a report."""
+    if assignment.first_opened_at is None and assignment.study.status == Study.Status.OPEN:
+        now = timezone.now()
+        updated = Assignment.objects.filter(pk=assignment.pk, first_opened_at__isnull=True).update(
+            first_opened_at=now,
+            status=Assignment.Status.IN_PROGRESS,
+        )
+        if updated:
+            assignment.first_opened_at = now
+            assignment.status = Assignment.Status.IN_PROGRESS
+    return assignment
+
+
+def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Rating:
+    """Save one score at once (every click is kept). Two tabs saving the same rating: the
+    last write wins, atomically, through an upsert on (assignment, domain)."""
+    _require_open(assignment)
+    study = assignment.study
+    try:
+        domain = Domain.objects.get(study_id=study.pk, key=domain_key)
+    except Domain.DoesNotExist:
+        raise InvalidInput(_("This domain is not part of the study."), code="unknown_domain") from None
+    if isinstance(score, bool):
+        score = None
+    if isinstance(score, str) and score.strip().lstrip("-").isdigit():
+        score = int(score.strip())
+    if not isinstance(score, int):
+        raise InvalidInput(_("The score must be a whole number."), code="score_not_integer")
+    if not study.scale_min <= score <= study.scale_max:
+        raise InvalidInput(
+            _("The score must be between %(low)d and %(high)d.")
+            % {"low": study.scale_min, "high": study.scale_max},
+            code="score_out_of_range",
+        )
+    with transaction.atomic():
+        previous = None
+        if assignment.status == Assignment.Status.SUBMITTED:
+            previous = (
+                Rating.objects.filter(assignment=assignment, domain=domain)
+                .values_list("score", flat=True)
+                .first()
+            )
+        now = timezone.now()
+        (rating,) = Rating.objects.bulk_create(
+            [Rating(assignment=assignment, domain=domain, score=score, updated_at=now)],
+            update_conflicts=True,
+            unique_fields=["assignment", "domain"],
+            update_fields=["score", "updated_at"],
+        )
+        Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.PENDING).update(
+            status=Assignment.Status.IN_PROGRESS, first_opened_at=now
+        )
+        if previous is not None and previous != score:
+            audit_log(
+                actor=assignment.reviewer,
+                action="rating.change_after_submit",
+                study=study,
+                target=assignment.code,
+                details={"domain": domain.key, "old": previous, "new": score},
+            )
+    return rating
+
+
+def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignment:
+    _require_open(assignment)
+    if len(comment) > 5000:
+        raise InvalidInput(_("The comment is limited to 5,000 characters."), code="comment_long")
+    Assignment.objects.filter(pk=assignment.pk).update(comment=comment, updated_at=timezone.now())
+    assignment.comment = comment
+    return assignment
+
+
+def assignment_ratings_put(
+    *, assignment: Assignment, scores: dict[str, Any], comment: str | None = None
+) -> Assignment:
+    """Save several scores and the comment at once, all or nothing (the API's PUT)."""
+    _require_open(assignment)
+    with transaction.atomic():
+        for domain_key, score in scores.items():
+            rating_save(assignment=assignment, domain_key=domain_key, score=score)
+        if comment is not None:
+            assignment_comment_save(assignment=assignment, comment=comment)
+    return assignment
+
+
+def assignment_submit(*, assignment: Assignment) -> Assignment:
+    """Submit once every domain of the study is scored. A second submit is refused, so a
+    replayed request changes nothing."""
+    _require_open(assignment)
+    if assignment.status == Assignment.Status.SUBMITTED:
+        raise Conflict(_("This report was already submitted."), code="already_submitted")
+    missing = list(
+        assignment.study.domains.exclude(ratings__assignment=assignment).values_list(
+            "label", flat=True
+        )
+    )
+    if missing:
+        raise InvalidInput(
+            _("Score every domain before submitting. Missing: %(domains)s.")
+            % {"domains": ", ".join(missing)},
+            code="incomplete",
+        )
+    now = timezone.now()
+    updated = (
+        Assignment.objects.filter(pk=assignment.pk)
+        .exclude(status=Assignment.Status.SUBMITTED)
+        .update(status=Assignment.Status.SUBMITTED, submitted_at=now, updated_at=now)
+    )
+    if not updated:
+        raise Conflict(_("This report was already submitted."), code="already_submitted")
+    assignment.status = Assignment.Status.SUBMITTED
+    assignment.submitted_at = now
+    return assignment
+
+
+def assignment_heartbeat(*, assignment: Assignment, seconds: int) -> None:
+    """Add active reading time reported by the rating page (capped per beat)."""
+    if assignment.study.status != Study.Status.OPEN:
+        return
+    seconds = max(0, min(int(seconds), HEARTBEAT_MAX_SECONDS))
+    Assignment.objects.filter(pk=assignment.pk).update(
+        active_seconds=F("active_seconds") + seconds
+    )
+
+
+def reports_pick_for_study(
+    *,
+    include_real: bool,
+    synthetic_count: int,
+    synthetic_batch: str = "",
+    seed: int,
+    exclude_flagged: bool = False,
+) -> list[Report]:
+    """All real reports (optionally) plus N synthetic ones drawn at random (seeded),
+    optionally only from one generation batch."""
+    chosen: list[Report] = []
+    if include_real:
+        chosen.extend(Report.objects.filter(source=Report.Source.REAL).order_by("pk"))
+    if synthetic_count:
+        synthetic = Report.objects.filter(source=Report.Source.SYNTHETIC)
+        if synthetic_batch:
+            synthetic = synthetic.filter(provenance__batch=synthetic_batch)
+        if exclude_flagged:
+            synthetic = synthetic.filter(
+                Q(provenance__flags__isnull=True) | Q(provenance__flags=[])
+            )
+        pool = list(synthetic.order_by("pk"))
+        if synthetic_count > len(pool):
+            raise InvalidInput(
+                _("Only %(n)d synthetic reports match; asked for %(asked)d.")
+                % {"n": len(pool), "asked": synthetic_count},
+                code="not_enough_synthetic",
+            )
+        chosen.extend(random.Random(seed).sample(pool, synthetic_count))
+    return chosen

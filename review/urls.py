@@ -1,0 +1,26 @@
+from django.urls import path
+
+from review.views import coordinator, reviewer
+
+app_name = "review"
+
+urlpatterns = [
+    path("", reviewer.home, name="home"),
+    path("s/<str:study_code>/continue/", reviewer.study_continue, name="continue"),
+    path("r/<str:code>/", reviewer.rate, name="rate"),
+    path("r/<str:code>/score/<slug:domain_key>/", reviewer.rate_score, name="rate_score"),
+    path("r/<str:code>/comment/", reviewer.rate_comment, name="rate_comment"),
+    path("r/<str:code>/submit/", reviewer.rate_submit, name="rate_submit"),
+    path("r/<str:code>/heartbeat/", reviewer.rate_heartbeat, name="rate_heartbeat"),
+    path("coordinate/studies/", coordinator.study_list, name="study_list"),
+    path("coordinate/studies/new/", coordinator.study_create, name="study_create"),
+    path("coordinate/studies/<int:pk>/", coordinator.study_detail, name="study_detail"),
+    path("coordinate/studies/<int:pk>/domains/", coordinator.study_domains, name="study_domains"),
+    path(
+        "coordinate/studies/<int:pk>/<slug:action>/",
+        coordinator.study_action,
+        name="study_action",
+    ),
+    path("coordinate/reports/", coordinator.report_list, name="report_list"),
+    path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
+]

@@ -1,0 +1,149 @@
+"""The reviewer's pages: home, the rating page and its htmx endpoints.
+
+Every read goes through the blinded selectors; templates never receive a Report.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from review import selectors, services
+from review.exceptions import Conflict, ServiceError
+from review.views.access import reviewer_required
+
+DATABASE_RETRY_MESSAGE = _("The score could not be saved (database unavailable). Please click again.")
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if selectors.user_is_coordinator(request.user) and not selectors.user_is_reviewer(
+        request.user
+    ):
+        return redirect("review:study_list")
+    studies = selectors.reviewer_studies(reviewer=request.user)
+    return render(request, "review/home.html", {"studies": studies})
+
+
+@reviewer_required
+@require_GET
+def study_continue(request: HttpRequest, study_code: str) -> HttpResponse:
+    code = selectors.queue_next_for_reviewer(reviewer=request.user, study_code=study_code)
+    if code is None:
+        messages.success(request, _("You have rated every report of this study. Thank you!"))
+        return redirect("review:home")
+    return redirect("review:rate", code=code)
+
+
+def _rate_context(request: HttpRequest, code: str, **extra) -> dict:
+    assignment = selectors.reviewer_assignment(
+        reviewer=request.user, code=code, language=get_language()
+    )
+    return {"a": assignment, **extra}
+
+
+@reviewer_required
+@require_GET
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    services.assignment_open(
+        assignment=selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
+    )
+    return render(request, "review/rate.html", _rate_context(request, code))
+
+
+@reviewer_required
+@require_POST
+def rate_score(request: HttpRequest, code: str, domain_key: str) -> HttpResponse:
+    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
+    score = request.POST.get(f"score-{domain_key}", request.POST.get("score", ""))
+    error, status = "", 200
+    try:
+        services.rating_save(assignment=assignment, domain_key=domain_key, score=score)
+    except ServiceError as exc:
+        error, status = exc.message, exc.status_code
+    except DatabaseError:
+        error, status = DATABASE_RETRY_MESSAGE, 503
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("review:rate", code=code)
+    domain = selectors.reviewer_domain(
+        reviewer=request.user, code=code, domain_key=domain_key, language=get_language()
+    )
+    context = {
+        "domain": domain,
+        "assignment_code": code,
+        "study_open": assignment.study.status == assignment.study.Status.OPEN,
+        "scale": list(range(assignment.study.scale_min, assignment.study.scale_max + 1)),
+        "error": error,
+    }
+    return render(request, "review/rate.html#domain-row", context, status=status)
+
+
+@reviewer_required
+@require_POST
+def rate_comment(request: HttpRequest, code: str) -> HttpResponse:
+    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
+    comment = request.POST.get("comment", "")
+    try:
+        services.assignment_comment_save(assignment=assignment, comment=comment)
+    except ServiceError as exc:
+        if not request.htmx:
+            messages.error(request, exc.message)
+            return redirect("review:rate", code=code)
+        return render(
+            request,
+            "review/rate.html#comment-status",
+            {"comment_error": exc.message},
+            status=exc.status_code,
+        )
+    if not request.htmx:
+        return redirect("review:rate", code=code)
+    return render(request, "review/rate.html#comment-status", {"comment_saved": True})
+
+
+@reviewer_required
+@require_POST
+def rate_submit(request: HttpRequest, code: str) -> HttpResponse:
+    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
+    comment = request.POST.get("comment")
+    try:
+        # Without JavaScript the scores arrive with the submit rather than one by one.
+        for key, value in request.POST.items():
+            if key.startswith("score-") and value:
+                services.rating_save(assignment=assignment, domain_key=key[6:], score=value)
+        if comment is not None and comment != assignment.comment:
+            services.assignment_comment_save(assignment=assignment, comment=comment)
+        services.assignment_submit(assignment=assignment)
+    except Conflict as exc:
+        if exc.code != "already_submitted":
+            messages.error(request, exc.message)
+            return redirect("review:rate", code=code)
+        # Submitting again after an edit is the normal way on: just go to the next report.
+    except ServiceError as exc:
+        context = _rate_context(request, code, submit_error=exc.message)
+        return render(request, "review/rate.html", context, status=exc.status_code)
+    next_code = selectors.queue_next_for_reviewer(
+        reviewer=request.user, study_code=assignment.study.code
+    )
+    if next_code is None:
+        messages.success(request, _("You have rated every report of this study. Thank you!"))
+        return redirect("review:home")
+    return redirect("review:rate", code=next_code)
+
+
+@reviewer_required
+@require_POST
+def rate_heartbeat(request: HttpRequest, code: str) -> HttpResponse:
+    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
+    try:
+        seconds = int(request.POST.get("seconds", "0"))
+    except ValueError:
+        return HttpResponse(_("seconds must be a whole number"), status=400)
+    services.assignment_heartbeat(assignment=assignment, seconds=seconds)
+    return HttpResponse(status=204)

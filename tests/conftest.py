@@ -1,0 +1,58 @@
+import pytest
+
+from review import services
+from review.models import Study
+from tests.factories import (
+    PASSWORD,
+    CoordinatorFactory,
+    ReportFactory,
+    ReviewerFactory,
+    SyntheticReportFactory,
+)
+
+
+@pytest.fixture
+def coordinator(db):
+    return CoordinatorFactory()
+
+
+@pytest.fixture
+def reviewers(db):
+    return [ReviewerFactory(), ReviewerFactory()]
+
+
+@pytest.fixture
+def reviewer(reviewers):
+    return reviewers[0]
+
+
+@pytest.fixture
+def other_reviewer(reviewers):
+    return reviewers[1]
+
+
+def make_open_study(*, coordinator, reviewers, n_real=4, n_synthetic=4, k=2, seed=11) -> Study:
+    study = services.study_create(
+        name="Test study", created_by=coordinator, raters_per_report=k, seed=seed
+    )
+    reports = ReportFactory.create_batch(n_real) + SyntheticReportFactory.create_batch(n_synthetic)
+    services.study_reports_add(study=study, reports=reports)
+    services.study_reviewers_set(study=study, reviewers=reviewers)
+    return services.study_open(study=study, actor=coordinator)
+
+
+@pytest.fixture
+def open_study(coordinator, reviewers):
+    return make_open_study(coordinator=coordinator, reviewers=reviewers)
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.login(username=reviewer.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator):
+    client.login(username=coordinator.username, password=PASSWORD)
+    return client
