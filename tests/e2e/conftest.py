@@ -1,0 +1,146 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+The live server runs in a thread of this process on the PostgreSQL test database, so the
+tests can set up data with the factories and read the database after the browser acted.
+"""
+
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from review.models import Assignment
+from tests.conftest import make_open_study
+from tests.factories import PASSWORD, CoordinatorFactory, ReviewerFactory
+
+# Playwright's sync API runs an event loop in this thread; Django's guard against ORM calls
+# from async code would then refuse the tests' own database reads.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+AXE_JS = REPO_ROOT / "static" / "vendor" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 768, "height": 1024}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run).")
+    # Playwright gives a launched browser its own fresh, temporary profile.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_cookies(settings):
+    # The live server speaks plain HTTP; the production defaults mark cookies Secure.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture
+def roles(transactional_db) -> None:
+    """The two role groups. A transactional test flushes the tables after it runs, which
+    removes the groups the data migration created; put them back the same way."""
+    codenames = importlib.import_module("review.migrations.0003_roles").COORDINATOR_CODENAMES
+    coordinators, _ = Group.objects.get_or_create(name="coordinator")
+    reviewers, _ = Group.objects.get_or_create(name="reviewer")
+    coordinators.permissions.set(
+        Permission.objects.filter(content_type__app_label="review", codename__in=codenames)
+    )
+    reviewers.permissions.set(
+        Permission.objects.filter(content_type__app_label="review", codename="rate")
+    )
+
+
+@pytest.fixture
+def new_context(browser, live_server) -> Iterator[Callable[..., BrowserContext]]:
+    """Open a browser context (own cookies) with a locale and a viewport; closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def open_context(*, locale: str = "en-GB", viewport: dict | None = None) -> BrowserContext:
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=locale,
+            extra_http_headers={"Accept-Language": f"{locale},{locale[:2]};q=0.9"},
+            viewport=viewport or DESKTOP,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context) -> Page:
+    return new_context().new_page()
+
+
+@pytest.fixture
+def study_setup(roles):
+    """An open study: two reviewers, eight reports, each report rated by both (8 each)."""
+    coordinator = CoordinatorFactory()
+    reviewers = [ReviewerFactory(), ReviewerFactory()]
+    study = make_open_study(coordinator=coordinator, reviewers=reviewers)
+    return {"study": study, "coordinator": coordinator, "reviewers": reviewers}
+
+
+def queue(reviewer, study) -> list[Assignment]:
+    return list(Assignment.objects.filter(reviewer=reviewer, study=study).order_by("position"))
+
+
+def log_in(page: Page, user) -> None:
+    """Log in through the real form (in whatever language the page is)."""
+    page.goto(reverse("login"))
+    page.locator("#id_username").fill(user.username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def run_axe(page: Page) -> list[dict]:
+    """axe-core on the current page: the serious and critical violations (id, nodes)."""
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "nodes": [node["target"] for node in violation["nodes"]],
+        }
+        for violation in result
+        if violation["impact"] in {"serious", "critical"}
+    ]
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
