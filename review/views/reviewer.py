@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,15 +16,16 @@ from review import selectors, services
 from review.exceptions import Conflict, ServiceError
 from review.views.access import reviewer_required
 
-DATABASE_RETRY_MESSAGE = _("The score could not be saved (database unavailable). Please click again.")
+# Lazy: translated per request, in the reviewer's language, not once at import.
+DATABASE_RETRY_MESSAGE = gettext_lazy(
+    "The score could not be saved (database unavailable). Please click again."
+)
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    if selectors.user_is_coordinator(request.user) and not selectors.user_is_reviewer(
-        request.user
-    ):
+    if selectors.user_is_coordinator(request.user) and not selectors.user_is_reviewer(request.user):
         return redirect("review:study_list")
     studies = selectors.reviewer_studies(reviewer=request.user)
     return render(request, "review/home.html", {"studies": studies})
