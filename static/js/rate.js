@@ -21,14 +21,14 @@
     return Array.from(document.querySelectorAll("fieldset.domain"));
   }
 
-  function highlight(index, moveFocus) {
+  function highlight(index, moveFocus, keepScroll) {
     const all = domains();
     if (!all.length) return;
     current = Math.max(0, Math.min(index, all.length - 1));
     all.forEach(function (el, i) { el.classList.toggle("current", i === current); });
     if (moveFocus) {
       const target = all[current].querySelector("input:checked") || all[current].querySelector("input");
-      if (target) target.focus({ preventScroll: false });
+      if (target) target.focus({ preventScroll: Boolean(keepScroll) });
     }
   }
 
@@ -84,5 +84,7 @@
     highlight(current, lost);
   });
 
-  highlight(firstUnscored(), true);
+  // On arrival the reader starts at the top of the report (on a tablet the ratings are
+  // below it), so take the focus without scrolling to it.
+  highlight(firstUnscored(), true, true);
 })();

@@ -79,8 +79,11 @@ def new_context(browser, live_server) -> Iterator[Callable[..., BrowserContext]]
     """Open a browser context (own cookies) with a locale and a viewport; closed after the test."""
     contexts: list[BrowserContext] = []
 
-    def open_context(*, locale: str = "en-GB", viewport: dict | None = None) -> BrowserContext:
+    def open_context(
+        *, locale: str = "en-GB", viewport: dict | None = None, **options
+    ) -> BrowserContext:
         context = browser.new_context(
+            **options,
             base_url=live_server.url,
             locale=locale,
             extra_http_headers={"Accept-Language": f"{locale},{locale[:2]};q=0.9"},
@@ -144,3 +147,45 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# A report of realistic length and shape for screenshots and layout checks (invented patient).
+SAMPLE_REPORT = """Motif d'hospitalisation :
+Cure n°3 de chimiothérapie par carboplatine-pemetrexed-pembrolizumab pour un adénocarcinome \
+pulmonaire du lobe supérieur droit, stade IVA (cT2bN2M1a), PD-L1 à 30 %, sans altération \
+moléculaire ciblable (EGFR, ALK, ROS1 négatifs).
+
+Antécédents :
+- Hypertension artérielle traitée par amlodipine.
+- Diabète de type 2 sous metformine, HbA1c à 7,1 %.
+- Tabagisme sevré en 2019, estimé à 35 paquets-années.
+
+Histoire de la maladie :
+Découverte en mars d'une toux persistante et d'une altération de l'état général. Le scanner \
+thoraco-abdomino-pelvien retrouve une masse de 48 mm du lobe supérieur droit, des adénopathies \
+médiastinales homolatérales et un épanchement pleural droit dont la ponction confirme la \
+nature métastatique. La RCP du 12 avril a retenu une immunochimiothérapie de première ligne.
+
+Examen clinique :
+Patient en bon état général, OMS 1, poids 71 kg (stable). Auscultation pulmonaire : diminution \
+du murmure vésiculaire à la base droite. Pas d'œdème des membres inférieurs.
+
+Évolution :
+La cure a été administrée sans incident. Bilan biologique pré-thérapeutique satisfaisant : \
+polynucléaires neutrophiles à 3,2 G/L, plaquettes à 245 G/L, créatininémie à 78 µmol/L. \
+Pas de toxicité immuno-induite à ce stade ; TSH normale.
+
+Conclusion :
+Bonne tolérance de la troisième cure. Scanner d'évaluation prévu après la quatrième cure, \
+puis discussion en RCP d'un entretien par pemetrexed-pembrolizumab.
+
+Traitement de sortie :
+- Acide folique 0,4 mg par jour, vitamine B12 toutes les 9 semaines.
+- Ondansétron 8 mg matin et soir pendant 2 jours si nausées.
+"""
+
+
+def use_sample_report(assignment) -> None:
+    report = assignment.report
+    report.text = SAMPLE_REPORT
+    report.save(update_fields=["text"])

@@ -88,9 +88,8 @@ def test_reviewer_rates_a_report_with_the_keyboard_only(new_context, study_setup
         wait_until_saved(page, key, score, ui)
         expect(page.locator(f"fieldset[data-domain={key}] input:checked")).to_have_value(str(score))
     # Every key press was saved at once, before any submit.
-    assert dict(Rating.objects.filter(assignment=first).values_list("domain__key", "score")) == dict(
-        zip(keys, SCORES, strict=True)
-    )
+    saved = dict(Rating.objects.filter(assignment=first).values_list("domain__key", "score"))
+    assert saved == dict(zip(keys, SCORES, strict=True))
     first.refresh_from_db()
     assert first.status == Assignment.Status.IN_PROGRESS
 
