@@ -6,7 +6,7 @@ Every read goes through the blinded selectors; templates never receive a Report.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -14,17 +14,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, services
 from review.exceptions import Conflict, ServiceError
-from review.views.access import reviewer_required
+from review.views.access import AuthenticatedRequest, reviewer_required
 
-DATABASE_RETRY_MESSAGE = _("The score could not be saved (database unavailable). Please click again.")
+DATABASE_RETRY_MESSAGE = _(
+    "The score could not be saved (database unavailable). Please click again."
+)
 
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    if selectors.user_is_coordinator(request.user) and not selectors.user_is_reviewer(
-        request.user
-    ):
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    if selectors.user_is_coordinator(request.user) and not selectors.user_is_reviewer(request.user):
         return redirect("review:study_list")
     studies = selectors.reviewer_studies(reviewer=request.user)
     return render(request, "review/home.html", {"studies": studies})
@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @reviewer_required
 @require_GET
-def study_continue(request: HttpRequest, study_code: str) -> HttpResponse:
+def study_continue(request: AuthenticatedRequest, study_code: str) -> HttpResponse:
     code = selectors.queue_next_for_reviewer(reviewer=request.user, study_code=study_code)
     if code is None:
         messages.success(request, _("You have rated every report of this study. Thank you!"))
@@ -40,7 +40,7 @@ def study_continue(request: HttpRequest, study_code: str) -> HttpResponse:
     return redirect("review:rate", code=code)
 
 
-def _rate_context(request: HttpRequest, code: str, **extra) -> dict:
+def _rate_context(request: AuthenticatedRequest, code: str, **extra) -> dict:
     assignment = selectors.reviewer_assignment(
         reviewer=request.user, code=code, language=get_language()
     )
@@ -49,7 +49,7 @@ def _rate_context(request: HttpRequest, code: str, **extra) -> dict:
 
 @reviewer_required
 @require_GET
-def rate(request: HttpRequest, code: str) -> HttpResponse:
+def rate(request: AuthenticatedRequest, code: str) -> HttpResponse:
     services.assignment_open(
         assignment=selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     )
@@ -58,7 +58,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
 
 @reviewer_required
 @require_POST
-def rate_score(request: HttpRequest, code: str, domain_key: str) -> HttpResponse:
+def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     score = request.POST.get(f"score-{domain_key}", request.POST.get("score", ""))
     error, status = "", 200
@@ -87,7 +87,7 @@ def rate_score(request: HttpRequest, code: str, domain_key: str) -> HttpResponse
 
 @reviewer_required
 @require_POST
-def rate_comment(request: HttpRequest, code: str) -> HttpResponse:
+def rate_comment(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     comment = request.POST.get("comment", "")
     try:
@@ -109,7 +109,7 @@ def rate_comment(request: HttpRequest, code: str) -> HttpResponse:
 
 @reviewer_required
 @require_POST
-def rate_submit(request: HttpRequest, code: str) -> HttpResponse:
+def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     comment = request.POST.get("comment")
     try:
@@ -139,7 +139,7 @@ def rate_submit(request: HttpRequest, code: str) -> HttpResponse:
 
 @reviewer_required
 @require_POST
-def rate_heartbeat(request: HttpRequest, code: str) -> HttpResponse:
+def rate_heartbeat(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     try:
         seconds = int(request.POST.get("seconds", "0"))
