@@ -25,7 +25,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy synthreports review generation
+	DEBUG=true $(VENV)/bin/mypy synthreports review generation
 
 fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

@@ -6,10 +6,6 @@ of each other, source-balanced queues without long runs) are tested on plain dat
 
 import random
 from collections.abc import Hashable, Sequence
-from typing import TypeVar
-
-R = TypeVar("R", bound=Hashable)
-V = TypeVar("V", bound=Hashable)
 
 # Permuted blocks of varying size, as in randomised trials: each block holds the sources in
 # the overall proportion, so runs stay short, and the varying size keeps the position of
@@ -17,7 +13,7 @@ V = TypeVar("V", bound=Hashable)
 BLOCK_SIZES = (4, 6, 8)
 
 
-def allocate_reviewers(
+def allocate_reviewers[R: Hashable, V: Hashable](
     *, reports: Sequence[R], reviewers: Sequence[V], raters_per_report: int, seed: int
 ) -> dict[V, list[R]]:
     """Give each report to exactly `raters_per_report` distinct reviewers.
@@ -48,7 +44,9 @@ def allocate_reviewers(
     return allocation
 
 
-def interleave_by_source(*, items: Sequence[R], source_of: dict[R, str], seed: int) -> list[R]:
+def interleave_by_source[R: Hashable](
+    *, items: Sequence[R], source_of: dict[R, str], seed: int
+) -> list[R]:
     """A seeded order of `items` in which the sources are mixed in permuted blocks."""
     rng = random.Random(seed)
     by_source: dict[str, list[R]] = {}

@@ -6,6 +6,7 @@ the pages.
 """
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -43,6 +44,13 @@ class IsCoordinator(BasePermission):
         return selectors.user_is_coordinator(request.user)
 
 
+def _user(request: Request) -> User:
+    """The authenticated user (the permission classes have already refused anonymous)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 # --- reviewer side -------------------------------------------------------------------
 
 
@@ -55,8 +63,9 @@ class QueueEntrySerializer(serializers.Serializer):
 
 class BlindedDomainSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
-    help_text = serializers.CharField()
+    # The protocol's field names happen to shadow attributes of DRF's Field class.
+    label = serializers.CharField()  # type: ignore[assignment]
+    help_text = serializers.CharField()  # type: ignore[assignment]
     anchor_low = serializers.CharField()
     anchor_high = serializers.CharField()
     score = serializers.IntegerField(allow_null=True)
@@ -94,7 +103,7 @@ class MyQueueView(APIView):
     @extend_schema(responses=QueueEntrySerializer(many=True))
     def get(self, request: Request) -> Response:
         entries = selectors.reviewer_queue(
-            reviewer=request.user, study_code=request.query_params.get("study") or None
+            reviewer=_user(request), study_code=request.query_params.get("study") or None
         )
         return Response(QueueEntrySerializer(entries, many=True).data)
 
@@ -105,7 +114,7 @@ class MyAssignmentView(APIView):
     @extend_schema(responses=BlindedAssignmentSerializer)
     def get(self, request: Request, code: str) -> Response:
         assignment = selectors.reviewer_assignment(
-            reviewer=request.user, code=code, language=get_language()
+            reviewer=_user(request), code=code, language=get_language()
         )
         return Response(BlindedAssignmentSerializer(assignment).data)
 
@@ -115,7 +124,7 @@ class MyRatingsView(APIView):
 
     @extend_schema(request=RatingsPutSerializer, responses=BlindedAssignmentSerializer)
     def put(self, request: Request, code: str) -> Response:
-        assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
+        assignment = selectors.assignment_for_reviewer_update(reviewer=_user(request), code=code)
         payload = RatingsPutSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         services.assignment_ratings_put(
@@ -124,7 +133,7 @@ class MyRatingsView(APIView):
             comment=payload.validated_data.get("comment"),
         )
         blinded = selectors.reviewer_assignment(
-            reviewer=request.user, code=code, language=get_language()
+            reviewer=_user(request), code=code, language=get_language()
         )
         return Response(BlindedAssignmentSerializer(blinded).data)
 
@@ -134,10 +143,10 @@ class MySubmitView(APIView):
 
     @extend_schema(request=None, responses=BlindedAssignmentSerializer)
     def post(self, request: Request, code: str) -> Response:
-        assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
+        assignment = selectors.assignment_for_reviewer_update(reviewer=_user(request), code=code)
         services.assignment_submit(assignment=assignment)
         blinded = selectors.reviewer_assignment(
-            reviewer=request.user, code=code, language=get_language()
+            reviewer=_user(request), code=code, language=get_language()
         )
         return Response(BlindedAssignmentSerializer(blinded).data)
 
@@ -146,7 +155,9 @@ class MySubmitView(APIView):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    report_import = serializers.PrimaryKeyRelatedField(read_only=True)
+    report_import: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = Report
@@ -236,7 +247,7 @@ class StudyViewSet(
             scale_max=data.get("scale_max", 10),
             seed=data.get("seed"),
             noninferiority_margin=data.get("noninferiority_margin", 1.0),
-            created_by=self.request.user,
+            created_by=_user(self.request),
         )
         if data.get("reviewers"):
             services.study_reviewers_set(study=study, reviewers=data["reviewers"])

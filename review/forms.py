@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -49,13 +51,13 @@ class StudyCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewers"].queryset = reviewer_choices()
-        self.fields["synthetic_batch"].choices = [("", _("any batch"))] + [
-            (batch, batch) for batch in synthetic_batches()
-        ]
+        reviewers = cast(forms.ModelMultipleChoiceField, self.fields["reviewers"])
+        reviewers.queryset = reviewer_choices()
+        batches = cast(forms.ChoiceField, self.fields["synthetic_batch"])
+        batches.choices = [("", _("any batch")), *((b, b) for b in synthetic_batches())]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         low, high = data.get("scale_min"), data.get("scale_max")
         if low is not None and high is not None and low >= high:
             self.add_error("scale_max", _("The highest score must be above the lowest."))
@@ -80,7 +82,9 @@ class StudySettingsForm(forms.ModelForm):
 class DomainForm(forms.Form):
     key = forms.SlugField(label=_("Key"), max_length=64)
     label = forms.CharField(label=_("Label"), max_length=120)
-    help_text = forms.CharField(label=_("Help text"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    help_text = forms.CharField(
+        label=_("Help text"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     anchor_low = forms.CharField(label=_("Low anchor"), max_length=200, required=False)
     anchor_high = forms.CharField(label=_("High anchor"), max_length=200, required=False)
 
@@ -93,4 +97,4 @@ class ReviewerChoiceForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].queryset = reviewer_choices()
+        cast(forms.ModelChoiceField, self.fields["reviewer"]).queryset = reviewer_choices()

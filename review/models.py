@@ -165,6 +165,9 @@ class StudyReport(models.Model):
             models.UniqueConstraint(fields=["study", "report"], name="studyreport_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.study_id}:{self.report_id}"
+
 
 class StudyReviewer(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="panel")
@@ -182,6 +185,9 @@ class StudyReviewer(models.Model):
             models.UniqueConstraint(fields=["study", "reviewer"], name="studyreviewer_unique"),
             models.UniqueConstraint(fields=["study", "pseudonym"], name="studyreviewer_pseudonym"),
         ]
+
+    def __str__(self) -> str:
+        return self.pseudonym
 
 
 class Domain(models.Model):

@@ -57,8 +57,10 @@ CHATTER_PATTERNS = (
         r"let me know|i hope this|feel free)\b.*$",
         re.IGNORECASE,
     ),
-    re.compile(r"^(note|remarque)\s*:.*\b(fictif|fictive|synthétique|synthetic|fictional)\b.*$",
-               re.IGNORECASE),
+    re.compile(
+        r"^(note|remarque)\s*:.*\b(fictif|fictive|synthétique|synthetic|fictional)\b.*$",
+        re.IGNORECASE,
+    ),
 )
 
 _FENCE = re.compile(r"^\s*```[\w-]*\s*$")

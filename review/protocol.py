@@ -39,7 +39,9 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
         anchor_low="Major clinical contradictions",
         anchor_high="Fully coherent with practice and guidelines",
         label_fr="Cohérence médicale",
-        help_text_fr="Diagnostic, stade, traitements et évolution sont-ils cliniquement cohérents ?",
+        help_text_fr=(
+            "Diagnostic, stade, traitements et évolution sont-ils cliniquement cohérents ?"
+        ),
         anchor_low_fr="Contradictions cliniques majeures",
         anchor_high_fr="Totalement cohérent avec la pratique et les recommandations",
     ),
@@ -50,7 +52,9 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
         anchor_low="Essential sections missing",
         anchor_high="Everything expected is present",
         label_fr="Complétude",
-        help_text_fr="Le compte rendu contient-il ce qu'un compte rendu d'hospitalisation doit contenir ?",
+        help_text_fr=(
+            "Le compte rendu contient-il ce qu'un compte rendu d'hospitalisation doit contenir ?"
+        ),
         anchor_low_fr="Sections essentielles absentes",
         anchor_high_fr="Tout ce qui est attendu est présent",
     ),
@@ -79,11 +83,16 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
     DomainSpec(
         key="ai_authorship",
         label="Likelihood of AI authorship",
-        help_text="How likely is it that this report was written by an AI rather than a physician?",
+        help_text=(
+            "How likely is it that this report was written by an AI rather than a physician?"
+        ),
         anchor_low="Certainly written by a physician",
         anchor_high="Certainly written by an AI",
         label_fr="Probabilité de rédaction par une IA",
-        help_text_fr="Quelle est la probabilité que ce compte rendu ait été rédigé par une IA plutôt que par un médecin ?",
+        help_text_fr=(
+            "Quelle est la probabilité que ce compte rendu ait été rédigé par une IA "
+            "plutôt que par un médecin ?"
+        ),
         anchor_low_fr="Certainement rédigé par un médecin",
         anchor_high_fr="Certainement rédigé par une IA",
     ),

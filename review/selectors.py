@@ -10,7 +10,7 @@ leak either.
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
@@ -18,11 +18,11 @@ from review.models import Assignment, Domain, Rating, Report, Study, StudyReview
 from review.presentation import Block, report_blocks
 
 
-def user_is_coordinator(user: AbstractBaseUser) -> bool:
+def user_is_coordinator(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.has_perm("review.coordinate"))
 
 
-def user_is_reviewer(user: AbstractBaseUser) -> bool:
+def user_is_reviewer(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.has_perm("review.rate"))
 
 
@@ -96,7 +96,7 @@ class QueueEntry:
     status: str
 
 
-def reviewer_studies(*, reviewer: AbstractBaseUser) -> list[ReviewerStudy]:
+def reviewer_studies(*, reviewer: User) -> list[ReviewerStudy]:
     """The studies on a reviewer's home page, with progress and next report, in one query."""
     own = Assignment.objects.filter(study=OuterRef("pk"), reviewer=reviewer)
     studies = (
@@ -132,7 +132,7 @@ def reviewer_studies(*, reviewer: AbstractBaseUser) -> list[ReviewerStudy]:
     ]
 
 
-def queue_next_for_reviewer(*, reviewer: AbstractBaseUser, study_code: str) -> str | None:
+def queue_next_for_reviewer(*, reviewer: User, study_code: str) -> str | None:
     """The code of the reviewer's first unsubmitted assignment in the study, or None when
     they are done. 404 if the reviewer has nothing in that study."""
     rows = list(
@@ -148,7 +148,7 @@ def queue_next_for_reviewer(*, reviewer: AbstractBaseUser, study_code: str) -> s
     return None
 
 
-def reviewer_queue(*, reviewer: AbstractBaseUser, study_code: str | None = None) -> list[QueueEntry]:
+def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
     """A reviewer's assignments in queue order: code, position, status — nothing else."""
     assignments = Assignment.objects.filter(reviewer=reviewer).exclude(
         study__status=Study.Status.DRAFT
@@ -163,7 +163,7 @@ def reviewer_queue(*, reviewer: AbstractBaseUser, study_code: str | None = None)
     ]
 
 
-def assignment_for_reviewer_update(*, reviewer: AbstractBaseUser, code: str) -> Assignment:
+def assignment_for_reviewer_update(*, reviewer: User, code: str) -> Assignment:
     """The reviewer's own assignment, for passing to a service (never to a template)."""
     try:
         return Assignment.objects.select_related("study").get(
@@ -174,7 +174,7 @@ def assignment_for_reviewer_update(*, reviewer: AbstractBaseUser, code: str) -> 
 
 
 def reviewer_assignment(
-    *, reviewer: AbstractBaseUser, code: str, language: str | None = None
+    *, reviewer: User, code: str, language: str | None = None
 ) -> BlindedAssignment:
     """Everything the rating page shows, blinded. 404 if the assignment is not theirs."""
     try:
@@ -184,9 +184,7 @@ def reviewer_assignment(
     except Assignment.DoesNotExist:
         raise Http404 from None
     study = assignment.study
-    scores = dict(
-        Rating.objects.filter(assignment=assignment).values_list("domain__key", "score")
-    )
+    scores = dict(Rating.objects.filter(assignment=assignment).values_list("domain__key", "score"))
     domains = [
         BlindedDomain(
             key=domain.key,
@@ -247,7 +245,7 @@ def reviewer_assignment(
 
 
 def reviewer_domain(
-    *, reviewer: AbstractBaseUser, code: str, domain_key: str, language: str | None = None
+    *, reviewer: User, code: str, domain_key: str, language: str | None = None
 ) -> BlindedDomain:
     """One domain row of the rating page (for the htmx swap after a save)."""
     try:

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
@@ -37,7 +37,7 @@ HEARTBEAT_MAX_SECONDS = 60
 
 def audit_log(
     *,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: User | AnonymousUser | None,
     action: str,
     study: Study | None = None,
     target: str = "",
@@ -78,7 +78,7 @@ def _domains_create_default(*, study: Study) -> None:
 def study_create(
     *,
     name: str,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     description: str = "",
     raters_per_report: int = 2,
     scale_min: int = 1,
@@ -136,7 +136,7 @@ def study_reports_remove(*, study: Study, reports: Iterable[Report]) -> int:
     return deleted
 
 
-def study_reviewers_set(*, study: Study, reviewers: Sequence[AbstractBaseUser]) -> None:
+def study_reviewers_set(*, study: Study, reviewers: Sequence[User]) -> None:
     """Set the panel of a draft study; pseudonyms (R1, R2, …) follow a seeded shuffle."""
     _require_draft(study)
     reviewers = list(dict.fromkeys(reviewers))
@@ -177,7 +177,7 @@ def study_update_settings(
     return study
 
 
-def study_open(*, study: Study, actor: AbstractBaseUser | None = None) -> Study:
+def study_open(*, study: Study, actor: User | None = None) -> Study:
     """Open a draft study: assign every report to k distinct reviewers, balanced, each
     reviewer getting their own seeded order that interleaves real and synthetic reports."""
     with transaction.atomic():
@@ -207,7 +207,7 @@ def study_open(*, study: Study, actor: AbstractBaseUser | None = None) -> Study:
             raters_per_report=study.raters_per_report,
             seed=study.seed,
         )
-        assignments = []
+        assignments: list[Assignment] = []
         for reviewer_id, report_ids in allocation.items():
             queue = interleave_by_source(
                 items=report_ids, source_of=source_of, seed=study.seed * 1_000_003 + reviewer_id
@@ -230,7 +230,7 @@ def study_open(*, study: Study, actor: AbstractBaseUser | None = None) -> Study:
     return study
 
 
-def study_close(*, study: Study, actor: AbstractBaseUser | None = None) -> Study:
+def study_close(*, study: Study, actor: User | None = None) -> Study:
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study.pk)
         if study.status != Study.Status.OPEN:
@@ -242,9 +242,7 @@ def study_close(*, study: Study, actor: AbstractBaseUser | None = None) -> Study
     return study
 
 
-def study_reviewer_add(
-    *, study: Study, reviewer: AbstractBaseUser, actor: AbstractBaseUser | None = None
-) -> StudyReviewer:
+def study_reviewer_add(*, study: Study, reviewer: User, actor: User | None = None) -> StudyReviewer:
     """Add a reviewer to the panel (for an open study, they receive reports on drop-outs)."""
     if study.status == Study.Status.CLOSED:
         raise Conflict(_("The study is closed."), code="study_closed")
@@ -259,15 +257,11 @@ def study_reviewer_add(
         if not created and not seat.active:
             seat.active = True
             seat.save(update_fields=["active"])
-        audit_log(
-            actor=actor, action="panel.add", study=study, target=seat.pseudonym, details={}
-        )
+        audit_log(actor=actor, action="panel.add", study=study, target=seat.pseudonym, details={})
     return seat
 
 
-def study_reviewer_remove(
-    *, study: Study, reviewer: AbstractBaseUser, actor: AbstractBaseUser | None = None
-) -> int:
+def study_reviewer_remove(*, study: Study, reviewer: User, actor: User | None = None) -> int:
     """A reviewer drops out: their submitted ratings stay; every report they had not yet
     submitted goes to the least-loaded active reviewer who does not already have it.
     Returns the number of reports reassigned."""
@@ -391,7 +385,9 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     try:
         domain = Domain.objects.get(study_id=study.pk, key=domain_key)
     except Domain.DoesNotExist:
-        raise InvalidInput(_("This domain is not part of the study."), code="unknown_domain") from None
+        raise InvalidInput(
+            _("This domain is not part of the study."), code="unknown_domain"
+        ) from None
     if isinstance(score, bool):
         score = None
     if isinstance(score, str) and score.strip().lstrip("-").isdigit():
@@ -490,9 +486,7 @@ def assignment_heartbeat(*, assignment: Assignment, seconds: int) -> None:
     if assignment.study.status != Study.Status.OPEN:
         return
     seconds = max(0, min(int(seconds), HEARTBEAT_MAX_SECONDS))
-    Assignment.objects.filter(pk=assignment.pk).update(
-        active_seconds=F("active_seconds") + seconds
-    )
+    Assignment.objects.filter(pk=assignment.pk).update(active_seconds=F("active_seconds") + seconds)
 
 
 def reports_pick_for_study(

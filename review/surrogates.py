@@ -80,9 +80,8 @@ class SurrogateGenerator:
         return Person(first_name=first, last_name=self.faker.last_name(), sex=sex)
 
     def physician(self) -> str:
-        title = "Dr" if self.language == "fr" else "Dr"
         person = self.person()
-        return f"{title} {person.first_name} {person.last_name}"
+        return f"Dr {person.first_name} {person.last_name}"
 
     def city(self) -> str:
         return self.faker.city()

@@ -56,3 +56,9 @@ def reviewer_client(client, reviewer):
 def coordinator_client(client, coordinator):
     client.login(username=coordinator.username, password=PASSWORD)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 
 from review.models import Report
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+PASSWORD = "correct-horse-battery"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,18 +13,18 @@ from review import selectors, services
 from review.exceptions import ServiceError
 from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
 from review.models import Report, Study
-from review.views.access import coordinator_required
+from review.views.access import AuthenticatedRequest, coordinator_required
 
 
 @coordinator_required
 @require_GET
-def study_list(request: HttpRequest) -> HttpResponse:
+def study_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "review/study_list.html", {"studies": selectors.study_list()})
 
 
 @coordinator_required
 @require_http_methods(["GET", "POST"])
-def study_create(request: HttpRequest) -> HttpResponse:
+def study_create(request: AuthenticatedRequest) -> HttpResponse:
     form = StudyCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -70,7 +70,7 @@ def _study_detail_context(study: Study) -> dict:
 
 @coordinator_required
 @require_GET
-def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def study_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
     context = _study_detail_context(study)
     context["reviewer_form"] = ReviewerChoiceForm()
@@ -81,7 +81,7 @@ def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @coordinator_required
 @require_POST
-def study_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def study_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
     try:
         if action == "open":
@@ -101,7 +101,9 @@ def study_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 messages.success(request, _("Reviewer added."))
         elif action == "remove-reviewer":
             reviewer = get_object_or_404(get_user_model(), pk=request.POST.get("reviewer"))
-            moved = services.study_reviewer_remove(study=study, reviewer=reviewer, actor=request.user)
+            moved = services.study_reviewer_remove(
+                study=study, reviewer=reviewer, actor=request.user
+            )
             messages.success(
                 request,
                 _("Reviewer removed; %(n)d unfinished reports were reassigned.") % {"n": moved},
@@ -110,15 +112,18 @@ def study_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             return HttpResponse(_("Unknown action."), status=404)
     except ServiceError as exc:
         messages.error(request, exc.message)
-        return render(request, "review/study_detail.html", {
-            **_study_detail_context(study), "reviewer_form": ReviewerChoiceForm()
-        }, status=exc.status_code)
+        return render(
+            request,
+            "review/study_detail.html",
+            {**_study_detail_context(study), "reviewer_form": ReviewerChoiceForm()},
+            status=exc.status_code,
+        )
     return redirect("review:study_detail", pk=study.pk)
 
 
 @coordinator_required
 @require_http_methods(["GET", "POST"])
-def study_domains(request: HttpRequest, pk: int) -> HttpResponse:
+def study_domains(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
     initial = [
         {
@@ -152,7 +157,7 @@ def study_domains(request: HttpRequest, pk: int) -> HttpResponse:
 
 @coordinator_required
 @require_GET
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedRequest) -> HttpResponse:
     source = request.GET.get("source", "")
     if source not in ("", *Report.Source.values):
         source = ""
@@ -167,7 +172,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 @coordinator_required
 @require_GET
-def report_detail(request: HttpRequest, code: str) -> HttpResponse:
+def report_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     report = get_object_or_404(Report.objects.select_related("report_import"), code=code)
     services.audit_log(actor=request.user, action="report.unblinded_view", target=report.code)
     return render(request, "review/report_detail.html", {"report": report})

@@ -6,7 +6,7 @@ Every read goes through the blinded selectors; templates never receive a Report.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, services
 from review.exceptions import Conflict, ServiceError
-from review.views.access import reviewer_required
+from review.views.access import AuthenticatedRequest, reviewer_required
 
 # Lazy: translated per request, in the reviewer's language, not once at import.
 DATABASE_RETRY_MESSAGE = gettext_lazy(
@@ -24,7 +24,7 @@ DATABASE_RETRY_MESSAGE = gettext_lazy(
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     if selectors.user_is_coordinator(request.user) and not selectors.user_is_reviewer(request.user):
         return redirect("review:study_list")
     studies = selectors.reviewer_studies(reviewer=request.user)
@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @reviewer_required
 @require_GET
-def study_continue(request: HttpRequest, study_code: str) -> HttpResponse:
+def study_continue(request: AuthenticatedRequest, study_code: str) -> HttpResponse:
     code = selectors.queue_next_for_reviewer(reviewer=request.user, study_code=study_code)
     if code is None:
         messages.success(request, _("You have rated every report of this study. Thank you!"))
@@ -41,7 +41,7 @@ def study_continue(request: HttpRequest, study_code: str) -> HttpResponse:
     return redirect("review:rate", code=code)
 
 
-def _rate_context(request: HttpRequest, code: str, **extra) -> dict:
+def _rate_context(request: AuthenticatedRequest, code: str, **extra) -> dict:
     assignment = selectors.reviewer_assignment(
         reviewer=request.user, code=code, language=get_language()
     )
@@ -50,7 +50,7 @@ def _rate_context(request: HttpRequest, code: str, **extra) -> dict:
 
 @reviewer_required
 @require_GET
-def rate(request: HttpRequest, code: str) -> HttpResponse:
+def rate(request: AuthenticatedRequest, code: str) -> HttpResponse:
     services.assignment_open(
         assignment=selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     )
@@ -59,7 +59,7 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
 
 @reviewer_required
 @require_POST
-def rate_score(request: HttpRequest, code: str, domain_key: str) -> HttpResponse:
+def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     score = request.POST.get(f"score-{domain_key}", request.POST.get("score", ""))
     error, status = "", 200
@@ -68,7 +68,7 @@ def rate_score(request: HttpRequest, code: str, domain_key: str) -> HttpResponse
     except ServiceError as exc:
         error, status = exc.message, exc.status_code
     except DatabaseError:
-        error, status = DATABASE_RETRY_MESSAGE, 503
+        error, status = str(DATABASE_RETRY_MESSAGE), 503
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -88,7 +88,7 @@ def rate_score(request: HttpRequest, code: str, domain_key: str) -> HttpResponse
 
 @reviewer_required
 @require_POST
-def rate_comment(request: HttpRequest, code: str) -> HttpResponse:
+def rate_comment(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     comment = request.POST.get("comment", "")
     try:
@@ -110,7 +110,7 @@ def rate_comment(request: HttpRequest, code: str) -> HttpResponse:
 
 @reviewer_required
 @require_POST
-def rate_submit(request: HttpRequest, code: str) -> HttpResponse:
+def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     comment = request.POST.get("comment")
     try:
@@ -140,7 +140,7 @@ def rate_submit(request: HttpRequest, code: str) -> HttpResponse:
 
 @reviewer_required
 @require_POST
-def rate_heartbeat(request: HttpRequest, code: str) -> HttpResponse:
+def rate_heartbeat(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     try:
         seconds = int(request.POST.get("seconds", "0"))

@@ -25,7 +25,9 @@ def test_reviewer_flow_rates_submits_and_progress_moves(reviewer_client, reviewe
         assert saved.status_code == 200
         assert f'value="{value}" checked' in saved.content.decode()
 
-    submitted = reviewer_client.post(reverse("review:rate_submit", args=[first.code]), {"comment": "ok"})
+    submitted = reviewer_client.post(
+        reverse("review:rate_submit", args=[first.code]), {"comment": "ok"}
+    )
     second = Assignment.objects.get(reviewer=reviewer, study=open_study, position=2)
     assert submitted.status_code == 302
     assert submitted["Location"] == reverse("review:rate", args=[second.code])

@@ -39,7 +39,9 @@ class Command(BaseCommand):
                 services.study_open(study=study, actor=users["coordinator"])
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  coordinator: coordinator / {DEMO_PASSWORD}")
-        self.stdout.write(f"  reviewers:   reviewer1 / {DEMO_PASSWORD}, reviewer2 / {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"  reviewers:   reviewer1 / {DEMO_PASSWORD}, reviewer2 / {DEMO_PASSWORD}"
+        )
 
     def _users(self) -> dict:
         User = get_user_model()
@@ -51,7 +53,9 @@ class Command(BaseCommand):
             ("reviewer1", reviewers, False),
             ("reviewer2", reviewers, False),
         ):
-            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff})
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"is_staff": staff}
+            )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()

@@ -1,0 +1,113 @@
+import pytest
+from django.urls import reverse
+
+from review.models import Assignment, Rating
+from tests.factories import PASSWORD
+
+COORDINATOR_PAGES = [
+    ("review:study_list", []),
+    ("review:study_create", []),
+    ("review:report_list", []),
+]
+
+
+def _theirs(study, reviewer):
+    return Assignment.objects.filter(study=study, reviewer=reviewer).order_by("position").first()
+
+
+@pytest.mark.parametrize(("name", "args"), COORDINATOR_PAGES)
+def test_reviewer_gets_403_on_coordinator_pages(reviewer_client, open_study, name, args):
+    response = reviewer_client.get(reverse(name, args=args))
+    assert response.status_code == 403
+    assert "Not allowed" in response.content.decode()
+
+
+def test_reviewer_gets_403_on_study_detail_and_report_detail(reviewer_client, open_study):
+    report = open_study.reports.first()
+    assert (
+        reviewer_client.get(reverse("review:study_detail", args=[open_study.pk])).status_code == 403
+    )
+    assert (
+        reviewer_client.get(reverse("review:report_detail", args=[report.code])).status_code == 403
+    )
+    assert (
+        reviewer_client.post(
+            reverse("review:study_action", args=[open_study.pk, "close"])
+        ).status_code
+        == 403
+    )
+
+
+def test_reviewer_cannot_enter_admin(reviewer_client, reviewer):
+    reviewer.is_staff = True  # even a mistakenly staff-flagged reviewer
+    reviewer.save()
+    response = reviewer_client.get("/admin/review/report/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_coordinator_enters_admin(coordinator_client):
+    assert coordinator_client.get("/admin/review/report/").status_code == 200
+
+
+def test_anonymous_sent_to_login(client, open_study):
+    for url in [
+        reverse("review:home"),
+        reverse("review:study_list"),
+        reverse("review:continue", args=[open_study.code]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_anonymous_api_refused(client, open_study):
+    assert client.get("/api/v1/me/queue/").status_code == 403
+    assert client.get("/api/v1/studies/").status_code == 403
+
+
+def test_reviewer_a_cannot_read_reviewer_b_assignment(reviewer_client, open_study, other_reviewer):
+    theirs = _theirs(open_study, other_reviewer)
+    assert reviewer_client.get(reverse("review:rate", args=[theirs.code])).status_code == 404
+    assert reviewer_client.get(f"/api/v1/me/assignments/{theirs.code}/").status_code == 404
+
+
+def test_reviewer_a_cannot_write_reviewer_b_assignment(reviewer_client, open_study, other_reviewer):
+    theirs = _theirs(open_study, other_reviewer)
+    responses = [
+        reviewer_client.post(
+            reverse("review:rate_score", args=[theirs.code, "completeness"]),
+            {"score-completeness": "5"},
+            HTTP_HX_REQUEST="true",
+        ),
+        reviewer_client.post(reverse("review:rate_comment", args=[theirs.code]), {"comment": "x"}),
+        reviewer_client.post(reverse("review:rate_submit", args=[theirs.code])),
+        reviewer_client.post(
+            reverse("review:rate_heartbeat", args=[theirs.code]), {"seconds": "15"}
+        ),
+        reviewer_client.put(
+            f"/api/v1/me/assignments/{theirs.code}/ratings/",
+            data={"scores": {"completeness": 5}},
+            content_type="application/json",
+        ),
+        reviewer_client.post(f"/api/v1/me/assignments/{theirs.code}/submit/"),
+    ]
+    assert [r.status_code for r in responses] == [404] * 6
+    assert Rating.objects.count() == 0
+    theirs.refresh_from_db()
+    assert (theirs.comment, theirs.active_seconds, theirs.status) == ("", 0, "pending")
+
+
+def test_unknown_study_continue_is_404(reviewer_client, open_study):
+    assert reviewer_client.get(reverse("review:continue", args=["S-NOPE00"])).status_code == 404
+
+
+def test_coordinator_without_reviewer_role_cannot_rate(coordinator_client, open_study, reviewer):
+    mine = _theirs(open_study, reviewer)
+    assert coordinator_client.get(reverse("review:rate", args=[mine.code])).status_code == 403
+
+
+def test_login_page_logs_in(client, reviewer):
+    response = client.post(reverse("login"), {"username": reviewer.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("review:home")
