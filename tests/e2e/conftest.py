@@ -18,10 +18,6 @@ from review.models import Assignment
 from tests.conftest import make_open_study
 from tests.factories import PASSWORD, CoordinatorFactory, ReviewerFactory
 
-# Playwright's sync API runs an event loop in this thread; Django's guard against ORM calls
-# from async code would then refuse the tests' own database reads.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -41,15 +37,31 @@ DESKTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 768, "height": 1024}
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests last (after pytest-django's own ordering): while Playwright is alive the
+    main thread has a running event loop, which the settings below allow for only them."""
+    browser_tests = [item for item in items if item.get_closest_marker("e2e")]
+    others = [item for item in items if not item.get_closest_marker("e2e")]
+    items[:] = others + browser_tests
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run).")
-    # Playwright gives a launched browser its own fresh, temporary profile.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API runs an event loop in this thread; Django's guard against ORM
+    # calls from async code would then refuse the tests' own database reads. Set only while
+    # the browser lives, so no other test (or subprocess it starts) inherits it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        # Playwright gives a launched browser its own fresh, temporary profile.
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture(autouse=True)
