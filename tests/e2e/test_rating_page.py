@@ -141,10 +141,6 @@ def test_rating_page_weighs_under_budget_and_a_save_swaps_only_its_row(new_conte
     )
     total = sum(entry["bytes"] for entry in entries)
     assert all(entry["bytes"] > 0 for entry in entries), entries  # nothing came from a cache
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "rating-page-bytes.json").write_text(
-        json.dumps({"total_transferred_bytes": total, "entries": entries}, indent=2)
-    )
     print(f"rating page: {total} bytes transferred", entries)
     assert total < BYTE_BUDGET
 
@@ -159,6 +155,23 @@ def test_rating_page_weighs_under_budget_and_a_save_swaps_only_its_row(new_conte
     with page.expect_response(lambda r: "/score/language_quality/" in r.url) as saved:
         page.keyboard.press("4")
     assert saved.value.status == 200
+    fragment = saved.value.text()
+    assert fragment.lstrip().startswith(
+        '<fieldset class="domain scored" data-domain="language_quality"'
+    )
+    assert "report-text" not in fragment
+    assert "<html" not in fragment
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "rating-page-bytes.json").write_text(
+        json.dumps(
+            {
+                "total_transferred_bytes": total,
+                "entries": entries,
+                "score_save_response_body_bytes": len(saved.value.body()),
+            },
+            indent=2,
+        )
+    )
     row = page.locator("fieldset[data-domain=language_quality]")
     expect(row.locator(".saved-score")).to_have_text(" — saved: 4")
     assert page.evaluate("() => document.querySelector('.report-text').synthreportsProbe") == "kept"

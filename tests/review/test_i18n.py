@@ -77,3 +77,17 @@ def test_lazy_database_retry_message_is_translated_per_request():
         assert str(DATABASE_RETRY_MESSAGE).startswith("La note n'a pas pu être enregistrée")
     with translation.override("en"):
         assert str(DATABASE_RETRY_MESSAGE).startswith("The score could not be saved")
+
+
+def test_compiled_french_catalogue_matches_the_po_file():
+    po = polib.pofile(str(CATALOGUE))
+    mo = polib.mofile(str(CATALOGUE.with_suffix(".mo")))
+
+    def pairs(entries):
+        return {
+            (entry.msgctxt, entry.msgid): entry.msgstr or tuple(sorted(entry.msgstr_plural.items()))
+            for entry in entries
+            if entry.msgid
+        }
+
+    assert pairs(mo) == pairs(po.translated_entries())
