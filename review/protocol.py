@@ -40,7 +40,7 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
         anchor_high="Fully coherent with practice and guidelines",
         label_fr="Cohérence médicale",
         help_text_fr=(
-            "Diagnostic, stade, traitements et évolution sont-ils cliniquement cohérents ?"
+            "Diagnostic, stade, traitements et évolution sont-ils cliniquement cohérents ?"
         ),
         anchor_low_fr="Contradictions cliniques majeures",
         anchor_high_fr="Totalement cohérent avec la pratique et les recommandations",
@@ -53,7 +53,7 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
         anchor_high="Everything expected is present",
         label_fr="Complétude",
         help_text_fr=(
-            "Le compte rendu contient-il ce qu'un compte rendu d'hospitalisation doit contenir ?"
+            "Le compte rendu contient-il ce qu'un compte rendu d'hospitalisation doit contenir ?"
         ),
         anchor_low_fr="Sections essentielles absentes",
         anchor_high_fr="Tout ce qui est attendu est présent",
@@ -65,7 +65,7 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
         anchor_low="Verbose, repetitive",
         anchor_high="Concise, nothing superfluous",
         label_fr="Concision",
-        help_text_fr="L'information est-elle donnée sans redondance ni remplissage ?",
+        help_text_fr="L'information est-elle donnée sans redondance ni remplissage ?",
         anchor_low_fr="Verbeux, répétitif",
         anchor_high_fr="Concis, rien de superflu",
     ),
@@ -91,7 +91,7 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
         label_fr="Probabilité de rédaction par une IA",
         help_text_fr=(
             "Quelle est la probabilité que ce compte rendu ait été rédigé par une IA "
-            "plutôt que par un médecin ?"
+            "plutôt que par un médecin ?"
         ),
         anchor_low_fr="Certainement rédigé par un médecin",
         anchor_high_fr="Certainement rédigé par une IA",

@@ -38,7 +38,7 @@ UI = {
         "panel": "Vos notes",
         "first_domain": "Qualité de la langue",
         "last_domain": "Probabilité de rédaction par une IA",
-        "saved": "enregistré : {}",
+        "saved": "enregistré\u00a0: {}",
         "submit": "Valider et suivant",
         "anchor_high_first": "10 = Rédaction médicale irréprochable",
     },
