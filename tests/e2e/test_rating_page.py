@@ -54,7 +54,8 @@ def test_each_domain_is_a_labelled_radio_group_with_its_anchors(new_context, stu
     page = open_rating_page(new_context, study_setup)
     study = study_setup["study"]
     for domain in study.domains.order_by("order"):
-        group = page.get_by_role("radiogroup", name=domain.label)
+        # The exact name: the highlight and tick symbols are decoration, not read out.
+        group = page.get_by_role("radiogroup", name=domain.label, exact=True)
         expect(group).to_be_visible()
         expect(group.get_by_role("radio")).to_have_count(10)
         expect(group.get_by_role("radio", name="10", exact=True)).to_be_visible()

@@ -213,3 +213,19 @@ def test_reviewer_gets_403_on_coordinator_pages_and_404_on_other_reviewers_repor
     others_first.refresh_from_db()
     assert others_first.status == Assignment.Status.PENDING
     assert others_first.first_opened_at is None
+
+
+def test_language_switcher_turns_the_rating_page_french(page, study_setup):
+    study, reviewer = study_setup["study"], study_setup["reviewers"][0]
+    first = queue(reviewer, study)[0]
+    log_in(page, reviewer)
+    page.goto(reverse("review:rate", args=[first.code]))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#queue-progress")).to_have_text(UI["en-GB"]["counter_first"])
+
+    page.get_by_label("Language", exact=True).select_option("fr")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    assert page.url.endswith(reverse("review:rate", args=[first.code]))
+    expect(page.locator("#queue-progress")).to_have_text(UI["fr-FR"]["counter_first"])
+    expect(page.locator("fieldset.domain legend").first).to_have_text(UI["fr-FR"]["first_domain"])
+    expect(page.get_by_role("button", name=UI["fr-FR"]["submit"])).to_be_visible()
