@@ -14,7 +14,15 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
-from review.models import Assignment, Domain, Rating, Report, Study, StudyReviewer
+from review.models import (
+    Assignment,
+    AuditEvent,
+    Domain,
+    Rating,
+    Report,
+    Study,
+    StudyReviewer,
+)
 from review.presentation import Block, report_blocks
 
 
@@ -367,3 +375,12 @@ def synthetic_batches() -> list[str]:
         .distinct()
     )
     return sorted({str(value) for value in values if value not in (None, "")})
+
+
+def audit_events(*, study_id: int | None = None, action: str = ""):
+    events = AuditEvent.objects.select_related("actor", "study").order_by("-created_at", "-id")
+    if study_id:
+        events = events.filter(study_id=study_id)
+    if action:
+        events = events.filter(action__startswith=action)
+    return events

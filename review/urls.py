@@ -21,6 +21,7 @@ urlpatterns = [
         coordinator.study_action,
         name="study_action",
     ),
+    path("coordinate/audit/", coordinator.audit_list, name="audit_list"),
     path("coordinate/reports/", coordinator.report_list, name="report_list"),
     path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
 ]

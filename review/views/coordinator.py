@@ -176,3 +176,20 @@ def report_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     report = get_object_or_404(Report.objects.select_related("report_import"), code=code)
     services.audit_log(actor=request.user, action="report.unblinded_view", target=report.code)
     return render(request, "review/report_detail.html", {"report": report})
+
+
+@coordinator_required
+@require_GET
+def audit_list(request: AuthenticatedRequest) -> HttpResponse:
+    try:
+        study_id = int(request.GET.get("study") or 0) or None
+    except ValueError:
+        study_id = None
+    action = request.GET.get("action", "").strip()
+    events = selectors.audit_events(study_id=study_id, action=action)
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/audit_list.html",
+        {"page": page, "action": action, "study_id": study_id or ""},
+    )

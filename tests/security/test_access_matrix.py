@@ -1,0 +1,212 @@
+"""Expected access for every URL: anonymous, reviewer, other reviewer, coordinator.
+
+The table must name every route; adding a URL without an entry fails
+`test_every_route_has_an_access_entry`. Reviewer-owned objects belong to reviewer A:
+reviewer B ("other") must get 404 for them, never 403, so their existence does not leak.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+
+from review.models import Assignment
+from tests.factories import PASSWORD
+
+LOGIN = "login"  # a redirect to the login page
+
+
+@dataclass(frozen=True)
+class Access:
+    method: str
+    url: object  # callable(ctx) -> str
+    anonymous: int | str
+    reviewer: int | str
+    other: int | str
+    coordinator: int | str
+    data: dict = field(default_factory=dict)
+
+
+def _mine(ctx):
+    return ctx["assignment"].code
+
+
+ACCESS: dict[str, Access] = {
+    "login": Access("get", lambda c: reverse("login"), 200, 200, 200, 200),
+    "logout": Access("post", lambda c: reverse("logout"), 302, 302, 302, 302),
+    "set_language": Access(
+        "post", lambda c: reverse("set_language"), 302, 302, 302, 302, {"language": "fr"}
+    ),
+    # The schema describes endpoints, not data; integrators fetch it before logging in.
+    "api-schema": Access("get", lambda c: "/api/schema/", 200, 200, 200, 200),
+    "api-docs": Access("get", lambda c: "/api/docs/", 200, 200, 200, 200),
+    "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 403, 200, 200, 403),
+    "api-my-assignment": Access(
+        "get", lambda c: f"/api/v1/me/assignments/{_mine(c)}/", 403, 200, 404, 403
+    ),
+    "api-my-ratings": Access(
+        "put",
+        lambda c: f"/api/v1/me/assignments/{_mine(c)}/ratings/",
+        403,
+        200,
+        404,
+        403,
+        {"scores": {}},
+    ),
+    "api-my-submit": Access(
+        "post", lambda c: f"/api/v1/me/assignments/{_mine(c)}/submit/", 403, 400, 404, 403
+    ),
+    "study-list": Access("get", lambda c: "/api/v1/studies/", 403, 403, 403, 200),
+    "study-detail": Access(
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/", 403, 403, 403, 200
+    ),
+    "study-add-reports": Access(
+        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/add-reports/", 403, 403, 403, 400
+    ),
+    "study-open": Access(
+        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/open/", 403, 403, 403, 409
+    ),
+    "study-close": Access(
+        "post", lambda c: f"/api/v1/studies/{c['draft'].pk}/close/", 403, 403, 403, 409
+    ),
+    "study-progress": Access(
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/progress/", 403, 403, 403, 200
+    ),
+    "report-list": Access("get", lambda c: "/api/v1/reports/", 403, 403, 403, 200),
+    "report-detail": Access(
+        "get", lambda c: f"/api/v1/reports/{c['report'].code}/", 403, 403, 403, 200
+    ),
+    "review:home": Access("get", lambda c: reverse("review:home"), LOGIN, 200, 200, 302),
+    "review:continue": Access(
+        "get", lambda c: reverse("review:continue", args=[c["study"].code]), LOGIN, 302, 302, 403
+    ),
+    "review:rate": Access(
+        "get", lambda c: reverse("review:rate", args=[_mine(c)]), LOGIN, 200, 404, 403
+    ),
+    "review:rate_score": Access(
+        "post",
+        lambda c: reverse("review:rate_score", args=[_mine(c), "completeness"]),
+        LOGIN,
+        302,
+        404,
+        403,
+        {"score-completeness": "6"},
+    ),
+    "review:rate_comment": Access(
+        "post",
+        lambda c: reverse("review:rate_comment", args=[_mine(c)]),
+        LOGIN,
+        302,
+        404,
+        403,
+        {"comment": "x"},
+    ),
+    "review:rate_submit": Access(
+        "post", lambda c: reverse("review:rate_submit", args=[_mine(c)]), LOGIN, 400, 404, 403
+    ),
+    "review:rate_heartbeat": Access(
+        "post",
+        lambda c: reverse("review:rate_heartbeat", args=[_mine(c)]),
+        LOGIN,
+        204,
+        404,
+        403,
+        {"seconds": "5"},
+    ),
+    "review:study_list": Access(
+        "get", lambda c: reverse("review:study_list"), LOGIN, 403, 403, 200
+    ),
+    "review:study_create": Access(
+        "get", lambda c: reverse("review:study_create"), LOGIN, 403, 403, 200
+    ),
+    "review:study_detail": Access(
+        "get", lambda c: reverse("review:study_detail", args=[c["study"].pk]), LOGIN, 403, 403, 200
+    ),
+    "review:study_domains": Access(
+        "get", lambda c: reverse("review:study_domains", args=[c["draft"].pk]), LOGIN, 403, 403, 200
+    ),
+    "review:study_action": Access(
+        "post",
+        lambda c: reverse("review:study_action", args=[c["draft"].pk, "close"]),
+        LOGIN,
+        403,
+        403,
+        409,
+    ),
+    "review:audit_list": Access(
+        "get", lambda c: reverse("review:audit_list"), LOGIN, 403, 403, 200
+    ),
+    "review:report_list": Access(
+        "get", lambda c: reverse("review:report_list"), LOGIN, 403, 403, 200
+    ),
+    "review:report_detail": Access(
+        "get",
+        lambda c: reverse("review:report_detail", args=[c["report"].code]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+}
+
+
+def _route_names(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from _route_names(pattern.url_patterns, inner)
+        elif pattern.name:
+            yield namespace + pattern.name
+        else:
+            yield f"<unnamed {pattern.pattern}>"
+
+
+def test_every_route_has_an_access_entry():
+    names = set(_route_names(get_resolver().url_patterns))
+    assert sorted(names - set(ACCESS)) == []
+    assert sorted(set(ACCESS) - names) == []
+
+
+@pytest.fixture
+def ctx(open_study, reviewer, coordinator):
+    from review import services
+
+    draft = services.study_create(name="Draft", created_by=coordinator)
+    assignment = (
+        Assignment.objects.filter(study=open_study, reviewer=reviewer).order_by("position").first()
+    )
+    return {
+        "study": open_study,
+        "draft": draft,
+        "assignment": assignment,
+        "report": assignment.report,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(ACCESS))
+def test_access(client, ctx, reviewer, other_reviewer, coordinator, name):
+    entry = ACCESS[name]
+    users = {
+        "anonymous": None,
+        "reviewer": reviewer,
+        "other": other_reviewer,
+        "coordinator": coordinator,
+    }
+    seen = {}
+    for role, user in users.items():
+        client.logout()
+        if user is not None:
+            client.login(username=user.username, password=PASSWORD)
+        url = entry.url(ctx)
+        if entry.method == "put":
+            response = client.put(url, data=entry.data, content_type="application/json")
+        else:
+            response = getattr(client, entry.method)(url, data=entry.data)
+        is_login_redirect = response.status_code == 302 and response["Location"].startswith(
+            reverse("login") + "?next="
+        )
+        seen[role] = LOGIN if is_login_redirect else response.status_code
+    expected = {role: getattr(entry, role) for role in users}
+    assert seen == expected
