@@ -138,9 +138,9 @@ def _agreement_rows(domain: str, scope: str, part: pd.DataFrame, scale: Scale) -
     rows = []
     sub, columns = complete_subtable(matrix)
     patterns = rated[rated.sum(axis=1) >= 2]
-    crossed = len(patterns) > 0 and bool((patterns == patterns[0]).all()) and len(
-        patterns
-    ) == len(rated)
+    crossed = (
+        len(patterns) > 0 and bool((patterns == patterns[0]).all()) and len(patterns) == len(rated)
+    )
     design = CROSSED if crossed else ONE_WAY
     n_sub, k_sub = sub.shape
     if n_sub < 2 or k_sub < 2:
@@ -207,7 +207,7 @@ def _kappa_row(domain: str, scope: str, matrix: np.ndarray, scale: Scale) -> dic
         return _row(domain, scope, "kappa_quadratic", nan, nan, nan, 0, 2, note)
     labels = np.union1d(scale.values, np.unique(both))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore")
         value = cohen_kappa_score(both[:, 0], both[:, 1], weights="quadratic", labels=labels)
     note = "" if np.isfinite(value) else "scores are constant"
     return _row(domain, scope, "kappa_quadratic", value, nan, nan, len(both), 2, note)

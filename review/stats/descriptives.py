@@ -20,7 +20,9 @@ def descriptives(frame: pd.DataFrame, *, domains: list[str], scale: Scale) -> pd
     return pd.DataFrame(rows)
 
 
-def _describe(domain: str, scope: str, scores: np.ndarray, reports: np.ndarray, scale: Scale) -> dict:
+def _describe(
+    domain: str, scope: str, scores: np.ndarray, reports: np.ndarray, scale: Scale
+) -> dict:
     n = len(scores)
     whole = scores[scores == np.round(scores)].astype(int)
     in_scale = whole[(whole >= scale.low) & (whole <= scale.high)]
