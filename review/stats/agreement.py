@@ -136,7 +136,7 @@ def _agreement_rows(domain: str, scope: str, part: pd.DataFrame, scale: Scale) -
     matrix, _ = ratings_matrix(part)
     rated = ~np.isnan(matrix)
     rows = []
-    sub, columns = complete_subtable(matrix)
+    sub, _ = complete_subtable(matrix)
     patterns = rated[rated.sum(axis=1) >= 2]
     crossed = (
         len(patterns) > 0 and bool((patterns == patterns[0]).all()) and len(patterns) == len(rated)
