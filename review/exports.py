@@ -289,3 +289,14 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
 
 def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:.2f}"
+
+
+def figure_files(figures: dict, plots: dict[str, str]) -> dict[str, str]:
+    """Every file derived from the figures, by file name, fully built before any is written."""
+    files = {
+        f"{name}.csv": "".join(csv_lines(header, rows))
+        for name, (header, rows) in export_tables(figures).items()
+    }
+    files["results.json"] = json.dumps(figures, ensure_ascii=False, indent=1) + "\n"
+    files.update({f"{name}.svg": svg for name, svg in plots.items()})
+    return files

@@ -8,6 +8,7 @@ every domain and scope on each page load, and tests compare them with pingouin.
 
 import itertools
 import warnings
+from typing import Literal
 
 import krippendorff
 import numpy as np
@@ -174,7 +175,11 @@ def _alpha_rows(domain: str, scope: str, matrix: np.ndarray, scale: Scale) -> li
     pairable = matrix[(~np.isnan(matrix)).sum(axis=1) >= 2]
     n_units, n_raters = len(pairable), int((~np.isnan(pairable)).any(axis=0).sum())
     rows = []
-    for statistic, level in (("alpha_interval", "interval"), ("alpha_ordinal", "ordinal")):
+    levels: tuple[tuple[str, Literal["interval", "ordinal"]], ...] = (
+        ("alpha_interval", "interval"),
+        ("alpha_ordinal", "ordinal"),
+    )
+    for statistic, level in levels:
         if n_units == 0:
             note = "no report was rated by two reviewers"
             rows.append(_row(domain, scope, statistic, nan, nan, nan, 0, n_raters, note))

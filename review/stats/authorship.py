@@ -104,7 +104,7 @@ def _auc_intervals(
     n_levels = len(levels)
     reviewer_index = {r: i + 1 for i, r in enumerate(reviewers)}
     group_index = part["reviewer"].map(reviewer_index).to_numpy().astype(int)
-    counts = {}
+    counts: dict[bool, np.ndarray | None] = {}
     for synthetic in (False, True):
         mask = (part["source"] == SYNTHETIC).to_numpy() == synthetic
         report_codes, _ = pd.factorize(part["report"].to_numpy()[mask])
@@ -118,9 +118,10 @@ def _auc_intervals(
         ).reshape(n_reports, width)
         totals = resampled_totals(histogram, n_boot, rng) if n_reports else None
         counts[synthetic] = totals
-    if counts[False] is None or counts[True] is None:
+    real_counts, synthetic_counts = counts[False], counts[True]
+    if real_counts is None or synthetic_counts is None:
         return [(np.nan, np.nan)] * n_groups
     shape = (-1, n_groups, n_levels)
-    aucs = auc_from_counts(counts[False].reshape(shape), counts[True].reshape(shape))
+    aucs = auc_from_counts(real_counts.reshape(shape), synthetic_counts.reshape(shape))
     low, high = percentile_interval(aucs)
     return list(zip(low.tolist(), high.tolist(), strict=True))

@@ -17,7 +17,12 @@ from matplotlib.figure import Figure
 
 REAL_COLOUR = "#1f6f8b"
 SYNTHETIC_COLOUR = "#d9822b"
-_RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+_RC: dict[Any, Any] = {
+    "svg.fonttype": "none",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 
 
 def _svg(figure: Figure, name: str) -> str:

@@ -377,3 +377,13 @@ def test_custom_scale_histogram():
     table = long_table(np.array([[0, 4], [2, 2]]))
     row = analyse(table, n_boot=100, scale=Scale(0, 4)).descriptives.iloc[0]
     assert row["histogram"] == [1, 0, 2, 0, 1]
+
+
+def test_holm_with_missing_and_large_p_values_matches_statsmodels():
+    from review.stats.comparison import holm
+
+    p = np.array([0.01, np.nan, 0.04, 0.03, 0.9, 0.005])
+    finite = ~np.isnan(p)
+    adjusted = holm(p)
+    assert math.isnan(adjusted[1])
+    assert adjusted[finite] == pytest.approx(multipletests(p[finite], method="holm")[1])
