@@ -115,6 +115,7 @@ def analyse(
             n_boot=n_boot,
             seed=seed,
             real_resamples=real_resamples,
+            whole=comparison,
         ),
     )
 
@@ -145,6 +146,7 @@ def breakdown(
     n_boot: int,
     seed: int,
     real_resamples: np.ndarray,
+    whole: pd.DataFrame,
 ) -> pd.DataFrame:
     """Synthetic figures per batch, model and prompt version, each against all real reports."""
     real = frame[frame["source"] != SYNTHETIC]
@@ -153,15 +155,21 @@ def breakdown(
     for factor in BREAKDOWN_COLUMNS:
         levels = sorted(v for v in synthetic[factor].dropna().unique())
         for level in levels:
-            subset = pd.concat([real, synthetic[synthetic[factor] == level]])
-            table, _ = compare_sources(
-                subset,
-                domains=domains,
-                margin=margin,
-                n_boot=n_boot,
-                seed=seed,
-                real_resamples=real_resamples,
-            )
+            in_level = synthetic[factor] == level
+            subset = pd.concat([real, synthetic[in_level]])
+            if in_level.all():
+                # One model (say) for every synthetic report: the overall comparison already is
+                # this level's comparison; skip drawing it again.
+                table = whole
+            else:
+                table, _ = compare_sources(
+                    subset,
+                    domains=domains,
+                    margin=margin,
+                    n_boot=n_boot,
+                    seed=seed,
+                    real_resamples=real_resamples,
+                )
             level_rows = subset[subset["source"] == SYNTHETIC]
             sd = level_rows.groupby("domain", observed=True)["score"].std()
             auc = authorship_auc(subset)
