@@ -208,3 +208,11 @@ def test_results_api_returns_figures(coordinator_client, study):
     assert row["mean_real"] == 8.0
     assert row["mean_synthetic"] == 6.5
     assert row["difference"] == -1.5
+
+
+def test_results_page_of_study_without_submitted_ratings(coordinator_client, open_study):
+    response = coordinator_client.get(reverse("review:study_results", args=[open_study.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "0 ratings of 0 reports by 0 reviewers" in page
+    assert "no rating of real reports" in page
