@@ -216,3 +216,14 @@ def test_results_page_of_study_without_submitted_ratings(coordinator_client, ope
     page = response.content.decode()
     assert "0 ratings of 0 reports by 0 reviewers" in page
     assert "no rating of real reports" in page
+
+
+def test_ratings_long_table_is_one_query(django_assert_num_queries, study):
+    from review.results import study_ratings_frame
+
+    with django_assert_num_queries(1):
+        frame = study_ratings_frame(study=study)
+    assert len(frame) == 72
+    assert sorted(frame["reviewer"].unique()) == ["R1", "R2"]
+    assert frame.loc[frame["source"] == "real", "batch"].isna().all()
+    assert set(frame.loc[frame["source"] == "synthetic", "batch"]) == {"7"}
