@@ -18,3 +18,10 @@ urlpatterns = [
     path("me/assignments/<str:code>/submit/", api.MySubmitView.as_view(), name="api-my-submit"),
     *router.urls,
 ]
+
+# Study results (statistics), kept in its own module.
+from review.api_results import StudyResultsView  # noqa: E402
+
+urlpatterns.append(
+    path("studies/<int:pk>/results/", StudyResultsView.as_view(), name="api-study-results")
+)

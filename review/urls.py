@@ -25,3 +25,26 @@ urlpatterns = [
     path("coordinate/reports/", coordinator.report_list, name="report_list"),
     path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
 ]
+
+# Results and exports (statistics): under coordinate/results/ so that
+# coordinate/studies/<pk>/<action>/ (POST-only study actions) does not shadow them.
+from review.views import results as results_views  # noqa: E402
+
+urlpatterns += [
+    path("coordinate/results/<int:pk>/", results_views.study_results_page, name="study_results"),
+    path(
+        "coordinate/results/<int:pk>/<slug:name>.csv",
+        results_views.study_export_csv,
+        name="study_export_csv",
+    ),
+    path(
+        "coordinate/results/<int:pk>/dataset.jsonl",
+        results_views.study_dataset_jsonl,
+        name="study_dataset_jsonl",
+    ),
+    path(
+        "coordinate/results/<int:pk>/dataset-card.md",
+        results_views.study_dataset_card,
+        name="study_dataset_card",
+    ),
+]

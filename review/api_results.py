@@ -1,0 +1,29 @@
+"""GET /api/v1/studies/{id}/results/: the study's figures as JSON (coordinators only)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from review.api import IsCoordinator
+from review.models import Study
+from review.results import study_results
+
+
+class StudyResultsView(APIView):
+    permission_classes = [IsAuthenticated, IsCoordinator]
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        description="Descriptives, real vs synthetic comparison, agreement, reviewer offsets, "
+        "AI-authorship detection and breakdown by batch/model/prompt version; NaN is null.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        study = get_object_or_404(Study, pk=pk)
+        results = study_results(study=study, with_plots=False)
+        return Response(
+            {"study": study.code, "domain_labels": results.domain_labels, **results.figures}
+        )

@@ -1,0 +1,302 @@
+"""CSV and dataset exports of a study (coordinators only).
+
+CSV files are produced row by row from iterators, so a million ratings stream out in
+constant memory. Cells that a spreadsheet would read as a formula (=, +, -, @ …) are
+prefixed with a quote, unless they are plain numbers such as -0.5.
+"""
+
+import csv
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from review.models import Report, Study
+
+SUMMARY_FIELDS = (
+    "domain",
+    "n_reports_real",
+    "n_ratings_real",
+    "mean_real",
+    "sd_real",
+    "median_real",
+    "iqr_real",
+    "n_reports_synthetic",
+    "n_ratings_synthetic",
+    "mean_synthetic",
+    "sd_synthetic",
+    "median_synthetic",
+    "iqr_synthetic",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "mann_whitney_u",
+    "p_value",
+    "p_holm",
+    "cliffs_delta",
+    "margin",
+    "verdict",
+    "note",
+)
+AGREEMENT_FIELDS = (
+    "domain",
+    "scope",
+    "statistic",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n_reports",
+    "n_reviewers",
+)
+AUTHORSHIP_FIELDS = (
+    "scope",
+    "reviewer",
+    "auc",
+    "ci_low",
+    "ci_high",
+    "n_real",
+    "n_synthetic",
+    "accuracy",
+    "sensitivity",
+    "specificity",
+    "threshold",
+    "note",
+)
+BREAKDOWN_FIELDS = (
+    "factor",
+    "level",
+    "domain",
+    "n_reports",
+    "mean",
+    "sd",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "verdict",
+    "auc",
+    "note",
+)
+RATINGS_HEADER = (
+    "study",
+    "report",
+    "source",
+    "batch",
+    "model",
+    "prompt_version",
+    "reviewer",
+    "domain",
+    "score",
+    "comment",
+    "submitted_at",
+    "active_seconds",
+)
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> str:
+    """Text for one CSV cell: empty for missing, numbers as written, formulas defused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if math.isnan(value) or math.isinf(value) else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    """A write-only file whose write() hands the line back to the generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo(), lineterminator="\n")
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([spreadsheet_cell(v) for v in row])
+
+
+def records_rows(records: Iterable[dict], fields: Sequence[str]) -> Iterator[list[Any]]:
+    for record in records:
+        yield [record.get(f) for f in fields]
+
+
+def summary_records(figures: dict) -> list[dict]:
+    """Comparison per domain joined with the real and synthetic descriptives."""
+    described = {(row["domain"], row["scope"]): row for row in figures["descriptives"]}
+    rows = []
+    for row in figures["comparison"]:
+        record = dict(row)
+        for source in ("real", "synthetic"):
+            stats = described.get((row["domain"], source), {})
+            record[f"n_ratings_{source}"] = stats.get("n_ratings")
+            for measure in ("mean", "sd", "median", "iqr"):
+                record[f"{measure}_{source}"] = stats.get(measure)
+        rows.append(record)
+    return rows
+
+
+def export_tables(figures: dict) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
+    """The figures' CSV files by name: (header, rows)."""
+    return {
+        "summary": (SUMMARY_FIELDS, list(records_rows(summary_records(figures), SUMMARY_FIELDS))),
+        "agreement": (
+            AGREEMENT_FIELDS,
+            list(records_rows(figures["agreement"], AGREEMENT_FIELDS)),
+        ),
+        "authorship": (
+            AUTHORSHIP_FIELDS,
+            list(records_rows(figures["authorship"], AUTHORSHIP_FIELDS)),
+        ),
+        "breakdown": (
+            BREAKDOWN_FIELDS,
+            list(records_rows(figures["breakdown"], BREAKDOWN_FIELDS)),
+        ),
+    }
+
+
+# --- annotated dataset ---------------------------------------------------------------
+
+
+def dataset_reports(*, study: Study):
+    return (
+        Report.objects.filter(memberships__study=study, source=Report.Source.SYNTHETIC)
+        .order_by("code")
+        .values_list("code", "text", "language", "annotations", "provenance")
+    )
+
+
+def dataset_lines(*, study: Study) -> Iterator[str]:
+    """One JSON object per synthetic report of the study: text, annotations with offsets."""
+    for code, text, language, annotations, provenance in dataset_reports(study=study).iterator(
+        chunk_size=500
+    ):
+        record = {
+            "code": code,
+            "language": language,
+            "text": text,
+            "annotations": annotations,
+            "provenance": provenance,
+        }
+        yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+_FRAME_KEYS = ("frame", "sampling_frame", "frame_version", "frame_sources", "sources")
+
+
+def _labels(value: Any) -> list[str]:
+    if value is None or value == "" or value == [] or value == {}:
+        return []
+    if isinstance(value, list):
+        return [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value]
+    if isinstance(value, dict):
+        name = value.get("name") or value.get("title")
+        version = value.get("version")
+        if name:
+            return [f"{name} v{version}" if version else str(name)]
+        return [json.dumps(value, ensure_ascii=False, sort_keys=True)]
+    return [str(value)]
+
+
+def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) -> str:
+    """Markdown description of the annotated dataset, generated from the study."""
+    counts: Counter[str] = Counter()
+    models: Counter[str] = Counter()
+    prompts: Counter[str] = Counter()
+    frames: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
+    labels: Counter[str] = Counter()
+    for _, _, language, annotations, provenance in dataset_reports(study=study).iterator(
+        chunk_size=500
+    ):
+        counts["reports"] += 1
+        languages[language] += 1
+        provenance = provenance or {}
+        for label in _labels(provenance.get("model")):
+            models[label] += 1
+        for label in _labels(provenance.get("prompt_version")):
+            prompts[label] += 1
+        for key in _FRAME_KEYS:
+            for label in _labels(provenance.get(key)):
+                frames[f"{key}: {label}"] += 1
+        for annotation in annotations or []:
+            counts["annotations"] += 1
+            if isinstance(annotation, dict):
+                labels[str(annotation.get("label") or annotation.get("type") or "?")] += 1
+
+    def listing(counter: Counter[str]) -> str:
+        if not counter:
+            return "- (not recorded)\n"
+        return "".join(f"- {name}: {n}\n" for name, n in sorted(counter.items()))
+
+    lines = [
+        f"# Dataset card: {study.name} ({study.code})\n\n",
+        "Synthetic oncology hospitalization reports with structured annotations linked to the "
+        "text by character offsets, generated for and rated in a blinded evaluation study.\n\n",
+        "## Contents\n\n",
+        f"- Synthetic reports: {counts['reports']}\n",
+        f"- Annotations: {counts['annotations']}\n",
+        "- Format: JSON Lines, one report per line with `code`, `language`, `text`, "
+        "`annotations` (spans with `start`/`end` character offsets into `text`) and "
+        "`provenance`.\n\n",
+        "### Languages\n\n",
+        listing(languages),
+        "\n### Annotation labels\n\n",
+        listing(labels),
+        "\n## Sampling frame\n\n",
+        listing(frames),
+        "\n## Models\n\n",
+        listing(models),
+        "\n## Prompt versions\n\n",
+        listing(prompts),
+        "\n## Quality as rated by physicians\n\n",
+        f"Blinded ratings on a {study.scale_min}–{study.scale_max} scale by "
+        f"{figures['n_reviewers']} reviewers ({figures['n_ratings']} ratings of "
+        f"{figures['n_reports']} reports, real and synthetic mixed).\n\n",
+        "| Domain | Synthetic mean | Real mean | Difference [95% CI] | Verdict |\n",
+        "|---|---|---|---|---|\n",
+    ]
+    for row in figures["comparison"]:
+        lines.append(
+            f"| {domain_labels.get(row['domain'], row['domain'])} | {_fmt(row['mean_synthetic'])} "
+            f"| {_fmt(row['mean_real'])} | {_fmt(row['difference'])} "
+            f"[{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}] | {row['verdict']} |\n"
+        )
+    lines.append(
+        f"\nNon-inferiority margin: {study.noninferiority_margin} point(s); "
+        "intervals from a bootstrap over reports.\n\n"
+        "## Caveats\n\nThe reports are synthetic: names, dates and places are invented, and "
+        "clinical content may contain errors (see the medical consistency score). Not for "
+        "clinical use.\n"
+    )
+    return "".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def figure_files(figures: dict, plots: dict[str, str]) -> dict[str, str]:
+    """Every file derived from the figures, by file name, fully built before any is written."""
+    files = {
+        f"{name}.csv": "".join(csv_lines(header, rows))
+        for name, (header, rows) in export_tables(figures).items()
+    }
+    files["results.json"] = json.dumps(figures, ensure_ascii=False, indent=1) + "\n"
+    files.update({f"{name}.svg": svg for name, svg in plots.items()})
+    return files

@@ -1,0 +1,46 @@
+"""python manage.py export_study STUDY --out DIR
+
+Writes every export of a stored study (STUDY = id or code): ratings.csv, the figure CSVs,
+results.json, the SVG plots, dataset.jsonl and dataset-card.md.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from review import exports, services
+from review.models import Study
+from review.results import RATING_FIELDS, study_ratings_rows, study_results
+
+
+class Command(BaseCommand):
+    help = "Write all exports (CSV, plots, annotated dataset, dataset card) of a study."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("study", help="study id or code (S-…)")
+        parser.add_argument("--out", type=Path, required=True, help="directory for the files")
+
+    def handle(self, *args, **options) -> None:
+        key: str = options["study"]
+        lookup = {"pk": int(key)} if key.isdigit() else {"code": key.upper()}
+        study = Study.objects.filter(**lookup).first()
+        if study is None:
+            raise CommandError(f"No study with id or code '{key}'.")
+        out: Path = options["out"]
+        if out.exists() and not out.is_dir():
+            raise CommandError(f"{out} exists and is not a directory.")
+        results = study_results(study=study)
+        files = exports.figure_files(results.figures, results.plots)
+        files["dataset-card.md"] = exports.dataset_card(
+            study=study, figures=results.figures, domain_labels=results.domain_labels
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (out / name).write_text(content, encoding="utf-8")
+        with (out / "ratings.csv").open("w", encoding="utf-8", newline="") as handle:
+            rows = study_ratings_rows(study=study).iterator(chunk_size=2000)
+            handle.writelines(exports.csv_lines(RATING_FIELDS, rows))
+        with (out / "dataset.jsonl").open("w", encoding="utf-8") as handle:
+            handle.writelines(exports.dataset_lines(study=study))
+        services.audit_log(actor=None, action="export.study", study=study, target=str(out))
+        self.stdout.write(f"Wrote {len(files) + 2} files for {study.code} to {out}.")

@@ -1,0 +1,250 @@
+"""Inter-rater agreement per domain and scope: ICC (Shrout & Fleiss 1979), Krippendorff's
+alpha, quadratic-weighted kappa, and each reviewer's offset from the panel.
+
+The six ICC forms follow pingouin's ANOVA formulas (McGraw & Wong 1996 intervals); they are
+computed here in numpy on the complete reports × reviewers sub-table because this runs for
+every domain and scope on each page load, and tests compare them with pingouin.
+"""
+
+import itertools
+import warnings
+from typing import Literal
+
+import krippendorff
+import numpy as np
+import pandas as pd
+from scipy.stats import f as f_dist
+from sklearn.metrics import cohen_kappa_score
+
+from review.stats.frame import SCOPES, Scale
+
+ICC_FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
+ONE_WAY_FORMS = ("ICC(1,1)", "ICC(1,k)")
+CROSSED = "crossed"
+ONE_WAY = "one-way"
+# Above this many reviewer subsets to try, the complete sub-table uses the busiest reviewers.
+_MAX_SUBSETS = 300
+
+
+def icc_table(matrix: np.ndarray, alpha: float = 0.05) -> dict[str, tuple[float, float, float]]:
+    """The six ICC forms with 95% CIs for a complete (targets × raters) matrix."""
+    n, k = matrix.shape
+    grand = matrix.mean()
+    ss_total = ((matrix - grand) ** 2).sum()
+    ss_rows = k * ((matrix.mean(axis=1) - grand) ** 2).sum()
+    ss_cols = n * ((matrix.mean(axis=0) - grand) ** 2).sum()
+    ss_error = ss_total - ss_rows - ss_cols
+    msb = ss_rows / (n - 1)
+    msj = ss_cols / (k - 1)
+    mse = ss_error / ((n - 1) * (k - 1))
+    msw = (ss_cols + ss_error) / (n * (k - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        icc1 = (msb - msw) / (msb + (k - 1) * msw)
+        icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+        icc3 = (msb - mse) / (msb + (k - 1) * mse)
+        icc1k = (msb - msw) / msb
+        icc2k = (msb - mse) / (msb + (msj - mse) / n)
+        icc3k = (msb - mse) / msb
+        f1 = msb / msw
+        f3 = msb / mse
+        df1, df1w, df3 = n - 1, n * (k - 1), (n - 1) * (k - 1)
+        f1l = f1 / f_dist.ppf(1 - alpha / 2, df1, df1w)
+        f1u = f1 * f_dist.ppf(1 - alpha / 2, df1w, df1)
+        f3l = f3 / f_dist.ppf(1 - alpha / 2, df1, df3)
+        f3u = f3 * f_dist.ppf(1 - alpha / 2, df3, df1)
+        fj = msj / mse
+        vn = df3 * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+        vd = df1 * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+        v = vn / vd
+        f2u = f_dist.ppf(1 - alpha / 2, n - 1, v)
+        f2l = f_dist.ppf(1 - alpha / 2, v, n - 1)
+        l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
+        u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
+        return {
+            "ICC(1,1)": (icc1, (f1l - 1) / (f1l + k - 1), (f1u - 1) / (f1u + k - 1)),
+            "ICC(2,1)": (icc2, l2, u2),
+            "ICC(3,1)": (icc3, (f3l - 1) / (f3l + k - 1), (f3u - 1) / (f3u + k - 1)),
+            "ICC(1,k)": (icc1k, 1 - 1 / f1l, 1 - 1 / f1u),
+            "ICC(2,k)": (icc2k, l2 * k / (1 + l2 * (k - 1)), u2 * k / (1 + u2 * (k - 1))),
+            "ICC(3,k)": (icc3k, 1 - 1 / f3l, 1 - 1 / f3u),
+        }
+
+
+def complete_subtable(matrix: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Largest block of reports rated by the same reviewers (rows complete, ≥ 2 columns).
+
+    The block's width is the usual number of ratings per report; among reviewer subsets
+    of that size the one sharing the most reports wins (ties: earlier reviewers).
+    """
+    rated = ~np.isnan(matrix)
+    per_report = rated.sum(axis=1)
+    per_report = per_report[per_report >= 2]
+    if len(per_report) == 0:
+        return np.empty((0, 0)), []
+    width = int(np.bincount(per_report).argmax())
+    columns = range(matrix.shape[1])
+    subsets: list[tuple[int, ...]]
+    subsets = list(itertools.islice(itertools.combinations(columns, width), _MAX_SUBSETS + 1))
+    if len(subsets) > _MAX_SUBSETS:
+        busiest = np.argsort(-rated.sum(axis=0), kind="stable")[:width]
+        subsets = [tuple(sorted(int(c) for c in busiest))]
+    best = max(subsets, key=lambda s: int(rated[:, list(s)].all(axis=1).sum()))
+    rows = rated[:, list(best)].all(axis=1)
+    return matrix[np.ix_(rows, list(best))], list(best)
+
+
+def _row(domain, scope, statistic, value, low, high, n_reports, n_reviewers, note="", valid=True):
+    return {
+        "domain": domain,
+        "scope": scope,
+        "statistic": statistic,
+        "value": float(value),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "n_reports": int(n_reports),
+        "n_reviewers": int(n_reviewers),
+        "valid": bool(valid),
+        "note": note,
+    }
+
+
+def agreement(frame: pd.DataFrame, *, domains: list[str], scale: Scale) -> pd.DataFrame:
+    rows: list[dict] = []
+    for domain in domains:
+        in_domain = frame[frame["domain"] == domain]
+        for scope in SCOPES:
+            part = in_domain if scope == "all" else in_domain[in_domain["source"] == scope]
+            rows.extend(_agreement_rows(domain, scope, part, scale))
+    return pd.DataFrame(rows)
+
+
+def ratings_matrix(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """reports × reviewers scores (NaN where a reviewer did not rate), and reviewer labels."""
+    report_codes, _ = pd.factorize(part["report"].to_numpy())
+    reviewer_codes, reviewers = pd.factorize(part["reviewer"].to_numpy())
+    matrix = np.full((int(report_codes.max(initial=-1)) + 1, len(reviewers)), np.nan)
+    matrix[report_codes, reviewer_codes] = part["score"].to_numpy()
+    return matrix, np.asarray(reviewers)
+
+
+def _agreement_rows(domain: str, scope: str, part: pd.DataFrame, scale: Scale) -> list[dict]:
+    nan = np.nan
+    if part.empty:
+        return [
+            _row(domain, scope, s, nan, nan, nan, 0, 0, "no ratings")
+            for s in (*ICC_FORMS, "alpha_interval", "alpha_ordinal", "kappa_quadratic")
+        ]
+    matrix, _ = ratings_matrix(part)
+    rated = ~np.isnan(matrix)
+    rows = []
+    sub, _ = complete_subtable(matrix)
+    patterns = rated[rated.sum(axis=1) >= 2]
+    crossed = (
+        len(patterns) > 0 and bool((patterns == patterns[0]).all()) and len(patterns) == len(rated)
+    )
+    design = CROSSED if crossed else ONE_WAY
+    n_sub, k_sub = sub.shape
+    if n_sub < 2 or k_sub < 2:
+        reason = (
+            "no report was rated by two reviewers"
+            if k_sub < 2
+            else "fewer than two reports rated by the same reviewers"
+        )
+        rows += [_row(domain, scope, s, nan, nan, nan, n_sub, k_sub, reason) for s in ICC_FORMS]
+    elif np.ptp(sub) == 0:
+        rows += [
+            _row(domain, scope, s, nan, nan, nan, n_sub, k_sub, "scores are constant")
+            for s in ICC_FORMS
+        ]
+    else:
+        values = icc_table(sub)
+        for form in ICC_FORMS:
+            valid = design == CROSSED or form in ONE_WAY_FORMS
+            note = f"{design} design; complete sub-table {n_sub} reports × {k_sub} reviewers"
+            if not valid:
+                note += "; reports had different reviewers, so only ICC(1,*) is valid"
+            icc, low, high = values[form]
+            rows.append(_row(domain, scope, form, icc, low, high, n_sub, k_sub, note, valid))
+    rows += _alpha_rows(domain, scope, matrix, scale)
+    rows.append(_kappa_row(domain, scope, matrix, scale))
+    return rows
+
+
+def _alpha_rows(domain: str, scope: str, matrix: np.ndarray, scale: Scale) -> list[dict]:
+    nan = np.nan
+    pairable = matrix[(~np.isnan(matrix)).sum(axis=1) >= 2]
+    n_units, n_raters = len(pairable), int((~np.isnan(pairable)).any(axis=0).sum())
+    rows = []
+    levels: tuple[tuple[str, Literal["interval", "ordinal"]], ...] = (
+        ("alpha_interval", "interval"),
+        ("alpha_ordinal", "ordinal"),
+    )
+    for statistic, level in levels:
+        if n_units == 0:
+            note = "no report was rated by two reviewers"
+            rows.append(_row(domain, scope, statistic, nan, nan, nan, 0, n_raters, note))
+            continue
+        values = pairable[~np.isnan(pairable)]
+        if np.ptp(values) == 0:
+            note = "scores are constant"
+            rows.append(_row(domain, scope, statistic, nan, nan, nan, n_units, n_raters, note))
+            continue
+        domain_values = np.union1d(scale.values, np.unique(values))
+        value = krippendorff.alpha(
+            reliability_data=pairable.T,
+            level_of_measurement=level,
+            value_domain=domain_values if level == "ordinal" else None,
+        )
+        rows.append(_row(domain, scope, statistic, value, nan, nan, n_units, n_raters))
+    return rows
+
+
+def _kappa_row(domain: str, scope: str, matrix: np.ndarray, scale: Scale) -> dict:
+    nan = np.nan
+    active = (~np.isnan(matrix)).any(axis=0)
+    if active.sum() != 2:
+        note = "needs exactly two reviewers who rated the same reports"
+        return _row(domain, scope, "kappa_quadratic", nan, nan, nan, 0, int(active.sum()), note)
+    pair = matrix[:, active]
+    both = pair[~np.isnan(pair).any(axis=1)]
+    if len(both) == 0:
+        note = "the two reviewers rated no report in common"
+        return _row(domain, scope, "kappa_quadratic", nan, nan, nan, 0, 2, note)
+    labels = np.union1d(scale.values, np.unique(both))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = cohen_kappa_score(both[:, 0], both[:, 1], weights="quadratic", labels=labels)
+    note = "" if np.isfinite(value) else "scores are constant"
+    return _row(domain, scope, "kappa_quadratic", value, nan, nan, len(both), 2, note)
+
+
+def reviewer_offsets(frame: pd.DataFrame, *, domains: list[str]) -> pd.DataFrame:
+    """Mean of (reviewer's score − panel mean of that report) over reports rated by ≥ 2.
+
+    Negative: the reviewer rates more harshly than colleagues on the same reports.
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=["reviewer", "domain", "offset", "n_ratings", "mean"])
+    grouped = frame.groupby(["report", "domain"], sort=False, observed=True)["score"]
+    panel_mean = grouped.transform("mean")
+    panel_size = grouped.transform("size")
+    work = frame.assign(offset=(frame["score"] - panel_mean).where(panel_size >= 2))
+    rows = []
+    reviewers = sorted(frame["reviewer"].unique())
+    for domain in [*domains, "all"]:
+        part = work if domain == "all" else work[work["domain"] == domain]
+        by_reviewer = part.groupby("reviewer", observed=True)
+        offset = by_reviewer["offset"].mean()
+        counted = by_reviewer["offset"].count()
+        means = by_reviewer["score"].mean()
+        for reviewer in reviewers:
+            rows.append(
+                {
+                    "reviewer": reviewer,
+                    "domain": domain,
+                    "offset": float(offset.get(reviewer, np.nan)),
+                    "n_ratings": int(counted.get(reviewer, 0)),
+                    "mean": float(means.get(reviewer, np.nan)),
+                }
+            )
+    return pd.DataFrame(rows)

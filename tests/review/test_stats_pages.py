@@ -1,0 +1,229 @@
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from review.models import AuditEvent
+from tests.factories import PASSWORD, CoordinatorFactory
+from tests.review.rated_study import rated_study
+
+RESULT_URLS = (
+    ("review:study_results", ()),
+    ("review:study_export_csv", ("ratings",)),
+    ("review:study_export_csv", ("summary",)),
+    ("review:study_export_csv", ("agreement",)),
+    ("review:study_export_csv", ("authorship",)),
+    ("review:study_export_csv", ("breakdown",)),
+    ("review:study_dataset_jsonl", ()),
+    ("review:study_dataset_card", ()),
+)
+
+
+def _score(report, reviewer_index, domain):
+    return 8 if report.source == "real" else 6 + reviewer_index
+
+
+@pytest.fixture
+def study(coordinator, reviewers):
+    return rated_study(
+        coordinator=coordinator, reviewers=reviewers, n_real=3, n_synthetic=3, score=_score
+    )
+
+
+def _read_csv(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.reader(io.StringIO(body)))
+
+
+@pytest.mark.parametrize(("name", "args"), RESULT_URLS)
+def test_results_urls_forbidden_to_reviewers(reviewer_client, study, name, args):
+    response = reviewer_client.get(reverse(name, args=[study.pk, *args]))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("name", "args"), RESULT_URLS)
+def test_results_urls_redirect_anonymous_to_login(client, study, name, args):
+    url = reverse(name, args=[study.pk, *args])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_results_api_forbidden_to_reviewers(reviewer_client, study):
+    response = reviewer_client.get(f"/api/v1/studies/{study.pk}/results/")
+    assert response.status_code == 403
+
+
+def test_results_page_shows_summary_and_plots(coordinator_client, study):
+    response = coordinator_client.get(reverse("review:study_results", args=[study.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Medical consistency" in page
+    # Real 8.00 ± 0.00 (3 reports); synthetic reviewers give 6 and 7 → 6.50.
+    assert "8.00 ± 0.00" in page
+    assert "6.50 ± 0.55" in page
+    assert page.count("<svg") == 4
+
+
+def test_study_detail_links_to_results(coordinator_client, study):
+    page = coordinator_client.get(reverse("review:study_detail", args=[study.pk])).content.decode()
+    assert reverse("review:study_results", args=[study.pk]) in page
+
+
+def test_results_page_query_count_independent_of_report_count(
+    client, django_assert_num_queries, reviewers
+):
+    coordinator = CoordinatorFactory()
+    small = rated_study(coordinator=coordinator, reviewers=reviewers, n_real=1, n_synthetic=0)
+    large = rated_study(coordinator=coordinator, reviewers=reviewers, n_real=25, n_synthetic=25)
+    client.login(username=coordinator.username, password=PASSWORD)
+    counts = []
+    for study in (small, large):
+        with django_assert_num_queries(9) as captured:
+            assert client.get(reverse("review:study_results", args=[study.pk])).status_code == 200
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_results_cache_invalidated_by_rating_change(coordinator_client, study):
+    from review.models import Rating
+
+    url = reverse("review:study_results", args=[study.pk])
+    assert "8.00 ± 0.00" in coordinator_client.get(url).content.decode()
+    rating = Rating.objects.filter(
+        assignment__study=study, assignment__report__source="real", domain__key="language_quality"
+    ).first()
+    rating.score = 2
+    rating.save()
+    page = coordinator_client.get(url).content.decode()
+    # 6 real ratings, one changed from 8 to 2: mean 7.00.
+    assert "7.00 ± 2.45" in page
+
+
+def test_ratings_csv_has_exact_columns_and_records_audit(coordinator_client, coordinator, study):
+    response = coordinator_client.get(
+        reverse("review:study_export_csv", args=[study.pk, "ratings"])
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = _read_csv(response)
+    assert rows[0] == [
+        "study",
+        "report",
+        "source",
+        "batch",
+        "model",
+        "prompt_version",
+        "reviewer",
+        "domain",
+        "score",
+        "comment",
+        "submitted_at",
+        "active_seconds",
+    ]
+    # 6 reports × 2 reviewers × 6 domains.
+    assert len(rows) == 1 + 72
+    synthetic = next(r for r in rows[1:] if r[2] == "synthetic")
+    assert synthetic[3:6] == ["7", "mistral-large-latest", "fr-v1"]
+    assert synthetic[11] == "90"
+    event = AuditEvent.objects.get(action="export.ratings")
+    assert event.actor == coordinator
+    assert event.study == study
+
+
+def test_agreement_and_authorship_csv_columns(coordinator_client, study):
+    agreement = _read_csv(
+        coordinator_client.get(reverse("review:study_export_csv", args=[study.pk, "agreement"]))
+    )
+    assert agreement[0] == [
+        "domain",
+        "scope",
+        "statistic",
+        "value",
+        "ci_low",
+        "ci_high",
+        "n_reports",
+        "n_reviewers",
+    ]
+    # 6 domains × 3 scopes × 9 statistics.
+    assert len(agreement) == 1 + 162
+    authorship = _read_csv(
+        coordinator_client.get(reverse("review:study_export_csv", args=[study.pk, "authorship"]))
+    )
+    assert authorship[0][:7] == [
+        "scope",
+        "reviewer",
+        "auc",
+        "ci_low",
+        "ci_high",
+        "n_real",
+        "n_synthetic",
+    ]
+    pooled = authorship[1]
+    # Real always 8, synthetic 6 or 7: every synthetic scores lower → AUC 0.
+    assert pooled[:3] == ["pooled", "", "0.0"]
+    assert pooled[5:7] == ["6", "6"]
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {
+        "study.open",
+        "export.agreement",
+        "export.authorship",
+    } or "export.agreement" in set(AuditEvent.objects.values_list("action", flat=True))
+
+
+def test_unknown_export_is_404(coordinator_client, study):
+    response = coordinator_client.get(
+        reverse("review:study_export_csv", args=[study.pk, "secrets"])
+    )
+    assert response.status_code == 404
+
+
+def test_dataset_jsonl_has_synthetic_reports_only(coordinator_client, study):
+    response = coordinator_client.get(reverse("review:study_dataset_jsonl", args=[study.pk]))
+    lines = b"".join(response.streaming_content).decode("utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 3
+    assert set(records[0]) == {"code", "language", "text", "annotations", "provenance"}
+    assert records[0]["provenance"]["model"] == "mistral-large-latest"
+    assert AuditEvent.objects.filter(action="export.dataset", study=study).count() == 1
+
+
+def test_dataset_card_lists_counts_models_and_scores(coordinator_client, study):
+    response = coordinator_client.get(reverse("review:study_dataset_card", args=[study.pk]))
+    card = response.content.decode()
+    assert "- Synthetic reports: 3\n" in card
+    assert "- mistral-large-latest: 3\n" in card
+    assert "- fr-v1: 3\n" in card
+    assert "| Language quality | 6.50 | 8.00 | -1.50 [" in card
+
+
+def test_results_api_returns_figures(coordinator_client, study):
+    response = coordinator_client.get(f"/api/v1/studies/{study.pk}/results/")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["study"] == study.code
+    assert data["n_ratings"] == 72
+    row = next(r for r in data["comparison"] if r["domain"] == "medical_consistency")
+    assert row["mean_real"] == 8.0
+    assert row["mean_synthetic"] == 6.5
+    assert row["difference"] == -1.5
+
+
+def test_results_page_of_study_without_submitted_ratings(coordinator_client, open_study):
+    response = coordinator_client.get(reverse("review:study_results", args=[open_study.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "0 ratings of 0 reports by 0 reviewers" in page
+    assert "no rating of real reports" in page
+
+
+def test_ratings_long_table_is_one_query(django_assert_num_queries, study):
+    from review.results import study_ratings_frame
+
+    with django_assert_num_queries(1):
+        frame = study_ratings_frame(study=study)
+    assert len(frame) == 72
+    assert sorted(frame["reviewer"].unique()) == ["R1", "R2"]
+    assert frame.loc[frame["source"] == "real", "batch"].isna().all()
+    assert set(frame.loc[frame["source"] == "synthetic", "batch"]) == {"7"}
