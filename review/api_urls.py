@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from review import api
+from review.api_results import StudyResultsView
 
 router = SimpleRouter()
 router.register("studies", api.StudyViewSet, basename="study")
@@ -16,12 +17,8 @@ urlpatterns = [
         name="api-my-ratings",
     ),
     path("me/assignments/<str:code>/submit/", api.MySubmitView.as_view(), name="api-my-submit"),
+    path("studies/<int:pk>/results/", StudyResultsView.as_view(), name="api-study-results"),
     *router.urls,
 ]
 
 # Study results (statistics), kept in its own module.
-from review.api_results import StudyResultsView  # noqa: E402
-
-urlpatterns.append(
-    path("studies/<int:pk>/results/", StudyResultsView.as_view(), name="api-study-results")
-)

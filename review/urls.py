@@ -1,6 +1,7 @@
 from django.urls import path
 
 from review.views import coordinator, reviewer
+from review.views import results as results_views
 
 app_name = "review"
 
@@ -26,10 +27,8 @@ urlpatterns = [
     path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
 ]
 
-# Results and exports (statistics): under coordinate/results/ so that
-# coordinate/studies/<pk>/<action>/ (POST-only study actions) does not shadow them.
-from review.views import results as results_views  # noqa: E402
-
+# Results and exports: under coordinate/results/ so that the POST-only study actions
+# (coordinate/studies/<pk>/<action>/) do not shadow them.
 urlpatterns += [
     path("coordinate/results/<int:pk>/", results_views.study_results_page, name="study_results"),
     path(

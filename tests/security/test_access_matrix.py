@@ -133,6 +133,36 @@ ACCESS: dict[str, Access] = {
         403,
         409,
     ),
+    "review:study_results": Access(
+        "get", lambda c: reverse("review:study_results", args=[c["study"].pk]), LOGIN, 403, 403, 200
+    ),
+    "review:study_export_csv": Access(
+        "get",
+        lambda c: reverse("review:study_export_csv", args=[c["study"].pk, "ratings"]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "review:study_dataset_jsonl": Access(
+        "get",
+        lambda c: reverse("review:study_dataset_jsonl", args=[c["study"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "review:study_dataset_card": Access(
+        "get",
+        lambda c: reverse("review:study_dataset_card", args=[c["study"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "api-study-results": Access(
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 403, 403, 403, 200
+    ),
     "review:audit_list": Access(
         "get", lambda c: reverse("review:audit_list"), LOGIN, 403, 403, 200
     ),
