@@ -24,3 +24,11 @@ urlpatterns = [
     path("coordinate/reports/", coordinator.report_list, name="report_list"),
     path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
 ]
+
+# Import of real reports (coordinators only).
+from review.views import imports  # noqa: E402
+
+urlpatterns += [
+    path("coordinate/imports/", imports.report_import, name="report_import"),
+    path("coordinate/imports/commit/", imports.report_import_confirm, name="report_import_commit"),
+]
