@@ -10,9 +10,11 @@ import re
 import secrets
 import time
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -58,7 +60,7 @@ def _pending_cleanup() -> None:
 def _page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
     context.setdefault("imports", ReportImport.objects.select_related("created_by")[:20])
     context.setdefault("max_mb", settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024))
-    if request.htmx:
+    if getattr(request, "htmx", False):
         return render(request, "review/import.html#result", context, status=status)
     return render(request, "review/import.html", context, status=status)
 
@@ -122,7 +124,10 @@ def report_import_confirm(request: HttpRequest) -> HttpResponse:
             problem = ImportProblem("", _("The stored upload changed; upload the file again."))
             return _page(request, {"form": ReportImportForm(), "problems": [problem]}, status=400)
         report_import = report_import_commit(
-            data=data, file_name=entry["file_name"], created_by=request.user, **entry["options"]
+            data=data,
+            file_name=entry["file_name"],
+            created_by=cast(AbstractBaseUser, request.user),
+            **entry["options"],
         )
     except ImportRejected as exc:
         return _page(
