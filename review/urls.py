@@ -32,3 +32,14 @@ urlpatterns += [
     path("coordinate/imports/", imports.report_import, name="report_import"),
     path("coordinate/imports/commit/", imports.report_import_confirm, name="report_import_commit"),
 ]
+
+# Leak audit (coordinators only).
+from review.views import blinding  # noqa: E402
+
+urlpatterns += [
+    path(
+        "coordinate/studies/<int:pk>/blinding/audit/",
+        blinding.study_blinding_audit,
+        name="blinding_audit",
+    ),
+]
