@@ -394,6 +394,17 @@ def _analyse_page(payload: Payload, mask: _Masker, texts: dict[int, str]) -> _Re
     return _ReportPage(payload, tokens, numbers, outside, urls, attributes)
 
 
+def _separates(a: int, n_a: int, b: int, n_b: int) -> bool:
+    """Presence on a of n_a real and b of n_b synthetic payloads goes with the source: all
+    of one and none of the other, or a large difference that chance does not explain."""
+    if n_a < 2 or n_b < 2:
+        return False
+    difference = abs(a / n_a - b / n_b)
+    if difference < LEAK_MIN_DIFFERENCE:
+        return False
+    return difference == 1.0 or float(fisher_exact([[a, n_a - a], [b, n_b - b]])[1]) < LEAK_P_VALUE
+
+
 def _token_findings(pages: list[_ReportPage]) -> list[Finding]:
     findings: list[Finding] = []
     by_source: dict[str, list[_ReportPage]] = defaultdict(list)
@@ -406,11 +417,8 @@ def _token_findings(pages: list[_ReportPage]) -> list[Finding]:
     for token in sorted(all_tokens):
         a = sum(token in page.tokens for page in real)
         b = sum(token in page.tokens for page in synthetic)
-        difference = abs(a / len(real) - b / len(synthetic))
-        if difference < LEAK_MIN_DIFFERENCE:
-            continue
-        fisher_p = float(fisher_exact([[a, len(real) - a], [b, len(synthetic) - b]])[1])
-        if difference == 1.0 or fisher_p < LEAK_P_VALUE:
+        if _separates(a, len(real), b, len(synthetic)):
+            fisher_p = float(fisher_exact([[a, len(real) - a], [b, len(synthetic) - b]])[1])
             findings.append(
                 Finding(
                     "token",
@@ -452,27 +460,28 @@ def _identifier_findings(
     models = {str(r.provenance.get("model")) for r in reports.values() if r.provenance.get("model")}
     for model in sorted(models):
         word_patterns[model] = re.compile(re.escape(model), re.I)
-    per_word: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    totals: dict[str, int] = defaultdict(int)
+    # Counted per kind of payload: a word on every rating page of both sources (say, in
+    # the study's name) tells nothing about one report; a word on one source's pages does.
+    per_word: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    totals: dict[tuple[str, str], int] = defaultdict(int)
     for page in pages:
-        totals[page.payload.source or ""] += 1
+        totals[(page.payload.kind, page.payload.source or "")] += 1
         for word, pattern in word_patterns.items():
             if pattern.search(page.outside_text):
-                per_word[word][page.payload.source or ""] += 1
-    for word, counts in sorted(per_word.items()):
+                per_word[(word, page.payload.kind)][page.payload.source or ""] += 1
+    for (word, kind), counts in sorted(per_word.items()):
         real, synthetic = counts.get("real", 0), counts.get("synthetic", 0)
-        everywhere = real == totals["real"] and synthetic == totals["synthetic"]
+        n_real, n_synthetic = totals[(kind, "real")], totals[(kind, "synthetic")]
+        if _separates(real, n_real, synthetic, n_synthetic):
+            severity, note = "leak", ""
+        else:
+            severity, note = "warning", " (alike in both sources: check the study's texts)"
         findings.append(
             Finding(
                 "word",
-                "warning" if everywhere else "leak",
-                f"{word!r} appears on {real}/{totals['real']} real and "
-                f"{synthetic}/{totals['synthetic']} synthetic report pages"
-                + (
-                    " (the same on every page: check the study name and description)"
-                    if everywhere
-                    else ""
-                ),
+                severity,
+                f"{word!r} appears on {real}/{n_real} real and {synthetic}/{n_synthetic} "
+                f"synthetic {kind} payloads{note}",
             )
         )
     leaked: dict[str, set[str]] = defaultdict(set)

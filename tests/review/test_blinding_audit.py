@@ -72,7 +72,7 @@ def test_audit_finds_class_name_from_source(small_study, monkeypatch, settings, 
         m.startswith("'rate:class:synthetic' is on 0/8 real and 8/8 synthetic") for m in messages
     )
     assert any(m.startswith("'rate:class:real' is on 8/8 real and 0/8 synthetic") for m in messages)
-    assert any(m.startswith("'synthetic' appears on 0/") for m in messages)
+    assert "'synthetic' appears on 0/8 real and 8/8 synthetic rate payloads" in messages
     assert not result.passed
 
 
