@@ -3,6 +3,12 @@
 Reviewers see real and synthetic reports through this single normaliser: the same
 whitespace, the same treatment of Markdown artifacts, the same section headings, and no
 model chatter. Anything that differs between sources after this step is the writing itself.
+
+`report_blocks` gives the structure the rating page renders (headings, paragraphs, lists);
+`normalise_text` is the same structure as plain text (what the API returns), so both
+channels show one canonical form. Every rule applies to both sources alike: a real report
+typed with capitalised headings and hard-wrapped lines and a synthetic one written in
+Markdown with bold headings end up in the same shape.
 """
 
 import re
@@ -11,50 +17,98 @@ from dataclasses import dataclass, field
 
 # Section titles of a French compte rendu d'hospitalisation and their English counterparts,
 # recognised with or without a trailing colon, in any case.
-KNOWN_SECTIONS = (
-    "motif d'hospitalisation",
-    "motif d’hospitalisation",
-    "motif",
-    "antécédents",
-    "antécédents médicaux",
-    "antécédents chirurgicaux",
-    "antécédents familiaux",
-    "allergies",
-    "mode de vie",
-    "histoire de la maladie",
-    "examen clinique",
-    "examen clinique d'entrée",
-    "examens complémentaires",
-    "évolution",
-    "évolution pendant l'hospitalisation",
-    "évolution dans le service",
-    "conclusion",
-    "traitement de sortie",
-    "traitement à la sortie",
-    "suivi",
-    "projet thérapeutique",
-    "reason for admission",
-    "past medical history",
-    "medical history",
-    "social history",
-    "history of present illness",
-    "physical examination",
-    "investigations",
-    "hospital course",
-    "conclusion",
-    "discharge medications",
-    "discharge treatment",
-    "follow-up",
-    "plan",
+KNOWN_SECTIONS = frozenset(
+    (
+        "motif d'hospitalisation",
+        "motif d'admission",
+        "motif de consultation",
+        "motif",
+        "antécédents",
+        "antécédents médicaux",
+        "antécédents chirurgicaux",
+        "antécédents médico-chirurgicaux",
+        "antécédents familiaux",
+        "antécédents personnels",
+        "allergies",
+        "mode de vie",
+        "traitement habituel",
+        "traitements habituels",
+        "traitement à l'entrée",
+        "histoire de la maladie",
+        "histoire de la maladie actuelle",
+        "examen clinique",
+        "examen clinique d'entrée",
+        "examen clinique à l'entrée",
+        "examens complémentaires",
+        "examens biologiques",
+        "biologie",
+        "imagerie",
+        "anatomopathologie",
+        "diagnostic",
+        "évolution",
+        "évolution pendant l'hospitalisation",
+        "évolution dans le service",
+        "synthèse",
+        "au total",
+        "conclusion",
+        "traitement",
+        "traitement de sortie",
+        "traitement à la sortie",
+        "ordonnance de sortie",
+        "conduite à tenir",
+        "suivi",
+        "devenir",
+        "projet thérapeutique",
+        "reason for admission",
+        "presenting complaint",
+        "past medical history",
+        "medical history",
+        "family history",
+        "social history",
+        "allergies",
+        "medications on admission",
+        "history of present illness",
+        "physical examination",
+        "examination",
+        "investigations",
+        "laboratory results",
+        "imaging",
+        "pathology",
+        "diagnosis",
+        "hospital course",
+        "summary",
+        "conclusion",
+        "discharge medications",
+        "discharge treatment",
+        "follow-up",
+        "plan",
+    )
 )
 
+RIGHT_QUOTE = "\u2019"
+_APOSTROPHE = "['\u2019]"
 CHATTER_PATTERNS = (
-    re.compile(r"^(voici|ci-dessous)\b.*(compte[- ]rendu|rapport|courrier).*$", re.IGNORECASE),
-    re.compile(r"^here('s| is)\b.*\b(report|letter|summary)\b.*$", re.IGNORECASE),
-    re.compile(r"^(bien sûr|certainly|sure)\b.*$", re.IGNORECASE),
     re.compile(
-        r"^(n'hésitez pas|je reste à (votre )?disposition pour (modifier|adapter)|"
-        r"let me know|i hope this|feel free)\b.*$",
+        r"^(bien sûr|voici|ci-dessous)\b.*"
+        r"(compte[- ]rendu|rapport|courrier|lettre|document|cr)\b.*$",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^here(" + _APOSTROPHE + r"s| is)\b.*\b(report|letter|summary)\b.*$", re.I),
+    re.compile(r"^(bien sûr|certainly|sure|of course|absolument)\b[^.]{0,80}[.!:]?$", re.I),
+    re.compile(
+        r"^(n" + _APOSTROPHE + r"hésitez pas|je reste à (votre )?disposition pour (le |la |les )?"
+        r"(modifier|adapter|compléter|ajuster)|souhaitez-vous|voulez-vous|let me know|"
+        r"i hope this|feel free|would you like|do you want)\b.*$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^(\(?(note|remarque|nb|n\.b\.|disclaimer|avertissement)\b).*"
+        r"(fictif|fictiv|synthéti|synthetic|fictional|fictitious|inventé|généré|generated).*$",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^(ce|cet|this)\b.*\b(compte[- ]rendu|rapport|report|document)\b.*"
+        r"\b(fictif|fictive|fictional|fictitious|synthétique|synthetic|généré|generated)\b.*$",
         re.IGNORECASE,
     ),
     re.compile(
@@ -63,13 +117,31 @@ CHATTER_PATTERNS = (
     ),
 )
 
-_FENCE = re.compile(r"^\s*```[\w-]*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)[\w-]*\s*$")
 _HEADING_MD = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s+(.*)$")
+_WHOLE_BOLD = re.compile(r"^(\*\*|__)(.+?)\1\s*:?\s*$")
+_BULLET = re.compile(
+    "^\\s*(?:[-*+\u2022\u00b7\u2013\u2014\u25aa\u25e6\u27a2]|" r"\d{1,2}[.)])\s+(.*)$"
+)
+_NUMBERED_TITLE = re.compile(r"^\s*(?:\d{1,2}|[IVX]{1,4})[.)]\s+(.*)$")
 _BOLD = re.compile(r"(\*\*|__)(.+?)\1")
 _ITALIC = re.compile(r"(?<![\w*])([*_])(?!\s)(.+?)(?<!\s)\1(?![\w*])")
-_HR = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-_SPACES = re.compile(r"[ \t\u00a0\u202f]+")
+_CODE = re.compile(r"`([^`]+)`")
+_LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|/|#)[^)\s]*\)")
+_QUOTE = re.compile(r"^\s*>\s?")
+_HR = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_SPACES = re.compile(r"[ \t\u00a0\u202f\u2007]+")
+# Words that open a sentence rather than a section title ("Il présente :").
+_LEAD_INS = frozenset(
+    (
+        *("le", "la", "les", "l'", "un", "une", "des", "il", "elle", "ils", "elles", "on"),
+        *("nous", "je", "au", "aux", "du", "de", "patient", "patiente", "monsieur", "madame"),
+        *("mme", "m.", "the", "a", "an", "he", "she", "they", "we", "it", "his", "her"),
+        *("mr", "mrs"),
+    )
+)
+_SENTENCE_END = re.compile(r"[.:;!?)»\"]$")
 
 
 @dataclass
@@ -79,56 +151,81 @@ class Block:
     items: list[str] = field(default_factory=list)
 
 
-def normalise_text(text: str) -> str:
-    """Canonical plain text: NFC, Unix line endings, single spaces, no Markdown, no chatter."""
+@dataclass
+class _Line:
+    text: str
+    marked_heading: bool = False  # a Markdown heading or a line in bold alone
+
+
+def _clean_lines(text: str) -> list[_Line]:
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\ufeff", "").replace("\t", " ")
-    lines = []
+    text = text.replace("\ufeff", "").replace("\u200b", "").replace("\t", " ")
+    lines: list[_Line] = []
     for raw in text.split("\n"):
-        if _FENCE.match(raw) or _HR.match(raw):
+        if _FENCE.match(raw) or _HR.match(raw) or _TABLE_RULE.match(raw):
+            lines.append(_Line(""))
             continue
-        line = _SPACES.sub(" ", raw).strip()
+        line = _SPACES.sub(" ", _QUOTE.sub("", raw)).strip()
+        marked = False
         heading = _HEADING_MD.match(line)
         if heading:
-            line = heading.group(1).strip()
+            line, marked = heading.group(1).strip(), True
+        whole_bold = _WHOLE_BOLD.match(line)
+        if whole_bold and len(whole_bold.group(2)) <= 60:
+            marked = True
+        if line.startswith("|") and line.endswith("|") and line.count("|") >= 2:
+            # A Markdown table row: keep the cells as a field line.
+            line = " ; ".join(cell.strip() for cell in line.strip("|").split("|") if cell.strip())
+        line = _LINK.sub(r"\1", line)
+        line = _CODE.sub(r"\1", line)
         line = _BOLD.sub(r"\2", line)
         line = _ITALIC.sub(r"\2", line)
-        lines.append(line)
-    lines = _strip_chatter(lines)
-    # Collapse runs of blank lines to one.
-    out: list[str] = []
-    for line in lines:
-        if line == "" and (not out or out[-1] == ""):
-            continue
-        out.append(line)
-    while out and out[-1] == "":
-        out.pop()
-    return "\n".join(out)
+        line = line.replace("\\*", "*").replace("\\_", "_").replace("\\#", "#")
+        lines.append(_Line(_SPACES.sub(" ", line).strip(), marked))
+    return _strip_chatter(lines)
 
 
-def _strip_chatter(lines: list[str]) -> list[str]:
-    def is_chatter(line: str) -> bool:
-        return any(pattern.match(line) for pattern in CHATTER_PATTERNS)
+def _is_chatter(line: str) -> bool:
+    return any(pattern.match(line) for pattern in CHATTER_PATTERNS)
 
+
+def _strip_chatter(lines: list[_Line]) -> list[_Line]:
     start, end = 0, len(lines)
-    while start < end and (lines[start] == "" or is_chatter(lines[start])):
+    while start < end and (lines[start].text == "" or _is_chatter(lines[start].text)):
         start += 1
-    while end > start and (lines[end - 1] == "" or is_chatter(lines[end - 1])):
+    while end > start and (lines[end - 1].text == "" or _is_chatter(lines[end - 1].text)):
         end -= 1
     return lines[start:end]
 
 
-def _heading_text(line: str) -> str | None:
+def _title(candidate: str) -> str:
+    return candidate[0].upper() + candidate[1:].lower()
+
+
+def _heading_text(line: str, *, marked: bool = False) -> str | None:
     """The heading's title if `line` is a section heading, else None."""
     candidate = line.rstrip(" :").strip()
     if not candidate or len(candidate) > 60:
         return None
-    lowered = candidate.lower()
+    numbered = _NUMBERED_TITLE.match(candidate)
+    if numbered and numbered.group(1).lower().rstrip(" :") in KNOWN_SECTIONS:
+        candidate = numbered.group(1).rstrip(" :")
+    lowered = candidate.lower().replace(RIGHT_QUOTE, "'")
     if lowered in KNOWN_SECTIONS:
-        return candidate[0].upper() + candidate[1:].lower()
+        return _title(candidate.replace(RIGHT_QUOTE, "'"))
     letters = [c for c in candidate if c.isalpha()]
     if len(letters) >= 4 and all(c.isupper() for c in letters) and len(candidate.split()) <= 6:
-        return candidate[0].upper() + candidate[1:].lower()
+        return _title(candidate)
+    # "**Examens biologiques**", "## Bilan", "Examens biologiques :" alone on a line.
+    words = candidate.split()
+    short = len(words) <= 6 and candidate[0].isupper() and candidate[-1] not in ".;!?,"
+    if short and len(letters) >= 3:
+        if marked:
+            return _title(candidate)
+        # "Examens biologiques :" alone on a line, but not "Le patient présente :".
+        if line.rstrip().endswith(":") and len(words) <= 4 and words[0].lower() not in _LEAD_INS:
+            return _title(candidate)
+    return None
     return None
 
 
@@ -137,48 +234,84 @@ def _split_inline_heading(line: str) -> tuple[str, str] | None:
     if ":" not in line:
         return None
     head, _sep, rest = line.partition(":")
-    title = _heading_text(head)
-    if title and head.strip().lower() in KNOWN_SECTIONS and rest.strip():
-        return title, rest.strip()
+    rest = rest.strip()
+    if head.strip().lower().replace(RIGHT_QUOTE, "'") in KNOWN_SECTIONS and rest:
+        return _title(head.strip().replace(RIGHT_QUOTE, "'")), rest[0].upper() + rest[1:]
     return None
+
+
+def _continues(previous: str, line: str) -> bool:
+    """A hard-wrapped line: the previous one stops mid-sentence and this one goes on in
+    lower case (exports from hospital systems often wrap at 70 to 80 characters)."""
+    return bool(previous) and not _SENTENCE_END.search(previous) and line[:1].islower()
 
 
 def report_blocks(text: str) -> list[Block]:
     """The normalised report as headings, paragraphs and lists, for the one template."""
     blocks: list[Block] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append(Block(kind="paragraph", text=" ".join(paragraph)))
-            paragraph.clear()
-
-    for line in normalise_text(text).split("\n"):
+    after_blank = True
+    for entry in _clean_lines(text):
+        line = entry.text
         if line == "":
-            flush()
+            after_blank = True
             continue
+        previous = blocks[-1] if blocks else None
+        title = _heading_text(line, marked=entry.marked_heading)
         bullet = _BULLET.match(line)
-        if bullet:
-            flush()
-            if blocks and blocks[-1].kind == "list":
-                blocks[-1].items.append(bullet.group(1))
+        if title and (entry.marked_heading or not bullet or title.lower() in KNOWN_SECTIONS):
+            blocks.append(Block(kind="heading", text=title))
+        elif bullet:
+            if previous is not None and previous.kind == "list":
+                previous.items.append(bullet.group(1))
             else:
                 blocks.append(Block(kind="list", items=[bullet.group(1)]))
-            continue
-        title = _heading_text(line)
-        if title:
-            flush()
-            blocks.append(Block(kind="heading", text=title))
-            continue
-        inline = _split_inline_heading(line)
-        if inline:
-            flush()
-            blocks.append(Block(kind="heading", text=inline[0]))
-            paragraph.append(inline[1])
-            continue
-        # A line in a report is usually a sentence or a field ("Poids : 62 kg"); keep the
-        # author's line breaks as separate paragraphs rather than reflowing them.
-        flush()
-        paragraph.append(line)
-    flush()
+        elif (
+            not after_blank
+            and previous is not None
+            and previous.kind == "list"
+            and _continues(previous.items[-1], line)
+        ):
+            previous.items[-1] += " " + line
+        elif (
+            not after_blank
+            and previous is not None
+            and previous.kind == "paragraph"
+            and _continues(previous.text, line)
+        ):
+            previous.text += " " + line
+        else:
+            inline = _split_inline_heading(line)
+            if inline:
+                blocks.append(Block(kind="heading", text=inline[0]))
+                blocks.append(Block(kind="paragraph", text=inline[1]))
+            else:
+                # A line in a report is usually a sentence or a field ("Poids : 62 kg");
+                # keep the author's line breaks rather than reflowing whole paragraphs.
+                blocks.append(Block(kind="paragraph", text=line))
+        after_blank = False
     return blocks
+
+
+def blocks_text(blocks: list[Block]) -> str:
+    """Plain text of the blocks: a blank line before each heading, bullets as '- '."""
+    out: list[str] = []
+    for block in blocks:
+        if block.kind == "heading":
+            if out:
+                out.append("")
+            out.append(block.text)
+        elif block.kind == "list":
+            out.extend(f"- {item}" for item in block.items)
+        else:
+            out.append(block.text)
+    return "\n".join(out)
+
+
+def normalise_text(text: str) -> str:
+    """Canonical plain text: NFC, Unix line endings, single spaces, no Markdown, no chatter,
+    headings on their own line; the same structure the rating page shows."""
+    return blocks_text(report_blocks(text))
+
+
+def section_count(text: str) -> int:
+    return sum(1 for block in report_blocks(text) if block.kind == "heading")

@@ -114,3 +114,35 @@ class SurrogateGenerator:
 
     def format_date(self, value: dt.date) -> str:
         return value.strftime("%d/%m/%Y" if self.language == "fr" else "%m/%d/%Y")
+
+    # --- additions for the import of real reports (placeholders → surrogates) -------------
+
+    def reseed(self, seed: int) -> None:
+        """Restart both random streams, so one generator serves many reports reproducibly
+        (building a Faker per report costs tens of milliseconds)."""
+        self.random.seed(seed)
+        self.faker.seed_instance(seed)
+
+    def first_name(self, *, sex: str | None = None) -> str:
+        sex = sex or self.random.choice("FM")
+        return self.faker.first_name_female() if sex == "F" else self.faker.first_name_male()
+
+    def last_name(self) -> str:
+        return self.faker.last_name()
+
+    def postcode(self) -> str:
+        return self.faker.postcode()
+
+    def email(self) -> str:
+        return self.faker.free_email()
+
+    def identifier(self, *, digits: int = 8) -> str:
+        return "".join(str(self.random.randint(0, 9)) for _ in range(digits))
+
+    def date_anchor(self) -> dt.date:
+        """A plausible hospital-stay date for a report whose dates are all placeholders."""
+        return self.date_between(dt.date(2015, 1, 1), dt.date(2024, 12, 31))
+
+    def birth_date(self, *, reference: dt.date) -> dt.date:
+        age_days = self.random.randint(35 * 365, 88 * 365)
+        return reference - dt.timedelta(days=age_days)

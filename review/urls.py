@@ -1,11 +1,12 @@
 from django.urls import path
 
-from review.views import coordinator, reviewer
+from review.views import blinding, coordinator, imports, reviewer
 from review.views import results as results_views
 
 app_name = "review"
 
 urlpatterns = [
+    # Reviewers: only assignment and study codes appear in their URLs.
     path("", reviewer.home, name="home"),
     path("s/<str:study_code>/continue/", reviewer.study_continue, name="continue"),
     path("r/<str:code>/", reviewer.rate, name="rate"),
@@ -13,23 +14,23 @@ urlpatterns = [
     path("r/<str:code>/comment/", reviewer.rate_comment, name="rate_comment"),
     path("r/<str:code>/submit/", reviewer.rate_submit, name="rate_submit"),
     path("r/<str:code>/heartbeat/", reviewer.rate_heartbeat, name="rate_heartbeat"),
+    # Coordinators.
     path("coordinate/studies/", coordinator.study_list, name="study_list"),
     path("coordinate/studies/new/", coordinator.study_create, name="study_create"),
     path("coordinate/studies/<int:pk>/", coordinator.study_detail, name="study_detail"),
     path("coordinate/studies/<int:pk>/domains/", coordinator.study_domains, name="study_domains"),
     path(
+        "coordinate/studies/<int:pk>/blinding/audit/",
+        blinding.study_blinding_audit,
+        name="blinding_audit",
+    ),
+    path(
         "coordinate/studies/<int:pk>/<slug:action>/",
         coordinator.study_action,
         name="study_action",
     ),
-    path("coordinate/audit/", coordinator.audit_list, name="audit_list"),
-    path("coordinate/reports/", coordinator.report_list, name="report_list"),
-    path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
-]
-
-# Results and exports: under coordinate/results/ so that the POST-only study actions
-# (coordinate/studies/<pk>/<action>/) do not shadow them.
-urlpatterns += [
+    # Results and exports live under coordinate/results/ so that the POST-only study
+    # actions above do not shadow them.
     path("coordinate/results/<int:pk>/", results_views.study_results_page, name="study_results"),
     path(
         "coordinate/results/<int:pk>/<slug:name>.csv",
@@ -46,4 +47,9 @@ urlpatterns += [
         results_views.study_dataset_card,
         name="study_dataset_card",
     ),
+    path("coordinate/imports/", imports.report_import, name="report_import"),
+    path("coordinate/imports/commit/", imports.report_import_confirm, name="report_import_commit"),
+    path("coordinate/audit/", coordinator.audit_list, name="audit_list"),
+    path("coordinate/reports/", coordinator.report_list, name="report_list"),
+    path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
 ]

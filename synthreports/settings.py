@@ -309,3 +309,13 @@ LOGGING = {
 
 # Statistics (review/stats): bootstrap resamples behind every confidence interval.
 STATS_BOOTSTRAP_RESAMPLES = env_int("STATS_BOOTSTRAP_RESAMPLES", 2000, minimum=100)
+# Import of real reports (review/importing.py, review/services_import.py).
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_REPORT_CHARS = env_int("IMPORT_MAX_REPORT_CHARS", 100_000, minimum=100)
+IMPORT_MAX_ARCHIVE_MEMBERS = env_int("IMPORT_MAX_ARCHIVE_MEMBERS", 50_000, minimum=1)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 1024**3, minimum=1024)
+IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 100, minimum=2)
+# JSON list of {"kind": …, "pattern": …} replacing the default placeholder patterns.
+IMPORT_PLACEHOLDERS_FILE = env_str("IMPORT_PLACEHOLDERS_FILE", "")
+IMPORT_SHIFT_REAL_DATES = env_bool("IMPORT_SHIFT_REAL_DATES", default=True)
+IMPORT_DATE_SHIFT_MAX_DAYS = env_int("IMPORT_DATE_SHIFT_MAX_DAYS", 180, minimum=1)

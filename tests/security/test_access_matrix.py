@@ -163,6 +163,20 @@ ACCESS: dict[str, Access] = {
     "api-study-results": Access(
         "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 403, 403, 403, 200
     ),
+    "review:report_import": Access(
+        "get", lambda c: reverse("review:report_import"), LOGIN, 403, 403, 200
+    ),
+    "review:report_import_commit": Access(
+        "post", lambda c: reverse("review:report_import_commit"), LOGIN, 403, 403, 400
+    ),
+    "review:blinding_audit": Access(
+        "get",
+        lambda c: reverse("review:blinding_audit", args=[c["study"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
     "review:audit_list": Access(
         "get", lambda c: reverse("review:audit_list"), LOGIN, 403, 403, 200
     ),

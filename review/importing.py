@@ -1,0 +1,599 @@
+"""Parsing and validating uploads of real reports: pure functions over bytes.
+
+Three shapes arrive from hospital exports: a ZIP (or, from the command line, a folder) of
+`.txt` files whose names become external ids, a CSV with one text column (the other
+columns become metadata) and JSONL (`text` plus optional fields). Nothing here touches the
+database; `review.services_import` adds the duplicate check against stored reports and
+writes everything in one transaction.
+
+Every problem is collected, not just the first, each with the line or file it concerns,
+so a coordinator can fix the export in one go.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from charset_normalizer import from_bytes
+from django.conf import settings
+
+FORMATS = ("txt", "csv", "jsonl")
+# Encodings a coordinator may choose; detection picks among the same.
+ENCODINGS = ("utf-8", "cp1252", "latin-1", "iso-8859-15")
+DETECTION_CANDIDATES = ["cp1252", "latin_1", "iso8859_15"]
+LANGUAGES = ("fr", "en")
+TEXT_COLUMN_GUESSES = ("text", "texte", "report", "compte_rendu", "contenu", "content")
+ID_COLUMN_GUESSES = ("external_id", "id", "identifiant", "report_id", "filename", "file_name")
+JSONL_ID_KEYS = ("external_id", "id")
+# A member this much bigger than its compressed size is treated as a decompression bomb
+# once it is also larger than this many bytes (ordinary text compresses 3 to 10 times).
+BOMB_MIN_BYTES = 1024 * 1024
+# UTF-8 text of typical French reports: Windows-1252 read as UTF-8 shows these pairs.
+_MOJIBAKE = re.compile(
+    "Ã[\u0080-\u00bf]|â€[\u0080-\u00bf™œ\u201c\u201d\u2018\u2019\u2013\u2014]|Å“"
+)
+_C1_CONTROLS = re.compile("[\u0080-\u009f]")
+_OTHER_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_report_chars: int = 100_000
+    max_archive_members: int = 50_000
+    max_uncompressed_bytes: int = 1024 * 1024 * 1024
+    max_compression_ratio: int = 100
+
+    @classmethod
+    def from_settings(cls) -> ImportLimits:
+        return cls(
+            max_upload_bytes=settings.IMPORT_MAX_UPLOAD_BYTES,
+            max_report_chars=settings.IMPORT_MAX_REPORT_CHARS,
+            max_archive_members=settings.IMPORT_MAX_ARCHIVE_MEMBERS,
+            max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+            max_compression_ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
+        )
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    location: str  # "line 12", "file cr/001.txt", or "" for the whole upload
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+@dataclass
+class ParsedRecord:
+    location: str
+    text: str
+    external_id: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
+
+
+@dataclass
+class ParseResult:
+    file_format: str
+    encoding: str = ""
+    records: list[ParsedRecord] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class TextDecodeError(ValueError):
+    """Bytes that are not readable text in any accepted encoding."""
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def format_guess(file_name: str) -> str | None:
+    suffix = PurePosixPath(file_name.lower()).suffix
+    return {
+        ".zip": "txt",
+        ".txt": "txt",
+        ".csv": "csv",
+        ".tsv": "csv",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+    }.get(suffix)
+
+
+def encoding_check(encoding: str) -> str:
+    """The canonical name of a chosen encoding ('' for detection); ValueError otherwise."""
+    if not encoding or encoding == "auto":
+        return ""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}") from None
+    accepted = {codecs.lookup(e).name: e for e in ENCODINGS}
+    if name not in accepted:
+        raise ValueError(f"encoding {encoding!r} is not supported (use {', '.join(ENCODINGS)})")
+    return accepted[name]
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def text_decode(data: bytes, *, encoding: str = "") -> tuple[str, str]:
+    """Decode `data` as the chosen encoding or, if none, as UTF-8 (with or without BOM) or
+    the Windows-1252/Latin-1 family detected with charset-normalizer. Returns (text, name).
+    Never returns mojibake: text that decodes but reads as double-encoded is refused."""
+    if encoding:
+        codec = "utf-8-sig" if encoding == "utf-8" else encoding
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise TextDecodeError(
+                f"not valid {encoding} (byte {exc.start}, line {_line_of(data, exc.start)})"
+            ) from None
+        used = "utf-8-sig" if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8) else encoding
+    elif data.startswith(codecs.BOM_UTF8):
+        try:
+            text, used = data.decode("utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise TextDecodeError(
+                f"starts with a UTF-8 mark but is not valid UTF-8 "
+                f"(line {_line_of(data, exc.start)})"
+            ) from None
+    else:
+        try:
+            text, used = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            best = from_bytes(data, cp_isolation=DETECTION_CANDIDATES).best()
+            if best is None:
+                raise TextDecodeError(
+                    "unreadable encoding: neither UTF-8 nor Windows-1252/Latin-1 text"
+                ) from None
+            used = codecs.lookup(best.encoding).name
+            text = data.decode(used)
+            # Bytes 0x80-0x9F are curly quotes and dashes in Windows-1252 but control
+            # characters in Latin-1: prefer the reading that gives letters.
+            if _C1_CONTROLS.search(text):
+                with contextlib.suppress(UnicodeDecodeError):
+                    text, used = data.decode("cp1252"), "cp1252"
+    if "\x00" in text or _C1_CONTROLS.search(text) or len(_OTHER_CONTROLS.findall(text)) > 2:
+        raise TextDecodeError("binary data or control characters, not text")
+    mojibake = _MOJIBAKE.search(text)
+    if mojibake:
+        raise TextDecodeError(
+            f"looks double-encoded ({mojibake.group(0)!r} at line "
+            f"{text.count(chr(10), 0, mojibake.start()) + 1}): the text was probably saved "
+            "as UTF-8 and read as Windows-1252; choose the right encoding or re-export"
+        )
+    return text, used
+
+
+def text_normalise(text: str) -> str:
+    """Unicode NFC, Unix line endings, no trailing spaces, no leading/trailing blank lines."""
+    text = unicodedata.normalize("NFC", text.replace("\ufeff", ""))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n ")
+
+
+def _encoding_summary(used: Iterable[str]) -> str:
+    names = sorted({name for name in used if name})
+    return names[0] if len(names) == 1 else ("mixed: " + ", ".join(names) if names else "")
+
+
+# --- .txt files (ZIP, folder or one file) ----------------------------------------------
+
+
+def parse_txt_files(
+    files: Iterable[tuple[str, bytes]], *, encoding: str = "", limits: ImportLimits
+) -> ParseResult:
+    """One report per file; the path without `.txt` becomes the external id."""
+    result = ParseResult(file_format="txt")
+    used = []
+    for name, data in files:
+        location = f"file {name}"
+        if len(data) > limits.max_report_chars * 4:
+            result.problems.append(
+                ImportProblem(
+                    location, f"over the size limit of {limits.max_report_chars:,} characters"
+                )
+            )
+            continue
+        try:
+            text, enc = text_decode(data, encoding=encoding)
+        except TextDecodeError as exc:
+            result.problems.append(ImportProblem(location, str(exc)))
+            continue
+        used.append(enc)
+        external_id = (
+            str(PurePosixPath(name).with_suffix("")) if name.lower().endswith(".txt") else name
+        )
+        result.records.append(
+            ParsedRecord(location=location, text=text_normalise(text), external_id=external_id)
+        )
+    result.encoding = _encoding_summary(used)
+    return result
+
+
+def _unsafe_member_name(name: str) -> bool:
+    normalised = name.replace("\\", "/")
+    if normalised.startswith("/") or re.match(r"^[A-Za-z]:", normalised):
+        return True
+    return any(part == ".." for part in normalised.split("/"))
+
+
+def _ignored_member(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts if part)
+
+
+def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> ParseResult:
+    """A ZIP of .txt files. Refused whole: path traversal names, too many members, declared
+    or actual sizes over the limits, compression ratios typical of decompression bombs."""
+    result = ParseResult(file_format="txt")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        result.problems.append(ImportProblem("", "not a valid ZIP archive"))
+        return result
+    infos = archive.infolist()
+    if len(infos) > limits.max_archive_members:
+        result.problems.append(
+            ImportProblem(
+                "",
+                f"the archive holds {len(infos):,} entries, over the limit of "
+                f"{limits.max_archive_members:,}",
+            )
+        )
+        return result
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_uncompressed_bytes:
+        result.problems.append(
+            ImportProblem(
+                "",
+                f"the archive expands to {declared:,} bytes, over the limit of "
+                f"{limits.max_uncompressed_bytes:,}",
+            )
+        )
+        return result
+    members: list[tuple[str, bytes]] = []
+    seen: set[str] = set()
+    read_total = 0
+    for info in infos:
+        name = info.filename
+        location = f"file {name}"
+        if _unsafe_member_name(name):
+            result.problems.append(ImportProblem(location, "unsafe path (absolute or '..')"))
+            continue
+        if info.is_dir() or _ignored_member(name):
+            continue
+        if not name.lower().endswith(".txt"):
+            result.problems.append(ImportProblem(location, "not a .txt file"))
+            continue
+        if name in seen:
+            result.problems.append(ImportProblem(location, "appears twice in the archive"))
+            continue
+        seen.add(name)
+        if info.flag_bits & 0x1:
+            result.problems.append(ImportProblem(location, "encrypted; upload it unencrypted"))
+            continue
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > BOMB_MIN_BYTES and ratio > limits.max_compression_ratio:
+            result.problems.append(
+                ImportProblem(location, f"compression ratio {ratio:.0f}:1 looks like a ZIP bomb")
+            )
+            continue
+        # Declared sizes can lie: read at most one byte past what the limits allow.
+        cap = limits.max_report_chars * 4
+        try:
+            with archive.open(info) as member:
+                content = member.read(cap + 1)
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
+            result.problems.append(
+                ImportProblem(location, f"cannot be read from the archive ({exc})")
+            )
+            continue
+        read_total += len(content)
+        if read_total > limits.max_uncompressed_bytes:
+            result.problems.append(
+                ImportProblem("", "the archive expands past the uncompressed size limit")
+            )
+            return result
+        members.append((name, content))
+    parsed = parse_txt_files(members, encoding=encoding, limits=limits)
+    parsed.problems[:0] = result.problems
+    return parsed
+
+
+def read_txt_folder(
+    path: Path, *, limits: ImportLimits
+) -> tuple[list[tuple[str, bytes]], list[ImportProblem]]:
+    """The .txt files under a folder (command line), relative posix names, sorted."""
+    files: list[tuple[str, bytes]] = []
+    problems: list[ImportProblem] = []
+    total = 0
+    for file_path in sorted(path.rglob("*")):
+        relative = file_path.relative_to(path).as_posix()
+        if file_path.is_dir() or _ignored_member(relative):
+            continue
+        if file_path.is_symlink():
+            problems.append(ImportProblem(f"file {relative}", "symbolic link; not followed"))
+            continue
+        if not relative.lower().endswith(".txt"):
+            problems.append(ImportProblem(f"file {relative}", "not a .txt file"))
+            continue
+        if len(files) >= limits.max_archive_members:
+            problems.append(ImportProblem("", f"more than {limits.max_archive_members:,} files"))
+            break
+        with file_path.open("rb") as handle:
+            content = handle.read(limits.max_report_chars * 4 + 1)
+        total += len(content)
+        if total > limits.max_upload_bytes:
+            problems.append(
+                ImportProblem("", f"the folder holds more than {limits.max_upload_bytes:,} bytes")
+            )
+            break
+        files.append((relative, content))
+    return files, problems
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _delimiter_guess(header_line: str) -> str:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in (";", ",", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _column_pick(header: list[str], wanted: str, guesses: tuple[str, ...]) -> str | None:
+    lowered = {name.strip().lower(): name for name in header}
+    if wanted:
+        return lowered.get(wanted.strip().lower())
+    for guess in guesses:
+        if guess in lowered:
+            return lowered[guess]
+    return None
+
+
+def parse_csv(
+    data: bytes,
+    *,
+    text_column: str = "",
+    id_column: str = "",
+    encoding: str = "",
+    limits: ImportLimits,
+) -> ParseResult:
+    """A CSV (comma, semicolon, tab or pipe separated, detected from the header line) with
+    one text column; an id column becomes the external id and the others metadata."""
+    result = ParseResult(file_format="csv")
+    try:
+        text, result.encoding = text_decode(data, encoding=encoding)
+    except TextDecodeError as exc:
+        result.problems.append(ImportProblem("", str(exc)))
+        return result
+    text = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
+    delimiter = _delimiter_guess(text.split("\n", 1)[0])
+    # csv refuses fields over 128 KiB by default; a report may be longer, up to the limit.
+    csv.field_size_limit(max(csv.field_size_limit(), limits.max_report_chars * 4 + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        result.problems.append(ImportProblem("", "the file is empty"))
+        return result
+    except csv.Error as exc:
+        result.problems.append(ImportProblem("line 1", f"unreadable header ({exc})"))
+        return result
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        result.problems.append(
+            ImportProblem("line 1", f"repeated column names: {', '.join(duplicates)}")
+        )
+        return result
+    chosen = _column_pick(header, text_column, TEXT_COLUMN_GUESSES)
+    if chosen is None:
+        what = f"no column named {text_column!r}" if text_column else "no text column chosen"
+        result.problems.append(
+            ImportProblem("line 1", f"{what}; the columns are: {', '.join(header)}")
+        )
+        return result
+    id_name = _column_pick(header, id_column, ID_COLUMN_GUESSES)
+    if id_column and id_name is None:
+        result.problems.append(ImportProblem("line 1", f"no column named {id_column!r}"))
+        return result
+    text_index = header.index(chosen)
+    while True:
+        start_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            result.problems.append(ImportProblem(f"line {start_line}", f"malformed CSV ({exc})"))
+            break
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            result.problems.append(
+                ImportProblem(
+                    f"line {start_line}",
+                    f"{len(row)} fields where the header has {len(header)}",
+                )
+            )
+            continue
+        values = dict(zip(header, row, strict=True))
+        metadata = {name: value for name, value in values.items() if name not in (chosen, id_name)}
+        result.records.append(
+            ParsedRecord(
+                location=f"line {start_line}",
+                text=text_normalise(row[text_index]),
+                external_id=values[id_name].strip() if id_name else "",
+                metadata=metadata,
+            )
+        )
+    return result
+
+
+# --- JSONL -------------------------------------------------------------------------------
+
+
+def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> ParseResult:
+    """One JSON object per line: `text`, optional `external_id`/`id`, `language`,
+    `metadata` (an object); any other key joins the metadata."""
+    result = ParseResult(file_format="jsonl")
+    try:
+        text, result.encoding = text_decode(data, encoding=encoding)
+    except TextDecodeError as exc:
+        result.problems.append(ImportProblem("", str(exc)))
+        return result
+    lines = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if text.lstrip().startswith("["):
+        result.problems.append(
+            ImportProblem("line 1", "a JSON array; JSONL needs one JSON object per line")
+        )
+        return result
+    for number, line in enumerate(lines, start=1):
+        location = f"line {number}"
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.problems.append(ImportProblem(location, f"not valid JSON ({exc.msg})"))
+            continue
+        if not isinstance(obj, dict):
+            result.problems.append(ImportProblem(location, "not a JSON object"))
+            continue
+        body = obj.get("text")
+        if not isinstance(body, str):
+            result.problems.append(ImportProblem(location, 'no "text" string'))
+            continue
+        language = obj.get("language")
+        if language is not None and language not in LANGUAGES:
+            result.problems.append(
+                ImportProblem(location, f"language must be one of {', '.join(LANGUAGES)}")
+            )
+            continue
+        metadata = obj.get("metadata", {})
+        if not isinstance(metadata, dict):
+            result.problems.append(ImportProblem(location, '"metadata" must be an object'))
+            continue
+        external = next((obj[key] for key in JSONL_ID_KEYS if obj.get(key) not in (None, "")), "")
+        extra = {
+            key: value
+            for key, value in obj.items()
+            if key not in ("text", "language", "metadata", *JSONL_ID_KEYS)
+        }
+        result.records.append(
+            ParsedRecord(
+                location=location,
+                text=text_normalise(body),
+                external_id=str(external),
+                metadata={**metadata, **extra},
+                language=language,
+            )
+        )
+    return result
+
+
+# --- whole uploads -----------------------------------------------------------------------
+
+
+def records_validate(records: list[ParsedRecord], *, limits: ImportLimits) -> list[ImportProblem]:
+    """Empty texts, texts over the size limit and duplicates inside the upload."""
+    problems = []
+    first_seen: dict[str, str] = {}
+    for record in records:
+        if not record.text.strip():
+            problems.append(ImportProblem(record.location, "empty text"))
+            continue
+        if len(record.text) > limits.max_report_chars:
+            problems.append(
+                ImportProblem(
+                    record.location,
+                    f"text of {len(record.text):,} characters, over the limit of "
+                    f"{limits.max_report_chars:,}",
+                )
+            )
+            continue
+        digest = hashlib.sha256(record.text.encode("utf-8")).hexdigest()
+        if digest in first_seen:
+            problems.append(ImportProblem(record.location, f"same text as {first_seen[digest]}"))
+        else:
+            first_seen[digest] = record.location
+    return problems
+
+
+def parse_upload(
+    data: bytes,
+    *,
+    file_name: str,
+    file_format: str = "",
+    text_column: str = "",
+    id_column: str = "",
+    encoding: str = "",
+    limits: ImportLimits,
+) -> ParseResult:
+    """Parse and validate one uploaded file (everything but the database duplicate check)."""
+    chosen_format = file_format or format_guess(file_name) or ""
+    if chosen_format not in FORMATS:
+        result = ParseResult(file_format=chosen_format)
+        result.problems.append(
+            ImportProblem("", "unknown format: choose txt (a ZIP of .txt files), csv or jsonl")
+        )
+        return result
+    if len(data) > limits.max_upload_bytes:
+        result = ParseResult(file_format=chosen_format)
+        result.problems.append(ImportProblem("", upload_too_large_message(len(data), limits)))
+        return result
+    try:
+        encoding = encoding_check(encoding)
+    except ValueError as exc:
+        result = ParseResult(file_format=chosen_format)
+        result.problems.append(ImportProblem("", str(exc)))
+        return result
+    if chosen_format == "csv":
+        result = parse_csv(
+            data, text_column=text_column, id_column=id_column, encoding=encoding, limits=limits
+        )
+    elif chosen_format == "jsonl":
+        result = parse_jsonl(data, encoding=encoding, limits=limits)
+    elif zipfile.is_zipfile(io.BytesIO(data)):
+        result = parse_zip(data, encoding=encoding, limits=limits)
+    elif file_name.lower().endswith(".zip"):
+        result = ParseResult(
+            file_format="txt", problems=[ImportProblem("", "not a valid ZIP archive")]
+        )
+    else:
+        result = parse_txt_files(
+            [(PurePosixPath(file_name).name, data)], encoding=encoding, limits=limits
+        )
+    if not result.problems and not result.records:
+        result.problems.append(ImportProblem("", "no report found in the file"))
+    result.problems.extend(records_validate(result.records, limits=limits))
+    return result
+
+
+def upload_too_large_message(size: int, limits: ImportLimits) -> str:
+    return (
+        f"the file is {size / 1024 / 1024:,.1f} MB, over the upload limit of "
+        f"{limits.max_upload_bytes / 1024 / 1024:,.0f} MB (IMPORT_MAX_UPLOAD_BYTES); "
+        "split it into smaller files"
+    )

@@ -1,0 +1,309 @@
+"""Importing real reports: preview, then commit all or nothing.
+
+Both steps run the same preparation (parse, validate, replace placeholders by surrogates,
+check duplicates against stored reports), so what the preview shows is what the commit
+stores: surrogates are seeded by each report's own text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from review.exceptions import InvalidInput
+from review.importing import (
+    LANGUAGES,
+    ImportLimits,
+    ImportProblem,
+    file_sha256,
+    parse_upload,
+)
+from review.models import Report, ReportImport, content_hash, report_code_new
+from review.placeholders import placeholders_find, surrogates_apply
+from review.services import audit_log
+from review.surrogates import SurrogateGenerator
+
+# Two imports of the same file at once must not both pass the duplicate check.
+IMPORT_ADVISORY_LOCK = 5_170_001
+PREVIEW_COUNT = 5
+_CHUNK = 5000
+
+
+class ImportRejected(InvalidInput):
+    """The upload has problems; `problems` lists every one with its line or file."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        count = len(problems)
+        super().__init__(
+            _("The import was refused: %(n)d problem(s); nothing was imported.") % {"n": count},
+            code="import_rejected",
+        )
+        self.problems = problems
+
+
+@dataclass
+class PreparedReport:
+    location: str
+    external_id: str
+    text: str
+    original_text: str
+    language: str
+    metadata: dict[str, Any]
+    replacements: list[dict[str, Any]]
+    date_offset_days: int | None
+    leftover_placeholders: list[str]
+
+    @property
+    def original_hash(self) -> str:
+        return hashlib.sha256(self.original_text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ImportPreview:
+    file_name: str
+    file_hash: str
+    file_size: int
+    file_format: str
+    encoding: str
+    language: str
+    reports: list[PreparedReport] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.reports)
+
+    @property
+    def first_reports(self) -> list[PreparedReport]:
+        return self.reports[:PREVIEW_COUNT]
+
+    @property
+    def replacement_count(self) -> int:
+        return sum(len(report.replacements) for report in self.reports)
+
+
+def _existing_duplicates(reports: list[PreparedReport]) -> list[ImportProblem]:
+    by_hash: dict[str, PreparedReport] = {}
+    by_original: dict[str, PreparedReport] = {}
+    for report in reports:
+        by_hash.setdefault(content_hash(report.text), report)
+        by_original.setdefault(report.original_hash, report)
+    problems = []
+    seen: set[str] = set()
+    hashes, originals = list(by_hash), list(by_original)
+    for start in range(0, max(len(hashes), len(originals)), _CHUNK):
+        rows = list(
+            Report.objects.filter(content_hash__in=hashes[start : start + _CHUNK]).values_list(
+                "content_hash", "code"
+            )
+        )
+        for digest, code in rows:
+            report = by_hash[digest]
+            if report.location not in seen:
+                seen.add(report.location)
+                problems.append(
+                    ImportProblem(report.location, f"duplicate of existing report {code}")
+                )
+        original_rows = Report.objects.filter(
+            provenance__original_hash__in=originals[start : start + _CHUNK]
+        ).values_list("provenance__original_hash", "code")
+        for digest, code in original_rows:
+            report = by_original[digest]
+            if report.location not in seen:
+                seen.add(report.location)
+                problems.append(
+                    ImportProblem(report.location, f"duplicate of existing report {code}")
+                )
+    return problems
+
+
+def _prepare(
+    *,
+    data: bytes,
+    file_name: str,
+    file_format: str,
+    text_column: str,
+    id_column: str,
+    encoding: str,
+    language: str,
+    limits: ImportLimits | None,
+) -> ImportPreview:
+    limits = limits or ImportLimits.from_settings()
+    preview = ImportPreview(
+        file_name=file_name,
+        file_hash=file_sha256(data),
+        file_size=len(data),
+        file_format=file_format,
+        encoding=encoding,
+        language=language,
+    )
+    if language not in LANGUAGES:
+        preview.problems.append(
+            ImportProblem("", f"language must be one of {', '.join(LANGUAGES)}")
+        )
+        return preview
+    parsed = parse_upload(
+        data,
+        file_name=file_name,
+        file_format=file_format,
+        text_column=text_column,
+        id_column=id_column,
+        encoding=encoding,
+        limits=limits,
+    )
+    preview.file_format = parsed.file_format
+    preview.encoding = parsed.encoding
+    preview.problems.extend(parsed.problems)
+    if preview.problems:
+        return preview
+    generators = {code: SurrogateGenerator(language=code) for code in LANGUAGES}
+    for record in parsed.records:
+        report_language = record.language or language
+        result = surrogates_apply(
+            record.text, language=report_language, generator=generators[report_language]
+        )
+        preview.reports.append(
+            PreparedReport(
+                location=record.location,
+                external_id=record.external_id,
+                text=result.text,
+                original_text=record.text,
+                language=report_language,
+                metadata=record.metadata,
+                replacements=result.replacements,
+                date_offset_days=result.date_offset_days,
+                leftover_placeholders=placeholders_find(result.text),
+            )
+        )
+    preview.problems.extend(_existing_duplicates(preview.reports))
+    return preview
+
+
+def report_import_preview(
+    *,
+    data: bytes,
+    file_name: str,
+    file_format: str = "",
+    text_column: str = "",
+    id_column: str = "",
+    encoding: str = "",
+    language: str = "fr",
+    limits: ImportLimits | None = None,
+) -> ImportPreview:
+    """Everything the commit would store, and every problem, without writing anything."""
+    return _prepare(
+        data=data,
+        file_name=file_name,
+        file_format=file_format,
+        text_column=text_column,
+        id_column=id_column,
+        encoding=encoding,
+        language=language,
+        limits=limits,
+    )
+
+
+def _codes_unique(count: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add(report_code_new())
+        if len(codes) == count:
+            taken = set(Report.objects.filter(code__in=codes).values_list("code", flat=True))
+            codes -= taken
+    return list(codes)
+
+
+def report_import_commit(
+    *,
+    data: bytes,
+    file_name: str,
+    created_by: AbstractBaseUser,
+    file_format: str = "",
+    text_column: str = "",
+    id_column: str = "",
+    encoding: str = "",
+    language: str = "fr",
+    limits: ImportLimits | None = None,
+) -> ReportImport:
+    """Import every report of the upload, or none: one transaction, and any problem
+    (bad record, duplicate of a stored report) raises `ImportRejected` listing them all.
+
+    The upload is prepared again here rather than trusted from a preview, under an
+    advisory lock so that two concurrent imports of one file cannot both pass the
+    duplicate check.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_ADVISORY_LOCK])
+        preview = _prepare(
+            data=data,
+            file_name=file_name,
+            file_format=file_format,
+            text_column=text_column,
+            id_column=id_column,
+            encoding=encoding,
+            language=language,
+            limits=limits,
+        )
+        if preview.problems:
+            raise ImportRejected(preview.problems)
+        report_import = ReportImport.objects.create(
+            created_by_id=created_by.pk,
+            file_name=file_name[:255],
+            file_hash=preview.file_hash,
+            file_format=preview.file_format,
+            encoding=preview.encoding[:32],
+            report_count=preview.count,
+            options={
+                "text_column": text_column,
+                "id_column": id_column,
+                "encoding_chosen": encoding,
+                "language": language,
+                "size_bytes": preview.file_size,
+                "placeholders_replaced": preview.replacement_count,
+            },
+        )
+        codes = _codes_unique(preview.count)
+        Report.objects.bulk_create(
+            [
+                Report(
+                    code=code,
+                    text=prepared.text,
+                    original_text=prepared.original_text,
+                    source=Report.Source.REAL,
+                    language=prepared.language,
+                    external_id=prepared.external_id[:255],
+                    metadata=prepared.metadata,
+                    provenance={
+                        "kind": "import",
+                        "import_id": report_import.pk,
+                        "file_name": file_name,
+                        "location": prepared.location,
+                        "original_hash": prepared.original_hash,
+                        "placeholders": prepared.replacements,
+                        "date_offset_days": prepared.date_offset_days,
+                    },
+                    report_import=report_import,
+                    content_hash=content_hash(prepared.text),
+                )
+                for code, prepared in zip(codes, preview.reports, strict=True)
+            ],
+            batch_size=1000,
+        )
+        audit_log(
+            actor=created_by,
+            action="report.import",
+            target=file_name[:120],
+            details={
+                "import_id": report_import.pk,
+                "count": preview.count,
+                "file_hash": preview.file_hash,
+            },
+        )
+    return report_import
