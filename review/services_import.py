@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
@@ -222,7 +222,7 @@ def report_import_commit(
     *,
     data: bytes,
     file_name: str,
-    created_by: AbstractBaseUser,
+    created_by: User,
     file_format: str = "",
     text_column: str = "",
     id_column: str = "",

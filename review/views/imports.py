@@ -14,7 +14,7 @@ from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -126,7 +126,7 @@ def report_import_confirm(request: HttpRequest) -> HttpResponse:
         report_import = report_import_commit(
             data=data,
             file_name=entry["file_name"],
-            created_by=cast(AbstractBaseUser, request.user),
+            created_by=cast(User, request.user),
             **entry["options"],
         )
     except ImportRejected as exc:
