@@ -306,3 +306,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Generation pipeline (generation/): retry backoff for transient LLM errors (429, 5xx,
+# timeouts): base * 2**retry with jitter, capped; Retry-After wins when the server sends it.
+GENERATION_RETRY_BACKOFF_SECONDS = env_float("GENERATION_RETRY_BACKOFF_SECONDS", 5.0, minimum=0)
+GENERATION_RETRY_BACKOFF_MAX_SECONDS = env_float(
+    "GENERATION_RETRY_BACKOFF_MAX_SECONDS", 600.0, minimum=1
+)
+# How long a task waits for the global rate limiter before giving its worker back.
+GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS = env_float(
+    "GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS", 30.0, minimum=1
+)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "generation-requeue-stuck-items": {
+        "task": "generation.items_requeue_stuck",
+        "schedule": env_float("GENERATION_SWEEP_INTERVAL_SECONDS", 60.0, minimum=5),
+    },
+}

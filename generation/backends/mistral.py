@@ -1,0 +1,114 @@
+"""Mistral backend through the official `mistralai` SDK (3.x: `mistralai.client`).
+
+`MISTRAL_SERVER_URL` (base URL without /v1) points it at a self-hosted or private
+OpenAI-compatible endpoint (vLLM…), as hospitals under GDPR often require. The SDK's own
+retries are off: Celery retries transient errors, so the global rate limiter sees every
+request and the attempt count in the database stays true.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx2
+from django.conf import settings
+from mistralai.client import Mistral, errors, models
+
+from generation.backends.base import (
+    BackendError,
+    BackendResult,
+    BackendUnavailable,
+    GenerationRequest,
+    TransientBackendError,
+)
+
+TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+def _retry_after(headers: Any) -> float | None:
+    raw = headers.get("retry-after") if headers is not None else None
+    try:
+        return max(float(raw), 0.0) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    # A list of chunks (text/reference…): keep the text ones.
+    return "".join(getattr(chunk, "text", "") or "" for chunk in content)
+
+
+class MistralBackend:
+    name = "mistral"
+
+    def __init__(self, *, api_key: str, server_url: str, timeout_seconds: float) -> None:
+        self.api_key = api_key
+        self.server_url = server_url.rstrip("/")
+        self.timeout_ms = int(timeout_seconds * 1000)
+
+    @classmethod
+    def from_settings(cls) -> MistralBackend:
+        if not settings.MISTRAL_API_KEY and not settings.MISTRAL_SERVER_URL:
+            raise BackendUnavailable(
+                "The mistral backend needs MISTRAL_API_KEY (Mistral's API) or "
+                "MISTRAL_SERVER_URL (a self-hosted compatible server); neither is set."
+            )
+        return cls(
+            api_key=settings.MISTRAL_API_KEY,
+            server_url=settings.MISTRAL_SERVER_URL,
+            timeout_seconds=settings.MISTRAL_TIMEOUT_SECONDS,
+        )
+
+    def generate(self, request: GenerationRequest) -> BackendResult:
+        response_format = models.ResponseFormat(
+            type="json_schema",
+            json_schema=models.JSONSchema(
+                name="generated_report", schema_definition=request.json_schema, strict=True
+            ),
+        )
+        started = time.monotonic()
+        try:
+            with Mistral(
+                api_key=self.api_key or None,
+                server_url=self.server_url or None,
+                timeout_ms=self.timeout_ms,
+            ) as client:
+                response = client.chat.complete(
+                    model=request.model,
+                    messages=[
+                        {"role": "system", "content": request.system_prompt},
+                        {"role": "user", "content": request.user_prompt},
+                    ],
+                    temperature=request.temperature,
+                    random_seed=request.seed,
+                    max_tokens=request.max_tokens,
+                    response_format=response_format,
+                    retries=None,
+                )
+        except errors.MistralError as exc:
+            status = exc.status_code
+            if status in TRANSIENT_STATUS or status >= 500:
+                raise TransientBackendError(
+                    f"Mistral API answered {status}", retry_after=_retry_after(exc.headers)
+                ) from exc
+            raise BackendError(f"Mistral API answered {status}: {exc.body[:300]}") from exc
+        except (httpx2.TimeoutException, httpx2.TransportError, errors.NoResponseError) as exc:
+            raise TransientBackendError(f"{type(exc).__name__}: {exc}") from exc
+        latency_ms = int((time.monotonic() - started) * 1000)
+        if not response.choices:
+            raise TransientBackendError("Mistral API returned no choice")
+        choice = response.choices[0]
+        usage = response.usage
+        return BackendResult(
+            content=_content_text(choice.message.content if choice.message else None),
+            tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
+            tokens_out=int(usage.completion_tokens or 0) if usage else 0,
+            latency_ms=latency_ms,
+            finish_reason=str(choice.finish_reason or ""),
+            model=response.model or request.model,
+        )
