@@ -226,13 +226,15 @@ def batch_launch(
     site_filter: str = "",
     name: str = "",
     created_by: User = None,
+    enqueue: bool = True,
 ) -> Batch:
     """Create a batch and its items (scenarios sampled now) atomically; enqueue on commit.
 
     Everything is checked before anything is written: count within 1..GENERATION_MAX_BATCH_SIZE,
     known frame, prompt (in the batch's language), backend and model, and a usable backend
     (the mistral backend without API key or server URL is refused here, not a hundred
-    failed items later).
+    failed items later). `enqueue=False` leaves the items for the caller to run (the
+    CLI's in-process mode).
     """
     backend = backend or settings.GENERATION_DEFAULT_BACKEND
     if not isinstance(count, int) or count < 1 or count > settings.GENERATION_MAX_BATCH_SIZE:
@@ -313,8 +315,9 @@ def batch_launch(
             target=f"batch:{batch.pk}",
             details={"count": count, "backend": backend, "model": model},
         )
-        item_ids = list(batch.items.values_list("pk", flat=True))
-        transaction.on_commit(lambda: items_enqueue(item_ids=item_ids))
+        if enqueue:
+            item_ids = list(batch.items.values_list("pk", flat=True))
+            transaction.on_commit(lambda: items_enqueue(item_ids=item_ids))
     return batch
 
 
