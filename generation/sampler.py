@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 from typing import Any
 
 from generation import guidelines
@@ -39,6 +40,17 @@ DEPARTMENT_BY_SITE = {
     "bladder": 5,
     "kidney": 5,
 }
+
+
+_local = threading.local()
+
+
+def _surrogates(language: str) -> SurrogateGenerator:
+    """One generator per language and thread (building Faker costs milliseconds)."""
+    cache = _local.__dict__.setdefault("generators", {})
+    if language not in cache:
+        cache[language] = SurrogateGenerator(language=language, seed=0)
+    return cache[language]
 
 
 def _choice(rng: random.Random, distribution: dict[str, float]) -> str:
@@ -105,7 +117,8 @@ def scenario_sample(
     reasons = {k: p for k, p in frame.reasons.p.items() if _reason_allowed(k, treatments)}
     reason = _choice(rng, reasons) if any(reasons.values()) else "complication"
 
-    surrogates = SurrogateGenerator(language=language, seed=rng.getrandbits(32))
+    surrogates = _surrogates(language)
+    surrogates.reseed(rng.getrandbits(32))
     patient = surrogates.person(sex=sex)
     admission = surrogates.date_between(ADMISSION_START, ADMISSION_END)
     low, high = LENGTH_OF_STAY[reason]
