@@ -54,7 +54,8 @@ def _surrogates(language: str) -> SurrogateGenerator:
 
 
 def _choice(rng: random.Random, distribution: dict[str, float]) -> str:
-    keys = [k for k, p in distribution.items() if p > 0]
+    # Sorted: PostgreSQL's jsonb does not keep key order, and draws must not depend on it.
+    keys = sorted(k for k, p in distribution.items() if p > 0)
     return rng.choices(keys, weights=[distribution[k] for k in keys], k=1)[0]
 
 
@@ -75,7 +76,7 @@ def _reason_allowed(reason: str, treatments: list[dict[str, Any]]) -> bool:
 def _biomarkers(rng: random.Random, figures: SiteFigures, histology: str) -> dict[str, str]:
     return {
         name: _choice(rng, figure.p)
-        for name, figure in figures.biomarkers.items()
+        for name, figure in sorted(figures.biomarkers.items())
         if figure.applies_to is None or histology in figure.applies_to
     }
 
@@ -110,7 +111,9 @@ def scenario_sample(
         candidates = list(guidelines.SITES[site]["metastatic_sites"])
         metastatic_sites = sorted(rng.sample(candidates, rng.randint(1, min(3, len(candidates)))))
     comorbidities = sorted(
-        key for key, figure in frame.comorbidities.items() if rng.random() < figure.prevalence
+        key
+        for key, figure in sorted(frame.comorbidities.items())
+        if rng.random() < figure.prevalence
     )
     smoking = _choice(rng, (figures.smoking or frame.smoking).p)
     ecog = int(_choice(rng, frame.ecog.p))
