@@ -44,3 +44,10 @@ def process_all(batch, token="t"):
     for item_id in batch.items.order_by("index").values_list("pk", flat=True):
         outcomes.append(services.batch_item_process(item_id=item_id, claim_token=f"{token}{item_id}"))
     return outcomes
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2 at Django 6's cost takes ~0.5 s per user created or logged in; these tests
+    # are about generation, not passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
