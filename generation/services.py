@@ -346,7 +346,12 @@ def _batch_finish_if_complete(batch_id: int) -> None:
 
 
 def batch_item_release(
-    *, item_id: int, claim_token: str, error: str, usage: dict[str, int] | None = None
+    *,
+    item_id: int,
+    claim_token: str,
+    error: str,
+    usage: dict[str, Any] | None = None,
+    refund: bool = False,
 ) -> bool:
     """Give a claimed item back after a transient failure: PENDING for another attempt,
     or FAILED once GENERATION_MAX_ATTEMPTS attempts were made. True if it may be retried."""
@@ -366,7 +371,9 @@ def batch_item_release(
             item.finish_reason = str(usage["finish_reason"])
         if usage.get("latency_ms") is not None:
             item.latency_ms = usage["latency_ms"]
-        retry = item.attempts < settings.GENERATION_MAX_ATTEMPTS
+        if refund:
+            item.attempts = max(item.attempts - 1, 0)
+        retry = refund or item.attempts < settings.GENERATION_MAX_ATTEMPTS
         if retry:
             item.status = BatchItem.Status.PENDING
             item.error = f"attempt {item.attempts}: {error}"
@@ -428,16 +435,6 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     if not claimable:
         return "not_claimed"
     batch = item.batch
-    if batch.backend in NETWORK_BACKENDS:
-        # Before the claim: waiting for budget must not count as an attempt.
-        try:
-            limiter_get().acquire(
-                key=f"{batch.backend}:{batch.model}",
-                tokens=ESTIMATED_TOKENS_IN + ESTIMATED_TOKENS_OUT,
-                max_wait_seconds=settings.GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS,
-            )
-        except RateLimitTimeout as exc:
-            raise TransientBackendError(str(exc)) from None
     if not _item_claim(item_id=item_id, claim_token=claim_token):
         return "not_claimed"
 
@@ -460,8 +457,21 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         json_schema=output_json_schema(),
         max_tokens=MAX_OUTPUT_TOKENS,
     )
+
+    def wait_for_rate_limit() -> None:
+        if batch.backend in NETWORK_BACKENDS:
+            limiter_get().acquire(
+                key=f"{batch.backend}:{batch.model}",
+                tokens=ESTIMATED_TOKENS_IN + ESTIMATED_TOKENS_OUT,
+                max_wait_seconds=settings.GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS,
+            )
+
     try:
-        result = backend_get(batch.backend).generate(request)
+        result = backend_get(batch.backend).generate(request, before_send=wait_for_rate_limit)
+    except RateLimitTimeout as exc:
+        # Waiting for budget is not an attempt: give the item back without counting it.
+        batch_item_release(item_id=item_id, claim_token=claim_token, error=str(exc), refund=True)
+        raise TransientBackendError(str(exc)) from None
     except TransientBackendError as exc:
         if batch_item_release(item_id=item_id, claim_token=claim_token, error=str(exc)):
             raise

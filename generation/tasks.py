@@ -15,6 +15,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+import generation.backends.mistral  # noqa: F401 (load the SDK when the worker starts)
 from generation import services
 from generation.backends import TransientBackendError
 

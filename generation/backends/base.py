@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,4 +49,6 @@ class TransientBackendError(Exception):
 class Backend(Protocol):
     name: str
 
-    def generate(self, request: GenerationRequest) -> BackendResult: ...
+    def generate(
+        self, request: GenerationRequest, *, before_send: Callable[[], None] | None = None
+    ) -> BackendResult: ...

@@ -8,7 +8,9 @@ request and the attempt count in the database stays true.
 
 from __future__ import annotations
 
+import contextvars
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -22,6 +24,35 @@ from generation.backends.base import (
     GenerationRequest,
     TransientBackendError,
 )
+
+_clients: dict[tuple, Mistral] = {}
+_send_gate: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "mistral_send_gate", default=None
+)
+
+
+class GatedHttpClient:
+    """The SDK's HTTP client with a gate run right before each request goes out.
+
+    The global rate limiter waits in the gate, so what it admits is what the server sees:
+    the SDK's own preparation (tens of milliseconds on a cold process) happens before.
+    """
+
+    def __init__(self, inner: httpx2.Client) -> None:
+        self.inner = inner
+
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        gate = _send_gate.get()
+        if gate is not None:
+            gate()
+        return self.inner.send(request, **kwargs)
+
+    def build_request(self, *args: Any, **kwargs: Any) -> httpx2.Request:
+        return self.inner.build_request(*args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
 
 TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -64,32 +95,57 @@ class MistralBackend:
             timeout_seconds=settings.MISTRAL_TIMEOUT_SECONDS,
         )
 
-    def generate(self, request: GenerationRequest) -> BackendResult:
+    def _client(self) -> Mistral:
+        # One client (and its connection pool) per process and configuration: building it
+        # per request costs tens of milliseconds.
+        key = (self.api_key, self.server_url, self.timeout_ms)
+        client = _clients.get(key)
+        if client is None:
+            client = Mistral(
+                api_key=self.api_key or None,
+                server_url=self.server_url or None,
+                timeout_ms=self.timeout_ms,
+                client=GatedHttpClient(httpx2.Client(follow_redirects=True)),
+            )
+            _clients[key] = client
+        return client
+
+    def generate(
+        self, request: GenerationRequest, *, before_send: Callable[[], None] | None = None
+    ) -> BackendResult:
+        """`before_send` runs just before the HTTP request: the global rate limiter waits
+        there, so what it admits is what the server receives."""
         response_format = models.ResponseFormat(
             type="json_schema",
             json_schema=models.JSONSchema(
                 name="generated_report", schema_definition=request.json_schema, strict=True
             ),
         )
+        client = self._client()
+        waited = [0.0]
+
+        def gate() -> None:
+            # Time spent waiting for the rate limiter is not the model's latency.
+            gate_started = time.monotonic()
+            if before_send is not None:
+                before_send()
+            waited[0] += time.monotonic() - gate_started
+
+        token = _send_gate.set(gate)
         started = time.monotonic()
         try:
-            with Mistral(
-                api_key=self.api_key or None,
-                server_url=self.server_url or None,
-                timeout_ms=self.timeout_ms,
-            ) as client:
-                response = client.chat.complete(
-                    model=request.model,
-                    messages=[
-                        {"role": "system", "content": request.system_prompt},
-                        {"role": "user", "content": request.user_prompt},
-                    ],
-                    temperature=request.temperature,
-                    random_seed=request.seed,
-                    max_tokens=request.max_tokens,
-                    response_format=response_format,
-                    retries=None,
-                )
+            response = client.chat.complete(
+                model=request.model,
+                messages=[
+                    {"role": "system", "content": request.system_prompt},
+                    {"role": "user", "content": request.user_prompt},
+                ],
+                temperature=request.temperature,
+                random_seed=request.seed,
+                max_tokens=request.max_tokens,
+                response_format=response_format,
+                retries=None,
+            )
         except errors.MistralError as exc:
             status = exc.status_code
             if status in TRANSIENT_STATUS or status >= 500:
@@ -99,7 +155,9 @@ class MistralBackend:
             raise BackendError(f"Mistral API answered {status}: {exc.body[:300]}") from exc
         except (httpx2.TimeoutException, httpx2.TransportError, errors.NoResponseError) as exc:
             raise TransientBackendError(f"{type(exc).__name__}: {exc}") from exc
-        latency_ms = int((time.monotonic() - started) * 1000)
+        finally:
+            _send_gate.reset(token)
+        latency_ms = int((time.monotonic() - started - waited[0]) * 1000)
         if not response.choices:
             raise TransientBackendError("Mistral API returned no choice")
         choice = response.choices[0]

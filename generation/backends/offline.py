@@ -284,7 +284,7 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
 class OfflineBackend:
     name = "offline"
 
-    def generate(self, request: GenerationRequest) -> BackendResult:
+    def generate(self, request: GenerationRequest, *, before_send=None) -> BackendResult:
         started = time.monotonic()
         content = json.dumps(_write(request.scenario, request.language), ensure_ascii=False)
         return BackendResult(

@@ -42,7 +42,9 @@ def process_all(batch, token="t"):
     """Run every item of a batch in-process, as the Celery task would (no retries)."""
     outcomes = []
     for item_id in batch.items.order_by("index").values_list("pk", flat=True):
-        outcomes.append(services.batch_item_process(item_id=item_id, claim_token=f"{token}{item_id}"))
+        outcomes.append(
+            services.batch_item_process(item_id=item_id, claim_token=f"{token}{item_id}")
+        )
     return outcomes
 
 

@@ -52,7 +52,8 @@ def test_frame_validate_combination_without_plan():
     data["sites"]["lung"]["biomarkers"]["EGFR"]["p"] = {"mutated": 0.5, "exon 20": 0.5}
     errors = _errors(data)
     assert errors == [
-        "sites.lung.biomarkers.EGFR.p: unknown key(s) 'exon 20'; expected some of 'mutated', 'wild-type'"
+        "sites.lung.biomarkers.EGFR.p: unknown key(s) 'exon 20'; "
+        "expected some of 'mutated', 'wild-type'"
     ]
 
 

@@ -33,7 +33,10 @@ def test_mistral_ok_writes_report_with_usage_and_provenance(mistral_batch, fake_
     assert (p["backend"], p["model"], p["tokens_out"]) == ("mistral", "mistral-large-latest", 225)
     assert p["cost_eur"] == round((item.tokens_in * 2.0 + 225 * 6.0) / 1e6, 4)
     assert item.report.annotations[0] == {
-        "field": "hospital", "value": "Centre hospitalier de Test", "start": 0, "end": 26,
+        "field": "hospital",
+        "value": "Centre hospitalier de Test",
+        "start": 0,
+        "end": 26,
         "text": "Centre hospitalier de Test",
     }
 

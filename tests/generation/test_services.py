@@ -8,7 +8,9 @@ from review.models import Report
 from tests.generation.conftest import process_all
 
 
-def test_batch_launch_creates_items_with_scenarios_and_enqueues_on_commit(db, django_capture_on_commit_callbacks):
+def test_batch_launch_creates_items_with_scenarios_and_enqueues_on_commit(
+    db, django_capture_on_commit_callbacks
+):
     sent = []
     from generation import tasks
 
@@ -26,7 +28,10 @@ def test_batch_launch_creates_items_with_scenarios_and_enqueues_on_commit(db, dj
     assert sorted(sent) == sorted(i.pk for i in items)
     assert all(i.enqueued_at is not None for i in BatchItem.objects.filter(batch=batch))
     assert (batch.backend, batch.model, batch.frame.label, batch.prompt.label) == (
-        "offline", "offline", "france-incidence-2023@1", "compte-rendu-fr-v1",
+        "offline",
+        "offline",
+        "france-incidence-2023@1",
+        "compte-rendu-fr-v1",
     )
 
 
@@ -66,7 +71,9 @@ def test_batch_launch_unknown_model_creates_nothing(db, mistral_settings):
 def test_batch_same_seed_same_scenarios(launch):
     first = launch(count=5, seed=99)
     second = launch(count=5, seed=99)
-    assert [i.scenario for i in first.items.order_by("index")] == [i.scenario for i in second.items.order_by("index")]
+    assert [i.scenario for i in first.items.order_by("index")] == [
+        i.scenario for i in second.items.order_by("index")
+    ]
 
 
 def test_process_offline_batch_writes_reports_with_provenance(launch):
@@ -78,9 +85,15 @@ def test_process_offline_batch_writes_reports_with_provenance(launch):
     report = item.report
     assert report.source == "synthetic" and report.language == "fr"
     p = report.provenance
-    assert p["kind"] == "generation" and p["batch"] == str(batch.pk) and p["batch_name"] == batch.name
+    assert (
+        p["kind"] == "generation" and p["batch"] == str(batch.pk) and p["batch_name"] == batch.name
+    )
     assert (p["backend"], p["prompt_version"], p["frame"], p["seed"], p["temperature"]) == (
-        "offline", "compte-rendu-fr-v1", "france-incidence-2023@1", 7, 0.7,
+        "offline",
+        "compte-rendu-fr-v1",
+        "france-incidence-2023@1",
+        7,
+        0.7,
     )
     assert p["scenario"] == item.scenario
     assert p["flags"] == [] and p["tokens_in"] == 0 and p["tokens_out"] == 0
@@ -88,7 +101,13 @@ def test_process_offline_batch_writes_reports_with_provenance(launch):
     # Study composition finds them by batch and flags.
     from review.services import reports_pick_for_study
 
-    picked = reports_pick_for_study(include_real=False, synthetic_count=3, synthetic_batch=str(batch.pk), exclude_flagged=True, seed=1)
+    picked = reports_pick_for_study(
+        include_real=False,
+        synthetic_count=3,
+        synthetic_batch=str(batch.pk),
+        exclude_flagged=True,
+        seed=1,
+    )
     assert sorted(r.pk for r in picked) == sorted(batch.items.values_list("report_id", flat=True))
 
 
@@ -129,7 +148,10 @@ def test_batch_cancel_skips_pending_items(launch):
     first = batch.items.get(index=0)
     services.batch_item_process(item_id=first.pk, claim_token="t")
     assert services.batch_cancel(batch=batch) == 3
-    assert services.batch_item_process(item_id=batch.items.get(index=1).pk, claim_token="t") == "not_claimed"
+    assert (
+        services.batch_item_process(item_id=batch.items.get(index=1).pk, claim_token="t")
+        == "not_claimed"
+    )
     counts = dict(batch.items.values_list("index", "status"))
     assert counts == {0: "done", 1: "skipped", 2: "skipped", 3: "skipped"}
     batch.refresh_from_db()
@@ -164,7 +186,9 @@ def test_items_requeue_stuck_puts_running_back(launch, django_capture_on_commit_
     from django.utils import timezone
 
     old = timezone.now() - timezone.timedelta(hours=2)
-    BatchItem.objects.filter(batch=batch, index=0).update(status="running", claim_token="dead", claimed_at=old)
+    BatchItem.objects.filter(batch=batch, index=0).update(
+        status="running", claim_token="dead", claimed_at=old
+    )
     BatchItem.objects.filter(batch=batch, index=1).update(enqueued_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=False):
         result = services.items_requeue_stuck()
@@ -180,7 +204,9 @@ def test_prompt_template_immutable_once_used(launch):
     prompt.user_template += " changed"
     with pytest.raises(PromptTemplateInUse):
         prompt.save()
-    new = services.prompt_template_new_version(base=prompt, system_template="s", user_template="Scénario : $scenario")
+    new = services.prompt_template_new_version(
+        base=prompt, system_template="s", user_template="Scénario : $scenario"
+    )
     assert new.label == "compte-rendu-fr-v2"
     assert services.batch_launch(count=1, backend="offline", enqueue=False).prompt_id == new.pk
 
@@ -188,5 +214,7 @@ def test_prompt_template_immutable_once_used(launch):
 def test_prompt_new_version_requires_scenario_placeholder(launch):
     prompt = services.prompt_defaults_ensure()["fr"]
     with pytest.raises(InvalidInput):
-        services.prompt_template_new_version(base=prompt, system_template="s", user_template="no placeholder")
+        services.prompt_template_new_version(
+            base=prompt, system_template="s", user_template="no placeholder"
+        )
     assert PromptTemplate.objects.filter(name=prompt.name).count() == 1
