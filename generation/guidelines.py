@@ -54,7 +54,7 @@ NO_ALK = ("not rearranged", None)
 
 
 # Plan: {"id", "when": {biomarker: value} (all must hold), "treatments": [...]}.
-def _plan(plan_id: str, *treatments: dict[str, Any], when: dict[str, str] | None = None):
+def _plan(plan_id: str, *treatments: dict[str, Any], when: dict[str, Any] | None = None):
     return {"id": plan_id, "when": when or {}, "treatments": list(treatments)}
 
 

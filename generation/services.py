@@ -14,6 +14,7 @@ state change `Conflict`, and in both cases nothing is written. The batch invaria
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -59,6 +60,10 @@ class OutputRetry(TransientBackendError):
     """The answer was unusable (not JSON, wrong shape, truncated): a new attempt may do."""
 
 
+def _user_or_none(user: User) -> Any:
+    return user if user is not None and user.is_authenticated else None
+
+
 # --- frames and prompts ----------------------------------------------------------------
 
 
@@ -97,7 +102,7 @@ def frame_create(*, text: str, created_by: User = None) -> SamplingFrame:
         title=parsed.title,
         data=data,
         sources=data["sources"],
-        created_by=created_by if created_by and created_by.is_authenticated else None,
+        created_by=_user_or_none(created_by),
     )
     audit_log(actor=created_by, action="generation.frame_created", target=frame.label)
     return frame
@@ -139,7 +144,7 @@ def prompt_template_new_version(
         system_template=system_template,
         user_template=user_template,
         output_schema_version=OUTPUT_SCHEMA_VERSION,
-        created_by=created_by if created_by and created_by.is_authenticated else None,
+        created_by=_user_or_none(created_by),
     )
 
 
@@ -293,7 +298,7 @@ def batch_launch(
             seed=seed,
             language=language,
             site_filter=site_filter,
-            created_by=created_by if created_by and created_by.is_authenticated else None,
+            created_by=_user_or_none(created_by),
         )
         BatchItem.objects.bulk_create(
             BatchItem(
@@ -632,7 +637,7 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
         if older_than_seconds is None
         else older_than_seconds
     )
-    cutoff = timezone.now() - timezone.timedelta(seconds=seconds)
+    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
     with transaction.atomic():
         stuck = list(
             BatchItem.objects.select_for_update(skip_locked=True)

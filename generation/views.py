@@ -84,7 +84,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
     progress = selectors.batch_progress(batch=batch)
-    if request.htmx and request.GET.get("part") == "progress":
+    if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
         response = render(
             request, "generation/batch_detail.html#progress", {"batch": batch, "progress": progress}
         )

@@ -122,6 +122,10 @@ class MistralBackend:
             ),
         )
         client = self._client()
+        messages: list[models.SystemMessage | models.UserMessage] = [
+            models.SystemMessage(content=request.system_prompt),
+            models.UserMessage(content=request.user_prompt),
+        ]
         waited = [0.0]
 
         def gate() -> None:
@@ -136,10 +140,7 @@ class MistralBackend:
         try:
             response = client.chat.complete(
                 model=request.model,
-                messages=[
-                    {"role": "system", "content": request.system_prompt},
-                    {"role": "user", "content": request.user_prompt},
-                ],
+                messages=messages,
                 temperature=request.temperature,
                 random_seed=request.seed,
                 max_tokens=request.max_tokens,
