@@ -660,3 +660,29 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
         if ids:
             transaction.on_commit(lambda: items_enqueue(item_ids=ids))
     return {"requeued_running": len(stuck), "reenqueued_pending": len(waiting)}
+
+
+def batch_run_in_process(*, batch: Batch, max_rounds: int = 20) -> dict[str, int]:
+    """Run a batch's open items in this process, without Celery (demo seeding, CLI).
+
+    Transient failures are retried in later rounds (no sleeping: meant for the offline
+    backend and small batches). Returns the item counts by status.
+    """
+    for _round in range(max_rounds):
+        open_ids = list(
+            BatchItem.objects.filter(batch=batch, status=BatchItem.Status.PENDING)
+            .order_by("index")
+            .values_list("pk", flat=True)
+        )
+        if not open_ids:
+            break
+        for item_id in open_ids:
+            try:
+                batch_item_process(item_id=item_id, claim_token=f"in-process-{item_id}")
+            except TransientBackendError:
+                continue
+    batch.refresh_from_db()
+    counts: dict[str, int] = {status: 0 for status in BatchItem.Status.values}
+    for status in BatchItem.objects.filter(batch=batch).values_list("status", flat=True):
+        counts[status] += 1
+    return counts

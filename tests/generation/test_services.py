@@ -218,3 +218,13 @@ def test_prompt_new_version_requires_scenario_placeholder(launch):
             base=prompt, system_template="s", user_template="no placeholder"
         )
     assert PromptTemplate.objects.filter(name=prompt.name).count() == 1
+
+
+def test_batch_run_in_process_for_demo_seeding(db):
+    batch = services.batch_launch(
+        count=4, backend="offline", seed=2026, language="fr", name="Demo batch", enqueue=False
+    )
+    counts = services.batch_run_in_process(batch=batch)
+    assert counts == {"pending": 0, "running": 0, "done": 4, "failed": 0, "skipped": 0}
+    assert batch.status == "finished"
+    assert Report.objects.filter(provenance__batch_name="Demo batch").count() == 4
