@@ -1,4 +1,16 @@
-"""Coordinator pages of the generation app (filled in by the generation pipeline)."""
+"""Coordinator pages of the generation app (mounted at /generation/)."""
+
+from django.urls import path
+
+from generation import views
 
 app_name = "generation"
-urlpatterns: list = []
+urlpatterns = [
+    path("batches/", views.batch_list, name="batch_list"),
+    path("batches/new/", views.batch_launch, name="batch_launch"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>/<slug:action>/", views.batch_action, name="batch_action"),
+    path("items/<int:pk>/", views.item_report, name="item_report"),
+    path("frames/", views.frame_list, name="frame_list"),
+    path("frames/<int:pk>/download/", views.frame_download, name="frame_download"),
+]

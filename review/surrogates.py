@@ -74,6 +74,12 @@ class SurrogateGenerator:
         if seed is not None:
             self.faker.seed_instance(seed)
 
+    def reseed(self, seed: int) -> None:
+        """Restart both random sequences from `seed`: reusing one generator this way is far
+        cheaper than building a new Faker for every scenario."""
+        self.random.seed(seed)
+        self.faker.seed_instance(seed)
+
     def person(self, *, sex: str | None = None) -> Person:
         sex = sex or self.random.choice("FM")
         first = self.faker.first_name_female() if sex == "F" else self.faker.first_name_male()
@@ -115,13 +121,7 @@ class SurrogateGenerator:
     def format_date(self, value: dt.date) -> str:
         return value.strftime("%d/%m/%Y" if self.language == "fr" else "%m/%d/%Y")
 
-    # --- additions for the import of real reports (placeholders → surrogates) -------------
-
-    def reseed(self, seed: int) -> None:
-        """Restart both random streams, so one generator serves many reports reproducibly
-        (building a Faker per report costs tens of milliseconds)."""
-        self.random.seed(seed)
-        self.faker.seed_instance(seed)
+    # --- used by the import of real reports (placeholders → surrogates) -------------------
 
     def first_name(self, *, sex: str | None = None) -> str:
         sex = sex or self.random.choice("FM")

@@ -319,3 +319,19 @@ IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 100, mini
 IMPORT_PLACEHOLDERS_FILE = env_str("IMPORT_PLACEHOLDERS_FILE", "")
 IMPORT_SHIFT_REAL_DATES = env_bool("IMPORT_SHIFT_REAL_DATES", default=True)
 IMPORT_DATE_SHIFT_MAX_DAYS = env_int("IMPORT_DATE_SHIFT_MAX_DAYS", 180, minimum=1)
+# Generation pipeline (generation/): retry backoff for transient LLM errors (429, 5xx,
+# timeouts): base * 2**retry with jitter, capped; Retry-After wins when the server sends it.
+GENERATION_RETRY_BACKOFF_SECONDS = env_float("GENERATION_RETRY_BACKOFF_SECONDS", 5.0, minimum=0)
+GENERATION_RETRY_BACKOFF_MAX_SECONDS = env_float(
+    "GENERATION_RETRY_BACKOFF_MAX_SECONDS", 600.0, minimum=1
+)
+# How long a task waits for the global rate limiter before giving its worker back.
+GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS = env_float(
+    "GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS", 30.0, minimum=1
+)
+CELERY_BEAT_SCHEDULE = {
+    "generation-requeue-stuck-items": {
+        "task": "generation.items_requeue_stuck",
+        "schedule": env_float("GENERATION_SWEEP_INTERVAL_SECONDS", 60.0, minimum=5),
+    },
+}

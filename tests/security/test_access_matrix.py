@@ -177,6 +177,59 @@ ACCESS: dict[str, Access] = {
         403,
         200,
     ),
+    "generation:batch_list": Access(
+        "get", lambda c: reverse("generation:batch_list"), LOGIN, 403, 403, 200
+    ),
+    "generation:batch_launch": Access(
+        "get", lambda c: reverse("generation:batch_launch"), LOGIN, 403, 403, 200
+    ),
+    "generation:batch_detail": Access(
+        "get",
+        lambda c: reverse("generation:batch_detail", args=[c["batch"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "generation:batch_action": Access(
+        "post",
+        lambda c: reverse("generation:batch_action", args=[c["batch"].pk, "cancel"]),
+        LOGIN,
+        403,
+        403,
+        302,
+    ),
+    "generation:item_report": Access(
+        "get",
+        lambda c: reverse("generation:item_report", args=[c["item"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "generation:frame_list": Access(
+        "get", lambda c: reverse("generation:frame_list"), LOGIN, 403, 403, 200
+    ),
+    "generation:frame_download": Access(
+        "get",
+        lambda c: reverse("generation:frame_download", args=[c["batch"].frame_id]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "api-batch-create": Access(
+        "post", lambda c: "/api/v1/batches/", 403, 403, 403, 400, {"count": 0}
+    ),
+    "api-batch-detail": Access(
+        "get", lambda c: f"/api/v1/batches/{c['batch'].pk}/", 403, 403, 403, 200
+    ),
+    "api-batch-cancel": Access(
+        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/cancel/", 403, 403, 403, 409
+    ),
+    "api-batch-retry-failed": Access(
+        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/retry-failed/", 403, 403, 403, 409
+    ),
     "review:audit_list": Access(
         "get", lambda c: reverse("review:audit_list"), LOGIN, 403, 403, 200
     ),
@@ -215,9 +268,14 @@ def test_every_route_has_an_access_entry():
 
 @pytest.fixture
 def ctx(open_study, reviewer, coordinator):
+    from generation import services as generation_services
     from review import services
 
     draft = services.study_create(name="Draft", created_by=coordinator)
+    batch = generation_services.batch_launch(
+        count=2, backend="offline", seed=1, language="fr", created_by=coordinator, enqueue=False
+    )
+    generation_services.batch_run_in_process(batch=batch)
     assignment = (
         Assignment.objects.filter(study=open_study, reviewer=reviewer).order_by("position").first()
     )
@@ -226,6 +284,8 @@ def ctx(open_study, reviewer, coordinator):
         "draft": draft,
         "assignment": assignment,
         "report": assignment.report,
+        "batch": batch,
+        "item": batch.items.order_by("index").first(),
     }
 
 

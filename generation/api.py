@@ -1,0 +1,156 @@
+"""REST API of the generation app (coordinators only): launch batches and follow them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from generation import selectors, services
+from generation.models import Batch
+from review.api import IsCoordinator
+
+
+class BatchLaunchSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Number of reports (1..GENERATION_MAX_BATCH_SIZE).")
+    frame = serializers.CharField(
+        required=False, allow_blank=True, help_text="Frame name or name@version; default frame."
+    )
+    prompt = serializers.CharField(
+        required=False, allow_blank=True, help_text="Prompt label (name-vN) or name; latest."
+    )
+    backend = serializers.ChoiceField(choices=Batch.Backend.values, required=False)
+    model = serializers.CharField(required=False, allow_blank=True)
+    temperature = serializers.FloatField(required=False, min_value=0, max_value=2, default=0.7)
+    seed = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
+    )
+    language = serializers.ChoiceField(choices=["fr", "en"], default="fr")
+    site_filter = serializers.CharField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+
+
+class ProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    running = serializers.IntegerField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    flagged = serializers.IntegerField()
+    tokens_in = serializers.IntegerField()
+    tokens_out = serializers.IntegerField()
+    cost_eur = serializers.FloatField()
+    per_minute = serializers.FloatField(allow_null=True)
+    eta_seconds = serializers.IntegerField(allow_null=True)
+    finished = serializers.BooleanField()
+
+
+class FailureSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    error = serializers.CharField()
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    frame = serializers.CharField(source="frame.label")
+    prompt = serializers.CharField(source="prompt.label")
+    progress = serializers.SerializerMethodField()
+    failures = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "name",
+            "status",
+            "count",
+            "backend",
+            "model",
+            "temperature",
+            "seed",
+            "language",
+            "site_filter",
+            "frame",
+            "prompt",
+            "created_at",
+            "finished_at",
+            "progress",
+            "failures",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, batch: Batch) -> dict:
+        return ProgressSerializer(selectors.batch_progress(batch=batch)).data
+
+    @extend_schema_field(FailureSerializer(many=True))
+    def get_failures(self, batch: Batch) -> list[dict]:
+        return [
+            {"index": item.index, "attempts": item.attempts, "error": item.error}
+            for item in selectors.batch_failures(batch=batch)
+        ]
+
+
+class RetryFailedSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField()
+    batch = BatchSerializer()
+
+
+def _batch(pk: int) -> Batch:
+    return get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
+
+
+class BatchCreateView(APIView):
+    permission_classes = [IsAuthenticated, IsCoordinator]
+
+    @extend_schema(request=BatchLaunchSerializer, responses={201: BatchSerializer})
+    def post(self, request: Request) -> Response:
+        payload = BatchLaunchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        batch = services.batch_launch(
+            count=data["count"],
+            frame=data.get("frame") or None,
+            prompt=data.get("prompt") or None,
+            backend=data.get("backend") or settings.GENERATION_DEFAULT_BACKEND,
+            model=data.get("model") or None,
+            temperature=data["temperature"],
+            seed=data.get("seed"),
+            language=data["language"],
+            site_filter=data["site_filter"],
+            name=data["name"],
+            created_by=request.user,
+        )
+        return Response(BatchSerializer(_batch(batch.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class BatchDetailView(APIView):
+    permission_classes = [IsAuthenticated, IsCoordinator]
+
+    @extend_schema(responses=BatchSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(BatchSerializer(_batch(pk)).data)
+
+
+class BatchCancelView(APIView):
+    permission_classes = [IsAuthenticated, IsCoordinator]
+
+    @extend_schema(request=None, responses=BatchSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        services.batch_cancel(batch=_batch(pk), actor=request.user)
+        return Response(BatchSerializer(_batch(pk)).data)
+
+
+class BatchRetryFailedView(APIView):
+    permission_classes = [IsAuthenticated, IsCoordinator]
+
+    @extend_schema(request=None, responses=RetryFailedSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        count = services.batch_retry_failed(batch=_batch(pk), actor=request.user)
+        return Response({"requeued": count, "batch": BatchSerializer(_batch(pk)).data})

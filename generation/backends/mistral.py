@@ -1,0 +1,173 @@
+"""Mistral backend through the official `mistralai` SDK (3.x: `mistralai.client`).
+
+`MISTRAL_SERVER_URL` (base URL without /v1) points it at a self-hosted or private
+OpenAI-compatible endpoint (vLLM…), as hospitals under GDPR often require. The SDK's own
+retries are off: Celery retries transient errors, so the global rate limiter sees every
+request and the attempt count in the database stays true.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+from django.conf import settings
+from mistralai.client import Mistral, errors, models
+
+from generation.backends.base import (
+    BackendError,
+    BackendResult,
+    BackendUnavailable,
+    GenerationRequest,
+    TransientBackendError,
+)
+
+_clients: dict[tuple, Mistral] = {}
+_send_gate: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "mistral_send_gate", default=None
+)
+
+
+class GatedHttpClient:
+    """The SDK's HTTP client with a gate run right before each request goes out.
+
+    The global rate limiter waits in the gate, so what it admits is what the server sees:
+    the SDK's own preparation (tens of milliseconds on a cold process) happens before.
+    """
+
+    def __init__(self, inner: httpx2.Client) -> None:
+        self.inner = inner
+
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        gate = _send_gate.get()
+        if gate is not None:
+            gate()
+        return self.inner.send(request, **kwargs)
+
+    def build_request(self, *args: Any, **kwargs: Any) -> httpx2.Request:
+        return self.inner.build_request(*args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+def _retry_after(headers: Any) -> float | None:
+    raw = headers.get("retry-after") if headers is not None else None
+    try:
+        return max(float(raw), 0.0) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    # A list of chunks (text/reference…): keep the text ones.
+    return "".join(getattr(chunk, "text", "") or "" for chunk in content)
+
+
+class MistralBackend:
+    name = "mistral"
+
+    def __init__(self, *, api_key: str, server_url: str, timeout_seconds: float) -> None:
+        self.api_key = api_key
+        self.server_url = server_url.rstrip("/")
+        self.timeout_ms = int(timeout_seconds * 1000)
+
+    @classmethod
+    def from_settings(cls) -> MistralBackend:
+        if not settings.MISTRAL_API_KEY and not settings.MISTRAL_SERVER_URL:
+            raise BackendUnavailable(
+                "The mistral backend needs MISTRAL_API_KEY (Mistral's API) or "
+                "MISTRAL_SERVER_URL (a self-hosted compatible server); neither is set."
+            )
+        return cls(
+            api_key=settings.MISTRAL_API_KEY,
+            server_url=settings.MISTRAL_SERVER_URL,
+            timeout_seconds=settings.MISTRAL_TIMEOUT_SECONDS,
+        )
+
+    def _client(self) -> Mistral:
+        # One client (and its connection pool) per process and configuration: building it
+        # per request costs tens of milliseconds.
+        key = (self.api_key, self.server_url, self.timeout_ms)
+        client = _clients.get(key)
+        if client is None:
+            client = Mistral(
+                api_key=self.api_key or None,
+                server_url=self.server_url or None,
+                timeout_ms=self.timeout_ms,
+                client=GatedHttpClient(httpx2.Client(follow_redirects=True)),
+            )
+            _clients[key] = client
+        return client
+
+    def generate(
+        self, request: GenerationRequest, *, before_send: Callable[[], None] | None = None
+    ) -> BackendResult:
+        """`before_send` runs just before the HTTP request: the global rate limiter waits
+        there, so what it admits is what the server receives."""
+        response_format = models.ResponseFormat(
+            type="json_schema",
+            json_schema=models.JSONSchema(
+                name="generated_report", schema_definition=request.json_schema, strict=True
+            ),
+        )
+        client = self._client()
+        messages: list[models.SystemMessage | models.UserMessage] = [
+            models.SystemMessage(content=request.system_prompt),
+            models.UserMessage(content=request.user_prompt),
+        ]
+        waited = [0.0]
+
+        def gate() -> None:
+            # Time spent waiting for the rate limiter is not the model's latency.
+            gate_started = time.monotonic()
+            if before_send is not None:
+                before_send()
+            waited[0] += time.monotonic() - gate_started
+
+        token = _send_gate.set(gate)
+        started = time.monotonic()
+        try:
+            response = client.chat.complete(
+                model=request.model,
+                messages=messages,
+                temperature=request.temperature,
+                random_seed=request.seed,
+                max_tokens=request.max_tokens,
+                response_format=response_format,
+                retries=None,
+            )
+        except errors.MistralError as exc:
+            status = exc.status_code
+            if status in TRANSIENT_STATUS or status >= 500:
+                raise TransientBackendError(
+                    f"Mistral API answered {status}", retry_after=_retry_after(exc.headers)
+                ) from exc
+            raise BackendError(f"Mistral API answered {status}: {exc.body[:300]}") from exc
+        except (httpx2.TimeoutException, httpx2.TransportError, errors.NoResponseError) as exc:
+            raise TransientBackendError(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            _send_gate.reset(token)
+        latency_ms = int((time.monotonic() - started - waited[0]) * 1000)
+        if not response.choices:
+            raise TransientBackendError("Mistral API returned no choice")
+        choice = response.choices[0]
+        usage = response.usage
+        return BackendResult(
+            content=_content_text(choice.message.content if choice.message else None),
+            tokens_in=int(usage.prompt_tokens or 0) if usage else 0,
+            tokens_out=int(usage.completion_tokens or 0) if usage else 0,
+            latency_ms=latency_ms,
+            finish_reason=str(choice.finish_reason or ""),
+            model=response.model or request.model,
+        )

@@ -1,0 +1,295 @@
+"""Offline writer: a deterministic, template-based report from the scenario, no network.
+
+It keeps the demo and most tests independent of any server and goes through the same
+parsing and validation as an LLM answer. Its reports are plausible but formulaic, and
+their provenance says `backend: offline` so nobody mistakes them for model output.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+from generation import guidelines
+from generation.backends.base import BackendResult, GenerationRequest
+from generation.vocabulary import (
+    REASON_LABELS,
+    REPORT_SECTIONS,
+    SMOKING_LABELS,
+    biomarker_value_label,
+    comorbidity_label,
+    format_date,
+    regimen_label,
+)
+
+SITE_PHRASE = {
+    "fr": {
+        "breast": "du sein",
+        "prostate": "de la prostate",
+        "lung": "pulmonaire",
+        "colorectal": "colorectal",
+        "pancreas": "du pancréas",
+        "bladder": "de la vessie",
+        "kidney": "du rein",
+        "melanoma": "cutané",
+        "head_and_neck": "de l'oropharynx",
+        "liver": "du foie",
+        "stomach": "de l'estomac",
+    },
+    "en": {
+        "breast": "of the breast",
+        "prostate": "of the prostate",
+        "lung": "of the lung",
+        "colorectal": "of the colorectum",
+        "pancreas": "of the pancreas",
+        "bladder": "of the bladder",
+        "kidney": "of the kidney",
+        "melanoma": "of the skin",
+        "head_and_neck": "of the oropharynx",
+        "liver": "of the liver",
+        "stomach": "of the stomach",
+    },
+}
+
+COURSE = {
+    "surgery": {
+        "fr": "Intervention réalisée sans complication per-opératoire. Suites opératoires simples, "
+        "reprise du transit à J2, douleurs contrôlées par antalgiques de palier 1.",
+        "en": "The procedure was performed without intraoperative complication. Uneventful "
+        "recovery, bowel function resumed on day 2, pain controlled with simple analgesics.",
+    },
+    "systemic_start": {
+        "fr": "Premier cycle administré selon le protocole, bonne tolérance clinique immédiate, "
+        "pas de réaction à la perfusion.",
+        "en": "The first cycle was given as planned with good immediate tolerance and no "
+        "infusion reaction.",
+    },
+    "toxicity": {
+        "fr": "Hospitalisation pour neutropénie fébrile à J10 du dernier cycle. Mise sous "
+        "antibiothérapie probabiliste par pipéracilline-tazobactam, apyrexie en 48 heures, "
+        "sortie de neutropénie à J4.",
+        "en": "Admitted with febrile neutropenia on day 10 of the last cycle. Empirical "
+        "piperacillin-tazobactam was started; afebrile within 48 hours, neutrophils "
+        "recovered on day 4.",
+    },
+    "complication": {
+        "fr": "Prise en charge d'une altération de l'état général avec douleurs mal contrôlées. "
+        "Adaptation du traitement antalgique, avis de l'équipe de soins de support, "
+        "amélioration progressive.",
+        "en": "Managed for deterioration of general condition with poorly controlled pain. "
+        "Analgesia was adjusted and the supportive care team consulted, with gradual "
+        "improvement.",
+    },
+    "diagnostic": {
+        "fr": "Réalisation du bilan diagnostique et d'extension, dossier présenté en réunion de "
+        "concertation pluridisciplinaire.",
+        "en": "Diagnostic and staging work-up completed; the case was discussed at the "
+        "multidisciplinary tumour board.",
+    },
+}
+
+
+class _Writer:
+    """Text assembled piece by piece; annotated pieces become verbatim segments."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.annotations: list[dict[str, Any]] = []
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+    def mark(self, text: str, field: str, value: str | None = None, **extra: Any) -> None:
+        self.parts.append(text)
+        self.annotations.append(
+            {
+                "field": field,
+                "value": value if value is not None else text,
+                "segments": [text],
+                **extra,
+            }
+        )
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
+    fr = language == "fr"
+    admin = scenario["admin"]
+    rng = random.Random(f"{admin['patient_last_name']}:{admin['admission_date']}")
+    sections = REPORT_SECTIONS[language]
+    site = scenario["site"]
+    w = _Writer()
+    w.mark(admin["hospital"], "hospital")
+    w.add("\n")
+    w.mark(admin["department"], "department")
+    w.add("\n\n" + ("COMPTE RENDU D'HOSPITALISATION" if fr else "DISCHARGE SUMMARY") + "\n\n")
+    name = f"{admin['patient_first_name']} {admin['patient_last_name'].upper()}"
+    w.add("Patient(e) : " if fr else "Patient: ")
+    w.mark(name, "patient_name")
+    w.add(f", {'né(e) le' if fr else 'born'} {format_date(admin['birth_date'], language)}, ")
+    w.mark(f"{scenario['age']} {'ans' if fr else 'years old'}", "age", str(scenario["age"]))
+    w.add("\n" + ("Hospitalisation du " if fr else "Admitted from "))
+    admission = format_date(admin["admission_date"], language)
+    discharge = format_date(admin["discharge_date"], language)
+    w.mark(admission, "admission_date")
+    w.add(" au " if fr else " to ")
+    w.mark(discharge, "discharge_date")
+    w.add("\n" + ("Médecin responsable : " if fr else "Attending physician: "))
+    w.mark(admin["physician"], "physician")
+
+    histology = guidelines.histology_label(site, scenario["histology"], language)
+    site_phrase = SITE_PHRASE[language][site]
+    if site == "colorectal":
+        # The histology label names the organ already ("adénocarcinome du côlon").
+        histology = "adénocarcinome lieberkühnien" if fr else "adenocarcinoma"
+        colon = scenario["histology"] == "colon_adenocarcinoma"
+        site_phrase = {
+            ("fr", True): "du côlon",
+            ("fr", False): "du rectum",
+            ("en", True): "of the colon",
+            ("en", False): "of the rectum",
+        }[(language, colon)]
+    reason = REASON_LABELS[scenario["reason"]][language]
+    w.add(f"\n\n{sections[0]}\n")
+    if fr:
+        title = "Monsieur" if scenario["sex"] == "M" else "Madame"
+        agreement = "e" if scenario["sex"] == "F" else ""
+        w.add(f"{title} {admin['patient_last_name']} est hospitalisé{agreement} pour ")
+    else:
+        title = "Mr" if scenario["sex"] == "M" else "Mrs"
+        w.add(f"{title} {admin['patient_last_name']} was admitted for ")
+    w.mark(reason, "reason")
+    w.add(" dans le cadre d'un " if fr else " in the setting of ")
+    w.mark(histology, "histology")
+    w.add(" ")
+    w.mark(site_phrase, "primary_site", guidelines.site_label(site, language))
+    w.add(".\n\n")
+
+    w.add(f"{sections[1]}\n")
+    if scenario["comorbidities"]:
+        w.add("Médicaux : " if fr else "Medical: ")
+        for i, key in enumerate(scenario["comorbidities"]):
+            if i:
+                w.add(", ")
+            w.mark(comorbidity_label(key, language), "comorbidity")
+        w.add(".\n")
+    else:
+        w.add("Pas d'antécédent médical notable.\n" if fr else "No significant medical history.\n")
+    w.add("Allergies : aucune allergie connue.\n\n" if fr else "Allergies: none known.\n\n")
+
+    w.add(f"{sections[2]}\n")
+    w.mark(
+        SMOKING_LABELS[scenario["smoking"]][language].capitalize(), "smoking", scenario["smoking"]
+    )
+    w.add(
+        f". Vit à {admin['city']}, autonome pour les actes de la vie quotidienne.\n\n"
+        if fr
+        else f". Lives in {admin['city']}, independent in daily activities.\n\n"
+    )
+
+    w.add(f"{sections[3]}\n")
+    w.add("Diagnostic histologique d'un " if fr else "Histological diagnosis of ")
+    w.add(f"{histology} {site_phrase}, " + ("classé " if fr else "staged "))
+    w.mark(scenario["tnm"], "tnm")
+    w.add(", ")
+    stage_text = f"stade {scenario['stage']}" if fr else f"stage {scenario['stage']}"
+    w.mark(stage_text, "stage", scenario["stage"])
+    w.add(". ")
+    if scenario["biomarkers"]:
+        w.add("Biologie moléculaire et immunohistochimie : " if fr else "Biomarkers: ")
+        for i, (marker, value) in enumerate(scenario["biomarkers"].items()):
+            if i:
+                w.add(", ")
+            label = f"{marker} {biomarker_value_label(value, language)}"
+            w.mark(label, "biomarker", value, name=marker)
+        w.add(". ")
+    if scenario["metastatic_sites"]:
+        w.add(
+            "Le bilan d'extension retrouve des localisations secondaires "
+            if fr
+            else "Staging showed "
+        )
+        for i, key in enumerate(scenario["metastatic_sites"]):
+            if i:
+                w.add(", ")
+            w.mark(guidelines.METASTATIC_SITE_LABELS[key][language], "metastatic_site", key)
+        w.add(". " if fr else " metastases. ")
+    else:
+        w.add(
+            "Pas de localisation secondaire au bilan d'extension. "
+            if fr
+            else "No distant metastasis on staging. "
+        )
+    w.add("La RCP a retenu la stratégie suivante : " if fr else "The tumour board recommended: ")
+    for i, treatment in enumerate(scenario["treatments"]):
+        if i:
+            w.add(", puis " if fr else ", then ")
+        w.mark(
+            regimen_label(treatment["regimen"], language),
+            "treatment",
+            modality=treatment["modality"],
+            intent=treatment["intent"],
+            line=treatment.get("line"),
+        )
+    w.add(".\n\n")
+
+    weight = rng.randint(52, 96)
+    w.add(f"{sections[4]}\n")
+    w.add(
+        f"Poids {weight} kg, pression artérielle {rng.randint(110, 150)}/{rng.randint(60, 90)} "
+        f"mmHg, fréquence cardiaque {rng.randint(60, 100)}/min, apyrétique. "
+        if fr
+        else f"Weight {weight} kg, blood pressure {rng.randint(110, 150)}/{rng.randint(60, 90)} "
+        f"mmHg, heart rate {rng.randint(60, 100)}/min, afebrile. "
+    )
+    w.add("État général : " if fr else "Performance status: ")
+    w.mark(f"ECOG {scenario['ecog']}", "ecog", str(scenario["ecog"]))
+    w.add(
+        ". Examen cardio-pulmonaire sans particularité.\n\n"
+        if fr
+        else ". Cardiopulmonary examination unremarkable.\n\n"
+    )
+
+    hb = rng.randint(95, 145) / 10
+    creat = rng.randint(55, 110)
+    w.add(f"{sections[5]}\n")
+    w.add(
+        f"Biologie : hémoglobine {hb:.1f} g/dL, créatininémie {creat} µmol/L, bilan hépatique "
+        "normal. Scanner thoraco-abdomino-pelvien de référence réalisé.\n\n"
+        if fr
+        else f"Bloods: haemoglobin {hb:.1f} g/dL, creatinine {creat} µmol/L, liver tests normal. "
+        "Baseline chest-abdomen-pelvis CT performed.\n\n"
+    )
+    w.add(f"{sections[6]}\n{COURSE[scenario['reason']][language]}\n\n")
+    w.add(f"{sections[7]}\n")
+    w.add(
+        "Sortie à domicile. Suite de la prise en charge selon la stratégie décidée en RCP, "
+        "consultation de suivi dans trois semaines avec bilan biologique préalable. "
+        "Traitement de sortie : paracétamol 1 g jusqu'à 3 fois par jour si douleur.\n"
+        if fr
+        else "Discharged home. Further management as decided by the tumour board, follow-up visit "
+        "in three weeks with blood tests beforehand. Discharge medication: paracetamol 1 g up "
+        "to three times daily as needed for pain.\n"
+    )
+    return {"narrative": w.text, "annotations": w.annotations}
+
+
+class OfflineBackend:
+    name = "offline"
+
+    def generate(self, request: GenerationRequest, *, before_send=None) -> BackendResult:
+        started = time.monotonic()
+        content = json.dumps(_write(request.scenario, request.language), ensure_ascii=False)
+        return BackendResult(
+            content=content,
+            tokens_in=0,
+            tokens_out=0,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            finish_reason="stop",
+            model="offline-template-v1",
+        )

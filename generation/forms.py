@@ -1,0 +1,64 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from generation import guidelines
+from generation.models import Batch, PromptTemplate, SamplingFrame
+
+
+def model_choices() -> list[tuple[str, str]]:
+    return [(m, m) for m in settings.MISTRAL_PRICES_EUR_PER_MTOK if m != "offline"]
+
+
+def site_choices() -> list[tuple[str, str]]:
+    return [("", _("all sites, by frequency"))] + [
+        (key, spec["labels"]["en"]) for key, spec in guidelines.SITES.items()
+    ]
+
+
+class BatchLaunchForm(forms.Form):
+    count = forms.IntegerField(label=_("Number of reports"), min_value=1, initial=10)
+    frame = forms.ModelChoiceField(
+        label=_("Sampling frame"), queryset=SamplingFrame.objects.all(), empty_label=None
+    )
+    site_filter = forms.ChoiceField(label=_("Cancer site"), required=False, choices=site_choices)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("fr", "Français"), ("en", "English")], initial="fr"
+    )
+    prompt = forms.ModelChoiceField(
+        label=_("Prompt version"),
+        queryset=PromptTemplate.objects.all(),
+        required=False,
+        empty_label=_("latest version for the language"),
+    )
+    backend = forms.ChoiceField(label=_("Backend"), choices=Batch.Backend.choices)
+    model = forms.ChoiceField(label=_("Model"), choices=model_choices, required=False)
+    temperature = forms.FloatField(
+        label=_("Temperature"), min_value=0, max_value=2, initial=0.7, required=False
+    )
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        min_value=0,
+        max_value=2**31 - 1,
+        required=False,
+        help_text=_("Leave empty for a random seed; the same seed gives the same scenarios."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The maximum comes from settings at request time, not at import time.
+        self.fields["count"] = forms.IntegerField(
+            label=_("Number of reports"),
+            min_value=1,
+            max_value=settings.GENERATION_MAX_BATCH_SIZE,
+            initial=10,
+        )
+        self.fields["backend"].initial = settings.GENERATION_DEFAULT_BACKEND
+        self.fields["model"].initial = settings.MISTRAL_MODEL
+
+
+class FrameUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Frame file (JSON or YAML)"),
+        help_text=_("Same format as the default frame; download it below as a template."),
+    )

@@ -1,0 +1,191 @@
+"""Sampling frames, prompt templates, batches and batch items.
+
+Invariants backed by the database: one item per (batch, index); one report per item (a
+one-to-one link, so a redelivered or duplicated task cannot attach a second report); item
+status among the known values; one frame and one prompt template per (name, version).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from review.models import Report
+
+
+class SamplingFrame(models.Model):
+    """Versioned distributions the scenario sampler draws from (validated on creation)."""
+
+    name = models.SlugField(_("name"), max_length=100)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    data = models.JSONField(_("frame data"))
+    # {key: {"citation": …, "url": …}}: copied from data["sources"] for display and search.
+    sources = models.JSONField(_("sources"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="frame_name_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+class PromptTemplateInUse(Exception):
+    """A prompt template already used by a batch cannot change: make a new version."""
+
+
+class PromptTemplate(models.Model):
+    name = models.SlugField(_("name"), max_length=100)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    language = models.CharField(_("language"), max_length=8)
+    system_template = models.TextField(_("system prompt"))
+    user_template = models.TextField(_("user prompt template"))
+    output_schema_version = models.PositiveIntegerField(_("output schema version"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    CONTENT_FIELDS = ("name", "version", "language", "system_template", "user_template")
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="prompt_name_version_unique"),
+            models.CheckConstraint(condition=Q(language__in=["fr", "en"]), name="prompt_language"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args, **kwargs):
+        # Provenance says "prompt X-vN" on every report: that must keep meaning one text.
+        if self.pk is not None and Batch.objects.filter(prompt_id=self.pk).exists():
+            stored = PromptTemplate.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS).first()
+            if stored and any(stored[f] != getattr(self, f) for f in self.CONTENT_FIELDS):
+                raise PromptTemplateInUse(
+                    f"Prompt template {self.label} is used by a batch; save a new version."
+                )
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}-v{self.version}"
+
+
+class Batch(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Backend(models.TextChoices):
+        OFFLINE = "offline", _("Offline template writer (no LLM)")
+        MISTRAL = "mistral", _("Mistral API")
+
+    name = models.CharField(_("name"), max_length=120)
+    count = models.PositiveIntegerField(_("number of reports"))
+    frame = models.ForeignKey(SamplingFrame, on_delete=models.PROTECT, related_name="batches")
+    prompt = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="batches")
+    backend = models.CharField(_("backend"), max_length=16, choices=Backend.choices)
+    model = models.CharField(_("model"), max_length=100)
+    temperature = models.FloatField(_("temperature"), default=0.7)
+    seed = models.BigIntegerField(_("seed"))
+    language = models.CharField(_("language"), max_length=8)
+    site_filter = models.CharField(_("cancer site filter"), max_length=40, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generation_batches",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="batch_count_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["running", "finished", "cancelled"]),
+                name="batch_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(backend__in=["offline", "mistral"]), name="batch_backend_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature__gte=0) & Q(temperature__lte=2),
+                name="batch_temperature_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BatchItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    index = models.PositiveIntegerField()
+    # Sampled at launch, before any LLM call: the batch's composition is visible and
+    # reproducible whatever the model later does.
+    scenario = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=32, blank=True)
+    # [{"code": "segment_not_found", "detail": "…"}]
+    flags = models.JSONField(default=list, blank=True)
+    # The Celery task id that holds the claim: a redelivered message (same id) may take
+    # its own item back; anyone else finds it taken.
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    report = models.OneToOneField(
+        Report, null=True, blank=True, on_delete=models.PROTECT, related_name="batch_item"
+    )
+
+    class Meta:
+        ordering = ["batch", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "index"], name="batchitem_unique_index"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "done", "failed", "skipped"]),
+                name="batchitem_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(report__isnull=False),
+                name="batchitem_done_has_report",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "status"], name="batchitem_batch_status"),
+            models.Index(fields=["status", "claimed_at"], name="batchitem_status_claimed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.index}"

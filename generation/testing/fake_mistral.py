@@ -1,0 +1,277 @@
+"""A local fake of the Mistral chat completions API, for tests and benchmarks.
+
+It speaks `POST /v1/chat/completions` as the real API does (enough for the official SDK)
+and can inject faults, per request in a scripted order and/or at random with a seed:
+
+* "ok"          — a valid JSON report (narrative with the expected sections + annotations);
+* "429"         — Too Many Requests with a `Retry-After` header;
+* "500", "503"  — server errors;
+* "slow"        — waits `slow_seconds` before answering (beyond the client's timeout);
+* "malformed"   — prose instead of JSON in the message content;
+* "wrong_shape" — JSON that does not match the output schema;
+* "length"      — a truncated answer with `finish_reason: "length"`.
+
+Every request is recorded (arrival time, model, fault served), so a test or a benchmark
+can check the global rate limit from the server's side.
+
+    with FakeMistral(faults=["429", "ok"]) as fake:
+        settings.MISTRAL_SERVER_URL = fake.url
+        ...
+        fake.requests  # [RecordedRequest(...), ...]
+
+Also runnable on its own for manual tries and the bench:
+`python -m generation.testing.fake_mistral --port 8765 --fault-rate 429=0.1,500=0.05`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FAULTS = ("ok", "429", "500", "503", "slow", "malformed", "wrong_shape", "length")
+
+OK_NARRATIVE = (
+    "Centre hospitalier de Test\nService d'oncologie médicale\n\n"
+    "Motif d'hospitalisation\nPatient hospitalisé pour la prise en charge de sa maladie.\n\n"
+    "Antécédents\nHypertension artérielle traitée.\n\n"
+    "Mode de vie\nAncien fumeur, vit en couple.\n\n"
+    "Histoire de la maladie\nDiagnostic récent, dossier discuté en réunion de concertation "
+    "pluridisciplinaire.\n\n"
+    "Examen clinique\nPoids 70 kg, apyrétique, examen sans particularité.\n\n"
+    "Examens complémentaires\nBiologie sans anomalie notable.\n\n"
+    "Évolution\nSéjour sans complication.\n\n"
+    "Conclusion\nSortie à domicile, consultation de suivi dans trois semaines.\n"
+)
+
+
+def ok_content() -> str:
+    return json.dumps(
+        {
+            "narrative": OK_NARRATIVE,
+            "annotations": [
+                {
+                    "field": "hospital",
+                    "value": "Centre hospitalier de Test",
+                    "segments": ["Centre hospitalier de Test"],
+                },
+                {
+                    "field": "comorbidity",
+                    "value": "hypertension",
+                    "segments": ["Hypertension artérielle"],
+                },
+                {"field": "smoking", "value": "former", "segments": ["Ancien fumeur"]},
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    at: float  # time.time() when the request arrived
+    model: str
+    fault: str
+    has_json_schema: bool
+
+
+class FakeMistral:
+    def __init__(
+        self,
+        *,
+        faults: Iterable[str] = (),
+        fault_rate: dict[str, float] | None = None,
+        seed: int = 0,
+        slow_seconds: float = 5.0,
+        retry_after: float = 1.0,
+        latency_seconds: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        unknown = [f for f in [*faults, *(fault_rate or {})] if f not in FAULTS]
+        if unknown:
+            raise ValueError(f"Unknown fault(s) {unknown}; known: {FAULTS}")
+        self._script: deque[str] = deque(faults)
+        self.fault_rate = dict(fault_rate or {})
+        self._rng = random.Random(seed)
+        self.slow_seconds = slow_seconds
+        self.retry_after = retry_after
+        self.latency_seconds = latency_seconds
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeMistral:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeMistral:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- behaviour --------------------------------------------------------------------------
+
+    def push(self, *faults: str) -> None:
+        with self._lock:
+            self._script.extend(faults)
+
+    def _next_fault(self) -> str:
+        with self._lock:
+            if self._script:
+                return self._script.popleft()
+            roll = self._rng.random()
+            for fault, rate in self.fault_rate.items():
+                if roll < rate:
+                    return fault
+                roll -= rate
+            return "ok"
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+            def _send(self, status: int, body: dict | str, headers: dict | None = None) -> None:
+                payload = (body if isinstance(body, str) else json.dumps(body)).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self) -> None:
+                arrived = time.time()
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    self._send(404, {"detail": "Not Found"})
+                    return
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    self._send(422, {"detail": "invalid JSON body"})
+                    return
+                fault = fake._next_fault()
+                response_format = body.get("response_format") or {}
+                fake._record(
+                    RecordedRequest(
+                        at=arrived,
+                        model=str(body.get("model", "")),
+                        fault=fault,
+                        has_json_schema=response_format.get("type") == "json_schema"
+                        and bool((response_format.get("json_schema") or {}).get("schema")),
+                    )
+                )
+                if fake.latency_seconds:
+                    time.sleep(fake.latency_seconds)
+                if fault == "429":
+                    self._send(
+                        429,
+                        {"message": "Requests rate limit exceeded"},
+                        {"Retry-After": str(fake.retry_after)},
+                    )
+                    return
+                if fault in ("500", "503"):
+                    self._send(int(fault), {"message": "Internal error"})
+                    return
+                if fault == "slow":
+                    time.sleep(fake.slow_seconds)
+                content, finish = ok_content(), "stop"
+                if fault == "malformed":
+                    content = "Voici le compte rendu demandé : le patient va bien."
+                elif fault == "wrong_shape":
+                    content = json.dumps({"report": "texte", "labels": []})
+                elif fault == "length":
+                    content, finish = ok_content()[:120], "length"
+                prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+                self._send(
+                    200,
+                    {
+                        "id": f"fake-{len(fake.requests)}",
+                        "object": "chat.completion",
+                        "created": int(arrived),
+                        "model": body.get("model", "fake"),
+                        "usage": {
+                            "prompt_tokens": prompt_chars // 4,
+                            "completion_tokens": len(content) // 4,
+                            "total_tokens": prompt_chars // 4 + len(content) // 4,
+                        },
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": content},
+                                "finish_reason": finish,
+                            }
+                        ],
+                    },
+                )
+
+        return Handler
+
+
+def _parse_rates(text: str) -> dict[str, float]:
+    rates = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        fault, _sep, rate = part.partition("=")
+        rates[fault] = float(rate)
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the fake Mistral API server.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--fault-rate", default="", help="e.g. 429=0.1,500=0.05")
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    fake = FakeMistral(
+        port=args.port,
+        fault_rate=_parse_rates(args.fault_rate),
+        latency_seconds=args.latency,
+        seed=args.seed,
+    ).start()
+    print(f"Fake Mistral listening on {fake.url} (Ctrl-C stops)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

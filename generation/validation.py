@@ -1,0 +1,212 @@
+"""Check a parsed report against its scenario: offsets, then semantic flags.
+
+Flags keep the report but mark it (coordinators decide whether flagged reports may
+enter a study):
+
+* `segment_not_found` — an annotation's segment is not a verbatim part of the narrative;
+* `contradicts_scenario` — an annotated stage, ECOG, site, date… differs from the scenario;
+* `guideline_violated` — an annotated treatment breaks a rule of `guidelines.RULES`;
+* `missing_section` — a heading of the compte rendu structure is absent;
+* `leftover_markdown` — Markdown headings, bold, code fences;
+* `chatter` — text addressed to the user ("Voici le compte rendu…", disclaimers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from generation import guidelines
+from generation.output import GeneratedReport
+from generation.vocabulary import REPORT_SECTIONS
+
+FLAG_CODES = (
+    "segment_not_found",
+    "contradicts_scenario",
+    "guideline_violated",
+    "missing_section",
+    "leftover_markdown",
+    "chatter",
+)
+
+SITE_WORDS = {
+    "breast": ("sein", "mammaire", "breast"),
+    "prostate": ("prostat",),
+    "lung": ("poumon", "pulmonaire", "bronch", "lung"),
+    "colorectal": ("colon", "rectum", "rectal", "colique", "colorect", "sigmoid"),
+    "pancreas": ("pancrea",),
+    "bladder": ("vessie", "vesical", "bladder", "urothelial"),
+    "kidney": ("rein", "renal", "kidney"),
+    "melanoma": ("melanom",),
+    "head_and_neck": ("oropharyn", "larynx", "pharyn", "cavite buccale", "head and neck", "vads"),
+    "liver": ("foie", "hepatocellulaire", "hepatocellular", "liver"),
+    "stomach": ("estomac", "gastrique", "gastric", "stomach"),
+}
+_MARKDOWN = re.compile(
+    r"(^\s{0,3}#{1,6}\s)|(\*\*[^*\n]+\*\*)|(^\s*```)|(__[^_\n]+__)", re.MULTILINE
+)
+_CHATTER = re.compile(
+    r"\b(voici (le|un|votre)|here is (the|a|your)|en tant qu['\u2019]ia|as an ai|je reste à votre"
+    r"|n['\u2019]hésitez pas|i hope this|let me know|ce compte rendu est fictif"
+    r"|this report is fictional"
+    r"|disclaimer|avertissement\s*:)",
+    re.IGNORECASE,
+)
+_STAGE = re.compile(r"\b(IV|III|II|I)[ABC]?\d?\b")
+_DIGIT = re.compile(r"\b([0-4])\b")
+_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, for lenient word matching."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass
+class ValidatedReport:
+    narrative: str
+    annotations: list[dict[str, Any]]
+    flags: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def flag_codes(self) -> list[str]:
+        return sorted({flag["code"] for flag in self.flags})
+
+
+def _find_segment(narrative: str, segment: str) -> int:
+    """First occurrence as a whole word sequence ("liver", not inside "Oliver"), else any."""
+    if not segment.strip():
+        return -1
+    bounded = re.search(rf"(?<!\w){re.escape(segment)}(?!\w)", narrative)
+    if bounded:
+        return bounded.start()
+    return narrative.find(segment)
+
+
+def _locate(narrative: str, annotations) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    spans: list[dict[str, Any]] = []
+    flags: list[dict[str, str]] = []
+    for annotation in annotations:
+        extra = {
+            key: getattr(annotation, key)
+            for key in ("name", "modality", "intent", "line")
+            if getattr(annotation, key) is not None
+        }
+        for segment in annotation.segments:
+            start = _find_segment(narrative, segment)
+            if start < 0:
+                flags.append(
+                    {
+                        "code": "segment_not_found",
+                        "detail": f"{annotation.field}: {segment[:80]!r} is not in the narrative",
+                    }
+                )
+                continue
+            spans.append(
+                {
+                    "field": annotation.field,
+                    "value": annotation.value,
+                    "start": start,
+                    "end": start + len(segment),
+                    "text": segment,
+                    **extra,
+                }
+            )
+    spans.sort(key=lambda span: (span["start"], span["end"]))
+    return spans, flags
+
+
+def _parse_date(value: str, language: str) -> dt.date | None:
+    match = _DATE.search(value)
+    if not match:
+        return None
+    try:
+        if match.group(4):
+            return dt.date(int(match.group(4)), int(match.group(5)), int(match.group(6)))
+        first, second, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        day, month = (first, second) if language == "fr" else (second, first)
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _contradictions(output: GeneratedReport, scenario: dict[str, Any], language: str):
+    flags = []
+
+    def flag(detail: str) -> None:
+        flags.append({"code": "contradicts_scenario", "detail": detail})
+
+    for annotation in output.annotations:
+        value = annotation.value
+        if annotation.field == "stage":
+            match = _STAGE.search(value)
+            if match and match.group(1) != scenario["stage"]:
+                flag(f"stage {match.group(1)} annotated, scenario stage {scenario['stage']}")
+        elif annotation.field == "ecog":
+            match = _DIGIT.search(value)
+            if match and int(match.group(1)) != scenario["ecog"]:
+                flag(f"ECOG {match.group(1)} annotated, scenario ECOG {scenario['ecog']}")
+        elif annotation.field == "primary_site":
+            folded = _fold(value)
+            own = any(word in folded for word in SITE_WORDS[scenario["site"]])
+            others = [s for s, words in SITE_WORDS.items() if any(w in folded for w in words)]
+            if not own and others:
+                flag(f"primary site {value!r} annotated, scenario site {scenario['site']}")
+        elif annotation.field == "metastatic_site" and scenario["stage"] != "IV":
+            flag(f"metastasis {value!r} annotated, scenario stage {scenario['stage']}")
+        elif annotation.field in ("admission_date", "discharge_date"):
+            parsed = _parse_date(value, language)
+            expected = dt.date.fromisoformat(scenario["admin"][annotation.field])
+            if parsed and parsed != expected:
+                flag(f"{annotation.field} {parsed} annotated, scenario {expected}")
+    return flags
+
+
+def _guideline_flags(output: GeneratedReport, scenario: dict[str, Any]):
+    treatments = [
+        {"modality": a.modality, "intent": a.intent or "", "regimen": a.value, "line": a.line}
+        for a in output.annotations
+        if a.field == "treatment" and a.modality in guidelines.MODALITY_LABELS
+    ]
+    broken = guideline_violations_for(scenario, treatments)
+    return [{"code": "guideline_violated", "detail": f"{b['rule']}: {b['text']}"} for b in broken]
+
+
+def guideline_violations_for(scenario: dict[str, Any], treatments, *, requirements=False):
+    return guidelines.guideline_violations(
+        site=scenario["site"],
+        histology=scenario["histology"],
+        stage=scenario["stage"],
+        biomarkers=scenario["biomarkers"],
+        treatments=treatments,
+        check_requirements=requirements,
+    )
+
+
+def _structure_flags(narrative: str, language: str) -> list[dict[str, str]]:
+    flags = []
+    folded = _fold(narrative)
+    for heading in REPORT_SECTIONS.get(language, REPORT_SECTIONS["fr"]):
+        if _fold(heading) not in folded:
+            flags.append({"code": "missing_section", "detail": heading})
+    markdown = _MARKDOWN.search(narrative)
+    if markdown:
+        flags.append({"code": "leftover_markdown", "detail": markdown.group(0).strip()[:40]})
+    chatter = _CHATTER.search(narrative)
+    if chatter:
+        flags.append({"code": "chatter", "detail": chatter.group(0)[:60]})
+    return flags
+
+
+def report_validate(
+    *, output: GeneratedReport, scenario: dict[str, Any], language: str
+) -> ValidatedReport:
+    spans, flags = _locate(output.narrative, output.annotations)
+    flags += _contradictions(output, scenario, language)
+    flags += _guideline_flags(output, scenario)
+    flags += _structure_flags(output.narrative, language)
+    return ValidatedReport(narrative=output.narrative, annotations=spans, flags=flags)

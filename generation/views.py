@@ -1,0 +1,186 @@
+"""Coordinator pages: launch and follow generation batches, read generated reports, frames."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from generation import selectors, services
+from generation.forms import BatchLaunchForm, FrameUploadForm
+from generation.models import Batch, BatchItem, SamplingFrame
+from generation.presentation import annotated_html
+from review.exceptions import ServiceError
+from review.views.access import coordinator_required
+
+# htmx stops polling when a response has this status.
+HTMX_STOP_POLLING = 286
+
+
+@coordinator_required
+@require_GET
+def batch_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "generation/batch_list.html", {"batches": selectors.batch_list()})
+
+
+def _launch_form(request: HttpRequest, data=None) -> BatchLaunchForm:
+    services.frame_default_ensure()
+    services.prompt_defaults_ensure()
+    form = BatchLaunchForm(data)
+    if not form.is_bound:
+        form.fields["frame"].initial = SamplingFrame.objects.order_by("name", "-version").first()
+    return form
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def batch_launch(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" and request.GET.get("part") == "estimate":
+        form = _launch_form(request, request.GET)
+        estimate = None
+        if form.is_valid():
+            data = form.cleaned_data
+            estimate = services.batch_cost_estimate(
+                count=data["count"], backend=data["backend"], model=data["model"] or ""
+            )
+        return render(
+            request, "generation/batch_form.html#estimate", {"form": form, "estimate": estimate}
+        )
+    form = _launch_form(request, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                batch = services.batch_launch(
+                    count=data["count"],
+                    frame=data["frame"],
+                    prompt=data["prompt"],
+                    backend=data["backend"],
+                    model=data["model"] or None,
+                    temperature=data["temperature"] if data["temperature"] is not None else 0.7,
+                    seed=data["seed"],
+                    language=data["language"],
+                    site_filter=data["site_filter"],
+                    created_by=request.user,
+                )
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, _("Batch launched: %(n)d reports queued.") % {"n": batch.count}
+                )
+                return redirect("generation:batch_detail", pk=batch.pk)
+    return render(request, "generation/batch_form.html", {"form": form}, status=status)
+
+
+@coordinator_required
+@require_GET
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
+    progress = selectors.batch_progress(batch=batch)
+    if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
+        response = render(
+            request, "generation/batch_detail.html#progress", {"batch": batch, "progress": progress}
+        )
+        if progress.finished:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(
+        request,
+        "generation/batch_detail.html",
+        {
+            "batch": batch,
+            "progress": progress,
+            "failures": selectors.batch_failures(batch=batch),
+            "items": selectors.batch_items(batch=batch),
+        },
+    )
+
+
+@coordinator_required
+@require_POST
+def batch_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    batch = get_object_or_404(Batch, pk=pk)
+    try:
+        if action == "cancel":
+            skipped = services.batch_cancel(batch=batch, actor=request.user)
+            messages.success(request, _("Batch cancelled; %(n)d items skipped.") % {"n": skipped})
+        elif action == "retry-failed":
+            count = services.batch_retry_failed(batch=batch, actor=request.user)
+            messages.success(request, _("%(n)d failed items queued again.") % {"n": count})
+        else:
+            return HttpResponse(_("Unknown action."), status=404)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("generation:batch_detail", pk=batch.pk)
+
+
+@coordinator_required
+@require_GET
+def item_report(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(
+        BatchItem.objects.select_related("batch", "batch__prompt", "batch__frame", "report"), pk=pk
+    )
+    report = item.report
+    return render(
+        request,
+        "generation/item_report.html",
+        {
+            "item": item,
+            "report": report,
+            "narrative": annotated_html(report.text, report.annotations) if report else "",
+            "scenario_json": json.dumps(item.scenario, ensure_ascii=False, indent=2),
+            "provenance_json": json.dumps(
+                {k: v for k, v in report.provenance.items() if k != "scenario"},
+                ensure_ascii=False,
+                indent=2,
+            )
+            if report
+            else "",
+        },
+    )
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def frame_list(request: HttpRequest) -> HttpResponse:
+    services.frame_default_ensure()
+    form = FrameUploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                text = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                form.add_error("file", _("The file is not UTF-8 text."))
+            else:
+                try:
+                    frame = services.frame_create(text=text, created_by=request.user)
+                except ServiceError as exc:
+                    form.add_error("file", exc.message)
+                else:
+                    messages.success(request, _("Frame %(f)s saved.") % {"f": frame.label})
+                    return redirect("generation:frame_list")
+    frames = SamplingFrame.objects.order_by("name", "-version")
+    return render(
+        request, "generation/frame_list.html", {"frames": frames, "form": form}, status=status
+    )
+
+
+@coordinator_required
+@require_GET
+def frame_download(request: HttpRequest, pk: int) -> HttpResponse:
+    frame = get_object_or_404(SamplingFrame, pk=pk)
+    response = HttpResponse(
+        json.dumps(frame.data, ensure_ascii=False, indent=1), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{frame.name}-v{frame.version}.json"'
+    return response
