@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
@@ -37,14 +37,14 @@ HEARTBEAT_MAX_SECONDS = 60
 
 def audit_log(
     *,
-    actor: User | AnonymousUser | None,
+    actor: AbstractBaseUser | AnonymousUser | None,
     action: str,
     study: Study | None = None,
     target: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=actor if isinstance(actor, User) else None,
         action=action,
         study=study,
         target=target,
