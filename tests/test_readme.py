@@ -52,4 +52,8 @@ def test_seed_demo_creates_users_reports_and_open_study(db, capsys):
     assert Report.objects.filter(source="synthetic").count() == 4
     assert Assignment.objects.filter(study=study).count() == 16
     assert Assignment.objects.filter(reviewer__username="reviewer1").count() == 8
-    assert all(r.provenance["kind"] == "demo-standin" for r in Report.objects.all())
+    assert {r.provenance["kind"] for r in Report.objects.filter(source="real")} == {"demo-standin"}
+    synthetic = Report.objects.filter(source="synthetic")
+    assert {(r.provenance["kind"], r.provenance["backend"]) for r in synthetic} == {
+        ("generation", "offline")
+    }

@@ -1,4 +1,8 @@
-"""Seed a coordinator, two reviewers, sample reports and an open study for the demo."""
+"""Seed a coordinator, two reviewers, sample reports and an open study for the demo.
+
+The four "real" reports are stand-ins written for the demo (their provenance says so);
+the four synthetic ones come from the generation pipeline's offline writer, run in-process.
+"""
 
 import json
 from pathlib import Path
@@ -13,7 +17,8 @@ from review.models import Report, Study
 
 DEMO_REPORTS = Path(__file__).resolve().parents[2] / "demo" / "reports.json"
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (printed demo login, local demo only)
-DEMO_STUDY = "Demo study: real vs synthetic oncology reports"
+# Reviewers see the study name: it must not hint at the sources.
+DEMO_STUDY = "Demo study: oncology hospitalization reports"
 
 
 class Command(BaseCommand):
@@ -22,12 +27,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             users = self._users()
-            reports = self._reports()
             study = Study.objects.filter(name=DEMO_STUDY).first()
             if study is None:
+                reports = self._real_standins() + self._synthetic(users["coordinator"])
                 study = services.study_create(
                     name=DEMO_STUDY,
-                    description="Eight short hospitalization reports, half of them synthetic.",
+                    description="Eight short hospitalization reports to try the rating page.",
                     created_by=users["coordinator"],
                     raters_per_report=2,
                     seed=2026,
@@ -63,10 +68,10 @@ class Command(BaseCommand):
             users[username] = user
         return users
 
-    def _reports(self) -> list[Report]:
+    def _real_standins(self) -> list[Report]:
         reports = []
         for row in json.loads(DEMO_REPORTS.read_text(encoding="utf-8")):
-            provenance = row.get("provenance") or {
+            provenance = {
                 "kind": "demo-standin",
                 "note": "Written for the demo as a stand-in for a real report; real studies "
                 "import their own.",
@@ -75,10 +80,29 @@ class Command(BaseCommand):
             if report is None:
                 report = Report.objects.create(
                     text=row["text"],
-                    source=row["source"],
+                    source=Report.Source.REAL,
                     language="fr",
                     external_id=row.get("external_id", ""),
                     provenance=provenance,
                 )
             reports.append(report)
         return reports
+
+    def _synthetic(self, coordinator) -> list[Report]:
+        # Generation depends on review, never the reverse; the demo command is the one place
+        # that joins them, so the import stays local to it.
+        from generation import services as generation_services
+
+        batch = generation_services.batch_launch(
+            count=4,
+            backend="offline",
+            seed=2026,
+            language="fr",
+            name="Demo batch (offline)",
+            created_by=coordinator,
+            enqueue=False,
+        )
+        generation_services.batch_run_in_process(batch=batch)
+        return list(
+            Report.objects.filter(source=Report.Source.SYNTHETIC, provenance__batch=str(batch.pk))
+        )
