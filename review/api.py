@@ -217,7 +217,7 @@ class ReportCodesSerializer(serializers.Serializer):
     report_codes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
 
 
-class ProgressSerializer(serializers.Serializer):
+class ReviewerProgressSerializer(serializers.Serializer):
     pseudonym = serializers.CharField()
     username = serializers.CharField()
     active = serializers.BooleanField()
@@ -290,7 +290,7 @@ class StudyViewSet(
             "StudyProgress",
             fields={
                 "status": serializers.CharField(),
-                "reviewers": ProgressSerializer(many=True),
+                "reviewers": ReviewerProgressSerializer(many=True),
             },
         )
     )
@@ -299,7 +299,7 @@ class StudyViewSet(
         study = self.get_object()
         rows = selectors.study_progress(study=study)
         return Response(
-            {"status": study.status, "reviewers": ProgressSerializer(rows, many=True).data},
+            {"status": study.status, "reviewers": ReviewerProgressSerializer(rows, many=True).data},
             status=status.HTTP_200_OK,
         )
 
