@@ -11,7 +11,7 @@ leak either.
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
 from review.models import Assignment, Domain, Rating, Report, Study, StudyReviewer
@@ -173,53 +173,77 @@ def assignment_for_reviewer_update(*, reviewer: User, code: str) -> Assignment:
         raise Http404 from None
 
 
+def _blinded_domain(domain: Domain, score: int | None, language: str | None) -> BlindedDomain:
+    return BlindedDomain(
+        key=domain.key,
+        label=domain.localized("label", language),
+        help_text=domain.localized("help_text", language),
+        anchor_low=domain.localized("anchor_low", language),
+        anchor_high=domain.localized("anchor_high", language),
+        score=score,
+    )
+
+
 def reviewer_assignment(
     *, reviewer: User, code: str, language: str | None = None
 ) -> BlindedAssignment:
-    """Everything the rating page shows, blinded. 404 if the assignment is not theirs."""
+    """Everything the rating page shows, blinded. 404 if the assignment is not theirs.
+
+    Two queries whatever the size of the study: the assignment with its report, study and
+    queue neighbours (subqueries served by the queue indexes), then the domains with this
+    assignment's scores.
+    """
+    queue = Assignment.objects.filter(study=OuterRef("study_id"), reviewer=reviewer)
+    unsubmitted = queue.exclude(status=Assignment.Status.SUBMITTED)
     try:
-        assignment = Assignment.objects.select_related("study", "report").get(
-            code=code, reviewer=reviewer, study__status__in=[Study.Status.OPEN, Study.Status.CLOSED]
+        assignment = (
+            Assignment.objects.select_related("study", "report")
+            .annotate(
+                queue_length=Subquery(
+                    queue.order_by().values("reviewer").annotate(n=Count("pk")).values("n")
+                ),
+                submitted_count=Subquery(
+                    queue.filter(status=Assignment.Status.SUBMITTED)
+                    .order_by()
+                    .values("reviewer")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                previous_code=Subquery(
+                    queue.filter(position__lt=OuterRef("position"))
+                    .order_by("-position")
+                    .values("code")[:1]
+                ),
+                next_code=Subquery(
+                    queue.filter(position__gt=OuterRef("position"))
+                    .order_by("position")
+                    .values("code")[:1]
+                ),
+                next_unrated_code=Subquery(
+                    unsubmitted.exclude(pk=OuterRef("pk")).order_by("position").values("code")[:1]
+                ),
+            )
+            .get(
+                code=code,
+                reviewer=reviewer,
+                study__status__in=[Study.Status.OPEN, Study.Status.CLOSED],
+            )
         )
     except Assignment.DoesNotExist:
         raise Http404 from None
     study = assignment.study
-    scores = dict(Rating.objects.filter(assignment=assignment).values_list("domain__key", "score"))
     domains = [
-        BlindedDomain(
-            key=domain.key,
-            label=domain.localized("label", language),
-            help_text=domain.localized("help_text", language),
-            anchor_low=domain.localized("anchor_low", language),
-            anchor_high=domain.localized("anchor_high", language),
-            score=scores.get(domain.key),
+        _blinded_domain(domain, domain.own_score, language)
+        for domain in Domain.objects.filter(study=study)
+        .annotate(
+            own_score=Subquery(
+                Rating.objects.filter(assignment=assignment, domain=OuterRef("pk")).values("score")[
+                    :1
+                ]
+            )
         )
-        for domain in Domain.objects.filter(study=study).order_by("order", "id")
+        .order_by("order", "id")
     ]
-    queue = Assignment.objects.filter(study=study, reviewer=reviewer)
-    neighbours = queue.aggregate(
-        queue_length=Count("id"),
-        submitted_count=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)),
-        previous_position=Max("position", filter=Q(position__lt=assignment.position)),
-    )
-    previous_code = None
-    if neighbours["previous_position"] is not None:
-        previous_code = (
-            queue.filter(position=neighbours["previous_position"])
-            .values_list("code", flat=True)
-            .first()
-        )
-    following = list(
-        queue.filter(position__gt=assignment.position)
-        .order_by("position")
-        .values_list("code", "status")[:1]
-    )
-    next_unrated = list(
-        queue.exclude(status=Assignment.Status.SUBMITTED)
-        .exclude(pk=assignment.pk)
-        .order_by("position")
-        .values_list("code", flat=True)[:1]
-    )
     report: Report = assignment.report
     return BlindedAssignment(
         code=assignment.code,
@@ -229,16 +253,16 @@ def reviewer_assignment(
         study_open=study.status == Study.Status.OPEN,
         status=assignment.status,
         position=assignment.position,
-        queue_length=neighbours["queue_length"],
-        submitted_count=neighbours["submitted_count"],
+        queue_length=assignment.queue_length or 0,
+        submitted_count=assignment.submitted_count or 0,
         blocks=report_blocks(report.text),
         text=report.text,
         domains=domains,
         scale=list(range(study.scale_min, study.scale_max + 1)),
         comment=assignment.comment,
-        previous_code=previous_code,
-        next_code=following[0][0] if following else None,
-        next_unrated_code=next_unrated[0] if next_unrated else None,
+        previous_code=assignment.previous_code,
+        next_code=assignment.next_code,
+        next_unrated_code=assignment.next_unrated_code,
         scale_min=study.scale_min,
         scale_max=study.scale_max,
     )
@@ -247,26 +271,32 @@ def reviewer_assignment(
 def reviewer_domain(
     *, reviewer: User, code: str, domain_key: str, language: str | None = None
 ) -> BlindedDomain:
-    """One domain row of the rating page (for the htmx swap after a save)."""
+    """One domain row of the rating page (for the htmx swap after a save), in one query."""
     try:
-        domain = Domain.objects.get(
-            key=domain_key, study__assignments__code=code, study__assignments__reviewer=reviewer
+        domain = (
+            Domain.objects.filter(
+                key=domain_key,
+                study__assignments__code=code,
+                study__assignments__reviewer=reviewer,
+            )
+            .annotate(
+                own_score=Subquery(
+                    Rating.objects.filter(assignment__code=code, domain=OuterRef("pk")).values(
+                        "score"
+                    )[:1]
+                )
+            )
+            .get()
         )
     except Domain.DoesNotExist:
         raise Http404 from None
-    score = (
-        Rating.objects.filter(assignment__code=code, domain=domain)
-        .values_list("score", flat=True)
-        .first()
-    )
-    return BlindedDomain(
-        key=domain.key,
-        label=domain.localized("label", language),
-        help_text=domain.localized("help_text", language),
-        anchor_low=domain.localized("anchor_low", language),
-        anchor_high=domain.localized("anchor_high", language),
-        score=score,
-    )
+    return _blinded_domain(domain, domain.own_score, language)
+
+
+def reviewer_domain_saved(*, rating: Rating, language: str | None = None) -> BlindedDomain:
+    """The domain row right after `rating_save` returned `rating`: no query needed, the
+    saved score is the one to show."""
+    return _blinded_domain(rating.domain, rating.score, language)
 
 
 # ---------------------------------------------------------------------------------------

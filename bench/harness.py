@@ -1,0 +1,219 @@
+"""Shared plumbing for the benchmarks: a throw-away PostgreSQL database, Django set up
+in-process for seeding, a gunicorn server started exactly as in production, and latency
+summaries.
+
+Everything runs against 127.0.0.1 only, with DEBUG off. A benchmark script typically does:
+
+    with bench_database() as database_url:
+        env = server_environment(database_url)
+        migrate(env)
+        django_setup(env)            # then seed with the ORM / services
+        with gunicorn_server(env=env) as server:
+            ...drive load against server.base_url, sample server.rss_bytes()...
+        record(title=..., rows=..., command=..., database_url=database_url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psutil
+import psycopg
+from psycopg import sql
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+POSTGRES_SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "sr_bench")
+# Redis DB 5 is the one reserved for benchmarks.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def database_url(name: str = BENCH_DATABASE) -> str:
+    return f"{POSTGRES_SERVER_URL}/{name}"
+
+
+def _admin_connection() -> psycopg.Connection:
+    return psycopg.connect(f"{POSTGRES_SERVER_URL}/postgres", autocommit=True)
+
+
+def database_drop(name: str = BENCH_DATABASE) -> None:
+    with _admin_connection() as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@contextlib.contextmanager
+def bench_database(name: str = BENCH_DATABASE, *, keep: bool = False) -> Iterator[str]:
+    """A fresh, empty database for one benchmark, dropped afterwards (unless keep)."""
+    database_drop(name)
+    with _admin_connection() as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield database_url(name)
+    finally:
+        if not keep and not os.environ.get("BENCH_KEEP_DATABASE"):
+            database_drop(name)
+
+
+def server_environment(database_url: str, **extra: str) -> dict[str, str]:
+    """The production settings, minus what needs TLS, on 127.0.0.1 (plain HTTP)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        # Plain HTTP on the loopback: cookies must not require TLS to be sent back.
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "STATIC_MANIFEST": "false",
+        "AXES_ENABLED": "false",
+        "CELERY_BROKER_URL": BENCH_REDIS_URL,
+        "REDIS_URL": BENCH_REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=REPO_ROOT, env=env, check=True)
+
+
+def migrate(env: dict[str, str]) -> None:
+    manage(env, "migrate", "--noinput", "-v", "0")
+
+
+def django_setup(env: dict[str, str]) -> None:
+    """Set Django up in this process against the bench database (for seeding)."""
+    os.environ.update({key: value for key, value in env.items() if key != "PYTHONPATH"})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "synthreports.settings")
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    import django
+
+    django.setup()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the gunicorn master and all its workers, summed."""
+        try:
+            parent = psutil.Process(self.process.pid)
+            processes = [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0
+        total = 0
+        for process in processes:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += process.memory_info().rss
+        return total
+
+
+# Workers and threads for the benchmark server; the Dockerfile and docker-compose.yml use
+# the same figures so that the numbers recorded describe the shipped configuration.
+GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
+GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
+
+
+def gunicorn_command(port: int, *, workers: int, threads: int) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "synthreports.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-tmp-dir",
+        "/dev/shm",
+        "--log-level",
+        "warning",
+    ]
+
+
+@contextlib.contextmanager
+def gunicorn_server(
+    *,
+    env: dict[str, str],
+    workers: int = GUNICORN_WORKERS,
+    threads: int = GUNICORN_THREADS,
+    ready_path: str = "/accounts/login/",
+    timeout: float = 30.0,
+) -> Iterator[Server]:
+    """gunicorn (the production entry point) on a free 127.0.0.1 port, stopped on exit."""
+    port = free_port()
+    command = gunicorn_command(port, workers=workers, threads=threads)
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with status {process.returncode}")
+            try:
+                if httpx.get(base_url + ready_path, timeout=2).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer on {base_url} within {timeout}s")
+            time.sleep(0.2)
+        yield Server(base_url=base_url, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def latency_summary(samples_ms: Sequence[float], *, seconds: float) -> dict[str, float | int]:
+    """Count, throughput and p50/p95/p99/max of latencies given in milliseconds."""
+    if not samples_ms:
+        return {
+            "count": 0,
+            "per_s": 0.0,
+            "p50_ms": 0.0,
+            "p95_ms": 0.0,
+            "p99_ms": 0.0,
+            "max_ms": 0.0,
+        }
+    values = np.asarray(samples_ms, dtype=float)
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {
+        "count": int(values.size),
+        "per_s": float(values.size / seconds) if seconds > 0 else 0.0,
+        "p50_ms": float(p50),
+        "p95_ms": float(p95),
+        "p99_ms": float(p99),
+        "max_ms": float(values.max()),
+    }
