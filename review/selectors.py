@@ -99,16 +99,18 @@ class QueueEntry:
 def reviewer_studies(*, reviewer: User) -> list[ReviewerStudy]:
     """The studies on a reviewer's home page, with progress and next report, in one query."""
     own = Assignment.objects.filter(study=OuterRef("pk"), reviewer=reviewer)
+    # Counted in subqueries on the reviewer's own queue (index assign_queue), not by joining
+    # every assignment of the study: the page costs the same in a study of 100 or 100,000.
     studies = (
         Study.objects.filter(Exists(own), status__in=[Study.Status.OPEN, Study.Status.CLOSED])
         .annotate(
-            total=Count("assignments", filter=Q(assignments__reviewer=reviewer)),
-            submitted=Count(
-                "assignments",
-                filter=Q(
-                    assignments__reviewer=reviewer,
-                    assignments__status=Assignment.Status.SUBMITTED,
-                ),
+            total=Subquery(own.order_by().values("study").annotate(n=Count("pk")).values("n")),
+            submitted=Subquery(
+                own.filter(status=Assignment.Status.SUBMITTED)
+                .order_by()
+                .values("study")
+                .annotate(n=Count("pk"))
+                .values("n")
             ),
             next_code=Subquery(
                 own.exclude(status=Assignment.Status.SUBMITTED)
@@ -124,8 +126,8 @@ def reviewer_studies(*, reviewer: User) -> list[ReviewerStudy]:
             name=study.name,
             description=study.description,
             is_open=study.status == Study.Status.OPEN,
-            total=study.total,
-            submitted=study.submitted,
+            total=study.total or 0,
+            submitted=study.submitted or 0,
             next_assignment_code=study.next_code,
         )
         for study in studies
