@@ -20,8 +20,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,3 +218,42 @@ def latency_summary(samples_ms: Sequence[float], *, seconds: float) -> dict[str,
         "p99_ms": float(p99),
         "max_ms": float(values.max()),
     }
+
+
+class RssSampler:
+    """Samples a memory reading (bytes) every `interval` seconds in a background thread:
+    peak and series, e.g. `RssSampler(server.rss_bytes)` to show the server's memory stays
+    flat while it streams an export, or `RssSampler(lambda: psutil.Process(pid).memory_info().rss)`
+    for a child process computing results.
+
+        with RssSampler(server.rss_bytes) as memory:
+            ...
+        memory.peak_bytes, memory.samples
+    """
+
+    def __init__(self, read: Callable[[], int], *, interval: float = 0.1) -> None:
+        self.read = read
+        self.interval = interval
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                self.samples.append(self.read())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        with contextlib.suppress(psutil.Error):
+            self.samples.append(self.read())
+
+    @property
+    def peak_bytes(self) -> int:
+        return max(self.samples, default=0)

@@ -21,8 +21,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 SCRIPT_TIMEOUT_SECONDS = int(os.environ.get("BENCH_SCRIPT_TIMEOUT", "1800"))
 
 
-def discover(selected: list[str]) -> list[Path]:
-    scripts = sorted(BENCH_DIR.glob("bench_*.py"))
+def discover(selected: list[str], bench_dir: Path = BENCH_DIR) -> list[Path]:
+    scripts = sorted(bench_dir.glob("bench_*.py"))
     if selected:
         wanted = {name.removeprefix("bench_").removesuffix(".py") for name in selected}
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in wanted]
@@ -34,7 +34,7 @@ def run(script: Path) -> tuple[str, float]:
     try:
         completed = subprocess.run(
             [sys.executable, str(script)],
-            cwd=BENCH_DIR.parent,
+            cwd=script.parent.parent,
             timeout=SCRIPT_TIMEOUT_SECONDS,
             check=False,
         )
@@ -46,11 +46,11 @@ def run(script: Path) -> tuple[str, float]:
     return status, time.monotonic() - started
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, bench_dir: Path = BENCH_DIR) -> int:
     selected = sys.argv[1:] if argv is None else argv
-    scripts = discover(selected)
+    scripts = discover(selected, bench_dir)
     if not scripts:
-        print(f"No benchmark matches {selected!r} in {BENCH_DIR}.", file=sys.stderr)
+        print(f"No benchmark matches {selected!r} in {bench_dir}.", file=sys.stderr)
         return 2
     outcomes = []
     for script in scripts:
