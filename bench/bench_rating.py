@@ -162,6 +162,7 @@ class Tally:
         self.errors: dict[str, int] = defaultdict(int)
         self.first_errors: list[str] = []
         self.client_cpu_percent = 0.0
+        self.requests = 0
 
     def error(self, operation: str, detail: str) -> None:
         self.errors[operation] += 1
@@ -194,6 +195,7 @@ async def reviewer_loop(
 
         async def timed(operation: str, method: str, url: str, expect: int, **kwargs):
             started = time.perf_counter()
+            tally.requests += 1
             try:
                 response = await client.request(method, url, **kwargs)
             except httpx.HTTPError as exc:
@@ -305,11 +307,11 @@ def target_verdicts(rows: list[dict]) -> list[str]:
     return verdicts
 
 
-def measure(*, base_url: str, sessions: list[str], study_code: str) -> list[dict]:
+def measure(*, server: harness.Server, sessions: list[str], study_code: str) -> list[dict]:
     def level(concurrency: int, seconds: float, think_ms: float) -> tuple[Tally, float]:
         return asyncio.run(
             run_level(
-                base_url=base_url,
+                base_url=server.base_url,
                 sessions=sessions,
                 study_code=study_code,
                 concurrency=concurrency,
@@ -318,11 +320,18 @@ def measure(*, base_url: str, sessions: list[str], study_code: str) -> list[dict
             )
         )
 
+    def server_cpu() -> float:
+        return server.cpu_seconds() + harness.postgres_backend_cpu_seconds()
+
     level(4, WARMUP_SECONDS, 0)  # every worker has loaded its templates and connections
     rows = []
     for mode in MODES:
         for concurrency in LEVELS:
+            cpu_before = server_cpu()
             tally, elapsed = level(concurrency, SECONDS, THINK_MS if mode == "paced" else 0.0)
+            # Server-side CPU per HTTP request (gunicorn + the PostgreSQL backends): what the
+            # work costs, whatever else is competing for the cores meanwhile.
+            cpu_ms = 1000 * (server_cpu() - cpu_before) / max(tally.requests, 1)
             for operation in OPERATIONS:
                 rows.append(
                     {
@@ -331,6 +340,7 @@ def measure(*, base_url: str, sessions: list[str], study_code: str) -> list[dict
                         "operation": operation,
                         **harness.latency_summary(tally.samples[operation], seconds=elapsed),
                         "errors": tally.errors[operation],
+                        "server_cpu_ms/req": cpu_ms,
                         "client_cpu_%": tally.client_cpu_percent,
                     }
                 )
@@ -347,7 +357,7 @@ def main() -> int:
         harness.django_setup(env)
         study_code, sessions = seed_study()
         with harness.gunicorn_server(env=env) as server:
-            rows = measure(base_url=server.base_url, sessions=sessions, study_code=study_code)
+            rows = measure(server=server, sessions=sessions, study_code=study_code)
         notes = (
             f"Study of {REPORTS} reports x {RATERS_PER_REPORT} raters, {REVIEWERS} reviewers; "
             f"gunicorn {harness.GUNICORN_WORKERS} workers x {harness.GUNICORN_THREADS} threads "
@@ -355,8 +365,10 @@ def main() -> int:
             f"per level. `paced`: think time {THINK_MS:.0f} ms mean between actions; "
             "`saturated`: none. open_next = GET continue + GET the rating page (sum); "
             "save = one htmx score POST; submit = POST submit (redirect not followed). "
-            "per_s = completed operations per second; client_cpu_% = CPU used by the load "
-            "generator itself (it shares the 2 cores with gunicorn and PostgreSQL).\n\n"
+            "per_s = completed operations per second; server_cpu_ms/req = CPU of gunicorn and "
+            "the PostgreSQL backends per HTTP request in that level (all operations); "
+            "client_cpu_% = CPU used by the load generator itself (it shares the cores with "
+            "gunicorn and PostgreSQL).\n\n"
             + "\n".join(f"- {line}" for line in target_verdicts(rows))
         )
         record(

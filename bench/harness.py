@@ -121,6 +121,14 @@ class Server:
     base_url: str
     process: subprocess.Popen
 
+    def cpu_seconds(self) -> float:
+        """CPU (user + system) used so far by the gunicorn master and its workers."""
+        try:
+            parent = psutil.Process(self.process.pid)
+            return _cpu_seconds([parent, *parent.children(recursive=True)])
+        except psutil.NoSuchProcess:
+            return 0.0
+
     def rss_bytes(self) -> int:
         """Resident memory of the gunicorn master and all its workers, summed."""
         try:
@@ -133,6 +141,32 @@ class Server:
             with contextlib.suppress(psutil.NoSuchProcess):
                 total += process.memory_info().rss
         return total
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def postgres_backend_cpu_seconds(database: str = BENCH_DATABASE) -> float:
+    """CPU used so far by the PostgreSQL backends connected to `database` (the server
+    processes doing the work of our queries)."""
+    with _admin_connection() as connection:
+        pids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+            )
+        ]
+    processes = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            processes.append(psutil.Process(pid))
+    return _cpu_seconds(processes)
 
 
 # Workers and threads for the benchmark server; the Dockerfile and docker-compose.yml use

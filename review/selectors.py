@@ -10,20 +10,48 @@ leak either.
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
 from review.models import Assignment, Domain, Rating, Report, Study, StudyReviewer
 from review.presentation import Block, report_blocks
 
+ROLE_PERMISSIONS = ("coordinate", "rate")
+
+
+def _review_roles(user: User) -> frozenset[str]:
+    """The user's review permissions ("coordinate", "rate") with ModelBackend's rules
+    (active users only; superusers have all; granted to the user or to one of their groups),
+    read in one query and kept on the user object for the rest of the request. Every page
+    checks a role, so this is one query per request rather than Django's two."""
+    cached = getattr(user, "_review_roles_cache", None)
+    if cached is not None:
+        return cached
+    if not user.is_active:
+        roles: frozenset[str] = frozenset()
+    elif user.is_superuser:
+        roles = frozenset(ROLE_PERMISSIONS)
+    else:
+        roles = frozenset(
+            Permission.objects.filter(
+                Q(user=user) | Q(group__user=user),
+                content_type__app_label="review",
+                codename__in=ROLE_PERMISSIONS,
+            )
+            .values_list("codename", flat=True)
+            .distinct()
+        )
+    user._review_roles_cache = roles  # type: ignore[attr-defined]
+    return roles
+
 
 def user_is_coordinator(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and user.has_perm("review.coordinate"))
+    return bool(user.is_authenticated and "coordinate" in _review_roles(user))
 
 
 def user_is_reviewer(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and user.has_perm("review.rate"))
+    return bool(user.is_authenticated and "rate" in _review_roles(user))
 
 
 # ---------------------------------------------------------------------------------------

@@ -52,4 +52,3 @@ def test_web_command_matches_the_image_default(compose):
     assert compose["services"]["web"]["command"] == image_command
     assert image_command[:2] == ["gunicorn", "synthreports.wsgi:application"]
     assert "--threads" in image_command
-

@@ -14,9 +14,9 @@ from review.models import Assignment, Domain, Rating
 from tests.conftest import make_open_study
 from tests.factories import PASSWORD, ReviewerFactory
 
-# Every page: the session, the user, and the user's permissions (own, then groups') for
-# the role checks.
-REQUEST_OVERHEAD = 4
+# Every page: the session, the user, and the user's review roles (one query, see
+# selectors._review_roles).
+REQUEST_OVERHEAD = 3
 
 
 def _study_of(size, *, coordinator):
