@@ -320,18 +320,21 @@ def measure(*, server: harness.Server, sessions: list[str], study_code: str) -> 
             )
         )
 
-    def server_cpu() -> float:
-        return server.cpu_seconds() + harness.postgres_backend_cpu_seconds()
+    def server_cpu() -> tuple[float, dict[int, float]]:
+        return server.cpu_seconds(), harness.postgres_backend_cpu()
 
     level(4, WARMUP_SECONDS, 0)  # every worker has loaded its templates and connections
     rows = []
     for mode in MODES:
         for concurrency in LEVELS:
-            cpu_before = server_cpu()
+            web_before, database_before = server_cpu()
             tally, elapsed = level(concurrency, SECONDS, THINK_MS if mode == "paced" else 0.0)
+            web_after, database_after = server_cpu()
             # Server-side CPU per HTTP request (gunicorn + the PostgreSQL backends): what the
             # work costs, whatever else is competing for the cores meanwhile.
-            cpu_ms = 1000 * (server_cpu() - cpu_before) / max(tally.requests, 1)
+            cpu_seconds = web_after - web_before
+            cpu_seconds += harness.cpu_delta_seconds(database_before, database_after)
+            cpu_ms = 1000 * cpu_seconds / max(tally.requests, 1)
             for operation in OPERATIONS:
                 rows.append(
                     {

@@ -152,9 +152,10 @@ def _cpu_seconds(processes: list[psutil.Process]) -> float:
     return total
 
 
-def postgres_backend_cpu_seconds(database: str = BENCH_DATABASE) -> float:
-    """CPU used so far by the PostgreSQL backends connected to `database` (the server
-    processes doing the work of our queries)."""
+def postgres_backend_cpu(database: str = BENCH_DATABASE) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to `database` (the
+    server processes running our queries), by pid. Subtract two readings with
+    `cpu_delta_seconds`: a backend that ended in between is not counted."""
     with _admin_connection() as connection:
         pids = [
             row[0]
@@ -162,11 +163,15 @@ def postgres_backend_cpu_seconds(database: str = BENCH_DATABASE) -> float:
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
             )
         ]
-    processes = []
+    readings = {}
     for pid in pids:
         with contextlib.suppress(psutil.Error):
-            processes.append(psutil.Process(pid))
-    return _cpu_seconds(processes)
+            readings[pid] = _cpu_seconds([psutil.Process(pid)])
+    return readings
+
+
+def cpu_delta_seconds(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
 
 
 # Workers and threads for the benchmark server; the Dockerfile and docker-compose.yml use
