@@ -17,4 +17,4 @@ RUN useradd --create-home synthreports && mkdir -p /app/media && chown synthrepo
 USER synthreports
 EXPOSE 8000
 # 3 processes x 4 threads: a thread waiting on PostgreSQL lets another run (bench/RESULTS.md).
-CMD ["gunicorn", "synthreports.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]
+CMD ["gunicorn", "synthreports.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--worker-tmp-dir", "/dev/shm", "--keep-alive", "10", "--access-logfile", "-"]

@@ -187,6 +187,8 @@ async def reviewer_loop(
         cookies={"sessionid": session_key, "csrftoken": csrf},
         headers={"X-CSRFToken": csrf},
         timeout=30,
+        # Idle connections expire on the client before the server's keep-alive closes them.
+        limits=httpx.Limits(keepalive_expiry=harness.GUNICORN_KEEP_ALIVE / 2),
     ) as client:
 
         async def think() -> None:

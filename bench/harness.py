@@ -178,6 +178,10 @@ def cpu_delta_seconds(before: dict[int, float], after: dict[int, float]) -> floa
 # the same figures so that the numbers recorded describe the shipped configuration.
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
 GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
+# Longer than gunicorn's 2 s default: under overload a worker's loop can be late, and with
+# 2 s it closed kept-alive connections that already carried the next request (ReadError on
+# the client). Clients must expire idle connections sooner than this.
+GUNICORN_KEEP_ALIVE = int(os.environ.get("BENCH_GUNICORN_KEEP_ALIVE", "10"))
 
 
 def gunicorn_command(port: int, *, workers: int, threads: int) -> list[str]:
@@ -194,6 +198,8 @@ def gunicorn_command(port: int, *, workers: int, threads: int) -> list[str]:
         str(threads),
         "--worker-tmp-dir",
         "/dev/shm",
+        "--keep-alive",
+        str(GUNICORN_KEEP_ALIVE),
         "--log-level",
         "warning",
     ]

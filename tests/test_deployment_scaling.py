@@ -52,3 +52,19 @@ def test_web_command_matches_the_image_default(compose):
     assert compose["services"]["web"]["command"] == image_command
     assert image_command[:2] == ["gunicorn", "synthreports.wsgi:application"]
     assert "--threads" in image_command
+
+
+def test_benchmark_server_runs_the_shipped_gunicorn_settings(compose):
+    from bench import harness
+
+    def option(command, name):
+        return command[command.index(name) + 1]
+
+    shipped = compose["services"]["web"]["command"]
+    benched = harness.gunicorn_command(8000, workers=3, threads=4)
+    for name in ("--workers", "--threads", "--keep-alive", "--worker-tmp-dir"):
+        assert option(benched, name) == option(shipped, name), name
+    assert (harness.GUNICORN_WORKERS, harness.GUNICORN_THREADS) == (
+        int(option(shipped, "--workers")),
+        int(option(shipped, "--threads")),
+    )
