@@ -64,7 +64,7 @@ def test_benchmark_server_runs_the_shipped_gunicorn_settings(compose):
     benched = harness.gunicorn_command(8000, workers=3, threads=4)
     for name in ("--workers", "--threads", "--keep-alive", "--worker-tmp-dir"):
         assert option(benched, name) == option(shipped, name), name
-    assert (harness.GUNICORN_WORKERS, harness.GUNICORN_THREADS) == (
+    assert (
         int(option(shipped, "--workers")),
         int(option(shipped, "--threads")),
-    )
+    ) == (harness.GUNICORN_WORKERS, harness.GUNICORN_THREADS)
