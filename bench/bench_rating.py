@@ -355,12 +355,48 @@ def measure(*, server: harness.Server, sessions: list[str], study_code: str) -> 
     return rows
 
 
+def view_cpu_costs(*, session_key: str, study_code: str) -> list[dict]:
+    """CPU per request of each reviewer view, in this process through Django's test client
+    (no network, no other request in flight): best and median of 5 rounds of 40. Contention
+    from other work on the machine inflates it much less than the latencies under load."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies["sessionid"] = session_key
+    location = client.get(f"/s/{study_code}/continue/")["Location"]
+    code = location.rstrip("/").split("/")[-1]
+    views = {
+        "home (GET /)": lambda: client.get("/"),
+        "continue (GET /s/…/continue/)": lambda: client.get(f"/s/{study_code}/continue/"),
+        "rating page (GET /r/…/)": lambda: client.get(location),
+        "save (htmx POST /r/…/score/…/)": lambda: client.post(
+            f"/r/{code}/score/completeness/",
+            {"score-completeness": "5"},
+            HTTP_HX_REQUEST="true",
+        ),
+    }
+    rows = []
+    for name, request in views.items():
+        assert request().status_code in (200, 302), name
+        rounds = []
+        for _ in range(5):
+            started = time.process_time()
+            for _ in range(40):
+                request()
+            rounds.append((time.process_time() - started) / 40 * 1000)
+        rounds.sort()
+        rows.append({"view": name, "cpu_ms_best": rounds[0], "cpu_ms_median": rounds[2]})
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> int:
     with harness.bench_database() as database_url:
         env = harness.server_environment(database_url)
         harness.migrate(env)
         harness.django_setup(env)
         study_code, sessions = seed_study()
+        view_rows = view_cpu_costs(session_key=sessions[-1], study_code=study_code)
         with harness.gunicorn_server(env=env) as server:
             rows = measure(server=server, sessions=sessions, study_code=study_code)
         notes = (
@@ -381,6 +417,17 @@ def main() -> int:
             rows=rows,
             command="make bench (or .venv/bin/python bench/bench_rating.py)",
             notes=notes,
+            database_url=database_url,
+        )
+        record(
+            title="Rating flow: CPU per reviewer view, in-process (bench_rating)",
+            rows=view_rows,
+            command="make bench (or .venv/bin/python bench/bench_rating.py)",
+            notes=(
+                "Django test client in the benchmark process against the same database "
+                "(Python CPU of the view incl. ORM and templates; PostgreSQL's own work not "
+                "included), 5 rounds of 40 requests, best and median round."
+            ),
             database_url=database_url,
         )
     return 0
