@@ -260,6 +260,13 @@ class Assignment(models.Model):
         indexes = [
             # The hot path: a reviewer's next unrated report in a study.
             models.Index(fields=["reviewer", "study", "status", "position"], name="assign_queue"),
+            # "Continue" and the rating page's next unrated report: one index probe however
+            # many reports the reviewer has already submitted.
+            models.Index(
+                fields=["reviewer", "study", "position"],
+                condition=~Q(status="submitted"),
+                name="assign_next_unrated",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -72,10 +72,14 @@ def _study_detail_context(study: Study) -> dict:
 @require_GET
 def study_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
+    if request.htmx and request.GET.get("part") == "progress":
+        # Polled every few seconds while the study is open: compute only what it shows.
+        progress = selectors.study_progress(study=study)
+        return render(
+            request, "review/study_detail.html#progress", {"study": study, "progress": progress}
+        )
     context = _study_detail_context(study)
     context["reviewer_form"] = ReviewerChoiceForm()
-    if request.htmx and request.GET.get("part") == "progress":
-        return render(request, "review/study_detail.html#progress", context)
     return render(request, "review/study_detail.html", context)
 
 

@@ -62,9 +62,9 @@ def rate(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     score = request.POST.get(f"score-{domain_key}", request.POST.get("score", ""))
-    error, status = "", 200
+    error, status, rating = "", 200, None
     try:
-        services.rating_save(assignment=assignment, domain_key=domain_key, score=score)
+        rating = services.rating_save(assignment=assignment, domain_key=domain_key, score=score)
     except ServiceError as exc:
         error, status = exc.message, exc.status_code
     except DatabaseError:
@@ -73,9 +73,12 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
         if error:
             messages.error(request, error)
         return redirect("review:rate", code=code)
-    domain = selectors.reviewer_domain(
-        reviewer=request.user, code=code, domain_key=domain_key, language=get_language()
-    )
+    if rating is not None:
+        domain = selectors.reviewer_domain_saved(rating=rating, language=get_language())
+    else:
+        domain = selectors.reviewer_domain(
+            reviewer=request.user, code=code, domain_key=domain_key, language=get_language()
+        )
     context = {
         "domain": domain,
         "assignment_code": code,
