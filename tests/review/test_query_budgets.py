@@ -130,8 +130,9 @@ def test_study_progress_page_queries_fixed(
     coordinator_client, coordinator, django_assert_num_queries, size
 ):
     study, _reviewer, _last = _study_of(size, coordinator=coordinator)
-    # The study, progress per reviewer, source counts, domains, reviewers for the add form.
-    with django_assert_num_queries(REQUEST_OVERHEAD + 5):
+    # The study, progress per reviewer, source counts, domains, reviewers for the add form,
+    # and the surface cues per source shown before opening (length, sections, placeholders).
+    with django_assert_num_queries(REQUEST_OVERHEAD + 6):
         response = coordinator_client.get(reverse("review:study_detail", args=[study.pk]))
     assert response.status_code == 200
     assert f'<td class="num">{size - 1}</td>' in response.content.decode()
