@@ -6,7 +6,7 @@ from typing import Any
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -32,7 +32,7 @@ VALUE_LABELS = {
     comparison.INCONCLUSIVE: _("inconclusive"),
     comparison.NOT_APPLICABLE: _("not applicable"),
     comparison.NOT_COMPUTABLE: _("not computable"),
-    "all": _("all"),
+    "all": pgettext_lazy("scope of a statistic", "all"),
     "real": _("real"),
     "synthetic": _("synthetic"),
     "pooled": _("pooled"),

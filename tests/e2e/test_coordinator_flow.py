@@ -263,6 +263,23 @@ def test_coordinator_composes_a_study_follows_it_and_reads_results(
     page.get_by_label("Language", exact=True).select_option("fr")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("heading", name="Synthétique contre réel")).to_be_visible()
+    summary_rows = page.locator("#summary tbody tr")
+    expect(summary_rows.locator("td:first-child")).to_have_text(
+        [
+            "Qualité de la langue",
+            "Cohérence médicale",
+            "Complétude",
+            "Concision",
+            "Impression générale",
+            "Probabilité de rédaction par une IA",
+        ]
+    )
+    expect(summary_rows.nth(0).locator("td").nth(7)).to_have_text("non inférieur")
+    expect(summary_rows.nth(1).locator("td").nth(7)).to_have_text("inférieur")
+    expect(summary_rows.nth(5).locator("td").nth(7)).to_have_text("sans objet")
+    # The plots speak French too (their words and the domain labels).
     expect(page.locator("#summary figure svg")).to_be_visible()
+    expect(page.locator("#summary figure svg")).to_contain_text("note moyenne (IC à 95 %)")
+    expect(page.locator("#summary figure svg")).to_contain_text("Cohérence médicale")
     screenshot(page, "results-fr-1280")
     assert run_axe(page) == []
