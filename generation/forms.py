@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from generation import guidelines
@@ -11,8 +12,10 @@ def model_choices() -> list[tuple[str, str]]:
 
 
 def site_choices() -> list[tuple[str, str]]:
+    language = "fr" if (get_language() or "").startswith("fr") else "en"
     return [("", _("all sites, by frequency"))] + [
-        (key, spec["labels"]["en"]) for key, spec in guidelines.SITES.items()
+        (key, spec["labels"].get(language, spec["labels"]["en"]))
+        for key, spec in guidelines.SITES.items()
     ]
 
 

@@ -85,9 +85,15 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
     progress = selectors.batch_progress(batch=batch)
     if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
-        response = render(
-            request, "generation/batch_detail.html#progress", {"batch": batch, "progress": progress}
-        )
+        context: dict = {"batch": batch, "progress": progress}
+        if progress.finished:
+            # The last answer also swaps in (out of band) the status, buttons and items.
+            context.update(
+                oob=True,
+                failures=selectors.batch_failures(batch=batch),
+                items=selectors.batch_items(batch=batch),
+            )
+        response = render(request, "generation/batch_detail.html#progress", context)
         if progress.finished:
             response.status_code = HTMX_STOP_POLLING
         return response

@@ -12,10 +12,12 @@ import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, FilteredRelation, Max, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from review.models import Assignment, Rating, Study
 from review.stats import Scale, analyse
-from review.stats.plots import study_plots
+from review.stats.plots import WORDS, study_plots
 
 # Bump when the figures' shape changes so stale cache entries are not read back.
 RESULTS_VERSION = 1
@@ -81,6 +83,26 @@ def study_ratings_fingerprint(*, study: Study) -> str:
     return f"{summary['n']}:{last}:{submitted}"
 
 
+def plot_words(language: str | None) -> dict[str, str]:
+    """The plots' words in `language` (English, as stored in the plots module, if None)."""
+    if not language:
+        return dict(WORDS)
+    with override(language):
+        return {
+            "real": _("real"),
+            "synthetic": _("synthetic"),
+            "mean_score": _("mean score (95% CI)"),
+            "share": _("share of ratings"),
+            "score": _("score"),
+            "fpr": _("1 − specificity (real said AI)"),
+            "tpr": _("sensitivity (synthetic said AI)"),
+            "pooled": _("pooled"),
+            "assigned": _("assigned"),
+            "submitted": _("submitted"),
+            "reports": _("reports"),
+        }
+
+
 @dataclass(frozen=True)
 class StudyResults:
     figures: dict[str, Any]
@@ -88,8 +110,13 @@ class StudyResults:
     domain_labels: dict[str, str]
 
 
-def study_results(*, study: Study, with_plots: bool = True) -> StudyResults:
-    """The study's figures (and SVG plots), computed once per state of its ratings."""
+def study_results(
+    *, study: Study, with_plots: bool = True, language: str | None = None
+) -> StudyResults:
+    """The study's figures (and SVG plots), computed once per state of its ratings.
+
+    `language` localizes the domain labels and the plots' words (the results page); the
+    figures themselves and the exports keep the stored labels and English codes."""
     n_boot = settings.STATS_BOOTSTRAP_RESAMPLES
     key = ":".join(
         str(part)
@@ -104,12 +131,16 @@ def study_results(*, study: Study, with_plots: bool = True) -> StudyResults:
             study.seed,
             n_boot,
             int(with_plots),
+            language or "-",
         )
     )
     cached = cache.get(key)
     if cached is not None:
         return cached
-    domains = list(study.domains.order_by("order", "id").values_list("key", "label"))
+    domains = [
+        (domain.key, domain.localized("label", language))
+        for domain in study.domains.order_by("order", "id")
+    ]
     results = analyse(
         study_ratings_frame(study=study),
         scale=Scale(study.scale_min, study.scale_max),
@@ -122,7 +153,7 @@ def study_results(*, study: Study, with_plots: bool = True) -> StudyResults:
     labels.update({key: key for key in results.domains if key not in labels})
     value = StudyResults(
         figures=results.as_dict(),
-        plots=study_plots(results, labels=labels) if with_plots else {},
+        plots=study_plots(results, labels=labels, words=plot_words(language)) if with_plots else {},
         domain_labels=labels,
     )
     cache.set(key, value, timeout=RESULTS_CACHE_SECONDS)

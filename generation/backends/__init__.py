@@ -5,6 +5,8 @@ through the official SDK. Both return the raw JSON text, parsed and validated by
 same code, so the offline writer exercises the whole pipeline.
 """
 
+from django.utils.translation import gettext as _
+
 from generation.backends.base import (
     Backend,
     BackendError,
@@ -24,7 +26,7 @@ def backend_get(name: str) -> Backend:
         from generation.backends.mistral import MistralBackend
 
         return MistralBackend.from_settings()
-    raise BackendUnavailable(f"Unknown backend {name!r}.")
+    raise BackendUnavailable(_("Unknown backend %(name)r.") % {"name": name})
 
 
 __all__ = [

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx2
 from django.conf import settings
+from django.utils.translation import gettext as _
 from mistralai.client import Mistral, errors, models
 
 from generation.backends.base import (
@@ -86,8 +87,10 @@ class MistralBackend:
     def from_settings(cls) -> MistralBackend:
         if not settings.MISTRAL_API_KEY and not settings.MISTRAL_SERVER_URL:
             raise BackendUnavailable(
-                "The mistral backend needs MISTRAL_API_KEY (Mistral's API) or "
-                "MISTRAL_SERVER_URL (a self-hosted compatible server); neither is set."
+                _(
+                    "The mistral backend needs MISTRAL_API_KEY (Mistral's API) or "
+                    "MISTRAL_SERVER_URL (a self-hosted compatible server); neither is set."
+                )
             )
         return cls(
             api_key=settings.MISTRAL_API_KEY,

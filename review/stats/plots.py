@@ -1,11 +1,12 @@
 """Plots of the results as SVG markup, drawn on the server with matplotlib (Agg, no pyplot).
 
 Each plot gets its own SVG id salt so several can be inlined in one page without their
-internal ids (clip paths, markers) colliding.
+internal ids (clip paths, markers) colliding. The words drawn in the plots come from
+`WORDS` unless the caller passes translated ones (this module needs no Django).
 """
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -23,12 +24,28 @@ _RC: dict[Any, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+WORDS: dict[str, str] = {
+    "real": "real",
+    "synthetic": "synthetic",
+    "mean_score": "mean score (95% CI)",
+    "share": "share of ratings",
+    "score": "score",
+    "fpr": "1 − specificity (real said AI)",
+    "tpr": "sensitivity (synthetic said AI)",
+    "pooled": "pooled",
+    "assigned": "assigned",
+    "submitted": "submitted",
+    "reports": "reports",
+}
 
 
 def _svg(figure: Figure, name: str) -> str:
     buffer = io.StringIO()
     with rc_context({**_RC, "svg.hashsalt": name}):
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
+        # A tight box keeps rotated tick labels and long row names inside the image.
+        figure.savefig(
+            buffer, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.05
+        )
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
@@ -42,7 +59,9 @@ def _value(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def means_plot(comparison: Sequence[dict], labels: dict[str, str]) -> str:
+def means_plot(
+    comparison: Sequence[dict], labels: dict[str, str], words: Mapping[str, str] = WORDS
+) -> str:
     """Mean per domain with its 95% CI, real and synthetic side by side."""
     figure = _figure(7, 3.2)
     with rc_context(_RC):
@@ -59,18 +78,23 @@ def means_plot(comparison: Sequence[dict], labels: dict[str, str]) -> str:
                 lows.append(max(0.0, mean - _value(row[f"mean_{source}_ci_low"])))
                 highs.append(max(0.0, _value(row[f"mean_{source}_ci_high"]) - mean))
             axes.errorbar(
-                xs, ys, yerr=[lows, highs], fmt="o", capsize=3, color=colour, label=source
+                xs, ys, yerr=[lows, highs], fmt="o", capsize=3, color=colour, label=words[source]
             )
         axes.set_xticks(range(len(comparison)))
         axes.set_xticklabels(
             [labels.get(r["domain"], r["domain"]) for r in comparison], rotation=20, ha="right"
         )
-        axes.set_ylabel("mean score (95% CI)")
-        axes.legend(frameon=False)
+        axes.set_ylabel(words["mean_score"])
+        axes.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
     return _svg(figure, "means")
 
 
-def distribution_plot(descriptives: Sequence[dict], labels: dict[str, str], scale_low: int) -> str:
+def distribution_plot(
+    descriptives: Sequence[dict],
+    labels: dict[str, str],
+    scale_low: int,
+    words: Mapping[str, str] = WORDS,
+) -> str:
     """Share of each score per domain and source, as one heat map (one artist: fast)."""
     names, shares = [], []
     for row in descriptives:
@@ -78,7 +102,8 @@ def distribution_plot(descriptives: Sequence[dict], labels: dict[str, str], scal
             continue
         histogram = row["histogram"] or []
         total = sum(histogram) or 1
-        names.append(f"{labels.get(row['domain'], row['domain'])} · {row['scope']}")
+        scope = words.get(row["scope"], row["scope"])
+        names.append(f"{labels.get(row['domain'], row['domain'])} · {scope}")
         shares.append([count / total for count in histogram])
     figure = _figure(7, 0.28 * max(2, len(names)) + 1.0)
     with rc_context(_RC):
@@ -86,15 +111,15 @@ def distribution_plot(descriptives: Sequence[dict], labels: dict[str, str], scal
         if shares:
             image = axes.imshow(shares, aspect="auto", cmap="Blues", vmin=0, vmax=1)
             colour_axes = figure.add_axes((0.89, 0.12, 0.02, 0.83))
-            figure.colorbar(image, cax=colour_axes, label="share of ratings")
+            figure.colorbar(image, cax=colour_axes, label=words["share"])
             width = len(shares[0])
             axes.set_xticks(range(width), [str(scale_low + i) for i in range(width)])
         axes.set_yticks(range(len(names)), names)
-        axes.set_xlabel("score")
+        axes.set_xlabel(words["score"])
     return _svg(figure, "distributions")
 
 
-def roc_plot(curves: Sequence[dict]) -> str:
+def roc_plot(curves: Sequence[dict], words: Mapping[str, str] = WORDS) -> str:
     """ROC of the AI-authorship score: pooled in bold, each reviewer thin."""
     figure = _figure(4, 4)
     with rc_context(_RC):
@@ -106,11 +131,11 @@ def roc_plot(curves: Sequence[dict]) -> str:
                 curve["fpr"],
                 curve["tpr"],
                 linewidth=2.2 if pooled else 1,
-                label="pooled" if pooled else curve["reviewer"],
+                label=words["pooled"] if pooled else curve["reviewer"],
                 drawstyle="default",
             )
-        axes.set_xlabel("1 − specificity (real said AI)")
-        axes.set_ylabel("sensitivity (synthetic said AI)")
+        axes.set_xlabel(words["fpr"])
+        axes.set_ylabel(words["tpr"])
         axes.set_xlim(0, 1)
         axes.set_ylim(0, 1)
         if curves:
@@ -118,27 +143,38 @@ def roc_plot(curves: Sequence[dict]) -> str:
     return _svg(figure, "roc")
 
 
-def progress_plot(progress: Sequence[tuple[str, int, int]]) -> str:
+def progress_plot(
+    progress: Sequence[tuple[str, int, int]], words: Mapping[str, str] = WORDS
+) -> str:
     """Submitted against assigned reports, per reviewer pseudonym."""
     figure = _figure(5, 0.45 * max(2, len(progress)) + 0.8)
     with rc_context(_RC):
         axes = figure.add_subplot()
         names = [name for name, _, _ in progress]
-        axes.barh(names, [total for _, _, total in progress], color="#dddddd", label="assigned")
-        axes.barh(names, [done for _, done, _ in progress], color=REAL_COLOUR, label="submitted")
+        axes.barh(
+            names, [total for _, _, total in progress], color="#dddddd", label=words["assigned"]
+        )
+        axes.barh(
+            names, [done for _, done, _ in progress], color=REAL_COLOUR, label=words["submitted"]
+        )
         axes.invert_yaxis()
-        axes.set_xlabel("reports")
+        axes.set_xlabel(words["reports"])
         if progress:
-            axes.legend(frameon=False, fontsize=7)
+            # Above the bars, not over them.
+            axes.legend(
+                frameon=False, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2
+            )
     return _svg(figure, "progress")
 
 
-def study_plots(results: Any, *, labels: dict[str, str]) -> dict[str, str]:
+def study_plots(
+    results: Any, *, labels: dict[str, str], words: Mapping[str, str] = WORDS
+) -> dict[str, str]:
     figures = results.as_dict() if hasattr(results, "as_dict") else results
     return {
-        "means": means_plot(figures["comparison"], labels),
+        "means": means_plot(figures["comparison"], labels, words),
         "distributions": distribution_plot(
-            figures["descriptives"], labels, figures["scale"]["min"]
+            figures["descriptives"], labels, figures["scale"]["min"], words
         ),
-        "roc": roc_plot(figures["roc"]),
+        "roc": roc_plot(figures["roc"], words),
     }

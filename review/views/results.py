@@ -6,17 +6,66 @@ from typing import Any
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from review import exports, selectors, services
 from review.models import Study
-from review.results import RATING_FIELDS, study_ratings_rows, study_results
+from review.results import RATING_FIELDS, plot_words, study_ratings_rows, study_results
+from review.stats import comparison
 from review.stats.agreement import ICC_FORMS
 from review.stats.plots import progress_plot
 from review.views.access import coordinator_required
 
 AGREEMENT_COLUMNS = (*ICC_FORMS, "alpha_interval", "alpha_ordinal", "kappa_quadratic")
 FIGURE_EXPORTS = ("summary", "agreement", "authorship", "breakdown")
+# The figures and exports hold English codes; the page shows them in the reader's language.
+AGREEMENT_HEADERS = {
+    "alpha_interval": _("Krippendorff α (interval)"),
+    "alpha_ordinal": _("Krippendorff α (ordinal)"),
+    "kappa_quadratic": _("Cohen κ (quadratic)"),
+}
+VALUE_LABELS = {
+    comparison.NON_INFERIOR: _("non-inferior"),
+    comparison.INFERIOR: _("inferior"),
+    comparison.INCONCLUSIVE: _("inconclusive"),
+    comparison.NOT_APPLICABLE: _("not applicable"),
+    comparison.NOT_COMPUTABLE: _("not computable"),
+    "all": pgettext_lazy("scope of a statistic", "all"),
+    "real": _("real"),
+    "synthetic": _("synthetic"),
+    "pooled": _("pooled"),
+    "reviewer": _("reviewer"),
+    "batch": _("batch"),
+    "model": _("model"),
+    "prompt_version": _("prompt version"),
+    # Fixed notes of the statistics engine (notes with figures in them stay in English).
+    "fewer than two reports of a source: no interval or test": _(
+        "fewer than two reports of a source: no interval or test"
+    ),
+    "scores are constant: no rank test": _("scores are constant: no rank test"),
+    "needs ratings of both real and synthetic reports": _(
+        "needs ratings of both real and synthetic reports"
+    ),
+    "no ratings": _("no ratings"),
+    "one rating: no standard deviation": _("one rating: no standard deviation"),
+    "scores are constant": _("scores are constant"),
+    "no report was rated by two reviewers": _("no report was rated by two reviewers"),
+    "needs exactly two reviewers who rated the same reports": _(
+        "needs exactly two reviewers who rated the same reports"
+    ),
+    "the two reviewers rated no report in common": _("the two reviewers rated no report in common"),
+}
+
+
+def _shown(value: Any) -> Any:
+    return VALUE_LABELS.get(value, value) if isinstance(value, str) else value
+
+
+def _localized_row(row: dict, labels: dict[str, str]) -> dict[str, Any]:
+    shown = {key: _shown(row.get(key)) for key in ("verdict", "scope", "factor", "note")}
+    return {**row, **shown, "label": labels.get(row.get("domain", ""), row.get("domain"))}
 
 
 def _agreement_grid(figures: dict, labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -27,11 +76,11 @@ def _agreement_grid(figures: dict, labels: dict[str, str]) -> list[dict[str, Any
             (row["domain"], row["scope"]),
             {
                 "domain": labels.get(row["domain"], row["domain"]),
-                "scope": row["scope"],
+                "scope": _shown(row["scope"]),
                 "cells": {},
             },
         )
-        entry["cells"][row["statistic"]] = row
+        entry["cells"][row["statistic"]] = {**row, "note": _shown(row["note"])}
     return [
         {**entry, "cells": [entry["cells"].get(s) for s in AGREEMENT_COLUMNS]}
         for entry in grid.values()
@@ -48,12 +97,12 @@ def _offset_grid(figures: dict, domains: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-def _progress_svg(study: Study) -> str:
+def _progress_svg(study: Study, language: str | None) -> str:
     progress = [(p.pseudonym, p.submitted, p.total) for p in selectors.study_progress(study=study)]
-    key = f"study-progress-plot:{study.pk}:{hash(tuple(progress))}"
+    key = f"study-progress-plot:{study.pk}:{language}:{hash(tuple(progress))}"
     svg = cache.get(key)
     if svg is None:
-        svg = progress_plot(progress)
+        svg = progress_plot(progress, plot_words(language))
         cache.set(key, svg, timeout=3600)
     return svg
 
@@ -62,28 +111,23 @@ def _progress_svg(study: Study) -> str:
 @require_GET
 def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
-    results = study_results(study=study)
+    language = get_language()
+    results = study_results(study=study, language=language)
     figures = results.figures
     labels = results.domain_labels
-    summary = [
-        {**row, "label": labels.get(row["domain"], row["domain"])}
-        for row in exports.summary_records(figures)
-    ]
+    summary = [_localized_row(row, labels) for row in exports.summary_records(figures)]
     context = {
         "study": study,
         "figures": figures,
         "summary": summary,
-        "agreement_columns": AGREEMENT_COLUMNS,
+        "agreement_columns": [AGREEMENT_HEADERS.get(c, c) for c in AGREEMENT_COLUMNS],
         "agreement": _agreement_grid(figures, labels),
         "offset_domains": [labels.get(d, d) for d in figures["domains"]],
         "offsets": _offset_grid(figures, figures["domains"]),
-        "authorship": figures["authorship"],
-        "breakdown": [
-            {**row, "label": labels.get(row["domain"], row["domain"])}
-            for row in figures["breakdown"]
-        ],
+        "authorship": [_localized_row(row, labels) for row in figures["authorship"]],
+        "breakdown": [_localized_row(row, labels) for row in figures["breakdown"]],
         "plots": results.plots,
-        "progress_plot": _progress_svg(study),
+        "progress_plot": _progress_svg(study, language),
         "exports": ("ratings", *FIGURE_EXPORTS),
     }
     return render(request, "review/study_results.html", context)
