@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from review.models import Report, Study
+from review.stats.results import BREAKDOWN_FIELDS
 
 SUMMARY_FIELDS = (
     "domain",
@@ -64,35 +65,6 @@ AUTHORSHIP_FIELDS = (
     "specificity",
     "threshold",
     "note",
-)
-BREAKDOWN_FIELDS = (
-    "factor",
-    "level",
-    "domain",
-    "n_reports",
-    "mean",
-    "sd",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "verdict",
-    "auc",
-    "note",
-)
-RATINGS_HEADER = (
-    "study",
-    "report",
-    "source",
-    "batch",
-    "model",
-    "prompt_version",
-    "reviewer",
-    "domain",
-    "score",
-    "comment",
-    "submitted_at",
-    "active_seconds",
 )
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
