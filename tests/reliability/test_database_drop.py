@@ -90,7 +90,7 @@ DROP SEQUENCE IF EXISTS reliability_drop_once;
 
 
 @pytest.fixture
-def connection_killed_on_first_rating(transactional_db):
+def connection_killed_on_first_rating(roles):
     with connection.cursor() as cursor:
         cursor.execute(KILL_ONCE_SQL)
     yield
@@ -99,9 +99,8 @@ def connection_killed_on_first_rating(transactional_db):
 
 
 def test_backend_terminated_during_rating_save_live_server(
-    connection_killed_on_first_rating, live_server, settings, coordinator, reviewers
+    connection_killed_on_first_rating, plain_http_cookies, live_server, coordinator, reviewers
 ):
-    settings.CSRF_COOKIE_SECURE = False  # the live server speaks plain HTTP on 127.0.0.1
     study = make_open_study(coordinator=coordinator, reviewers=reviewers)
     reviewer = reviewers[0]
     assignment = _first_assignment(study, reviewer)
