@@ -35,7 +35,7 @@ class BatchLaunchSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
 
 
-class ProgressSerializer(serializers.Serializer):
+class BatchProgressSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     pending = serializers.IntegerField()
     running = serializers.IntegerField()
@@ -85,9 +85,9 @@ class BatchSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(ProgressSerializer)
+    @extend_schema_field(BatchProgressSerializer)
     def get_progress(self, batch: Batch) -> dict:
-        return ProgressSerializer(selectors.batch_progress(batch=batch)).data
+        return BatchProgressSerializer(selectors.batch_progress(batch=batch)).data
 
     @extend_schema_field(FailureSerializer(many=True))
     def get_failures(self, batch: Batch) -> list[dict]:

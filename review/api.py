@@ -156,7 +156,7 @@ class MySubmitView(APIView):
 
 class ReportSerializer(serializers.ModelSerializer):
     report_import: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
 
     class Meta:

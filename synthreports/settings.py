@@ -335,3 +335,5 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("GENERATION_SWEEP_INTERVAL_SECONDS", 60.0, minimum=5),
     },
 }
+# Error answers (400/403/404/409) documented on every API operation (synthreports/openapi.py).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "synthreports.openapi.ErrorDocumentingAutoSchema"
