@@ -12,7 +12,7 @@ from review.models import Assignment, Report
 from tests.factories import PASSWORD
 
 SCRIPT = "<script>alert(1)</script>"
-IMG = '<img src=x onerror=alert(1)>'
+IMG = "<img src=x onerror=alert(1)>"
 HOSTILE = f"Motif : bilan {SCRIPT} puis {IMG} fin."
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 ESCAPED_IMG = "&lt;img src=x onerror=alert(1)&gt;"
