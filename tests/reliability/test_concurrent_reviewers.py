@@ -91,8 +91,8 @@ def _gunicorn(port: int) -> subprocess.Popen:
 
 def _answers(url: str) -> bool:
     try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.ConnectionError:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
         return False
 
 
