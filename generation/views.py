@@ -15,6 +15,7 @@ from generation.forms import BatchLaunchForm, FrameUploadForm
 from generation.models import Batch, BatchItem, SamplingFrame
 from generation.presentation import annotated_html
 from review.exceptions import ServiceError
+from review.services import audit_log
 from review.views.access import coordinator_required
 
 # htmx stops polling when a response has this status.
@@ -134,6 +135,14 @@ def item_report(request: HttpRequest, pk: int) -> HttpResponse:
         BatchItem.objects.select_related("batch", "batch__prompt", "batch__frame", "report"), pk=pk
     )
     report = item.report
+    if report is not None:
+        # The page shows the report's source and provenance: an unblinding view.
+        audit_log(
+            actor=request.user,
+            action="report.unblinded_view",
+            target=report.code,
+            details={"via": "generation item", "batch": item.batch_id},
+        )
     return render(
         request,
         "generation/item_report.html",

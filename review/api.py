@@ -156,7 +156,7 @@ class MySubmitView(APIView):
 
 class ReportSerializer(serializers.ModelSerializer):
     report_import: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
 
     class Meta:
@@ -250,7 +250,9 @@ class StudyViewSet(
             created_by=_user(self.request),
         )
         if data.get("reviewers"):
-            services.study_reviewers_set(study=study, reviewers=data["reviewers"])
+            services.study_reviewers_set(
+                study=study, reviewers=data["reviewers"], actor=_user(self.request)
+            )
         serializer.instance = study
 
     def create(self, request, *args, **kwargs):

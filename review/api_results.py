@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from review.api import IsCoordinator
 from review.models import Study
 from review.results import study_results
+from review.services import audit_log
 
 
 class StudyResultsView(APIView):
@@ -24,6 +25,7 @@ class StudyResultsView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         study = get_object_or_404(Study, pk=pk)
         results = study_results(study=study, with_plots=False)
+        audit_log(actor=request.user, action="export.results_api", study=study, target=study.code)
         return Response(
             {"study": study.code, "domain_labels": results.domain_labels, **results.figures}
         )

@@ -136,8 +136,11 @@ def study_reports_remove(*, study: Study, reports: Iterable[Report]) -> int:
     return deleted
 
 
-def study_reviewers_set(*, study: Study, reviewers: Sequence[User]) -> None:
-    """Set the panel of a draft study; pseudonyms (R1, R2, …) follow a seeded shuffle."""
+def study_reviewers_set(
+    *, study: Study, reviewers: Sequence[User], actor: User | None = None
+) -> None:
+    """Set the panel of a draft study; pseudonyms (R1, R2, …) follow a seeded shuffle.
+    Audited with the pseudonyms, not the names, as the rest of the study's trail."""
     _require_draft(study)
     reviewers = list(dict.fromkeys(reviewers))
     for reviewer in reviewers:
@@ -153,6 +156,13 @@ def study_reviewers_set(*, study: Study, reviewers: Sequence[User]) -> None:
         StudyReviewer.objects.bulk_create(
             StudyReviewer(study=study, reviewer=reviewer, pseudonym=f"R{number}")
             for reviewer, number in zip(reviewers, order, strict=True)
+        )
+        audit_log(
+            actor=actor,
+            action="panel.set",
+            study=study,
+            target=study.code,
+            details={"reviewers": len(reviewers)},
         )
 
 

@@ -335,3 +335,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("GENERATION_SWEEP_INTERVAL_SECONDS", 60.0, minimum=5),
     },
 }
+# Error answers (400/403/404/409) documented on every API operation (synthreports/openapi.py).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "synthreports.openapi.ErrorDocumentingAutoSchema"
+# Report text is patient data and must never reach the logs, even at LOG_LEVEL=DEBUG:
+# Django's template engine logs whole contexts (report text) when a variable is missing,
+# and the SQL log carries query parameters (report text, ratings). Kept at INFO.
+LOGGING["loggers"].update(  # type: ignore[attr-defined]
+    {"django.template": {"level": "INFO"}, "django.db.backends": {"level": "INFO"}}
+)

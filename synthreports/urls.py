@@ -15,3 +15,6 @@ urlpatterns = [
     path("generation/", include("generation.urls")),
     path("", include("review.urls")),
 ]
+
+handler404 = "synthreports.errors.not_found"
+handler500 = "synthreports.errors.server_error"

@@ -37,7 +37,7 @@ def make_open_study(*, coordinator, reviewers, n_real=4, n_synthetic=4, k=2, see
     )
     reports = ReportFactory.create_batch(n_real) + SyntheticReportFactory.create_batch(n_synthetic)
     services.study_reports_add(study=study, reports=reports)
-    services.study_reviewers_set(study=study, reviewers=reviewers)
+    services.study_reviewers_set(study=study, reviewers=reviewers, actor=coordinator)
     return services.study_open(study=study, actor=coordinator)
 
 

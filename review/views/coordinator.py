@@ -50,7 +50,9 @@ def study_create(request: AuthenticatedRequest) -> HttpResponse:
                 if not reports:
                     raise ServiceError(_("No report matches this selection."), code="no_reports")
                 services.study_reports_add(study=study, reports=reports)
-                services.study_reviewers_set(study=study, reviewers=list(data["reviewers"]))
+                services.study_reviewers_set(
+                    study=study, reviewers=list(data["reviewers"]), actor=request.user
+                )
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:

@@ -78,7 +78,11 @@ def report_import(request: HttpRequest) -> HttpResponse:
         return _page(request, {"form": ReportImportForm(), "problems": [problem]}, status=413)
     form = ReportImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _page(request, {"form": form}, status=400)
+        # Listed as problems too: an htmx answer renders only the result block, not the form.
+        problems = [
+            ImportProblem("", str(message)) for errors in form.errors.values() for message in errors
+        ]
+        return _page(request, {"form": form, "problems": problems}, status=400)
     upload = form.cleaned_data["file"]
     if upload.size > limits.max_upload_bytes:
         problem = ImportProblem("", upload_too_large_message(upload.size, limits))

@@ -5,7 +5,7 @@ Every read goes through the blinded selectors; templates never receive a Report.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
@@ -69,16 +69,28 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
         error, status = exc.message, exc.status_code
     except DatabaseError:
         error, status = str(DATABASE_RETRY_MESSAGE), 503
+        # A dropped connection stays broken until closed; close it so that the reads
+        # below (and the reviewer's next click) reconnect instead of failing with a 500.
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect("review:rate", code=code)
-    if rating is not None:
-        domain = selectors.reviewer_domain_saved(rating=rating, language=get_language())
-    else:
-        domain = selectors.reviewer_domain(
-            reviewer=request.user, code=code, domain_key=domain_key, language=get_language()
+    try:
+        if rating is not None:
+            domain = selectors.reviewer_domain_saved(rating=rating, language=get_language())
+        else:
+            domain = selectors.reviewer_domain(
+                reviewer=request.user, code=code, domain_key=domain_key, language=get_language()
+            )
+    except DatabaseError:
+        # Still no database: keep the row as it is and append the message to it.
+        response = render(
+            request, "review/rate.html#domain-error", {"error": DATABASE_RETRY_MESSAGE}, status=503
         )
+        response["HX-Reswap"] = "beforeend"
+        return response
     context = {
         "domain": domain,
         "assignment_code": code,

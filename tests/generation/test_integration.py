@@ -5,27 +5,18 @@ committed with `transactional_db`). Tasks are sent to Redis explicitly, since th
 process's own Celery app is configured with the in-memory broker.
 """
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import redis
-from django.db import connection
 
-from generation import services
 from generation.models import Batch
 from generation.testing.fake_mistral import FakeMistral
-from review.models import Report
-from synthreports.celery import app
+from tests import celery_workers as workers
 
 pytestmark = pytest.mark.integration
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -37,99 +28,19 @@ def clean_redis():
 
 
 def _worker_env(fake: FakeMistral, **extra: str) -> dict[str, str]:
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "CELERY_BROKER_URL": REDIS_URL,
-            "REDIS_URL": REDIS_URL,
-            "MISTRAL_API_KEY": "test-key",
-            "MISTRAL_SERVER_URL": fake.url,
-            "MISTRAL_TIMEOUT_SECONDS": "1",
-            "GENERATION_MAX_ATTEMPTS": "5",
-            "GENERATION_RETRY_BACKOFF_SECONDS": "0.2",
-            "GENERATION_RETRY_BACKOFF_MAX_SECONDS": "1",
-            "GENERATION_RATE_LIMIT_PER_SECOND": "50",
-            "GENERATION_TOKENS_PER_MINUTE": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra)
-    return env
-
-
-def _start_worker(env: dict[str, str], name: str, concurrency: int = 4) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "synthreports",
-            "worker",
-            "--pool=prefork",
-            f"--concurrency={concurrency}",
-            "--loglevel=WARNING",
-            "-n",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _stop(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=5)
+    return workers.worker_env(fake, REDIS_URL, **extra)
 
 
 def _send(batch: Batch) -> None:
-    with app.connection_for_write(REDIS_URL) as conn:
-        for item_id in batch.items.order_by("index").values_list("pk", flat=True):
-            app.send_task("generation.item_generate", kwargs={"item_id": item_id}, connection=conn)
+    workers.send_items(batch, REDIS_URL)
 
 
-def _wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return predicate()
-
-
-def _settled(batch: Batch) -> bool:
-    return not batch.items.filter(status__in=["pending", "running"]).exists()
-
-
-def _launch(count: int) -> Batch:
-    # The launch itself is checked in-process; here the settings must allow the backend.
-    return services.batch_launch(count=count, backend="mistral", seed=31, enqueue=False)
-
-
-def _assert_accounted(batch: Batch, count: int) -> dict[str, int]:
-    statuses = list(batch.items.values_list("status", flat=True))
-    assert len(statuses) == count
-    done = statuses.count("done")
-    failed = statuses.count("failed")
-    assert done + failed == count
-    reports = Report.objects.filter(source="synthetic", provenance__batch=str(batch.pk))
-    assert reports.count() == done
-    linked = list(batch.items.filter(status="done").values_list("report_id", flat=True))
-    assert len(set(linked)) == done and None not in linked
-    return {"done": done, "failed": failed}
+_start_worker = workers.start_worker
+_stop = workers.stop
+_wait = workers.wait_until
+_settled = workers.settled
+_launch = workers.launch
+_assert_accounted = workers.assert_accounted
 
 
 def test_worker_batch_of_30_with_faults_all_accounted(transactional_db, settings, clean_redis):
@@ -173,14 +84,7 @@ def test_worker_killed_mid_batch_then_new_worker_no_loss_no_duplicate(
         interrupted = batch.items.filter(status__in=["pending", "running"]).count()
         assert interrupted > 0
         # The periodic sweep's CLI form: nobody is alive, so every open item is requeued.
-        sweep = subprocess.run(
-            [sys.executable, "manage.py", "generation_sweep", "--older-than", "0"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        sweep = workers.run_sweep(env)
         assert sweep.returncode == 0, sweep.stderr
         second = _start_worker(env, "second")
         try:

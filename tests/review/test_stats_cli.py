@@ -162,6 +162,7 @@ def test_export_study_writes_every_file(tmp_path, coordinator, reviewers):
         "ratings.csv",
         "results.json",
         "roc.svg",
+        "study.json",
         "summary.csv",
     ]
     assert len((out / "dataset.jsonl").read_text(encoding="utf-8").splitlines()) == 2

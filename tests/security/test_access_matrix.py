@@ -314,3 +314,114 @@ def test_access(client, ctx, reviewer, other_reviewer, coordinator, name):
         seen[role] = LOGIN if is_login_redirect else response.status_code
     expected = {role: getattr(entry, role) for role in users}
     assert seen == expected
+
+
+# --- CSRF on every state-changing request ------------------------------------------------
+
+HTMX_ANSWER = {"review:rate_comment": 200, "review:rate_score": 200}
+STATE_CHANGING = sorted(name for name, entry in ACCESS.items() if entry.method in ("post", "put"))
+
+
+def _allowed_role(entry: Access) -> str:
+    for role in ("reviewer", "coordinator", "anonymous"):
+        if getattr(entry, role) not in (403, 404, LOGIN):
+            return role
+    raise AssertionError("no role may use this route")
+
+
+@pytest.mark.parametrize("name", STATE_CHANGING)
+def test_state_changing_request_needs_csrf_token(ctx, reviewer, coordinator, name):
+    """Without the token: 403 and nothing done; with it, sent as htmx sends it (the
+    X-CSRFToken header from hx-headers on <body>): the route's normal answer."""
+    from django.test import Client
+
+    entry = ACCESS[name]
+    role = _allowed_role(entry)
+    user = {"reviewer": reviewer, "coordinator": coordinator, "anonymous": None}[role]
+    client = Client(enforce_csrf_checks=True)
+    if user is not None:
+        client.force_login(user)
+    page = client.get(reverse("login") if user is None else reverse("review:home"), follow=True)
+    assert page.status_code == 200
+    token = client.cookies["csrftoken"].value
+
+    def send(**headers):
+        url = entry.url(ctx)
+        if entry.method == "put":
+            return client.put(url, data=entry.data, content_type="application/json", **headers)
+        return client.post(url, data=entry.data, **headers)
+
+    refused = send()
+    assert refused.status_code == 403
+    assert b"CSRF" in refused.content
+    accepted = send(HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true")
+    # htmx requests get the swapped partial where a plain form post gets a redirect.
+    expected = HTMX_ANSWER.get(name, getattr(entry, role))
+    assert accepted.status_code == expected
+
+
+def test_login_post_needs_csrf_token(reviewer):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    credentials = {"username": reviewer.username, "password": PASSWORD}
+    refused = client.post(reverse("login"), credentials)
+    assert refused.status_code == 403
+    assert "_auth_user_id" not in client.session
+    client.get(reverse("login"))
+    accepted = client.post(
+        reverse("login"), {**credentials, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    )
+    assert accepted.status_code == 302
+    assert client.session["_auth_user_id"] == str(reviewer.pk)
+
+
+def test_pages_send_csrf_token_for_htmx_on_body(reviewer_client, ctx):
+    html = reviewer_client.get(reverse("review:rate", args=[_mine(ctx)])).content.decode()
+    token = reviewer_client.cookies["csrftoken"].value
+    assert token
+    assert '<body hx-headers=\'{"X-CSRFToken": "' in html
+
+
+# --- the Django admin and the browsable API are closed to reviewers ---------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/review/report/",
+        "/admin/review/rating/",
+        "/admin/review/auditevent/",
+        "/admin/generation/batch/",
+    ],
+)
+def test_reviewer_cannot_use_django_admin(reviewer_client, path):
+    response = reviewer_client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_reviewer_cannot_open_a_report_in_the_admin(reviewer_client, ctx):
+    response = reviewer_client.get(reverse("admin:review_report_change", args=[ctx["report"].pk]))
+    assert response.status_code == 302
+    assert ctx["report"].text not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda c: "/api/v1/reports/",
+        lambda c: f"/api/v1/reports/{c['report'].code}/",
+        lambda c: "/api/v1/studies/",
+        lambda c: f"/api/v1/studies/{c['study'].pk}/results/",
+        lambda c: f"/api/v1/studies/{c['study'].pk}/progress/",
+        lambda c: f"/api/v1/batches/{c['batch'].pk}/",
+    ],
+)
+def test_browsable_api_html_refused_to_reviewer(reviewer_client, ctx, url):
+    response = reviewer_client.get(url(ctx), HTTP_ACCEPT="text/html")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert ctx["report"].text[:40] not in body
+    assert "synthetic" not in body and '"source"' not in body

@@ -1,14 +1,17 @@
 """python manage.py export_study STUDY --out DIR
 
 Writes every export of a stored study (STUDY = id or code): ratings.csv, the figure CSVs,
-results.json, the SVG plots, dataset.jsonl and dataset-card.md.
+results.json, the SVG plots, dataset.jsonl and dataset-card.md, and study.json, the
+complete bundle `import_study` rebuilds the study from (review/backup.py).
 """
 
+import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from review import exports, services
+from review.backup import study_bundle
 from review.models import Study
 from review.results import RATING_FIELDS, study_ratings_rows, study_results
 
@@ -34,6 +37,7 @@ class Command(BaseCommand):
         files["dataset-card.md"] = exports.dataset_card(
             study=study, figures=results.figures, domain_labels=results.domain_labels
         )
+        files["study.json"] = json.dumps(study_bundle(study=study), ensure_ascii=False, indent=1)
         out.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
             (out / name).write_text(content, encoding="utf-8")
