@@ -81,7 +81,7 @@ def test_results_page_query_count_independent_of_report_count(
     client.login(username=coordinator.username, password=PASSWORD)
     counts = []
     for study in (small, large):
-        with django_assert_num_queries(9) as captured:
+        with django_assert_num_queries(8) as captured:
             assert client.get(reverse("review:study_results", args=[study.pk])).status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
