@@ -24,7 +24,7 @@ from synthreports.celery import app
 
 pytestmark = pytest.mark.integration
 
-REDIS_URL = "redis://127.0.0.1:6379/1"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 ROOT = Path(__file__).resolve().parents[2]
 
 
