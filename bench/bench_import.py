@@ -22,6 +22,7 @@ import re
 import secrets
 import string
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -123,8 +124,12 @@ def csv_file(count: int) -> bytes:
 
 def main() -> int:
     data = csv_file(REPORTS)
-    with harness.bench_database(f"{harness.BENCH_DATABASE}_import") as database_url:
-        env = harness.server_environment(database_url, MEDIA_ROOT=f"/tmp/{Path(database_url).name}")
+    with (
+        harness.bench_database(f"{harness.BENCH_DATABASE}_import") as database_url,
+        tempfile.TemporaryDirectory(prefix="bench-import-media-") as media_root,
+    ):
+        # Uploads wait between preview and commit under MEDIA_ROOT/imports/.
+        env = harness.server_environment(database_url, MEDIA_ROOT=media_root)
         harness.migrate(env)
         harness.django_setup(env)
         from django.db import connections
