@@ -5,13 +5,16 @@ The figures are cached per study under a key holding a fingerprint of its rating
 and latest change), so any saved, changed or withdrawn rating makes the cache miss.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, F, FilteredRelation, Max, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -49,16 +52,21 @@ def study_ratings_rows(*, study: Study) -> QuerySet:
             seat=FilteredRelation(
                 "assignment__reviewer__panel_seats",
                 condition=Q(assignment__reviewer__panel_seats__study=F("assignment__study")),
-            )
+            ),
+            # As text (->>): decoding three JSON values per row was a third of the time of
+            # a million-rating export.
+            batch=KeyTextTransform("batch", "assignment__report__provenance"),
+            model=KeyTextTransform("model", "assignment__report__provenance"),
+            prompt_version=KeyTextTransform("prompt_version", "assignment__report__provenance"),
         )
         .order_by("assignment__report__code", "seat__pseudonym", "domain__order", "domain__key")
         .values_list(
             "assignment__study__code",
             "assignment__report__code",
             "assignment__report__source",
-            "assignment__report__provenance__batch",
-            "assignment__report__provenance__model",
-            "assignment__report__provenance__prompt_version",
+            "batch",
+            "model",
+            "prompt_version",
             "seat__pseudonym",
             "domain__key",
             "score",
@@ -67,6 +75,17 @@ def study_ratings_rows(*, study: Study) -> QuerySet:
             "assignment__active_seconds",
         )
     )
+
+
+def study_ratings_stream(*, study: Study, chunk_size: int = 2000) -> Iterator[tuple]:
+    """`study_ratings_rows` fetched chunk by chunk inside a transaction, for exports.
+
+    Outside a transaction Django declares its server-side cursor WITH HOLD, and PostgreSQL
+    then computes and stores the whole result before handing over the first row: for a
+    million ratings, over ten seconds of silence before the download started.
+    """
+    with transaction.atomic():
+        yield from study_ratings_rows(study=study).iterator(chunk_size=chunk_size)
 
 
 def study_ratings_frame(*, study: Study) -> pd.DataFrame:

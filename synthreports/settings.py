@@ -343,3 +343,8 @@ REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "synthreports.openapi.ErrorDocumentingA
 LOGGING["loggers"].update(  # type: ignore[attr-defined]
     {"django.template": {"level": "INFO"}, "django.db.backends": {"level": "INFO"}}
 )
+# Fraction of GENERATION_RATE_LIMIT_PER_SECOND the limiter leaves unused (0 to 0.5): the
+# provider counts request arrivals, which lag our admissions by a few varying milliseconds.
+GENERATION_RATE_LIMIT_HEADROOM = env_float("GENERATION_RATE_LIMIT_HEADROOM", 0.05, minimum=0)
+if GENERATION_RATE_LIMIT_HEADROOM > 0.5:
+    raise ImproperlyConfigured("GENERATION_RATE_LIMIT_HEADROOM must be between 0 and 0.5.")

@@ -11,6 +11,10 @@ and can inject faults, per request in a scripted order and/or at random with a s
 * "wrong_shape" — JSON that does not match the output schema;
 * "length"      — a truncated answer with `finish_reason: "length"`.
 
+With `rate_limit_per_second=N` the server also enforces a global limit, as the real API
+does: a request arriving when N requests already arrived in the last second is answered
+429 at once (recorded with fault "rate_limited"), whatever the scripted faults say.
+
 Every request is recorded (arrival time, model, fault served), so a test or a benchmark
 can check the global rate limit from the server's side.
 
@@ -20,7 +24,8 @@ can check the global rate limit from the server's side.
         fake.requests  # [RecordedRequest(...), ...]
 
 Also runnable on its own for manual tries and the bench:
-`python -m generation.testing.fake_mistral --port 8765 --fault-rate 429=0.1,500=0.05`.
+`python -m generation.testing.fake_mistral --port 8765 --fault-rate 429=0.1,500=0.05`
+(`--latency 2 --rate-limit 5` for the generation benchmark).
 """
 
 from __future__ import annotations
@@ -32,11 +37,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAULTS = ("ok", "429", "500", "503", "slow", "malformed", "wrong_shape", "length")
+# Recorded for a request refused by the server's own rate limit (not an injectable fault).
+RATE_LIMITED = "rate_limited"
 
 OK_NARRATIVE = (
     "Centre hospitalier de Test\nService d'oncologie médicale\n\n"
@@ -80,6 +87,8 @@ class RecordedRequest:
     model: str
     fault: str
     has_json_schema: bool
+    random_seed: int | None = None
+    answered: float | None = None  # time.time() when the answer was sent
 
 
 class FakeMistral:
@@ -92,6 +101,7 @@ class FakeMistral:
         slow_seconds: float = 5.0,
         retry_after: float = 1.0,
         latency_seconds: float = 0.0,
+        rate_limit_per_second: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -104,6 +114,8 @@ class FakeMistral:
         self.slow_seconds = slow_seconds
         self.retry_after = retry_after
         self.latency_seconds = latency_seconds
+        self.rate_limit_per_second = rate_limit_per_second
+        self._recent_arrivals: deque[float] = deque()
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -151,9 +163,26 @@ class FakeMistral:
                 roll -= rate
             return "ok"
 
-    def _record(self, request: RecordedRequest) -> None:
+    def _record(self, request: RecordedRequest) -> int:
         with self._lock:
             self.requests.append(request)
+            return len(self.requests) - 1
+
+    def _answered(self, index: int) -> None:
+        with self._lock:
+            self.requests[index] = replace(self.requests[index], answered=time.time())
+
+    def _over_rate_limit(self, arrived: float) -> bool:
+        """Moving window of one second over arrivals (admitted or not, as real limits count)."""
+        if self.rate_limit_per_second <= 0:
+            return False
+        with self._lock:
+            while self._recent_arrivals and self._recent_arrivals[0] <= arrived - 1.0:
+                self._recent_arrivals.popleft()
+            over = len(self._recent_arrivals) >= self.rate_limit_per_second
+            if not over:
+                self._recent_arrivals.append(arrived)
+            return over
 
     def _handler_class(self):
         fake = self
@@ -186,17 +215,33 @@ class FakeMistral:
                 except json.JSONDecodeError:
                     self._send(422, {"detail": "invalid JSON body"})
                     return
-                fault = fake._next_fault()
+                limited = fake._over_rate_limit(arrived)
+                fault = RATE_LIMITED if limited else fake._next_fault()
                 response_format = body.get("response_format") or {}
-                fake._record(
+                seed = body.get("random_seed")
+                index = fake._record(
                     RecordedRequest(
                         at=arrived,
                         model=str(body.get("model", "")),
                         fault=fault,
                         has_json_schema=response_format.get("type") == "json_schema"
                         and bool((response_format.get("json_schema") or {}).get("schema")),
+                        random_seed=seed if isinstance(seed, int) else None,
                     )
                 )
+                try:
+                    self._answer(body, fault=fault, arrived=arrived)
+                finally:
+                    fake._answered(index)
+
+            def _answer(self, body: dict, *, fault: str, arrived: float) -> None:
+                if fault == RATE_LIMITED:
+                    self._send(
+                        429,
+                        {"message": "Requests rate limit exceeded"},
+                        {"Retry-After": str(fake.retry_after)},
+                    )
+                    return
                 if fake.latency_seconds:
                     time.sleep(fake.latency_seconds)
                 if fault == "429":
@@ -258,11 +303,15 @@ def main() -> None:
     parser.add_argument("--fault-rate", default="", help="e.g. 429=0.1,500=0.05")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rate-limit", type=float, default=0.0, help="requests per second; 429 beyond"
+    )
     args = parser.parse_args()
     fake = FakeMistral(
         port=args.port,
         fault_rate=_parse_rates(args.fault_rate),
         latency_seconds=args.latency,
+        rate_limit_per_second=args.rate_limit,
         seed=args.seed,
     ).start()
     print(f"Fake Mistral listening on {fake.url} (Ctrl-C stops)", flush=True)

@@ -12,7 +12,12 @@ from django.views.decorators.http import require_GET
 
 from review import exports, selectors, services
 from review.models import Study
-from review.results import RATING_FIELDS, plot_words, study_ratings_rows, study_results
+from review.results import (
+    RATING_FIELDS,
+    plot_words,
+    study_ratings_stream,
+    study_results,
+)
 from review.stats import comparison
 from review.stats.agreement import ICC_FORMS
 from review.stats.plots import progress_plot
@@ -134,7 +139,9 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        exports.text_chunks(lines), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -144,8 +151,7 @@ def _csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
 def study_export_csv(request: HttpRequest, pk: int, name: str) -> StreamingHttpResponse:
     study = get_object_or_404(Study, pk=pk)
     if name == "ratings":
-        rows = study_ratings_rows(study=study).iterator(chunk_size=2000)
-        lines = exports.csv_lines(RATING_FIELDS, rows)
+        lines = exports.csv_lines(RATING_FIELDS, study_ratings_stream(study=study))
     elif name in FIGURE_EXPORTS:
         header, table = exports.export_tables(study_results(study=study, with_plots=False).figures)[
             name
@@ -163,7 +169,8 @@ def study_dataset_jsonl(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     study = get_object_or_404(Study, pk=pk)
     services.audit_log(actor=request.user, action="export.dataset", study=study, target=study.code)
     response = StreamingHttpResponse(
-        exports.dataset_lines(study=study), content_type="application/x-ndjson; charset=utf-8"
+        exports.text_chunks(exports.dataset_lines(study=study)),
+        content_type="application/x-ndjson; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{study.code}-dataset.jsonl"'
     return response

@@ -5,6 +5,7 @@ committed with `transactional_db`). Tasks are sent to Redis explicitly, since th
 process's own Celery app is configured with the in-memory broker.
 """
 
+import os
 import signal
 
 import pytest
@@ -16,7 +17,7 @@ from tests import celery_workers as workers
 
 pytestmark = pytest.mark.integration
 
-REDIS_URL = "redis://127.0.0.1:6379/1"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ def test_mistral_ok_writes_report_with_usage_and_provenance(mistral_batch, fake_
     p = item.report.provenance
     assert (p["backend"], p["model"], p["tokens_out"]) == ("mistral", "mistral-large-latest", 225)
     assert p["cost_eur"] == round((item.tokens_in * 2.0 + 225 * 6.0) / 1e6, 4)
+    assert p["rate_limit_wait_ms"] == 0  # the limiter is off in these tests
     assert item.report.annotations[0] == {
         "field": "hospital",
         "value": "Centre hospitalier de Test",

@@ -121,7 +121,7 @@ def test_batch_progress_partial_query_count_constant(
     batch = launch(count=count)
     url = reverse("generation:batch_detail", args=[batch.pk]) + "?part=progress"
     coordinator_client.get(url, headers={"HX-Request": "true"})
-    # session, user, role check (one query), batch, one aggregate over items
+    # session, user, permissions (user and group in one query), batch, one aggregate over items
     with django_assert_num_queries(5):
         response = coordinator_client.get(url, headers={"HX-Request": "true"})
     assert f'data-counter="pending">{count}<' in response.content.decode()

@@ -213,3 +213,17 @@ def test_audit_command_exit_status(small_study, capsys):
             "1",
         )
     assert "LEAK [code] report codes differ by source" in capsys.readouterr().err
+
+
+def test_surface_cues_recomputed_when_the_study_reports_change(coordinator_client, coordinator):
+    study = services.study_create(name="Draft", created_by=coordinator, seed=1)
+    services.study_reports_add(
+        study=study, reports=[ReportFactory(text="Court."), SyntheticReportFactory(text="Court.")]
+    )
+    url = reverse("review:study_detail", args=[study.pk])
+    assert "Real and synthetic reports differ visibly" not in coordinator_client.get(url).text
+    services.study_reports_add(
+        study=study,
+        reports=[SyntheticReportFactory(text="Long. " * 40) for _ in range(2)],
+    )
+    assert "Real and synthetic reports differ visibly" in coordinator_client.get(url).text
