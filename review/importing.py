@@ -29,6 +29,7 @@ from typing import Any
 
 from charset_normalizer import from_bytes
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 FORMATS = ("txt", "csv", "jsonl")
 # Encodings a coordinator may choose; detection picks among the same.
@@ -74,7 +75,27 @@ class ImportProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
+        if not self.location:
+            return self.message
+        return _("%(location)s: %(message)s") % {
+            "location": location_display(self.location),
+            "message": self.message,
+        }
+
+
+_LOCATION = re.compile(r"^(line|file) (.+)$", re.DOTALL)
+
+
+def location_display(location: str) -> str:
+    """A problem location in the active language. Locations stay English in data (they are
+    stored in report provenance) and are translated only when shown."""
+    match = _LOCATION.match(location)
+    if not match:
+        return location
+    kind, rest = match.groups()
+    if kind == "line":
+        return _("line %(line)s") % {"line": rest}
+    return _("file %(name)s") % {"name": rest}
 
 
 @dataclass
@@ -125,10 +146,13 @@ def encoding_check(encoding: str) -> str:
     try:
         name = codecs.lookup(encoding).name
     except LookupError:
-        raise ValueError(f"unknown encoding {encoding!r}") from None
+        raise ValueError(_("unknown encoding %(encoding)r") % {"encoding": encoding}) from None
     accepted = {codecs.lookup(e).name: e for e in ENCODINGS}
     if name not in accepted:
-        raise ValueError(f"encoding {encoding!r} is not supported (use {', '.join(ENCODINGS)})")
+        raise ValueError(
+            _("encoding %(encoding)r is not supported (use %(choices)s)")
+            % {"encoding": encoding, "choices": ", ".join(ENCODINGS)}
+        )
     return accepted[name]
 
 
@@ -146,7 +170,8 @@ def text_decode(data: bytes, *, encoding: str = "") -> tuple[str, str]:
             text = data.decode(codec)
         except UnicodeDecodeError as exc:
             raise TextDecodeError(
-                f"not valid {encoding} (byte {exc.start}, line {_line_of(data, exc.start)})"
+                _("not valid %(encoding)s (byte %(byte)d, line %(line)d)")
+                % {"encoding": encoding, "byte": exc.start, "line": _line_of(data, exc.start)}
             ) from None
         used = "utf-8-sig" if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8) else encoding
     elif data.startswith(codecs.BOM_UTF8):
@@ -154,8 +179,8 @@ def text_decode(data: bytes, *, encoding: str = "") -> tuple[str, str]:
             text, used = data.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise TextDecodeError(
-                f"starts with a UTF-8 mark but is not valid UTF-8 "
-                f"(line {_line_of(data, exc.start)})"
+                _("starts with a UTF-8 mark but is not valid UTF-8 (line %(line)d)")
+                % {"line": _line_of(data, exc.start)}
             ) from None
     else:
         try:
@@ -164,7 +189,7 @@ def text_decode(data: bytes, *, encoding: str = "") -> tuple[str, str]:
             best = from_bytes(data, cp_isolation=DETECTION_CANDIDATES).best()
             if best is None:
                 raise TextDecodeError(
-                    "unreadable encoding: neither UTF-8 nor Windows-1252/Latin-1 text"
+                    _("unreadable encoding: neither UTF-8 nor Windows-1252/Latin-1 text")
                 ) from None
             used = codecs.lookup(best.encoding).name
             text = data.decode(used)
@@ -174,13 +199,15 @@ def text_decode(data: bytes, *, encoding: str = "") -> tuple[str, str]:
                 with contextlib.suppress(UnicodeDecodeError):
                     text, used = data.decode("cp1252"), "cp1252"
     if "\x00" in text or _C1_CONTROLS.search(text) or len(_OTHER_CONTROLS.findall(text)) > 2:
-        raise TextDecodeError("binary data or control characters, not text")
+        raise TextDecodeError(_("binary data or control characters, not text"))
     mojibake = _MOJIBAKE.search(text)
     if mojibake:
         raise TextDecodeError(
-            f"looks double-encoded ({mojibake.group(0)!r} at line "
-            f"{text.count(chr(10), 0, mojibake.start()) + 1}): the text was probably saved "
-            "as UTF-8 and read as Windows-1252; choose the right encoding or re-export"
+            _(
+                "looks double-encoded (%(sample)r at line %(line)d): the text was probably "
+                "saved as UTF-8 and read as Windows-1252; choose the right encoding or re-export"
+            )
+            % {"sample": mojibake.group(0), "line": text.count(chr(10), 0, mojibake.start()) + 1}
         )
     return text, used
 
@@ -211,7 +238,9 @@ def parse_txt_files(
         if len(data) > limits.max_report_chars * 4:
             result.problems.append(
                 ImportProblem(
-                    location, f"over the size limit of {limits.max_report_chars:,} characters"
+                    location,
+                    _("over the size limit of %(limit)s characters")
+                    % {"limit": f"{limits.max_report_chars:,}"},
                 )
             )
             continue
@@ -250,15 +279,15 @@ def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Parse
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError):
-        result.problems.append(ImportProblem("", "not a valid ZIP archive"))
+        result.problems.append(ImportProblem("", _("not a valid ZIP archive")))
         return result
     infos = archive.infolist()
     if len(infos) > limits.max_archive_members:
         result.problems.append(
             ImportProblem(
                 "",
-                f"the archive holds {len(infos):,} entries, over the limit of "
-                f"{limits.max_archive_members:,}",
+                _("the archive holds %(count)s entries, over the limit of %(limit)s")
+                % {"count": f"{len(infos):,}", "limit": f"{limits.max_archive_members:,}"},
             )
         )
         return result
@@ -267,8 +296,8 @@ def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Parse
         result.problems.append(
             ImportProblem(
                 "",
-                f"the archive expands to {declared:,} bytes, over the limit of "
-                f"{limits.max_uncompressed_bytes:,}",
+                _("the archive expands to %(size)s bytes, over the limit of %(limit)s")
+                % {"size": f"{declared:,}", "limit": f"{limits.max_uncompressed_bytes:,}"},
             )
         )
         return result
@@ -279,24 +308,28 @@ def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Parse
         name = info.filename
         location = f"file {name}"
         if _unsafe_member_name(name):
-            result.problems.append(ImportProblem(location, "unsafe path (absolute or '..')"))
+            result.problems.append(ImportProblem(location, _("unsafe path (absolute or '..')")))
             continue
         if info.is_dir() or _ignored_member(name):
             continue
         if not name.lower().endswith(".txt"):
-            result.problems.append(ImportProblem(location, "not a .txt file"))
+            result.problems.append(ImportProblem(location, _("not a .txt file")))
             continue
         if name in seen:
-            result.problems.append(ImportProblem(location, "appears twice in the archive"))
+            result.problems.append(ImportProblem(location, _("appears twice in the archive")))
             continue
         seen.add(name)
         if info.flag_bits & 0x1:
-            result.problems.append(ImportProblem(location, "encrypted; upload it unencrypted"))
+            result.problems.append(ImportProblem(location, _("encrypted; upload it unencrypted")))
             continue
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > BOMB_MIN_BYTES and ratio > limits.max_compression_ratio:
             result.problems.append(
-                ImportProblem(location, f"compression ratio {ratio:.0f}:1 looks like a ZIP bomb")
+                ImportProblem(
+                    location,
+                    _("compression ratio %(ratio)s:1 looks like a ZIP bomb")
+                    % {"ratio": f"{ratio:.0f}"},
+                )
             )
             continue
         # Declared sizes can lie: read at most one byte past what the limits allow.
@@ -306,13 +339,15 @@ def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Parse
                 content = member.read(cap + 1)
         except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
             result.problems.append(
-                ImportProblem(location, f"cannot be read from the archive ({exc})")
+                ImportProblem(
+                    location, _("cannot be read from the archive (%(error)s)") % {"error": exc}
+                )
             )
             continue
         read_total += len(content)
         if read_total > limits.max_uncompressed_bytes:
             result.problems.append(
-                ImportProblem("", "the archive expands past the uncompressed size limit")
+                ImportProblem("", _("the archive expands past the uncompressed size limit"))
             )
             return result
         members.append((name, content))
@@ -336,17 +371,26 @@ def read_txt_folder(
             problems.append(ImportProblem(f"file {relative}", "symbolic link; not followed"))
             continue
         if not relative.lower().endswith(".txt"):
-            problems.append(ImportProblem(f"file {relative}", "not a .txt file"))
+            problems.append(ImportProblem(f"file {relative}", _("not a .txt file")))
             continue
         if len(files) >= limits.max_archive_members:
-            problems.append(ImportProblem("", f"more than {limits.max_archive_members:,} files"))
+            problems.append(
+                ImportProblem(
+                    "",
+                    _("more than %(limit)s files") % {"limit": f"{limits.max_archive_members:,}"},
+                )
+            )
             break
         with file_path.open("rb") as handle:
             content = handle.read(limits.max_report_chars * 4 + 1)
         total += len(content)
         if total > limits.max_upload_bytes:
             problems.append(
-                ImportProblem("", f"the folder holds more than {limits.max_upload_bytes:,} bytes")
+                ImportProblem(
+                    "",
+                    _("the folder holds more than %(limit)s bytes")
+                    % {"limit": f"{limits.max_upload_bytes:,}"},
+                )
             )
             break
         files.append((relative, content))
@@ -396,27 +440,48 @@ def parse_csv(
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
-        result.problems.append(ImportProblem("", "the file is empty"))
+        result.problems.append(ImportProblem("", _("the file is empty")))
         return result
     except csv.Error as exc:
-        result.problems.append(ImportProblem("line 1", f"unreadable header ({exc})"))
+        result.problems.append(
+            ImportProblem(
+                "line 1",
+                _("unreadable header (%(error)s)") % {"error": exc},
+            )
+        )
         return result
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         result.problems.append(
-            ImportProblem("line 1", f"repeated column names: {', '.join(duplicates)}")
+            ImportProblem(
+                "line 1",
+                _("repeated column names: %(names)s") % {"names": ", ".join(duplicates)},
+            )
         )
         return result
     chosen = _column_pick(header, text_column, TEXT_COLUMN_GUESSES)
     if chosen is None:
-        what = f"no column named {text_column!r}" if text_column else "no text column chosen"
+        what = (
+            _("no column named %(column)r") % {"column": text_column}
+            if text_column
+            else _("no text column chosen")
+        )
         result.problems.append(
-            ImportProblem("line 1", f"{what}; the columns are: {', '.join(header)}")
+            ImportProblem(
+                "line 1",
+                _("%(problem)s; the columns are: %(columns)s")
+                % {"problem": what, "columns": ", ".join(header)},
+            )
         )
         return result
     id_name = _column_pick(header, id_column, ID_COLUMN_GUESSES)
     if id_column and id_name is None:
-        result.problems.append(ImportProblem("line 1", f"no column named {id_column!r}"))
+        result.problems.append(
+            ImportProblem(
+                "line 1",
+                _("no column named %(column)r") % {"column": id_column},
+            )
+        )
         return result
     text_index = header.index(chosen)
     while True:
@@ -426,7 +491,12 @@ def parse_csv(
         except StopIteration:
             break
         except csv.Error as exc:
-            result.problems.append(ImportProblem(f"line {start_line}", f"malformed CSV ({exc})"))
+            result.problems.append(
+                ImportProblem(
+                    f"line {start_line}",
+                    _("malformed CSV (%(error)s)") % {"error": exc},
+                )
+            )
             break
         if not row or all(not cell.strip() for cell in row):
             continue
@@ -434,7 +504,8 @@ def parse_csv(
             result.problems.append(
                 ImportProblem(
                     f"line {start_line}",
-                    f"{len(row)} fields where the header has {len(header)}",
+                    _("%(count)d fields where the header has %(expected)d")
+                    % {"count": len(row), "expected": len(header)},
                 )
             )
             continue
@@ -466,7 +537,10 @@ def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Par
     lines = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if text.lstrip().startswith("["):
         result.problems.append(
-            ImportProblem("line 1", "a JSON array; JSONL needs one JSON object per line")
+            ImportProblem(
+                "line 1",
+                _("a JSON array; JSONL needs one JSON object per line"),
+            )
         )
         return result
     for number, line in enumerate(lines, start=1):
@@ -476,24 +550,29 @@ def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Par
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            result.problems.append(ImportProblem(location, f"not valid JSON ({exc.msg})"))
+            result.problems.append(
+                ImportProblem(location, _("not valid JSON (%(error)s)") % {"error": exc.msg})
+            )
             continue
         if not isinstance(obj, dict):
-            result.problems.append(ImportProblem(location, "not a JSON object"))
+            result.problems.append(ImportProblem(location, _("not a JSON object")))
             continue
         body = obj.get("text")
         if not isinstance(body, str):
-            result.problems.append(ImportProblem(location, 'no "text" string'))
+            result.problems.append(ImportProblem(location, _('no "text" string')))
             continue
         language = obj.get("language")
         if language is not None and language not in LANGUAGES:
             result.problems.append(
-                ImportProblem(location, f"language must be one of {', '.join(LANGUAGES)}")
+                ImportProblem(
+                    location,
+                    _("language must be one of %(choices)s") % {"choices": ", ".join(LANGUAGES)},
+                )
             )
             continue
         metadata = obj.get("metadata", {})
         if not isinstance(metadata, dict):
-            result.problems.append(ImportProblem(location, '"metadata" must be an object'))
+            result.problems.append(ImportProblem(location, _('"metadata" must be an object')))
             continue
         external = next((obj[key] for key in JSONL_ID_KEYS if obj.get(key) not in (None, "")), "")
         extra = {
@@ -522,20 +601,26 @@ def records_validate(records: list[ParsedRecord], *, limits: ImportLimits) -> li
     first_seen: dict[str, str] = {}
     for record in records:
         if not record.text.strip():
-            problems.append(ImportProblem(record.location, "empty text"))
+            problems.append(ImportProblem(record.location, _("empty text")))
             continue
         if len(record.text) > limits.max_report_chars:
             problems.append(
                 ImportProblem(
                     record.location,
-                    f"text of {len(record.text):,} characters, over the limit of "
-                    f"{limits.max_report_chars:,}",
+                    _("text of %(size)s characters, over the limit of %(limit)s")
+                    % {"size": f"{len(record.text):,}", "limit": f"{limits.max_report_chars:,}"},
                 )
             )
             continue
         digest = hashlib.sha256(record.text.encode("utf-8")).hexdigest()
         if digest in first_seen:
-            problems.append(ImportProblem(record.location, f"same text as {first_seen[digest]}"))
+            problems.append(
+                ImportProblem(
+                    record.location,
+                    _("same text as %(location)s")
+                    % {"location": location_display(first_seen[digest])},
+                )
+            )
         else:
             first_seen[digest] = record.location
     return problems
@@ -556,7 +641,7 @@ def parse_upload(
     if chosen_format not in FORMATS:
         result = ParseResult(file_format=chosen_format)
         result.problems.append(
-            ImportProblem("", "unknown format: choose txt (a ZIP of .txt files), csv or jsonl")
+            ImportProblem("", _("unknown format: choose txt (a ZIP of .txt files), csv or jsonl"))
         )
         return result
     if len(data) > limits.max_upload_bytes:
@@ -579,21 +664,23 @@ def parse_upload(
         result = parse_zip(data, encoding=encoding, limits=limits)
     elif file_name.lower().endswith(".zip"):
         result = ParseResult(
-            file_format="txt", problems=[ImportProblem("", "not a valid ZIP archive")]
+            file_format="txt", problems=[ImportProblem("", _("not a valid ZIP archive"))]
         )
     else:
         result = parse_txt_files(
             [(PurePosixPath(file_name).name, data)], encoding=encoding, limits=limits
         )
     if not result.problems and not result.records:
-        result.problems.append(ImportProblem("", "no report found in the file"))
+        result.problems.append(ImportProblem("", _("no report found in the file")))
     result.problems.extend(records_validate(result.records, limits=limits))
     return result
 
 
 def upload_too_large_message(size: int, limits: ImportLimits) -> str:
-    return (
-        f"the file is {size / 1024 / 1024:,.1f} MB, over the upload limit of "
-        f"{limits.max_upload_bytes / 1024 / 1024:,.0f} MB (IMPORT_MAX_UPLOAD_BYTES); "
-        "split it into smaller files"
-    )
+    return _(
+        "the file is %(size)s MB, over the upload limit of %(limit)s MB "
+        "(IMPORT_MAX_UPLOAD_BYTES); split it into smaller files"
+    ) % {
+        "size": f"{size / 1024 / 1024:,.1f}",
+        "limit": f"{limits.max_upload_bytes / 1024 / 1024:,.0f}",
+    }

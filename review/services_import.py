@@ -107,7 +107,10 @@ def _existing_duplicates(reports: list[PreparedReport]) -> list[ImportProblem]:
             if report.location not in seen:
                 seen.add(report.location)
                 problems.append(
-                    ImportProblem(report.location, f"duplicate of existing report {code}")
+                    ImportProblem(
+                        report.location,
+                        _("duplicate of existing report %(code)s") % {"code": code},
+                    )
                 )
         original_rows = Report.objects.filter(
             provenance__original_hash__in=originals[start : start + _CHUNK]
@@ -117,7 +120,10 @@ def _existing_duplicates(reports: list[PreparedReport]) -> list[ImportProblem]:
             if report.location not in seen:
                 seen.add(report.location)
                 problems.append(
-                    ImportProblem(report.location, f"duplicate of existing report {code}")
+                    ImportProblem(
+                        report.location,
+                        _("duplicate of existing report %(code)s") % {"code": code},
+                    )
                 )
     return problems
 
@@ -144,7 +150,9 @@ def _prepare(
     )
     if language not in LANGUAGES:
         preview.problems.append(
-            ImportProblem("", f"language must be one of {', '.join(LANGUAGES)}")
+            ImportProblem(
+                "", _("language must be one of %(choices)s") % {"choices": ", ".join(LANGUAGES)}
+            )
         )
         return preview
     parsed = parse_upload(

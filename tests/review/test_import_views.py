@@ -76,6 +76,17 @@ def test_preview_lists_errors_and_stores_nothing(coordinator_client, media_root)
     assert Report.objects.count() == 0
 
 
+def test_preview_problems_are_translated_for_french_coordinators(coordinator_client):
+    coordinator_client.cookies["django_language"] = "fr"
+    bad = b'{"text": ""}\n{"text": "ok", "language": "de"}\n'
+    response = upload(coordinator_client, data=bad, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<li class="error">ligne 1\u00a0: texte vide</li>' in page
+    assert "ligne 2\u00a0: la langue doit être l&#x27;une de\u00a0: fr, en" in page
+    assert Report.objects.count() == 0
+
+
 def test_commit_refuses_token_of_another_session_or_forged(
     coordinator_client, client, coordinator, media_root
 ):
