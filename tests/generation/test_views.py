@@ -276,3 +276,24 @@ def test_api_schema_documents_batch_endpoints(api):
     schema = api.get("/api/schema/?format=json").json()
     assert "/api/v1/batches/" in schema["paths"]
     assert "/api/v1/batches/{id}/retry-failed/" in schema["paths"]
+
+
+def test_batch_page_shows_scenario_labels_not_keys(coordinator_client, launch):
+    from django.utils.html import escape
+
+    from generation import guidelines
+    from generation.vocabulary import REASON_LABELS
+
+    batch = launch(count=1)
+    scenario = batch.items.get().scenario
+    body = coordinator_client.get(
+        reverse("generation:batch_detail", args=[batch.pk])
+    ).content.decode()
+    site, histology = scenario["site"], scenario["histology"]
+    expected = (
+        f"<td>{escape(guidelines.site_label(site, 'en'))} · "
+        f"{escape(guidelines.histology_label(site, histology, 'en'))} · "
+        f"stage {scenario['stage']} · {escape(REASON_LABELS[scenario['reason']]['en'])}</td>"
+    )
+    assert expected in body
+    assert f"· {scenario['reason']}</td>" not in body
