@@ -130,12 +130,6 @@ def study_reports_add(*, study: Study, reports: Iterable[Report]) -> int:
     return len(new_ids)
 
 
-def study_reports_remove(*, study: Study, reports: Iterable[Report]) -> int:
-    _require_draft(study)
-    deleted, _unused = study.memberships.filter(report__in=list(reports)).delete()
-    return deleted
-
-
 def study_reviewers_set(
     *, study: Study, reviewers: Sequence[User], actor: User | None = None
 ) -> None:
