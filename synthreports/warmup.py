@@ -1,0 +1,31 @@
+"""Load at start-up what the first requests of a fresh web process would otherwise load.
+
+Without it, the first request a gunicorn worker serves imports every view module through
+the URLconf (the results views bring pandas, SciPy and Matplotlib: about 1.7 s of CPU),
+compiles the templates and reads the translation catalogues. A physician clicking while
+the deployment scales up or restarts a worker waited that long. Nothing here touches the
+database, so it is safe in gunicorn's master process before it forks (preload_app).
+"""
+
+from django.conf import settings
+from django.template.loader import get_template
+from django.urls import get_resolver, reverse
+from django.utils import translation
+
+# The reviewer's pages first: they are the most requested.
+TEMPLATES = (
+    "review/rate.html",
+    "review/home.html",
+    "base.html",
+    "registration/login.html",
+)
+
+
+def warm_up() -> None:
+    get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    for name in TEMPLATES:
+        get_template(name)
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            translation.gettext("Your ratings")
+            reverse("review:home")
