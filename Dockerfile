@@ -16,5 +16,6 @@ RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manag
 RUN useradd --create-home synthreports && mkdir -p /app/media && chown synthreports /app/media
 USER synthreports
 EXPOSE 8000
-# 3 processes x 4 threads: a thread waiting on PostgreSQL lets another run (bench/RESULTS.md).
-CMD ["gunicorn", "synthreports.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--worker-tmp-dir", "/dev/shm", "--keep-alive", "10", "--access-logfile", "-"]
+# Workers, threads, keep-alive and preload come from gunicorn.conf.py in /app (the
+# benchmarks run the same file); GUNICORN_WORKERS / GUNICORN_THREADS resize it.
+CMD ["gunicorn", "synthreports.wsgi:application"]

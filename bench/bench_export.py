@@ -67,6 +67,7 @@ def main() -> int:
         connections.close_all()
         url = f"/coordinate/results/{seeded.study_id}/ratings.csv"
         rows = []
+        workers, threads = harness.gunicorn_sizing()
         with (
             harness.gunicorn_server(env=env) as server,
             httpx.Client(
@@ -75,8 +76,8 @@ def main() -> int:
                 timeout=120,
             ) as client,
         ):
-            # Every worker loads the app on a first request (lazy imports), before "before".
-            for _ in range(harness.GUNICORN_WORKERS * 2):
+            # A request to every worker before "before" (sessions, connections, caches).
+            for _ in range(workers * 2):
                 client.get("/coordinate/studies/").raise_for_status()
             for run in range(1, DOWNLOADS + 1):
                 time.sleep(1)
@@ -108,7 +109,7 @@ def main() -> int:
             f"Study of {REPORTS:,} reports × {RATERS} reviewers × 6 domains, all submitted "
             f"({seeded.n_ratings:,} ratings, seeded in {seeded.seconds:.0f} s with COPY). "
             f"GET {url.replace(str(seeded.study_id), '<pk>')} with a coordinator session, "
-            f"gunicorn {harness.GUNICORN_WORKERS} workers × {harness.GUNICORN_THREADS} threads, "
+            f"gunicorn {workers} workers × {threads} threads, "
             "DEBUG off, body read by httpx in this process (header + one line per rating, "
             "checked). RSS = gunicorn master + workers summed; growth = peak during the "
             "download − RSS just before it.\n"

@@ -140,6 +140,7 @@ def main() -> int:
         _user, session_key = coordinator_session_create()
         connections.close_all()
         csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+        workers, threads = harness.gunicorn_sizing()
         with (
             harness.gunicorn_server(env=env) as server,
             httpx.Client(
@@ -149,7 +150,7 @@ def main() -> int:
                 timeout=300,
             ) as client,
         ):
-            for _ in range(harness.GUNICORN_WORKERS * 2):  # load the app in every worker
+            for _ in range(workers * 2):  # a first request in every worker
                 client.get("/coordinate/imports/").raise_for_status()
             before = server.rss_bytes()
             with harness.RssSampler(server.rss_bytes) as memory:
@@ -199,7 +200,7 @@ def main() -> int:
                 "session to Reports → Import: preview = POST of the file (parse, validate, "
                 "surrogates, date shift, duplicate check, preview page); commit = POST of the "
                 "preview's token (same preparation, then one transaction). gunicorn "
-                f"{harness.GUNICORN_WORKERS} workers × {harness.GUNICORN_THREADS} threads, "
+                f"{workers} workers × {threads} threads, "
                 "DEBUG off. RSS = gunicorn master + workers summed.\n"
                 f"- preview + commit {total:.1f} s (target ≤ {TARGET_SECONDS:g} s): "
                 f"{rows[0]['met']}\n"

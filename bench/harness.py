@@ -85,6 +85,7 @@ def server_environment(database_url: str, **extra: str) -> dict[str, str]:
         "CELERY_BROKER_URL": BENCH_REDIS_URL,
         "REDIS_URL": BENCH_REDIS_URL,
         "LOG_LEVEL": "WARNING",
+        "GUNICORN_ACCESS_LOG": "",  # gunicorn.conf.py: no access log
         "PYTHONPATH": str(REPO_ROOT),
     }
     env.update(extra)
@@ -174,43 +175,48 @@ def cpu_delta_seconds(before: dict[int, float], after: dict[int, float]) -> floa
     return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
 
 
-# Workers and threads for the benchmark server; the Dockerfile and docker-compose.yml use
-# the same figures so that the numbers recorded describe the shipped configuration.
-GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
-GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
-# Longer than gunicorn's 2 s default: under overload a worker's loop can be late, and with
-# 2 s it closed kept-alive connections that already carried the next request (ReadError on
-# the client). Clients must expire idle connections sooner than this.
-GUNICORN_KEEP_ALIVE = int(os.environ.get("BENCH_GUNICORN_KEEP_ALIVE", "10"))
+# The benchmark server runs gunicorn.conf.py (the shipped configuration: workers, threads,
+# keep-alive, preload) from the repository root; BENCH_GUNICORN_WORKERS/THREADS override it
+# for experiments, and the figures recorded say which were used.
+GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "0")) or None
+GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "0")) or None
+# gunicorn.conf.py's keep-alive; clients expire idle connections before it.
+GUNICORN_KEEP_ALIVE = 10
 
 
-def gunicorn_command(port: int, *, workers: int, threads: int) -> list[str]:
-    return [
+def gunicorn_sizing() -> tuple[int, int]:
+    """(workers, threads) the benchmark server runs with."""
+    config: dict = {"__file__": str(REPO_ROOT / "gunicorn.conf.py")}
+    exec((REPO_ROOT / "gunicorn.conf.py").read_text(), config)
+    return (GUNICORN_WORKERS or config["workers"], GUNICORN_THREADS or config["threads"])
+
+
+def gunicorn_command(port: int, *, workers: int | None, threads: int | None) -> list[str]:
+    command = [
         PYTHON,
         "-m",
         "gunicorn",
         "synthreports.wsgi:application",
+        "--config",
+        str(REPO_ROOT / "gunicorn.conf.py"),
         "--bind",
         f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--worker-tmp-dir",
-        "/dev/shm",
-        "--keep-alive",
-        str(GUNICORN_KEEP_ALIVE),
         "--log-level",
         "warning",
     ]
+    if workers:
+        command += ["--workers", str(workers)]
+    if threads:
+        command += ["--threads", str(threads)]
+    return command
 
 
 @contextlib.contextmanager
 def gunicorn_server(
     *,
     env: dict[str, str],
-    workers: int = GUNICORN_WORKERS,
-    threads: int = GUNICORN_THREADS,
+    workers: int | None = GUNICORN_WORKERS,
+    threads: int | None = GUNICORN_THREADS,
     ready_path: str = "/accounts/login/",
     timeout: float = 30.0,
 ) -> Iterator[Server]:

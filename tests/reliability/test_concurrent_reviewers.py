@@ -62,6 +62,7 @@ def _gunicorn(port: int) -> subprocess.Popen:
             "CSRF_COOKIE_SECURE": "false",
             "SECURE_SSL_REDIRECT": "false",
             "LOG_LEVEL": "WARNING",
+            "GUNICORN_ACCESS_LOG": "",
         }
     )
     return subprocess.Popen(

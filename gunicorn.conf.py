@@ -1,0 +1,27 @@
+"""gunicorn settings of the web process. gunicorn reads this file from its working
+directory, so the Dockerfile, docker-compose.yml and the benchmarks (bench/harness.py) all
+run the same configuration; command-line options override it.
+
+Sized for the reference machine (2 cores): see the rating-flow figures in bench/RESULTS.md
+and "Scaling" in the README before changing the defaults.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+# A request spends about half its time waiting for PostgreSQL: a second thread per process
+# uses that wait, more threads mostly queue on the GIL.
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# Load the application (and synthreports.warmup) once, before forking: workers start warm
+# and share the imported code's memory.
+preload_app = True
+# Longer than gunicorn's 2 s default: under overload a worker's loop can be late, and with
+# 2 s it closed kept-alive connections that already carried the next request. Clients
+# (proxies, the benchmarks) must expire idle connections sooner than this.
+keepalive = 10
+# The heartbeat files live in memory: a slow container disk must not make gunicorn think
+# a worker is stuck.
+worker_tmp_dir = "/dev/shm"  # noqa: S108 (gunicorn heartbeat files, not data)
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
