@@ -3,9 +3,11 @@ one by one (htmx) and submit, against gunicorn + PostgreSQL on 127.0.0.1.
 
 Study: 10,000 reports (half real, half synthetic) x 3 reviewers, a panel of 64 reviewers so
 each concurrent virtual reviewer has their own queue (~470 reports). Load is driven from
-this process with asyncio + httpx (gunicorn runs in its own processes); each virtual reviewer
-loops: open next (GET /s/<study>/continue/ -> GET /r/<code>/), 6 x save (htmx POST
-/r/<code>/score/<domain>/), submit (POST /r/<code>/submit/).
+this process with asyncio + httpx (gunicorn runs in its own processes). Each virtual reviewer
+does what a physician's browser does: resume from the home page once (GET
+/s/<study>/continue/ -> GET /r/<code>/), then loops: 6 x save (htmx POST
+/r/<code>/score/<domain>/), submit (POST /r/<code>/submit/, which redirects straight to the
+next report) and open next (GET of that redirect, /r/<next>/).
 
 Two load models, both recorded:
 - "paced": a think time between actions (BENCH_THINK_MS, default 250 ms mean, uniform
@@ -46,7 +48,7 @@ WARMUP_SECONDS = 3.0
 THINK_MS = float(os.environ.get("BENCH_THINK_MS", "250"))
 MODES = os.environ.get("BENCH_MODES", "paced,saturated").split(",")
 TARGETS_MS = {"save": 30.0, "open_next": 50.0}
-OPERATIONS = ("open_next", "save", "submit")
+OPERATIONS = ("open_next", "save", "submit", "resume")
 
 SECTIONS = [
     (
@@ -209,20 +211,27 @@ async def reviewer_loop(
                 return None, elapsed
             return response, elapsed
 
+        async def open_page(operation: str, location: str, already_ms: float) -> str | None:
+            """GET a rating page; the assignment code when it is one, else None."""
+            page, elapsed = await timed(operation, "GET", location, 200)
+            if page is None:
+                return None
+            if 'id="submit-form"' not in page.text:
+                tally.error(operation, f"unexpected page at {location}")
+                return None
+            tally.samples[operation].append(already_ms + elapsed)
+            return location.rstrip("/").split("/")[-1]
+
+        code = None
         while time.monotonic() < stop_at:
-            redirect, first = await timed("open_next", "GET", f"/s/{study_code}/continue/", 302)
-            if redirect is None:
-                await think()
-                continue
-            location = redirect.headers["location"]
-            page, second = await timed("open_next", "GET", location, 200)
-            if page is None or 'id="submit-form"' not in page.text:
-                if page is not None:
-                    tally.error("open_next", f"unexpected page at {location}")
-                await think()
-                continue
-            tally.samples["open_next"].append(first + second)
-            code = location.rstrip("/").split("/")[-1]
+            if code is None:
+                # From the home page: "Continue" redirects to the first unrated report.
+                redirect, first = await timed("resume", "GET", f"/s/{study_code}/continue/", 302)
+                if redirect is not None:
+                    code = await open_page("resume", redirect.headers["location"], first)
+                if code is None:
+                    await think()
+                    continue
             for domain in domains:
                 if time.monotonic() >= stop_at:
                     return
@@ -244,9 +253,13 @@ async def reviewer_loop(
                 return
             await think()
             submitted, elapsed = await timed("submit", "POST", f"/r/{code}/submit/", 302)
+            code = None
             if submitted is not None:
                 tally.samples["submit"].append(elapsed)
-            await think()
+                # Submit redirects straight to the next report, as the browser follows it.
+                location = submitted.headers["location"]
+                if location.startswith("/r/"):
+                    code = await open_page("open_next", location, 0.0)
 
 
 async def run_level(
@@ -399,15 +412,19 @@ def main() -> int:
         view_rows = view_cpu_costs(session_key=sessions[-1], study_code=study_code)
         with harness.gunicorn_server(env=env) as server:
             rows = measure(server=server, sessions=sessions, study_code=study_code)
+        workers, threads = harness.gunicorn_sizing()
         notes = (
             f"Study of {REPORTS} reports x {RATERS_PER_REPORT} raters, {REVIEWERS} reviewers; "
-            f"gunicorn {harness.GUNICORN_WORKERS} workers x {harness.GUNICORN_THREADS} threads "
-            f"(gthread), DEBUG off, load from a separate asyncio+httpx process, {SECONDS:.0f} s "
-            f"per level. `paced`: think time {THINK_MS:.0f} ms mean between actions; "
-            "`saturated`: none. open_next = GET continue + GET the rating page (sum); "
-            "save = one htmx score POST; submit = POST submit (redirect not followed). "
-            "per_s = completed operations per second; server_cpu_ms/req = CPU of gunicorn and "
-            "the PostgreSQL backends per HTTP request in that level (all operations); "
+            f"gunicorn {workers} workers x {threads} threads (gthread, gunicorn.conf.py), "
+            "DEBUG off, load from a separate asyncio+httpx process, "
+            f"{SECONDS:.0f} s per level. `paced`: think time {THINK_MS:.0f} ms mean between "
+            "actions; `saturated`: none. open_next = GET of the next report's rating page, "
+            "which submit redirects to (as the browser follows it); save = one htmx score "
+            "POST; submit = POST submit (its redirect timed as open_next); resume = GET "
+            "continue + GET the rating page (the home page's Continue button: every reviewer "
+            "of the level does it at the same instant at its start). per_s = completed "
+            "operations per second; server_cpu_ms/req = CPU of gunicorn and the PostgreSQL "
+            "backends per HTTP request in that level (all operations); "
             "client_cpu_% = CPU used by the load generator itself (it shares the cores with "
             "gunicorn and PostgreSQL).\n\n"
             + "\n".join(f"- {line}" for line in target_verdicts(rows))
