@@ -10,7 +10,8 @@ leak either.
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.http import Http404
@@ -29,6 +30,35 @@ from review.presentation import Block, report_blocks
 ROLE_PERMISSIONS = ("coordinate", "rate")
 
 
+def _roles_sql() -> str:
+    """Which of the review permissions a user holds, directly or through a group. Written in
+    SQL because every request runs it: the ORM's version (a DISTINCT over two outer joins)
+    cost ~1.8 ms to compose, plan and run, this one ~0.8 ms. Portable (PostgreSQL, SQLite)."""
+    user_permissions = User.user_permissions.through._meta
+    user_groups = User.groups.through._meta
+    group_permissions = Group.permissions.through._meta
+
+    def column(meta, name: str) -> str:
+        return meta.get_field(name).column
+
+    return f"""
+SELECT p.codename FROM {Permission._meta.db_table} p
+JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id
+WHERE ct.app_label = %s AND p.codename IN ({", ".join(["%s"] * len(ROLE_PERMISSIONS))}) AND (
+  EXISTS (SELECT 1 FROM {user_permissions.db_table} up
+           WHERE up.{column(user_permissions, "permission")} = p.id
+             AND up.{column(user_permissions, "user")} = %s)
+  OR EXISTS (SELECT 1 FROM {user_groups.db_table} ug
+              JOIN {group_permissions.db_table} gp
+                ON gp.{column(group_permissions, "group")} = ug.{column(user_groups, "group")}
+             WHERE gp.{column(group_permissions, "permission")} = p.id
+               AND ug.{column(user_groups, "user")} = %s))
+"""  # noqa: S608 (names from the models, values bound)
+
+
+_ROLES_SQL = _roles_sql()
+
+
 def _review_roles(user: User) -> frozenset[str]:
     """The user's review permissions ("coordinate", "rate") with ModelBackend's rules
     (active users only; superusers have all; granted to the user or to one of their groups),
@@ -42,15 +72,9 @@ def _review_roles(user: User) -> frozenset[str]:
     elif user.is_superuser:
         roles = frozenset(ROLE_PERMISSIONS)
     else:
-        roles = frozenset(
-            Permission.objects.filter(
-                Q(user=user) | Q(group__user=user),
-                content_type__app_label="review",
-                codename__in=ROLE_PERMISSIONS,
-            )
-            .values_list("codename", flat=True)
-            .distinct()
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(_ROLES_SQL, ["review", *ROLE_PERMISSIONS, user.pk, user.pk])
+            roles = frozenset(codename for (codename,) in cursor.fetchall())
     user._review_roles_cache = roles  # type: ignore[attr-defined]
     return roles
 
