@@ -103,3 +103,36 @@ def test_session_expires(settings):
     from django.conf import settings as live
 
     assert live.SESSION_COOKIE_AGE == 8 * 3600
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [
+        (None, "{'server_side_binding': True, 'prepare_threshold': 5}"),
+        ("2", "{'server_side_binding': True, 'prepare_threshold': 2}"),
+        ("0", "{}"),
+    ],
+)
+def test_postgresql_prepared_statements_follow_the_environment(threshold, expected):
+    env = {"DEBUG": "true", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}
+    if threshold is not None:
+        env["DATABASE_PREPARE_THRESHOLD"] = threshold
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_negative_prepare_threshold_is_refused():
+    result = _manage(
+        "check",
+        DEBUG="true",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused",
+        DATABASE_PREPARE_THRESHOLD="-1",
+    )
+    assert result.returncode == 1
+    assert "DATABASE_PREPARE_THRESHOLD" in result.stderr
