@@ -6,6 +6,7 @@ Sized for the reference machine (2 cores): see the rating-flow figures in bench/
 and "Scaling" in the README before changing the defaults.
 """
 
+import gc
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -25,3 +26,12 @@ keepalive = 10
 # a worker is stuck.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 (gunicorn heartbeat files, not data)
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+
+
+def pre_fork(server, worker) -> None:
+    """Move everything the preloaded application created (~260,000 objects: Django, pandas,
+    SciPy…) out of the garbage collector's reach before forking. A worker's full collection
+    then scans only its own objects: it took ~120 ms with them, a pause the physician whose
+    click landed on it waited through. It also keeps the shared pages shared (the collector
+    no longer writes to them)."""
+    gc.freeze()

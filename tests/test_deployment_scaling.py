@@ -5,6 +5,7 @@ could not start), and every replica must reach the same PostgreSQL and Redis ser
 which hold all shared state (rows, broker queue, global rate limiter).
 """
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,14 @@ def test_gunicorn_configuration_is_the_one_benchmarked(monkeypatch):
     resized: dict = {}
     exec((ROOT / "gunicorn.conf.py").read_text(encoding="utf-8"), resized)
     assert (resized["workers"], resized["threads"]) == (9, 3)
+
+    # The master freezes the preloaded objects before each fork (no long GC pauses in workers).
+    before = gc.get_freeze_count()
+    try:
+        config["pre_fork"](None, None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
 
     benched = harness.gunicorn_command(8000, workers=None, threads=None)
     assert benched[benched.index("--config") + 1] == str(ROOT / "gunicorn.conf.py")
