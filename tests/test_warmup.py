@@ -17,12 +17,16 @@ def test_warm_up_touches_no_database(db, django_assert_num_queries):
 
 
 def test_loading_the_wsgi_application_imports_every_view_and_the_rating_template():
+    # ...and opens no database connection: gunicorn's master loads it before forking, and
+    # workers sharing one connection's socket would garble each other's queries.
     probe = (
         "import sys, synthreports.wsgi\n"
+        "from django.db import connections\n"
         "from django.template import engines\n"
         "loader = engines['django'].engine.template_loaders[0]\n"
         "print('review.views.results' in sys.modules, 'pandas' in sys.modules,\n"
-        "      any(key.startswith('review/rate.html') for key in loader.get_template_cache))\n"
+        "      any(key.startswith('review/rate.html') for key in loader.get_template_cache),\n"
+        "      all(connection.connection is None for connection in connections.all()))\n"
     )
     env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "warm-up-test-secret-key-0123456789"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -35,4 +39,4 @@ def test_loading_the_wsgi_application_imports_every_view_and_the_rating_template
         check=True,
         timeout=120,
     )
-    assert result.stdout.split() == ["True", "True", "True"]
+    assert result.stdout.split() == ["True", "True", "True", "True"]
