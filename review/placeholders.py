@@ -119,8 +119,18 @@ _NUMERIC_DATE = re.compile(
     r"(?<![\d/])(?<!\d[.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])(?![.-]\d)"
 )
 _ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
-_FR_TEXT_DATE = re.compile(rf"\b(\d{{1,2}})(er)? ({_FR_MONTHS}) (\d{{4}})\b", re.IGNORECASE)
-_EN_TEXT_DATE = re.compile(rf"\b({_EN_MONTHS}) (\d{{1,2}}), (\d{{4}})\b", re.IGNORECASE)
+# The day is optional: "3 février 2021" and "février 2021", "March 5, 2021" and "March 2021".
+_FR_TEXT_DATE = re.compile(
+    rf"\b(?:(\d{{1,2}})(er)? )?({_FR_MONTHS}) ((?:19|20)\d\d)\b", re.IGNORECASE
+)
+_EN_TEXT_DATE = re.compile(rf"\b({_EN_MONTHS})(?: (\d{{1,2}}),)? ((?:19|20)\d\d)\b", re.IGNORECASE)
+# Month and year alone, numeric: "03/2021", "2021-03" (never part of a full date or of a
+# code such as "pT2/2019": no letter, digit or separator may touch them).
+# A full stop after them ends the sentence; before a digit it would make another number.
+_NUMERIC_MONTH_YEAR = re.compile(
+    r"(?<![\w/.-])(0?[1-9]|1[0-2])(/)((?:19|20)\d\d)(?![\w/])(?![.-]\d)"
+)
+_ISO_MONTH_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d\d)-(0[1-9]|1[0-2])(?![\w/])(?![.-]\d)")
 
 _FEMALE_BEFORE = re.compile(r"\b(mme|madame|mlle|mademoiselle|mrs|ms|miss|née)\.?\s*$", re.I)
 _MALE_BEFORE = re.compile(r"\b(m|monsieur|mr)\.?\s*$", re.I)
@@ -273,8 +283,17 @@ class _ReportSurrogates:
         return value
 
 
+def _month_shift(year: int, month: int, offset: int) -> dt.date:
+    """Where a date known only to its month lands: its middle (the 15th), shifted. Within a
+    report this keeps month-only dates in step with the full dates shifted by the same offset
+    (to within half a month), so the chronology a physician reads stays true."""
+    return dt.date(year, month, 15) + dt.timedelta(days=offset)
+
+
 def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[dict[str, Any]]]:
-    """Shift every full date in `text` by `offset` days, keeping each date's own format."""
+    """Shift every date in `text` by `offset` days, keeping each date's own format: full
+    dates exactly, dates given as a month and a year through the middle of their month.
+    Years alone are left as they are (too coarse to move by a few months)."""
     changes: list[dict[str, Any]] = []
     month_first = language == "en"
 
@@ -309,8 +328,12 @@ def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[di
     def french(match: re.Match[str]) -> str:
         name = match.group(3).lower().replace("fevrier", "février").replace("aout", "août")
         name = name.replace("decembre", "décembre")
+        year, month = int(match.group(4)), MONTHS["fr"].index(name) + 1
+        if match.group(1) is None:
+            value = _month_shift(year, month, offset)
+            return record(match.group(0), f"{MONTHS['fr'][value.month - 1]} {value.year}")
         try:
-            value = dt.date(int(match.group(4)), MONTHS["fr"].index(name) + 1, int(match.group(1)))
+            value = dt.date(year, month, int(match.group(1)))
         except ValueError:
             return match.group(0)
         value += dt.timedelta(days=offset)
@@ -319,17 +342,32 @@ def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[di
 
     def english(match: re.Match[str]) -> str:
         names = [m.lower() for m in MONTHS["en"]]
+        year, month = int(match.group(3)), names.index(match.group(1).lower()) + 1
+        if match.group(2) is None:
+            value = _month_shift(year, month, offset)
+            return record(match.group(0), f"{MONTHS['en'][value.month - 1]} {value.year}")
         try:
-            value = dt.date(
-                int(match.group(3)), names.index(match.group(1).lower()) + 1, int(match.group(2))
-            )
+            value = dt.date(year, month, int(match.group(2)))
         except ValueError:
             return match.group(0)
         value += dt.timedelta(days=offset)
         return record(match.group(0), f"{MONTHS['en'][value.month - 1]} {value.day}, {value.year}")
 
+    def numeric_month_year(match: re.Match[str]) -> str:
+        month, sep, year = match.group(1), match.group(2), match.group(3)
+        value = _month_shift(int(year), int(month), offset)
+        return record(match.group(0), f"{value.month:0{len(month)}d}{sep}{value.year}")
+
+    def iso_month_year(match: re.Match[str]) -> str:
+        value = _month_shift(int(match.group(1)), int(match.group(2)), offset)
+        return record(match.group(0), f"{value.year}-{value.month:02d}")
+
+    # Full numeric dates first: what they leave behind is never a month-year pattern (the
+    # look-arounds refuse a neighbouring digit or separator), so nothing shifts twice.
     text = _ISO_DATE.sub(iso, text)
     text = _NUMERIC_DATE.sub(numeric, text)
+    text = _ISO_MONTH_YEAR.sub(iso_month_year, text)
+    text = _NUMERIC_MONTH_YEAR.sub(numeric_month_year, text)
     text = _FR_TEXT_DATE.sub(french, text)
     text = _EN_TEXT_DATE.sub(english, text)
     return text, changes

@@ -137,3 +137,46 @@ def test_configured_rules_replace_defaults(settings, tmp_path):
 def test_bad_rule_config_names_the_entry():
     with pytest.raises(ValueError, match="placeholder rule 2: unknown kind 'planet'"):
         rules_from_config([{"kind": "city", "pattern": "x"}, {"kind": "planet", "pattern": "y"}])
+
+
+MONTH_YEAR_REPORT = (
+    "Diagnostic en mars 2021 (biopsie du 12/03/2021). Bilan d'extension 03/2021, "
+    "scanner 2021-03. Seen in March 2021."
+)
+
+
+def test_month_year_dates_move_with_the_report_through_the_middle_of_their_month():
+    result = surrogates_apply(MONTH_YEAR_REPORT, language="fr")
+    offset = result.date_offset_days
+    assert offset is not None and offset != 0
+    landed = dt.date(2021, 3, 15) + dt.timedelta(days=offset)
+    biopsy = dt.date(2021, 3, 12) + dt.timedelta(days=offset)
+    french_month = [
+        "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+        "septembre", "octobre", "novembre", "décembre",
+    ][landed.month - 1]  # fmt: skip
+    english_month = [
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    ][landed.month - 1]  # fmt: skip
+    assert result.text == (
+        f"Diagnostic en {french_month} {landed.year} (biopsie du {biopsy:%d/%m/%Y}). "
+        f"Bilan d'extension {landed:%m/%Y}, scanner {landed:%Y-%m}. "
+        f"Seen in {english_month} {landed.year}."
+    )
+    shifted = [entry for entry in result.replacements if entry["kind"] == "real_date"]
+    assert [entry["placeholder"] for entry in shifted] == [
+        "12/03/2021",
+        "2021-03",
+        "03/2021",
+        "mars 2021",
+        "March 2021",
+    ]
+    assert {entry["offset"] for entry in shifted} == {offset}
+
+
+def test_codes_numbers_and_years_alone_are_not_taken_for_month_year_dates():
+    text = "Stade pT2/2019, score 1.2021, saison 2020-2021, traité en 2019. Vu en 13/2021."
+    result = surrogates_apply(text, language="fr")
+    assert result.text == text
+    assert result.replacements == []
