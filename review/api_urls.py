@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from review import api
+from review.api_imports import ReportImportView
 from review.api_results import StudyResultsView
 
 router = SimpleRouter()
@@ -18,6 +19,7 @@ urlpatterns = [
     ),
     path("me/assignments/<str:code>/submit/", api.MySubmitView.as_view(), name="api-my-submit"),
     path("studies/<int:pk>/results/", StudyResultsView.as_view(), name="api-study-results"),
+    path("imports/", ReportImportView.as_view(), name="api-report-import"),
     *router.urls,
 ]
 

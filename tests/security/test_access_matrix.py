@@ -163,6 +163,8 @@ ACCESS: dict[str, Access] = {
     "api-study-results": Access(
         "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 403, 403, 403, 200
     ),
+    # A coordinator without a file: 400 (the upload itself is tested in test_api_imports).
+    "api-report-import": Access("post", lambda c: "/api/v1/imports/", 403, 403, 403, 400),
     "review:report_import": Access(
         "get", lambda c: reverse("review:report_import"), LOGIN, 403, 403, 200
     ),
