@@ -42,6 +42,7 @@ from scipy.stats import fisher_exact, mannwhitneyu
 from review.models import CODE_ALPHABET, Assignment, Report, Study
 from review.placeholders import placeholders_find
 from review.presentation import report_blocks
+from review.selectors import user_is_coordinator
 
 REPORT_CONTAINER_CLASS = "report-text"
 # Attributes the one template puts inside the report text (headings); anything else there
@@ -82,7 +83,8 @@ _LONG_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,}")
 
 @dataclass
 class Finding:
-    check: str  # "token", "number", "word", "identifier", "position", "code", "classifier"
+    # "token", "number", "word", "identifier", "position", "code", "classifier", "panel"
+    check: str
     severity: str  # "leak" or "warning"
     message: str
 
@@ -668,11 +670,29 @@ def blinding_audit(
             result.findings.extend(_token_findings([p for p in pages if p.payload.kind == kind]))
         result.findings.extend(_identifier_findings(pages, reports, study))
         result.findings.extend(_page_level_findings(other))
+        result.findings.extend(_panel_findings(study))
         result.findings.extend(
             _order_findings(study, permutations=permutations, statistics=result.statistics)
         )
         transaction.set_rollback(True)
     return result
+
+
+def _panel_findings(study: Study) -> list[Finding]:
+    """Reviewers of the panel who can also coordinate. The coordinator pages show every
+    report's source (the report list, the study's results), so whatever the rating pages
+    hide, such a reviewer's ratings are not blind."""
+    return [
+        Finding(
+            "panel",
+            "leak",
+            f"{seat.pseudonym} ({seat.reviewer.get_username()}) can also coordinate: the "
+            "coordinator pages show every report's source, so their ratings are not blind; "
+            "take them off the panel or withdraw their coordinator role",
+        )
+        for seat in study.panel.select_related("reviewer").order_by("id")
+        if user_is_coordinator(seat.reviewer)
+    ]
 
 
 def _page_level_findings(payloads: Iterable[Payload]) -> list[Finding]:

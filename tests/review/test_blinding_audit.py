@@ -227,3 +227,24 @@ def test_surface_cues_recomputed_when_the_study_reports_change(coordinator_clien
         reports=[SyntheticReportFactory(text="Long. " * 40) for _ in range(2)],
     )
     assert "Real and synthetic reports differ visibly" in coordinator_client.get(url).text
+
+
+def test_a_panel_reviewer_who_can_also_coordinate_is_a_leak(coordinator, reviewers):
+    from django.contrib.auth.models import Group
+
+    dual = reviewers[1]
+    dual.groups.add(Group.objects.get(name="coordinator"))
+    study = make_open_study(
+        coordinator=coordinator, reviewers=reviewers, n_real=8, n_synthetic=8, k=1, seed=5
+    )
+    seat = study.panel.get(reviewer=dual)
+    result = blinding_audit(study=study, permutations=20)
+    assert [(f.check, f.message) for f in result.leaks] == [
+        (
+            "panel",
+            f"{seat.pseudonym} ({dual.username}) can also coordinate: the coordinator pages "
+            "show every report's source, so their ratings are not blind; take them off the "
+            "panel or withdraw their coordinator role",
+        )
+    ]
+    assert result.passed is False
