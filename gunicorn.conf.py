@@ -16,7 +16,7 @@ worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # Load the application (and synthreports.warmup) once, before forking: workers start warm
-# and share the imported code's memory.
+# and share the imported code's memory. New code then needs a restart, not a HUP.
 preload_app = True
 # Longer than gunicorn's 2 s default: under overload a worker's loop can be late, and with
 # 2 s it closed kept-alive connections that already carried the next request. Clients
