@@ -16,12 +16,18 @@ import pandas as pd
 from scipy.stats import f as f_dist
 from sklearn.metrics import cohen_kappa_score
 
+from review.stats.agreement_bootstrap import alpha_intervals, kappa_interval
 from review.stats.frame import SCOPES, Scale
 
 ICC_FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
 ONE_WAY_FORMS = ("ICC(1,1)", "ICC(1,k)")
 CROSSED = "crossed"
 ONE_WAY = "one-way"
+# Resamples behind the alpha and kappa intervals (fewer if the study's setting asks fewer).
+# Hayes & Krippendorff (2007) bootstrap alpha with 1,000 or more; each domain and scope
+# draws its own, 18 sets per analysis, and 2,000 took a third of a second of the results
+# page's one-second budget at 18,000 ratings.
+AGREEMENT_RESAMPLES = 1000
 # Above this many reviewer subsets to try, the complete sub-table uses the busiest reviewers.
 _MAX_SUBSETS = 300
 
@@ -108,13 +114,19 @@ def _row(domain, scope, statistic, value, low, high, n_reports, n_reviewers, not
     }
 
 
-def agreement(frame: pd.DataFrame, *, domains: list[str], scale: Scale) -> pd.DataFrame:
+def agreement(
+    frame: pd.DataFrame, *, domains: list[str], scale: Scale, n_boot: int = 0, seed: int = 0
+) -> pd.DataFrame:
+    """ICCs (F-distribution intervals), alpha and kappa (bootstrap over reports; no
+    interval when `n_boot` is 0) per domain and scope."""
     rows: list[dict] = []
+    rng = np.random.default_rng(seed)
+    n_boot = min(n_boot, AGREEMENT_RESAMPLES)
     for domain in domains:
         in_domain = frame[frame["domain"] == domain]
         for scope in SCOPES:
             part = in_domain if scope == "all" else in_domain[in_domain["source"] == scope]
-            rows.extend(_agreement_rows(domain, scope, part, scale))
+            rows.extend(_agreement_rows(domain, scope, part, scale, n_boot=n_boot, rng=rng))
     return pd.DataFrame(rows)
 
 
@@ -127,7 +139,15 @@ def ratings_matrix(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return matrix, np.asarray(reviewers)
 
 
-def _agreement_rows(domain: str, scope: str, part: pd.DataFrame, scale: Scale) -> list[dict]:
+def _agreement_rows(
+    domain: str,
+    scope: str,
+    part: pd.DataFrame,
+    scale: Scale,
+    *,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> list[dict]:
     nan = np.nan
     if part.empty:
         return [
@@ -165,12 +185,20 @@ def _agreement_rows(domain: str, scope: str, part: pd.DataFrame, scale: Scale) -
                 note += "; reports had different reviewers, so only ICC(1,*) is valid"
             icc, low, high = values[form]
             rows.append(_row(domain, scope, form, icc, low, high, n_sub, k_sub, note, valid))
-    rows += _alpha_rows(domain, scope, matrix, scale)
-    rows.append(_kappa_row(domain, scope, matrix, scale))
+    rows += _alpha_rows(domain, scope, matrix, scale, n_boot=n_boot, rng=rng)
+    rows.append(_kappa_row(domain, scope, matrix, scale, n_boot=n_boot, rng=rng))
     return rows
 
 
-def _alpha_rows(domain: str, scope: str, matrix: np.ndarray, scale: Scale) -> list[dict]:
+def _alpha_rows(
+    domain: str,
+    scope: str,
+    matrix: np.ndarray,
+    scale: Scale,
+    *,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> list[dict]:
     nan = np.nan
     pairable = matrix[(~np.isnan(matrix)).sum(axis=1) >= 2]
     n_units, n_raters = len(pairable), int((~np.isnan(pairable)).any(axis=0).sum())
@@ -179,27 +207,45 @@ def _alpha_rows(domain: str, scope: str, matrix: np.ndarray, scale: Scale) -> li
         ("alpha_interval", "interval"),
         ("alpha_ordinal", "ordinal"),
     )
+    if n_units == 0:
+        note = "no report was rated by two reviewers"
+        return [
+            _row(domain, scope, statistic, nan, nan, nan, 0, n_raters, note)
+            for statistic, _ in levels
+        ]
+    values = pairable[~np.isnan(pairable)]
+    if np.ptp(values) == 0:
+        note = "scores are constant"
+        return [
+            _row(domain, scope, statistic, nan, nan, nan, n_units, n_raters, note)
+            for statistic, _ in levels
+        ]
+    domain_values = np.union1d(scale.values, np.unique(values))
+    intervals: dict[str, tuple[float, float]] = {}
+    if n_boot and n_units >= 2:
+        intervals = alpha_intervals(
+            pairable, domain_values, tuple(level for _, level in levels), n_boot=n_boot, rng=rng
+        )
     for statistic, level in levels:
-        if n_units == 0:
-            note = "no report was rated by two reviewers"
-            rows.append(_row(domain, scope, statistic, nan, nan, nan, 0, n_raters, note))
-            continue
-        values = pairable[~np.isnan(pairable)]
-        if np.ptp(values) == 0:
-            note = "scores are constant"
-            rows.append(_row(domain, scope, statistic, nan, nan, nan, n_units, n_raters, note))
-            continue
-        domain_values = np.union1d(scale.values, np.unique(values))
         value = krippendorff.alpha(
             reliability_data=pairable.T,
             level_of_measurement=level,
             value_domain=domain_values if level == "ordinal" else None,
         )
-        rows.append(_row(domain, scope, statistic, value, nan, nan, n_units, n_raters))
+        low, high = intervals.get(level, (nan, nan))
+        rows.append(_row(domain, scope, statistic, value, low, high, n_units, n_raters))
     return rows
 
 
-def _kappa_row(domain: str, scope: str, matrix: np.ndarray, scale: Scale) -> dict:
+def _kappa_row(
+    domain: str,
+    scope: str,
+    matrix: np.ndarray,
+    scale: Scale,
+    *,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> dict:
     nan = np.nan
     active = (~np.isnan(matrix)).any(axis=0)
     if active.sum() != 2:
@@ -215,7 +261,10 @@ def _kappa_row(domain: str, scope: str, matrix: np.ndarray, scale: Scale) -> dic
         warnings.simplefilter("ignore")
         value = cohen_kappa_score(both[:, 0], both[:, 1], weights="quadratic", labels=labels)
     note = "" if np.isfinite(value) else "scores are constant"
-    return _row(domain, scope, "kappa_quadratic", value, nan, nan, len(both), 2, note)
+    low, high = nan, nan
+    if n_boot and len(both) >= 2 and np.isfinite(value):
+        low, high = kappa_interval(both, labels, n_boot=n_boot, rng=rng)
+    return _row(domain, scope, "kappa_quadratic", value, low, high, len(both), 2, note)
 
 
 def reviewer_offsets(frame: pd.DataFrame, *, domains: list[str]) -> pd.DataFrame:

@@ -103,7 +103,7 @@ def analyse(
         n_reviewers=int(frame["reviewer"].nunique()),
         descriptives=descriptives(frame, domains=ordered, scale=scale),
         comparison=comparison,
-        agreement=agreement(frame, domains=ordered, scale=scale),
+        agreement=agreement(frame, domains=ordered, scale=scale, n_boot=n_boot, seed=seed),
         offsets=reviewer_offsets(frame, domains=ordered),
         authorship=authorship_table,
         roc=roc,

@@ -1,0 +1,141 @@
+"""Bootstrap confidence intervals for Krippendorff's alpha and quadratic-weighted kappa.
+
+Reports are resampled with replacement (the unit of the study design), and the 2.5th and
+97.5th percentiles of the resampled statistic give the 95% interval.
+
+Computed without re-running the statistic on every resample: both statistics depend on
+the data only through counts. Alpha is a function of the coincidence matrix (Krippendorff
+2011, "Computing Krippendorff's alpha-reliability", section C), to which each report adds
+its own small matrix; kappa is a function of the two reviewers' confusion matrix. Reports
+with the same counts add the same matrix, so a resample is fully described by how many
+reports it draws of each distinct count pattern — a multinomial draw over a few hundred
+patterns, whatever the number of reports. 2,000 resamples of 100,000 reports take
+milliseconds.
+"""
+
+from typing import Literal
+
+import numpy as np
+
+CONFIDENCE = 0.95
+
+
+def percentile_interval(samples: np.ndarray) -> tuple[float, float]:
+    finite = samples[np.isfinite(samples)]
+    if len(finite) < 2:
+        return np.nan, np.nan
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _patterns(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows (of small non-negative integers) and how many times each occurs."""
+    rows = rows.astype(np.int64)
+    base = int(rows.max(initial=0)) + 1
+    if base ** rows.shape[1] < 2**62:
+        # One integer per row: sorting 100,000 numbers, not 100,000 rows, per domain.
+        keys = rows @ (base ** np.arange(rows.shape[1], dtype=np.int64))
+        _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        return rows[first], counts
+    distinct, counts = np.unique(rows, axis=0, return_counts=True)
+    return distinct, counts
+
+
+def _resample_weights(counts: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot × patterns) numbers of reports drawn of each pattern: drawing reports
+    uniformly with replacement is a multinomial draw over the patterns' frequencies."""
+    total = int(counts.sum())
+    return rng.multinomial(total, counts / total, size=n_boot).astype(float)
+
+
+# --- Krippendorff's alpha ------------------------------------------------------------------
+
+
+def value_counts(units: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(units × values) how many times each value was given to each unit (NaN = not rated)."""
+    return (units[:, :, None] == values[None, None, :]).sum(axis=1).astype(float)
+
+
+def unit_coincidences(counts: np.ndarray) -> np.ndarray:
+    """Each unit's contribution to the coincidence matrix: its ordered pairs of values,
+    weighted 1/(m_u − 1) where m_u is the number of values it received."""
+    pairable = counts.sum(axis=1)
+    pairs = counts[:, :, None] * counts[:, None, :]
+    pairs -= counts[:, :, None] * np.eye(counts.shape[1])[None, :, :]
+    return pairs / (pairable - 1)[:, None, None]
+
+
+def alpha_from_coincidences(
+    coincidences: np.ndarray, values: np.ndarray, level: Literal["interval", "ordinal"]
+) -> np.ndarray:
+    """Alpha for each (… × values × values) coincidence matrix: 1 − D_o / D_e."""
+    marginals = coincidences.sum(axis=-1)
+    n = marginals.sum(axis=-1)
+    if level == "interval":
+        delta = (values[:, None] - values[None, :]) ** 2
+        delta = np.broadcast_to(delta, coincidences.shape)
+    else:
+        # Ordinal: (sum of the marginals from c to k − (n_c + n_k) / 2)², which depends on
+        # each resample's own marginals.
+        cumulative = np.cumsum(marginals, axis=-1)
+        upper = np.maximum.outer(np.arange(len(values)), np.arange(len(values)))
+        lower = np.minimum.outer(np.arange(len(values)), np.arange(len(values)))
+        between = cumulative[..., upper] - cumulative[..., lower] + marginals[..., lower]
+        delta = (between - (marginals[..., :, None] + marginals[..., None, :]) / 2) ** 2
+    observed = (coincidences * delta).sum(axis=(-2, -1))
+    expected = (marginals[..., :, None] * marginals[..., None, :] * delta).sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected > 0, 1 - (n - 1) * observed / expected, np.nan)
+
+
+def alpha_intervals(
+    units: np.ndarray,
+    values: np.ndarray,
+    levels: tuple[Literal["interval", "ordinal"], ...],
+    *,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> dict[str, tuple[float, float]]:
+    """95% bootstrap intervals of alpha at each level, for (units × reviewers) scores of
+    pairable units; the levels share the same resamples."""
+    patterns, counts = _patterns(value_counts(units, values))
+    weights = _resample_weights(counts, n_boot, rng)
+    per_pattern = unit_coincidences(patterns.astype(float)).reshape(len(patterns), -1)
+    resampled = (weights @ per_pattern).reshape(n_boot, len(values), len(values))
+    return {
+        level: percentile_interval(alpha_from_coincidences(resampled, values, level))
+        for level in levels
+    }
+
+
+# --- quadratic-weighted kappa --------------------------------------------------------------
+
+
+def kappa_from_confusion(confusion: np.ndarray) -> np.ndarray:
+    """Cohen's weighted kappa, quadratic weights on the category positions (as sklearn's
+    cohen_kappa_score), for each (… × categories × categories) confusion matrix."""
+    size = confusion.shape[-1]
+    weights = (np.arange(size)[:, None] - np.arange(size)[None, :]) ** 2
+    total = confusion.sum(axis=(-2, -1))
+    expected = confusion.sum(axis=-1)[..., :, None] * confusion.sum(axis=-2)[..., None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = expected / total[..., None, None]
+        disagreement = (weights * expected).sum(axis=(-2, -1))
+        return np.where(
+            disagreement > 0, 1 - (weights * confusion).sum(axis=(-2, -1)) / disagreement, np.nan
+        )
+
+
+def kappa_interval(
+    pairs: np.ndarray, labels: np.ndarray, *, n_boot: int, rng: np.random.Generator
+) -> tuple[float, float]:
+    """95% bootstrap interval of the quadratic kappa of (reports × 2) scores."""
+    positions = np.searchsorted(labels, pairs)
+    patterns, counts = _patterns(positions)
+    weights = _resample_weights(counts, n_boot, rng)
+    size = len(labels)
+    cells = np.zeros((len(patterns), size * size))
+    cells[np.arange(len(patterns)), patterns[:, 0] * size + patterns[:, 1]] = 1
+    resampled = (weights @ cells).reshape(n_boot, size, size)
+    return percentile_interval(kappa_from_confusion(resampled))
