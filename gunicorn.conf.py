@@ -9,12 +9,20 @@ and "Scaling" in the README before changing the defaults.
 import gc
 import os
 
+
+def _count(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 # A request spends about half its time waiting for PostgreSQL: a second thread per process
 # uses that wait, more threads mostly queue on the GIL.
-workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+workers = _count("GUNICORN_WORKERS", 4)
+threads = _count("GUNICORN_THREADS", 2)
 # Load the application (and synthreports.warmup) once, before forking: workers start warm
 # and share the imported code's memory. New code then needs a restart, not a HUP.
 preload_app = True

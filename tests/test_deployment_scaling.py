@@ -88,3 +88,13 @@ def test_gunicorn_configuration_is_the_one_benchmarked(monkeypatch):
     benched = harness.gunicorn_command(8000, workers=None, threads=None)
     assert benched[benched.index("--config") + 1] == str(ROOT / "gunicorn.conf.py")
     assert "--workers" not in benched and "--threads" not in benched
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "1.5"])
+def test_gunicorn_sizing_refuses_a_bad_number_with_a_clear_message(monkeypatch, value):
+    monkeypatch.setenv("GUNICORN_THREADS", value)
+    with pytest.raises(SystemExit) as refused:
+        exec((ROOT / "gunicorn.conf.py").read_text(encoding="utf-8"), {})
+    assert str(refused.value) == (
+        f"GUNICORN_THREADS must be a whole number of at least 1, not {value!r}"
+    )
