@@ -17,16 +17,13 @@ from typing import Literal
 
 import numpy as np
 
-CONFIDENCE = 0.95
+from review.stats.bootstrap import percentile_interval
 
 
-def percentile_interval(samples: np.ndarray) -> tuple[float, float]:
-    finite = samples[np.isfinite(samples)]
-    if len(finite) < 2:
-        return np.nan, np.nan
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = np.percentile(finite, [tail, 100 - tail])
-    return float(low), float(high)
+def _interval(samples: np.ndarray) -> tuple[float, float]:
+    """The 95% percentile interval of one statistic's resamples (undefined ones ignored)."""
+    low, high = percentile_interval(samples[:, None])
+    return float(low[0]), float(high[0])
 
 
 def _patterns(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,10 +100,7 @@ def alpha_intervals(
     weights = _resample_weights(counts, n_boot, rng)
     per_pattern = unit_coincidences(patterns.astype(float)).reshape(len(patterns), -1)
     resampled = (weights @ per_pattern).reshape(n_boot, len(values), len(values))
-    return {
-        level: percentile_interval(alpha_from_coincidences(resampled, values, level))
-        for level in levels
-    }
+    return {level: _interval(alpha_from_coincidences(resampled, values, level)) for level in levels}
 
 
 # --- quadratic-weighted kappa --------------------------------------------------------------
@@ -138,4 +132,4 @@ def kappa_interval(
     cells = np.zeros((len(patterns), size * size))
     cells[np.arange(len(patterns)), patterns[:, 0] * size + patterns[:, 1]] = 1
     resampled = (weights @ cells).reshape(n_boot, size, size)
-    return percentile_interval(kappa_from_confusion(resampled))
+    return _interval(kappa_from_confusion(resampled))

@@ -3,10 +3,9 @@
 import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from review.models import AuditEvent, Report, ReportImport
+from tests.review.test_api import _api
 
 URL = "/api/v1/imports/"
 JSONL = "\n".join(
@@ -15,13 +14,6 @@ JSONL = "\n".join(
         ["Mme [NOM] hospitalisée à [HOPITAL].", "Second rapport, sans marque.", "Troisième."]
     )
 ).encode()
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def _post(user, data=JSONL, name="lot.jsonl", **fields):
