@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from review.api import IsCoordinator, _user
-from review.forms_import import ReportImportForm
-from review.importing import ImportLimits, ImportProblem, upload_too_large_message
+from review.imports.forms import ReportImportForm
+from review.imports.parsing import ImportLimits, ImportProblem, upload_too_large_message
+from review.imports.services import ImportRejected, report_import_commit, report_import_preview
 from review.models import Report
-from review.services_import import ImportRejected, report_import_commit, report_import_preview
 
 
 def _choices(field_name: str) -> list[str]:

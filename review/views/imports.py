@@ -20,15 +20,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from review.forms_import import ReportImportForm
-from review.importing import ImportLimits, ImportProblem, file_sha256, upload_too_large_message
-from review.models import ReportImport
-from review.services_import import (
+from review.imports.forms import ReportImportForm
+from review.imports.parsing import (
+    ImportLimits,
+    ImportProblem,
+    file_sha256,
+    upload_too_large_message,
+)
+from review.imports.services import (
     ImportPreview,
     ImportRejected,
     report_import_commit,
     report_import_preview,
 )
+from review.models import ReportImport
 from review.views.access import coordinator_required
 
 SESSION_KEY = "report_import_pending"

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from generation import services as generation_services
 from review import services
+from review.imports.services import report_import_commit
 from review.models import Assignment, AuditEvent, Domain, Rating, Report, Study
-from review.services_import import report_import_commit
 from tests.factories import CoordinatorFactory, ReportFactory, ReviewerFactory
 
 COMPARED = (

@@ -7,8 +7,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from review.importing import (
-    ENCODINGS,
+from review.imports.encoding import ENCODINGS
+from review.imports.parsing import (
     FORMATS,
     LANGUAGES,
     ImportLimits,
@@ -16,13 +16,13 @@ from review.importing import (
     read_txt_folder,
     upload_too_large_message,
 )
-from review.selectors import user_is_coordinator
-from review.services_import import (
+from review.imports.services import (
     ImportPreview,
     ImportRejected,
     report_import_commit,
     report_import_preview,
 )
+from review.selectors import user_is_coordinator
 
 
 def _folder_as_zip(files: list[tuple[str, bytes]]) -> bytes:

@@ -16,15 +16,15 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from review.exceptions import InvalidInput
-from review.importing import (
+from review.imports.parsing import (
     LANGUAGES,
     ImportLimits,
     ImportProblem,
     file_sha256,
     parse_upload,
 )
+from review.imports.placeholders import placeholders_find, surrogates_apply
 from review.models import Report, ReportImport, content_hash, report_code_new
-from review.placeholders import placeholders_find, surrogates_apply
 from review.services import audit_log
 from review.surrogates import SurrogateGenerator
 

@@ -7,13 +7,13 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
-from review.importing import ImportLimits
-from review.models import AuditEvent, Report, ReportImport, content_hash
-from review.services_import import (
+from review.imports.parsing import ImportLimits
+from review.imports.services import (
     ImportRejected,
     report_import_commit,
     report_import_preview,
 )
+from review.models import AuditEvent, Report, ReportImport, content_hash
 from tests.factories import ReportFactory
 
 CSV_CP1252 = (
