@@ -60,6 +60,24 @@ class ImportLimits:
 
 
 @dataclass(frozen=True)
+class ImportOptions:
+    """What the coordinator chose for one upload, the same fields on the page's form, the
+    API and the command line. Empty strings mean "guess": the format from the file name,
+    the CSV columns from usual names, the encoding by detection. `language` applies to
+    records that do not name their own. Plain strings, so that the page can keep the
+    options in the session between preview and commit (`dataclasses.asdict` and back)."""
+
+    file_format: str = ""
+    text_column: str = ""
+    id_column: str = ""
+    encoding: str = ""
+    language: str = "fr"
+
+
+DEFAULT_OPTIONS = ImportOptions()
+
+
+@dataclass(frozen=True)
 class ImportProblem:
     location: str  # "line 12", "file cr/001.txt", or "" for the whole upload
     message: str
@@ -538,14 +556,11 @@ def parse_upload(
     data: bytes,
     *,
     file_name: str,
-    file_format: str = "",
-    text_column: str = "",
-    id_column: str = "",
-    encoding: str = "",
+    options: ImportOptions = DEFAULT_OPTIONS,
     limits: ImportLimits,
 ) -> ParseResult:
     """Parse and validate one uploaded file (everything but the database duplicate check)."""
-    chosen_format = file_format or format_guess(file_name) or ""
+    chosen_format = options.file_format or format_guess(file_name) or ""
     if chosen_format not in FORMATS:
         result = ParseResult(file_format=chosen_format)
         result.problems.append(
@@ -557,7 +572,7 @@ def parse_upload(
         result.problems.append(ImportProblem("", upload_too_large_message(len(data), limits)))
         return result
     try:
-        encoding = encoding_check(encoding)
+        encoding = encoding_check(options.encoding)
     except ValueError as exc:
         result = ParseResult(file_format=chosen_format)
         result.problems.append(ImportProblem("", str(exc)))
@@ -565,8 +580,8 @@ def parse_upload(
     if chosen_format == "csv":
         result = parse_csv(
             data,
-            text_column=text_column,
-            id_column=id_column,
+            text_column=options.text_column,
+            id_column=options.id_column,
             encoding=encoding,
             limits=limits,
         )

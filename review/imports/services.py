@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 
 from review.exceptions import InvalidInput
 from review.imports.parsing import (
+    DEFAULT_OPTIONS,
     LANGUAGES,
     ImportLimits,
+    ImportOptions,
     ImportProblem,
     file_sha256,
     parse_upload,
@@ -129,41 +131,26 @@ def _existing_duplicates(reports: list[PreparedReport]) -> list[ImportProblem]:
 
 
 def _prepare(
-    *,
-    data: bytes,
-    file_name: str,
-    file_format: str,
-    text_column: str,
-    id_column: str,
-    encoding: str,
-    language: str,
-    limits: ImportLimits | None,
+    *, data: bytes, file_name: str, options: ImportOptions, limits: ImportLimits | None
 ) -> ImportPreview:
     limits = limits or ImportLimits.from_settings()
     preview = ImportPreview(
         file_name=file_name,
         file_hash=file_sha256(data),
         file_size=len(data),
-        file_format=file_format,
-        encoding=encoding,
-        language=language,
+        file_format=options.file_format,
+        encoding=options.encoding,
+        language=options.language,
     )
-    if language not in LANGUAGES:
+    # The form, API and command restrict the choice already; this guards other callers.
+    if options.language not in LANGUAGES:
         preview.problems.append(
             ImportProblem(
                 "", _("language must be one of %(choices)s") % {"choices": ", ".join(LANGUAGES)}
             )
         )
         return preview
-    parsed = parse_upload(
-        data,
-        file_name=file_name,
-        file_format=file_format,
-        text_column=text_column,
-        id_column=id_column,
-        encoding=encoding,
-        limits=limits,
-    )
+    parsed = parse_upload(data, file_name=file_name, options=options, limits=limits)
     preview.file_format = parsed.file_format
     preview.encoding = parsed.encoding
     preview.problems.extend(parsed.problems)
@@ -171,7 +158,7 @@ def _prepare(
         return preview
     generators = {code: SurrogateGenerator(language=code) for code in LANGUAGES}
     for record in parsed.records:
-        report_language = record.language or language
+        report_language = record.language or options.language
         result = surrogates_apply(
             record.text, language=report_language, generator=generators[report_language]
         )
@@ -196,24 +183,11 @@ def report_import_preview(
     *,
     data: bytes,
     file_name: str,
-    file_format: str = "",
-    text_column: str = "",
-    id_column: str = "",
-    encoding: str = "",
-    language: str = "fr",
+    options: ImportOptions = DEFAULT_OPTIONS,
     limits: ImportLimits | None = None,
 ) -> ImportPreview:
     """Everything the commit would store, and every problem, without writing anything."""
-    return _prepare(
-        data=data,
-        file_name=file_name,
-        file_format=file_format,
-        text_column=text_column,
-        id_column=id_column,
-        encoding=encoding,
-        language=language,
-        limits=limits,
-    )
+    return _prepare(data=data, file_name=file_name, options=options, limits=limits)
 
 
 def _codes_unique(count: int) -> list[str]:
@@ -231,11 +205,7 @@ def report_import_commit(
     data: bytes,
     file_name: str,
     created_by: User,
-    file_format: str = "",
-    text_column: str = "",
-    id_column: str = "",
-    encoding: str = "",
-    language: str = "fr",
+    options: ImportOptions = DEFAULT_OPTIONS,
     limits: ImportLimits | None = None,
 ) -> ReportImport:
     """Import every report of the upload, or none: one transaction, and any problem
@@ -249,16 +219,7 @@ def report_import_commit(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_ADVISORY_LOCK])
-        preview = _prepare(
-            data=data,
-            file_name=file_name,
-            file_format=file_format,
-            text_column=text_column,
-            id_column=id_column,
-            encoding=encoding,
-            language=language,
-            limits=limits,
-        )
+        preview = _prepare(data=data, file_name=file_name, options=options, limits=limits)
         if preview.problems:
             raise ImportRejected(preview.problems)
         report_import = ReportImport.objects.create(
@@ -269,10 +230,10 @@ def report_import_commit(
             encoding=preview.encoding[:32],
             report_count=preview.count,
             options={
-                "text_column": text_column,
-                "id_column": id_column,
-                "encoding_chosen": encoding,
-                "language": language,
+                "text_column": options.text_column,
+                "id_column": options.id_column,
+                "encoding_chosen": options.encoding,
+                "language": options.language,
                 "size_bytes": preview.file_size,
                 "placeholders_replaced": preview.replacement_count,
             },

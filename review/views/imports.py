@@ -6,6 +6,7 @@ the commit only ever reads a file this coordinator uploaded, unchanged, and neve
 sent by the client.
 """
 
+import dataclasses
 import re
 import secrets
 import time
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from review.imports.forms import ReportImportForm
 from review.imports.parsing import (
     ImportLimits,
+    ImportOptions,
     ImportProblem,
     file_sha256,
     upload_too_large_message,
@@ -93,16 +95,16 @@ def report_import(request: HttpRequest) -> HttpResponse:
         problem = ImportProblem("", upload_too_large_message(upload.size, limits))
         return _page(request, {"form": form, "problems": [problem]}, status=413)
     data = upload.read()
-    options = {
-        "file_format": form.cleaned_data["file_format"],
-        "text_column": form.cleaned_data["text_column"],
-        "id_column": form.cleaned_data["id_column"],
-        "encoding": form.cleaned_data["encoding"],
-        "language": form.cleaned_data["language"],
-    }
+    options = ImportOptions(
+        file_format=form.cleaned_data["file_format"],
+        text_column=form.cleaned_data["text_column"],
+        id_column=form.cleaned_data["id_column"],
+        encoding=form.cleaned_data["encoding"],
+        language=form.cleaned_data["language"],
+    )
     file_name = Path(upload.name).name[:255]
     preview: ImportPreview = report_import_preview(
-        data=data, file_name=file_name, limits=limits, **options
+        data=data, file_name=file_name, options=options, limits=limits
     )
     context = {"form": form, "preview": preview, "problems": preview.problems}
     if preview.problems:
@@ -111,7 +113,11 @@ def report_import(request: HttpRequest) -> HttpResponse:
     token = secrets.token_hex(16)
     _pending_path(token).write_bytes(data)
     pending = request.session.get(SESSION_KEY, {})
-    pending[token] = {"file_name": file_name, "sha256": preview.file_hash, "options": options}
+    pending[token] = {
+        "file_name": file_name,
+        "sha256": preview.file_hash,
+        "options": dataclasses.asdict(options),
+    }
     request.session[SESSION_KEY] = dict(list(pending.items())[-3:])
     context["token"] = token
     return _page(request, context)
@@ -136,7 +142,7 @@ def report_import_confirm(request: HttpRequest) -> HttpResponse:
             data=data,
             file_name=entry["file_name"],
             created_by=cast(User, request.user),
-            **entry["options"],
+            options=ImportOptions(**entry["options"]),
         )
     except ImportRejected as exc:
         return _page(

@@ -4,7 +4,7 @@ import io
 import json
 import zipfile
 
-from review.imports.parsing import ImportLimits, parse_upload, read_txt_folder
+from review.imports.parsing import ImportLimits, ImportOptions, parse_upload, read_txt_folder
 
 LIMITS = ImportLimits(max_report_chars=2000, max_upload_bytes=1_000_000)
 FRENCH = (
@@ -73,7 +73,10 @@ def test_csv_semicolon_cp1252_with_chosen_column_and_metadata():
         'id;service;compte_rendu\r\n1;onco;"Ligne un\r\nligne deux"\r\n2;pneumo;' + FRENCH + "\r\n"
     )
     result = parse_upload(
-        rows.encode("cp1252"), file_name="export.csv", text_column="compte_rendu", limits=LIMITS
+        rows.encode("cp1252"),
+        file_name="export.csv",
+        options=ImportOptions(text_column="compte_rendu"),
+        limits=LIMITS,
     )
     assert result.problems == []
     assert result.encoding == "cp1252"
@@ -84,7 +87,9 @@ def test_csv_semicolon_cp1252_with_chosen_column_and_metadata():
 
 
 def test_csv_unknown_column_lists_columns():
-    result = parse_upload(b"a,b\n1,2\n", file_name="x.csv", text_column="texte", limits=LIMITS)
+    result = parse_upload(
+        b"a,b\n1,2\n", file_name="x.csv", options=ImportOptions(text_column="texte"), limits=LIMITS
+    )
     assert [str(p) for p in result.problems] == [
         "line 1: no column named 'texte'; the columns are: a, b"
     ]
@@ -151,7 +156,9 @@ def test_unknown_format_and_encoding_refused():
     assert [str(p) for p in parse_upload(b"x", file_name="a.pdf", limits=LIMITS).problems] == [
         "unknown format: choose txt (a ZIP of .txt files), csv or jsonl"
     ]
-    result = parse_upload(b"x", file_name="a.txt", encoding="utf-16", limits=LIMITS)
+    result = parse_upload(
+        b"x", file_name="a.txt", options=ImportOptions(encoding="utf-16"), limits=LIMITS
+    )
     assert [str(p) for p in result.problems] == [
         "encoding 'utf-16' is not supported (use utf-8, cp1252, latin-1, iso-8859-15)"
     ]
