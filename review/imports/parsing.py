@@ -198,6 +198,47 @@ def _ignored_member(name: str) -> bool:
     return parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts if part)
 
 
+def _archive_refusal(infos: list[zipfile.ZipInfo], *, limits: ImportLimits) -> str | None:
+    """Why the archive as a whole is refused before any member is read, if it is."""
+    if len(infos) > limits.max_archive_members:
+        return _("the archive holds %(count)s entries, over the limit of %(limit)s") % {
+            "count": f"{len(infos):,}",
+            "limit": f"{limits.max_archive_members:,}",
+        }
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_uncompressed_bytes:
+        return _("the archive expands to %(size)s bytes, over the limit of %(limit)s") % {
+            "size": f"{declared:,}",
+            "limit": f"{limits.max_uncompressed_bytes:,}",
+        }
+    return None
+
+
+def _member_refusal(info: zipfile.ZipInfo, *, seen: set[str], limits: ImportLimits) -> str | None:
+    """Why one .txt member is refused before reading it, if it is (records it as seen)."""
+    name = info.filename
+    if not name.lower().endswith(".txt"):
+        return _("not a .txt file")
+    if name in seen:
+        return _("appears twice in the archive")
+    seen.add(name)
+    if info.flag_bits & 0x1:
+        return _("encrypted; upload it unencrypted")
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > BOMB_MIN_BYTES and ratio > limits.max_compression_ratio:
+        return _("compression ratio %(ratio)s:1 looks like a ZIP bomb") % {"ratio": f"{ratio:.0f}"}
+    return None
+
+
+def _member_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, cap: int) -> bytes | str:
+    """At most `cap + 1` bytes of one member, or why it cannot be read."""
+    try:
+        with archive.open(info) as member:
+            return member.read(cap + 1)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
+        return _("cannot be read from the archive (%(error)s)") % {"error": exc}
+
+
 def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> ParseResult:
     """A ZIP of .txt files. Refused whole: path traversal names, too many members, declared
     or actual sizes over the limits, compression ratios typical of decompression bombs."""
@@ -208,67 +249,30 @@ def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Parse
         result.problems.append(ImportProblem("", _("not a valid ZIP archive")))
         return result
     infos = archive.infolist()
-    if len(infos) > limits.max_archive_members:
-        result.problems.append(
-            ImportProblem(
-                "",
-                _("the archive holds %(count)s entries, over the limit of %(limit)s")
-                % {"count": f"{len(infos):,}", "limit": f"{limits.max_archive_members:,}"},
-            )
-        )
-        return result
-    declared = sum(info.file_size for info in infos)
-    if declared > limits.max_uncompressed_bytes:
-        result.problems.append(
-            ImportProblem(
-                "",
-                _("the archive expands to %(size)s bytes, over the limit of %(limit)s")
-                % {"size": f"{declared:,}", "limit": f"{limits.max_uncompressed_bytes:,}"},
-            )
-        )
+    refusal = _archive_refusal(infos, limits=limits)
+    if refusal:
+        result.problems.append(ImportProblem("", refusal))
         return result
     members: list[tuple[str, bytes]] = []
     seen: set[str] = set()
     read_total = 0
     for info in infos:
-        name = info.filename
-        location = f"file {name}"
-        if _unsafe_member_name(name):
+        location = f"file {info.filename}"
+        # An unsafe name is reported even for a folder or a hidden file: it says the
+        # archive was built to escape, which the coordinator should know.
+        if _unsafe_member_name(info.filename):
             result.problems.append(ImportProblem(location, _("unsafe path (absolute or '..')")))
             continue
-        if info.is_dir() or _ignored_member(name):
+        if info.is_dir() or _ignored_member(info.filename):
             continue
-        if not name.lower().endswith(".txt"):
-            result.problems.append(ImportProblem(location, _("not a .txt file")))
-            continue
-        if name in seen:
-            result.problems.append(ImportProblem(location, _("appears twice in the archive")))
-            continue
-        seen.add(name)
-        if info.flag_bits & 0x1:
-            result.problems.append(ImportProblem(location, _("encrypted; upload it unencrypted")))
-            continue
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > BOMB_MIN_BYTES and ratio > limits.max_compression_ratio:
-            result.problems.append(
-                ImportProblem(
-                    location,
-                    _("compression ratio %(ratio)s:1 looks like a ZIP bomb")
-                    % {"ratio": f"{ratio:.0f}"},
-                )
-            )
+        refusal = _member_refusal(info, seen=seen, limits=limits)
+        if refusal:
+            result.problems.append(ImportProblem(location, refusal))
             continue
         # Declared sizes can lie: read at most one byte past what the limits allow.
-        cap = limits.max_report_chars * 4
-        try:
-            with archive.open(info) as member:
-                content = member.read(cap + 1)
-        except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
-            result.problems.append(
-                ImportProblem(
-                    location, _("cannot be read from the archive (%(error)s)") % {"error": exc}
-                )
-            )
+        content = _member_read(archive, info, cap=limits.max_report_chars * 4)
+        if isinstance(content, str):
+            result.problems.append(ImportProblem(location, content))
             continue
         read_total += len(content)
         if read_total > limits.max_uncompressed_bytes:
@@ -276,7 +280,7 @@ def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Parse
                 ImportProblem("", _("the archive expands past the uncompressed size limit"))
             )
             return result
-        members.append((name, content))
+        members.append((info.filename, content))
     parsed = parse_txt_files(members, encoding=encoding, limits=limits)
     parsed.problems[:0] = result.problems
     return parsed
@@ -342,6 +346,83 @@ def _column_pick(header: list[str], wanted: str, guesses: tuple[str, ...]) -> st
     return None
 
 
+@dataclass(frozen=True)
+class _CsvColumns:
+    header: list[str]
+    text: str
+    external_id: str | None
+
+
+def _csv_columns(
+    header: list[str], *, text_column: str, id_column: str
+) -> _CsvColumns | ImportProblem:
+    """The text and id columns of a header, or the problem with it (always on line 1)."""
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        return ImportProblem(
+            "line 1", _("repeated column names: %(names)s") % {"names": ", ".join(duplicates)}
+        )
+    chosen = _column_pick(header, text_column, TEXT_COLUMN_GUESSES)
+    if chosen is None:
+        what = (
+            _("no column named %(column)r") % {"column": text_column}
+            if text_column
+            else _("no text column chosen")
+        )
+        return ImportProblem(
+            "line 1",
+            _("%(problem)s; the columns are: %(columns)s")
+            % {"problem": what, "columns": ", ".join(header)},
+        )
+    id_name = _column_pick(header, id_column, ID_COLUMN_GUESSES)
+    if id_column and id_name is None:
+        return ImportProblem("line 1", _("no column named %(column)r") % {"column": id_column})
+    return _CsvColumns(header=header, text=chosen, external_id=id_name)
+
+
+def _csv_rows(reader: Any, columns: _CsvColumns, result: ParseResult) -> None:
+    """Append a record per data row to `result`, or a problem naming the row's line."""
+    header = columns.header
+    text_index = header.index(columns.text)
+    while True:
+        # A quoted field may span lines: the row starts on the line after the last read.
+        start_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # The reader cannot resynchronise after a malformed quote: stop at the first.
+            result.problems.append(
+                ImportProblem(f"line {start_line}", _("malformed CSV (%(error)s)") % {"error": exc})
+            )
+            break
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            result.problems.append(
+                ImportProblem(
+                    f"line {start_line}",
+                    _("%(count)d fields where the header has %(expected)d")
+                    % {"count": len(row), "expected": len(header)},
+                )
+            )
+            continue
+        values = dict(zip(header, row, strict=True))
+        id_name = columns.external_id
+        metadata = {
+            name: value for name, value in values.items() if name not in (columns.text, id_name)
+        }
+        result.records.append(
+            ParsedRecord(
+                location=f"line {start_line}",
+                text=text_normalise(row[text_index]),
+                external_id=values[id_name].strip() if id_name else "",
+                metadata=metadata,
+            )
+        )
+
+
 def parse_csv(
     data: bytes,
     *,
@@ -370,81 +451,14 @@ def parse_csv(
         return result
     except csv.Error as exc:
         result.problems.append(
-            ImportProblem(
-                "line 1",
-                _("unreadable header (%(error)s)") % {"error": exc},
-            )
+            ImportProblem("line 1", _("unreadable header (%(error)s)") % {"error": exc})
         )
         return result
-    duplicates = sorted({name for name in header if header.count(name) > 1})
-    if duplicates:
-        result.problems.append(
-            ImportProblem(
-                "line 1",
-                _("repeated column names: %(names)s") % {"names": ", ".join(duplicates)},
-            )
-        )
+    columns = _csv_columns(header, text_column=text_column, id_column=id_column)
+    if isinstance(columns, ImportProblem):
+        result.problems.append(columns)
         return result
-    chosen = _column_pick(header, text_column, TEXT_COLUMN_GUESSES)
-    if chosen is None:
-        what = (
-            _("no column named %(column)r") % {"column": text_column}
-            if text_column
-            else _("no text column chosen")
-        )
-        result.problems.append(
-            ImportProblem(
-                "line 1",
-                _("%(problem)s; the columns are: %(columns)s")
-                % {"problem": what, "columns": ", ".join(header)},
-            )
-        )
-        return result
-    id_name = _column_pick(header, id_column, ID_COLUMN_GUESSES)
-    if id_column and id_name is None:
-        result.problems.append(
-            ImportProblem(
-                "line 1",
-                _("no column named %(column)r") % {"column": id_column},
-            )
-        )
-        return result
-    text_index = header.index(chosen)
-    while True:
-        start_line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.problems.append(
-                ImportProblem(
-                    f"line {start_line}",
-                    _("malformed CSV (%(error)s)") % {"error": exc},
-                )
-            )
-            break
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            result.problems.append(
-                ImportProblem(
-                    f"line {start_line}",
-                    _("%(count)d fields where the header has %(expected)d")
-                    % {"count": len(row), "expected": len(header)},
-                )
-            )
-            continue
-        values = dict(zip(header, row, strict=True))
-        metadata = {name: value for name, value in values.items() if name not in (chosen, id_name)}
-        result.records.append(
-            ParsedRecord(
-                location=f"line {start_line}",
-                text=text_normalise(row[text_index]),
-                external_id=values[id_name].strip() if id_name else "",
-                metadata=metadata,
-            )
-        )
+    _csv_rows(reader, columns, result)
     return result
 
 
