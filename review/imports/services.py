@@ -200,6 +200,67 @@ def _codes_unique(count: int) -> list[str]:
     return list(codes)
 
 
+def _import_lock() -> None:
+    """Serialise imports until the transaction ends (PostgreSQL; SQLite writes one at a
+    time anyway), so two uploads of one file cannot both pass the duplicate check."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_ADVISORY_LOCK])
+
+
+def _import_record(
+    *, preview: ImportPreview, file_name: str, created_by: User, options: ImportOptions
+) -> ReportImport:
+    return ReportImport.objects.create(
+        created_by_id=created_by.pk,
+        file_name=file_name[:255],
+        file_hash=preview.file_hash,
+        file_format=preview.file_format,
+        encoding=preview.encoding[:32],
+        report_count=preview.count,
+        options={
+            "text_column": options.text_column,
+            "id_column": options.id_column,
+            "encoding_chosen": options.encoding,
+            "language": options.language,
+            "size_bytes": preview.file_size,
+            "placeholders_replaced": preview.replacement_count,
+        },
+    )
+
+
+def _reports_create(*, preview: ImportPreview, report_import: ReportImport, file_name: str) -> None:
+    codes = _codes_unique(preview.count)
+    Report.objects.bulk_create(
+        [
+            Report(
+                code=code,
+                text=prepared.text,
+                original_text=prepared.original_text,
+                source=Report.Source.REAL,
+                language=prepared.language,
+                external_id=prepared.external_id[:255],
+                metadata=prepared.metadata,
+                # What was replaced and the original's hash: a coordinator can trace a
+                # report to its line, and a later upload of the raw text is still a duplicate.
+                provenance={
+                    "kind": "import",
+                    "import_id": report_import.pk,
+                    "file_name": file_name,
+                    "location": prepared.location,
+                    "original_hash": prepared.original_hash,
+                    "placeholders": prepared.replacements,
+                    "date_offset_days": prepared.date_offset_days,
+                },
+                report_import=report_import,
+                content_hash=content_hash(prepared.text),
+            )
+            for code, prepared in zip(codes, preview.reports, strict=True)
+        ],
+        batch_size=1000,
+    )
+
+
 def report_import_commit(
     *,
     data: bytes,
@@ -216,55 +277,14 @@ def report_import_commit(
     duplicate check.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_ADVISORY_LOCK])
+        _import_lock()
         preview = _prepare(data=data, file_name=file_name, options=options, limits=limits)
         if preview.problems:
             raise ImportRejected(preview.problems)
-        report_import = ReportImport.objects.create(
-            created_by_id=created_by.pk,
-            file_name=file_name[:255],
-            file_hash=preview.file_hash,
-            file_format=preview.file_format,
-            encoding=preview.encoding[:32],
-            report_count=preview.count,
-            options={
-                "text_column": options.text_column,
-                "id_column": options.id_column,
-                "encoding_chosen": options.encoding,
-                "language": options.language,
-                "size_bytes": preview.file_size,
-                "placeholders_replaced": preview.replacement_count,
-            },
+        report_import = _import_record(
+            preview=preview, file_name=file_name, created_by=created_by, options=options
         )
-        codes = _codes_unique(preview.count)
-        Report.objects.bulk_create(
-            [
-                Report(
-                    code=code,
-                    text=prepared.text,
-                    original_text=prepared.original_text,
-                    source=Report.Source.REAL,
-                    language=prepared.language,
-                    external_id=prepared.external_id[:255],
-                    metadata=prepared.metadata,
-                    provenance={
-                        "kind": "import",
-                        "import_id": report_import.pk,
-                        "file_name": file_name,
-                        "location": prepared.location,
-                        "original_hash": prepared.original_hash,
-                        "placeholders": prepared.replacements,
-                        "date_offset_days": prepared.date_offset_days,
-                    },
-                    report_import=report_import,
-                    content_hash=content_hash(prepared.text),
-                )
-                for code, prepared in zip(codes, preview.reports, strict=True)
-            ],
-            batch_size=1000,
-        )
+        _reports_create(preview=preview, report_import=report_import, file_name=file_name)
         audit_log(
             actor=created_by,
             action="report.import",
