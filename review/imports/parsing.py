@@ -161,6 +161,8 @@ def parse_txt_files(
     used = []
     for name, data in files:
         location = f"file {name}"
+        # A character takes at most four bytes (UTF-8): more bytes than that cannot fit
+        # under the character limit, so refuse before spending time decoding them.
         if len(data) > limits.max_report_chars * 4:
             result.problems.append(
                 ImportProblem(
@@ -187,6 +189,8 @@ def parse_txt_files(
 
 
 def _unsafe_member_name(name: str) -> bool:
+    # Nothing is extracted to disk, but names become external ids, and a name escaping the
+    # archive (also the Windows way, drive letter or backslashes) marks a crafted upload.
     normalised = name.replace("\\", "/")
     if normalised.startswith("/") or re.match(r"^[A-Za-z]:", normalised):
         return True
@@ -194,6 +198,7 @@ def _unsafe_member_name(name: str) -> bool:
 
 
 def _ignored_member(name: str) -> bool:
+    # Archivers add these (macOS resource forks, hidden files); the export never holds them.
     parts = name.replace("\\", "/").split("/")
     return parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts if part)
 
@@ -222,6 +227,7 @@ def _member_refusal(info: zipfile.ZipInfo, *, seen: set[str], limits: ImportLimi
     if name in seen:
         return _("appears twice in the archive")
     seen.add(name)
+    # Bit 0 of the general-purpose flags marks an encrypted member (ZIP APPNOTE 4.4.4).
     if info.flag_bits & 0x1:
         return _("encrypted; upload it unencrypted")
     ratio = info.file_size / max(info.compress_size, 1)
@@ -475,6 +481,7 @@ def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Par
         result.problems.append(ImportProblem("", str(exc)))
         return result
     lines = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # A JSON array is the usual mistake: one clear message rather than one per line.
     if text.lstrip().startswith("["):
         result.problems.append(
             ImportProblem(
@@ -514,6 +521,7 @@ def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Par
         if not isinstance(metadata, dict):
             result.problems.append(ImportProblem(location, _('"metadata" must be an object')))
             continue
+        # 0 is a valid id: only a missing or empty one falls through to the next key.
         external = next((obj[key] for key in JSONL_ID_KEYS if obj.get(key) not in (None, "")), "")
         extra = {
             key: value
@@ -601,6 +609,8 @@ def parse_upload(
         )
     elif chosen_format == "jsonl":
         result = parse_jsonl(data, encoding=encoding, limits=limits)
+    # The bytes decide: a ZIP is read as one whatever its name, and a file named .zip
+    # that is not one is refused rather than read as a single report.
     elif zipfile.is_zipfile(io.BytesIO(data)):
         result = parse_zip(data, encoding=encoding, limits=limits)
     elif file_name.lower().endswith(".zip"):
@@ -613,6 +623,7 @@ def parse_upload(
         )
     if not result.problems and not result.records:
         result.problems.append(ImportProblem("", _("no report found in the file")))
+    # Record checks run even after parsing problems, so one answer lists every problem.
     result.problems.extend(records_validate(result.records, limits=limits))
     return result
 

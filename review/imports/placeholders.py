@@ -425,6 +425,7 @@ def surrogates_apply(
         shift_dates = bool(getattr(settings, "IMPORT_SHIFT_REAL_DATES", True))
     replacements: list[dict[str, Any]] = []
     offset = None
+    # Real dates move before placeholders are replaced, so surrogate dates never move twice.
     if shift_dates:
         max_days = int(getattr(settings, "IMPORT_DATE_SHIFT_MAX_DAYS", 180))
         candidate = generator.date_shift_days(max_days=max_days)
@@ -432,11 +433,13 @@ def surrogates_apply(
         if changes:
             offset = candidate
             replacements.extend(changes)
+    # Surrogate dates start near the report's own (shifted) dates, keeping the stay coherent.
     anchor = _first_date(replacements, language)
     state = _ReportSurrogates(generator, anchor=anchor)
 
     rules = placeholder_rules() if rules is None else rules
     spans: list[tuple[int, int, str]] = []
+    # Earlier rules win an overlap: a full-name token is not also read as its parts.
     for rule in rules:
         for match in rule.pattern.finditer(text):
             start, end = match.span()
@@ -455,6 +458,7 @@ def surrogates_apply(
         pieces.append(text[cursor:start])
         pieces.append(value)
         cursor = end
+        # A token repeated in the text is listed once in the provenance.
         entry = {"placeholder": token, "kind": kind, "surrogate": value, "offset": offset}
         if entry not in replacements:
             replacements.append(entry)

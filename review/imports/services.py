@@ -33,6 +33,7 @@ from review.surrogates import SurrogateGenerator
 # Two imports of the same file at once must not both pass the duplicate check.
 IMPORT_ADVISORY_LOCK = 5_170_001
 PREVIEW_COUNT = 5
+# Hashes per `IN (...)` lookup: large uploads are checked in a few bounded queries.
 _CHUNK = 5000
 
 
@@ -95,8 +96,10 @@ def _existing_duplicates(reports: list[PreparedReport]) -> list[ImportProblem]:
     for report in reports:
         by_hash.setdefault(content_hash(report.text), report)
         by_original.setdefault(report.original_hash, report)
+    # The original text's hash too: with other placeholder rules or date-shift settings, the
+    # same raw report imported again would get another surrogate text and pass unnoticed.
     problems = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # one problem per report, even when both hashes match
     hashes, originals = list(by_hash), list(by_original)
     for start in range(0, max(len(hashes), len(originals)), _CHUNK):
         rows = list(
@@ -156,6 +159,8 @@ def _prepare(
     preview.problems.extend(parsed.problems)
     if preview.problems:
         return preview
+    # One generator per language for the whole upload (building Faker is slow);
+    # surrogates_apply reseeds it from each report's text, so reports stay independent.
     generators = {code: SurrogateGenerator(language=code) for code in LANGUAGES}
     for record in parsed.records:
         report_language = record.language or options.language
@@ -191,6 +196,7 @@ def report_import_preview(
 
 
 def _codes_unique(count: int) -> list[str]:
+    # Codes are random: draw until `count` are free, one query per round for those taken.
     codes: set[str] = set()
     while len(codes) < count:
         codes.add(report_code_new())

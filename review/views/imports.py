@@ -118,6 +118,7 @@ def report_import(request: HttpRequest) -> HttpResponse:
         "sha256": preview.file_hash,
         "options": dataclasses.asdict(options),
     }
+    # Only the last three previews are kept: abandoned uploads cannot grow the session.
     request.session[SESSION_KEY] = dict(list(pending.items())[-3:])
     context["token"] = token
     return _page(request, context)
@@ -149,6 +150,7 @@ def report_import_confirm(request: HttpRequest) -> HttpResponse:
             request, {"form": ReportImportForm(), "problems": exc.problems}, status=exc.status_code
         )
     finally:
+        # Used or refused, a preview is spent: a second confirm must upload again.
         path.unlink(missing_ok=True)
         pending.pop(token, None)
         request.session[SESSION_KEY] = pending

@@ -72,6 +72,7 @@ class Command(BaseCommand):
             file_format=file_format,
             text_column=options["column"],
             id_column=options["id_column"],
+            # "auto" is the command line's word for detection (an empty encoding).
             encoding="" if options["encoding"] == "auto" else options["encoding"],
             language=options["language"],
         )
