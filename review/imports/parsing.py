@@ -23,12 +23,15 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from review.imports.encoding import TextDecodeError, encoding_check, encoding_summary, text_decode
+
+if TYPE_CHECKING:
+    import _csv  # a private module, needed only to name the reader type
 
 FORMATS = ("txt", "csv", "jsonl")
 LANGUAGES = ("fr", "en")
@@ -386,7 +389,7 @@ def _csv_columns(
     return _CsvColumns(header=header, text=chosen, external_id=id_name)
 
 
-def _csv_rows(reader: Any, columns: _CsvColumns, result: ParseResult) -> None:
+def _csv_rows(reader: _csv.Reader, columns: _CsvColumns, result: ParseResult) -> None:
     """Append a record per data row to `result`, or a problem naming the row's line."""
     header = columns.header
     text_index = header.index(columns.text)
