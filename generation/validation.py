@@ -22,6 +22,7 @@ from typing import Any
 from generation import guidelines
 from generation.output import GeneratedReport
 from generation.vocabulary import REPORT_SECTIONS
+from review.coherence import report_coherence_check
 
 FLAG_CODES = (
     "segment_not_found",
@@ -209,4 +210,9 @@ def report_validate(
     flags += _contradictions(output, scenario, language)
     flags += _guideline_flags(output, scenario)
     flags += _structure_flags(output.narrative, language)
+    # The same coherence checker as imported real reports: the audit compares the sources on it.
+    flags += [
+        {"code": f"incoherent_{problem.code}", "detail": problem.detail}
+        for problem in report_coherence_check(text=output.narrative, language=language)
+    ]
     return ValidatedReport(narrative=output.narrative, annotations=spans, flags=flags)

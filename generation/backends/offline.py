@@ -7,6 +7,7 @@ their provenance says `backend: offline` so nobody mistakes them for model outpu
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import time
@@ -117,6 +118,23 @@ class _Writer:
         return "".join(self.parts)
 
 
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+    "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+# French reports write dates in several ways (the real corpus mixes them); one per report.
+DATE_STYLES = {"fr": ("numeric", "written", "dotted"), "en": ("numeric",)}
+
+
+def _date_text(value: str, language: str, style: str) -> str:
+    if language != "fr" or style == "numeric":
+        return format_date(value, language)
+    day = dt.date.fromisoformat(value)
+    if style == "dotted":
+        return day.strftime("%d.%m.%y")
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
 def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
     fr = language == "fr"
     admin = scenario["admin"]
@@ -129,16 +147,24 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
     w.mark(admin["department"], "department")
     w.add("\n\n" + ("COMPTE RENDU D'HOSPITALISATION" if fr else "DISCHARGE SUMMARY") + "\n\n")
     name = f"{admin['patient_first_name']} {admin['patient_last_name'].upper()}"
-    w.add("Patient(e) : " if fr else "Patient: ")
+    female = scenario["sex"] == "F"
+    # Agreement with the patient's sex, never "Patient(e) … né(e)" (a tell of a template).
+    if fr:
+        w.add("Madame " if female else "Monsieur ")
+    else:
+        w.add("Patient: ")
     w.mark(name, "patient_name")
-    w.add(f", {'né(e) le' if fr else 'born'} {format_date(admin['birth_date'], language)}, ")
+    born = ("née le" if female else "né le") if fr else "born"
+    date_style = rng.choice(DATE_STYLES[language])
+    w.add(f", {born} {_date_text(admin['birth_date'], language, date_style)}, ")
     w.mark(f"{scenario['age']} {'ans' if fr else 'years old'}", "age", str(scenario["age"]))
     w.add("\n" + ("Hospitalisation du " if fr else "Admitted from "))
-    admission = format_date(admin["admission_date"], language)
-    discharge = format_date(admin["discharge_date"], language)
-    w.mark(admission, "admission_date")
+    admission = _date_text(admin["admission_date"], language, date_style)
+    discharge = _date_text(admin["discharge_date"], language, date_style)
+    # The annotation value is the ISO date whatever the written form.
+    w.mark(admission, "admission_date", admin["admission_date"])
     w.add(" au " if fr else " to ")
-    w.mark(discharge, "discharge_date")
+    w.mark(discharge, "discharge_date", admin["discharge_date"])
     w.add("\n" + ("Médecin responsable : " if fr else "Attending physician: "))
     w.mark(admin["physician"], "physician")
 
@@ -259,7 +285,8 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
     creat = rng.randint(55, 110)
     w.add(f"{sections[5]}\n")
     w.add(
-        f"Biologie : hémoglobine {hb:.1f} g/dL, créatininémie {creat} µmol/L, bilan hépatique "
+        f"Biologie : hémoglobine {hb:.1f}".replace(".", ",")  # French decimal comma
+        + f" g/dL, créatininémie {creat} µmol/L, bilan hépatique "
         "normal. Scanner thoraco-abdomino-pelvien de référence réalisé.\n\n"
         if fr
         else f"Bloods: haemoglobin {hb:.1f} g/dL, creatinine {creat} µmol/L, liver tests normal. "
