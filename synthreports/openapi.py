@@ -56,3 +56,4 @@ class ErrorDocumentingAutoSchema(AutoSchema):
                     ERROR_RESPONSES[code], code, direction=direction
                 )
         return responses
+

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: it needs request.user to know who is served.
+    "review.middleware.ReviewerNoStoreMiddleware",
     # Last, as django-axes requires: it turns repeated failed logins into a lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -244,6 +246,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "review.api.exception_handler",
+    # The browsable pages document every field: coordinators only.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "synthreports.api_access.BrowsableForCoordinators",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "synthreports API",

@@ -164,8 +164,8 @@ def test_coordinator_reads_report_with_source_and_audit(coordinator):
     )
 
 
-def test_openapi_schema_served(client):
-    response = client.get("/api/schema/")
+def test_openapi_schema_served(coordinator_client):
+    response = coordinator_client.get("/api/schema/")
     assert response.status_code == 200
     body = response.content.decode()
     assert "/api/v1/me/queue/" in body
