@@ -56,4 +56,3 @@ class ErrorDocumentingAutoSchema(AutoSchema):
                     ERROR_RESPONSES[code], code, direction=direction
                 )
         return responses
-

@@ -20,8 +20,6 @@ def test_offline_french_reports_agree_with_sex_and_use_decimal_comma(frame_model
         assert report_coherence_check(text=text, language="fr") == []
         birth = re.search(r"née? le (\S+ ?\S* ?\d{4}|\d\d\.\d\d\.\d\d|\d\d/\d\d/\d{4})", text)
         value = birth.group(1)
-        styles.add(
-            "dotted" if "." in value else "numeric" if "/" in value else "written"
-        )
+        styles.add("dotted" if "." in value else "numeric" if "/" in value else "written")
     # Dates are written in the three ways French reports write them, one way per report.
     assert styles == {"dotted", "numeric", "written"}
