@@ -21,6 +21,7 @@ import datetime as dt
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 from review.imports.timeline import EN_MONTHS, FR_MONTHS, MONTHS, UNACCENTED_MONTHS
 
@@ -87,9 +88,7 @@ def dates_house_style(line: str, *, language: str) -> str:
 
     def french(match: re.Match[str]) -> str:
         try:
-            value = dt.date(
-                int(match.group(3)), _month_index(match.group(2)), int(match.group(1))
-            )
+            value = dt.date(int(match.group(3)), _month_index(match.group(2)), int(match.group(1)))
         except ValueError:
             return match.group(0)
         return _house_date(value, language)
@@ -202,6 +201,9 @@ def names_house_style(line: str) -> str:
 def line_house_style(line: str, *, language: str) -> str:
     """One line of report text in the house style of its language (dates before decimals:
     "22.05.23" is a date, not two decimals)."""
+    line = capitals_to_sentence_case(line)
+    if language == "fr":
+        line = accents_restore(line)
     line = dates_house_style(line, language=language)
     line = decimals_house_style(line, language=language)
     line = quotes_house_style(line, language=language)
@@ -253,3 +255,126 @@ def list_item_house_style(item: str) -> str:
     """List items capitalised, without the ";" or "," some exports end them with."""
     item = item.rstrip(" ;,")
     return item[:1].upper() + item[1:] if item else item
+
+
+# --- capitals and accents -------------------------------------------------------------------
+
+LEXICON_FILE = Path(__file__).parent / "data" / "accents_fr.txt"
+# Abbreviations kept in capitals when a line written all in capitals is set in sentence case.
+ACRONYMS = frozenset(
+    (
+        *("RCP", "HTA", "CHU", "CHR", "CH", "TEP", "IRM", "TDM", "PNN", "CRP", "BPCO", "ECOG"),
+        *("AVC", "VIH", "VHB", "VHC", "OMS", "ALAT", "ASAT", "LDH", "ACE", "PSA", "TNM", "PA"),
+        *("FOLFOX", "FOLFIRI", "FOLFIRINOX", "XELOX", "EGFR", "ALK", "HER2", "KRAS", "BRAF"),
+        *("ORL", "TVP", "EP", "ACFA", "SCA", "IDM", "IV", "PO", "SC", "NFS", "INR", "TP", "DFG"),
+        *("AEG", "OMI", "MTEV", "HBPM", "IPP", "AINS", "GCSF", "PICC", "PAC", "UGD", "SAU"),
+    )
+)
+_NAME_TITLES = frozenset(("monsieur", "madame", "mademoiselle", "mme", "mlle", "dr", "docteur"))
+_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ0-9]*")
+
+
+@lru_cache(maxsize=1)
+def _accent_lexicon() -> dict[str, str]:
+    words = [
+        line.strip()
+        for line in LEXICON_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    return {fold(word): word for word in words if fold(word) != word}
+
+
+@lru_cache(maxsize=1)
+def _places_by_fold() -> dict[str, str]:
+    from review.surrogates import real_places
+
+    return {fold(place): place for language in ("fr", "en") for place in real_places()[language]}
+
+
+def _in_case_of(word: str, replacement: str) -> str:
+    if word.isupper() and len(word) > 1:
+        return replacement.upper()
+    if word[:1].isupper():
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
+_BORN_UNACCENTED = re.compile(r"\b([Nn])(?:ee|e)( le \d)|\b(N)(?:EE|E)( LE \d)")
+
+
+def accents_restore(line: str) -> str:
+    """French words an export wrote without accents ("Antecedents", "DIABETE", "ne le
+    03/02/1951") in their spelling, from a word list; words with any accent are left."""
+    lexicon = _accent_lexicon()
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if not word.isascii():
+            return word
+        accented = lexicon.get(word.lower())
+        return _in_case_of(word, accented) if accented else word
+
+    line = _WORD.sub(fix, line)
+
+    def born(match: re.Match[str]) -> str:
+        # "ne le 03/…" / "nee le 03/…": a birth date, so né / née (the date follows).
+        whole = match.group(0)
+        feminine = whole.lower().startswith("nee")
+        rest = match.group(2) if match.group(2) is not None else match.group(4)
+        word = "née" if feminine else "né"
+        return _in_case_of(whole.split()[0], word) + rest
+
+    return _BORN_UNACCENTED.sub(born, line)
+
+
+def places_restore(text: str) -> str:
+    """Town names in their own capitals after a line was set in sentence case ("Centre
+    hospitalier de bourges" → "… de Bourges"); only after "de", "d'", "à": "tours", "sens"
+    or "nice" elsewhere are words."""
+    places = _places_by_fold()
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(2)
+        return match.group(1) + places.get(fold(word), word)
+
+    return re.sub(r"(\b(?:de|d'|à|du) ?)([\w-]+)", fix, text)
+
+
+def capitals_to_sentence_case(line: str) -> str:
+    """A body line typed all in capitals, in sentence case: abbreviations and the name after
+    a title stay in capitals (a surname), a known first name is capitalised."""
+    letters = [ch for ch in line if ch.isalpha()]
+    if len(letters) < 8 or len(line.split()) < 2:
+        return line
+    if sum(ch.isupper() for ch in letters) < 0.9 * len(letters):
+        return line
+    known = first_names()
+    out: list[str] = []
+    cursor = 0
+    after_title = 0  # how many of the next words may still be a name
+    sentence_start = True
+    for match in _WORD.finditer(line):
+        word = match.group(0)
+        between = line[cursor : match.start()]
+        out.append(between)
+        if re.search(r"[.!?]\s*$", between):
+            sentence_start = True
+        if between.strip():
+            after_title = 0  # a name follows its title directly
+        capitalised = word[:1] + word[1:].lower()
+        if after_title and capitalised in known:
+            value = capitalised
+        elif after_title:
+            value = word  # the surname, in capitals as French reports write it
+        elif word in ACRONYMS or any(ch.isdigit() for ch in word):
+            value = word
+        else:
+            value = word.lower()
+            if sentence_start or value in _NAME_TITLES:
+                value = value[:1].upper() + value[1:]
+        after_title = 2 if word.lower() in _NAME_TITLES else max(after_title - 1, 0)
+        sentence_start = False
+        out.append(value)
+        cursor = match.end()
+    out.append(line[cursor:])
+    return places_restore("".join(out))
