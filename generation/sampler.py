@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from generation import guidelines
-from generation.frames import Frame, SiteFigures
+from generation.frame_format import Frame, SiteFigures
 from review.surrogates import DEPARTMENTS, SurrogateGenerator
 
 SCENARIO_SCHEMA = 1

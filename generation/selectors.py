@@ -8,7 +8,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from generation.models import Batch, BatchItem
-from generation.services import cost_eur
+from generation.pricing import cost_eur
 
 STATUSES = [s.value for s in BatchItem.Status]
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from generation import guidelines
-from generation.frames import COMORBIDITIES
+from generation.frame_format import COMORBIDITIES
 
 REGIMEN_EN = {
     "BCG-thérapie endovésicale": "intravesical BCG",

@@ -3,7 +3,7 @@ from collections import Counter
 
 from scipy.stats import chisquare
 
-from generation import frames, guidelines, sampler
+from generation import frame_format, guidelines, sampler
 
 
 def test_scenario_sample_same_seed_same_scenario(frame_model):
@@ -83,7 +83,7 @@ def test_every_guideline_plan_satisfies_the_rules(frame_model):
     checked = 0
     for site, figures in frame_model.sites.items():
         for histology, stage in itertools.product(figures.histology.p, guidelines.STAGES):
-            for combo in frames.biomarker_combinations(figures, histology):
+            for combo in frame_format.biomarker_combinations(figures, histology):
                 for plan in guidelines.plan_options(
                     site=site, histology=histology, stage=stage, biomarkers=combo
                 ):

@@ -173,7 +173,7 @@ def test_item_report_highlights_annotations(coordinator_client, launch):
 def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from generation.frames import default_frame_data
+    from generation.frame_format import default_frame_data
 
     data = default_frame_data()
     data["name"] = "my-frame"

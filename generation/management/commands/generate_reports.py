@@ -21,10 +21,9 @@ from collections import Counter
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from generation import selectors, services
+from generation import pipeline, selectors, services
 from generation.backends import TransientBackendError
 from generation.models import Batch, BatchItem
-from generation.tasks import retry_countdown
 from review.exceptions import ServiceError
 
 BAR_WIDTH = 30
@@ -106,10 +105,10 @@ class Command(BaseCommand):
             retries = 0
             while True:
                 try:
-                    services.batch_item_process(item_id=item_id, claim_token=f"{token}-{item_id}")
+                    pipeline.batch_item_process(item_id=item_id, claim_token=f"{token}-{item_id}")
                     break
                 except TransientBackendError as exc:
-                    time.sleep(retry_countdown(retries, exc.retry_after))
+                    time.sleep(pipeline.retry_countdown(retries, exc.retry_after))
                     retries += 1
             self._bar(batch)
         self.stdout.write("")
