@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation import selectors, services
+from generation.backends import BACKEND_NAMES
 from generation.models import Batch
 from review.api import IsCoordinator
 
@@ -24,7 +25,7 @@ class BatchLaunchSerializer(serializers.Serializer):
     prompt = serializers.CharField(
         required=False, allow_blank=True, help_text="Prompt label (name-vN) or name; latest."
     )
-    backend = serializers.ChoiceField(choices=Batch.Backend.values, required=False)
+    backend = serializers.ChoiceField(choices=BACKEND_NAMES, required=False)
     model = serializers.CharField(required=False, allow_blank=True)
     temperature = serializers.FloatField(required=False, min_value=0, max_value=2, default=0.7)
     seed = serializers.IntegerField(

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from generation.backends import (
+    BACKENDS,
     BackendError,
     GenerationRequest,
     TransientBackendError,
@@ -34,7 +35,6 @@ from review.models import Report
 logger = logging.getLogger(__name__)
 
 MAX_OUTPUT_TOKENS = 4096
-NETWORK_BACKENDS = {"mistral"}
 
 
 def retry_countdown(retries: int, retry_after: float | None) -> float:
@@ -180,7 +180,7 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     rate_limit_wait = [0.0]
 
     def wait_for_rate_limit() -> None:
-        if batch.backend in NETWORK_BACKENDS:
+        if BACKENDS[batch.backend].network:
             rate_limit_wait[0] += limiter_get().acquire(
                 key=f"{batch.backend}:{batch.model}",
                 tokens=ESTIMATED_TOKENS_IN + ESTIMATED_TOKENS_OUT,
@@ -209,7 +209,7 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         # Time queued for the global rate limit: neither the model's latency nor ours.
         "rate_limit_wait_ms": int(rate_limit_wait[0] * 1000),
     }
-    if batch.backend in NETWORK_BACKENDS:
+    if BACKENDS[batch.backend].network:
         extra = result.tokens_in + result.tokens_out - ESTIMATED_TOKENS_IN - ESTIMATED_TOKENS_OUT
         limiter_get().charge_tokens(key=f"{batch.backend}:{batch.model}", tokens=extra)
     try:

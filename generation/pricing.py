@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from generation.backends import BACKENDS
+from generation.backends import model_price as registry_model_price
 
 # Typical size of one report, for the cost estimate shown before launch (measured on the
 # default prompts: the scenario prompt is ~1.2k tokens, a report with annotations ~2k).
@@ -13,8 +14,7 @@ ESTIMATED_TOKENS_OUT = 2000
 
 
 def model_price(model: str) -> tuple[float, float]:
-    prices = settings.MISTRAL_PRICES_EUR_PER_MTOK
-    return prices.get(model, (0.0, 0.0))
+    return registry_model_price(model)
 
 
 def cost_eur(*, model: str, tokens_in: int, tokens_out: int) -> float:
@@ -23,7 +23,9 @@ def cost_eur(*, model: str, tokens_in: int, tokens_out: int) -> float:
 
 
 def batch_cost_estimate(*, count: int, backend: str, model: str) -> dict[str, Any]:
-    if backend != "mistral":
+    spec = BACKENDS.get(backend)
+    if spec is None or not spec.network:
+        # Only network backends are billed; the offline writer costs nothing.
         return {"tokens_in": 0, "tokens_out": 0, "eur": 0.0, "model": "offline"}
     tokens_in, tokens_out = count * ESTIMATED_TOKENS_IN, count * ESTIMATED_TOKENS_OUT
     return {

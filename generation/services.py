@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from generation import frame_format
-from generation.backends import BackendUnavailable, TransientBackendError, backend_get
+from generation.backends import BACKENDS, BackendUnavailable, TransientBackendError, backend_get
 from generation.catalogue import User, frame_resolve, prompt_resolve, user_or_none
 from generation.models import Batch, BatchItem, PromptTemplate, SamplingFrame
 from generation.pipeline import batch_item_process
@@ -57,40 +57,9 @@ def batch_launch(
     CLI's in-process mode).
     """
     backend = backend or settings.GENERATION_DEFAULT_BACKEND
-    if not isinstance(count, int) or count < 1 or count > settings.GENERATION_MAX_BATCH_SIZE:
-        raise InvalidInput(
-            _("The number of reports must be between 1 and %(max)d.")
-            % {"max": settings.GENERATION_MAX_BATCH_SIZE},
-            code="bad_count",
-        )
-    if language not in DEFAULT_PROMPTS:
-        raise InvalidInput(_("Language must be fr or en."), code="bad_language")
-    if backend not in Batch.Backend.values:
-        raise InvalidInput(
-            _("Unknown backend %(b)r (use offline or mistral).") % {"b": backend},
-            code="unknown_backend",
-        )
-    if not 0 <= temperature <= 2:
-        raise InvalidInput(_("Temperature must be between 0 and 2."), code="bad_temperature")
-    if backend == "mistral":
-        model = model or settings.MISTRAL_MODEL
-        if model not in settings.MISTRAL_PRICES_EUR_PER_MTOK or model == "offline":
-            raise InvalidInput(
-                _("Unknown model %(m)r; known models: %(known)s.")
-                % {
-                    "m": model,
-                    "known": ", ".join(
-                        m for m in settings.MISTRAL_PRICES_EUR_PER_MTOK if m != "offline"
-                    ),
-                },
-                code="unknown_model",
-            )
-        try:
-            backend_get("mistral")
-        except BackendUnavailable as exc:
-            raise InvalidInput(str(exc), code="backend_unavailable") from None
-    else:
-        model = "offline"
+    model = _launch_parameters_check(
+        count=count, language=language, backend=backend, model=model, temperature=temperature
+    )
     if seed is None:
         seed = int(timezone.now().timestamp() * 1000) % 2**31
     with transaction.atomic():
@@ -115,20 +84,7 @@ def batch_launch(
             site_filter=site_filter,
             created_by=user_or_none(created_by),
         )
-        BatchItem.objects.bulk_create(
-            BatchItem(
-                batch=batch,
-                index=index,
-                scenario=scenario_sample(
-                    frame=parsed,
-                    seed=seed,
-                    index=index,
-                    language=language,
-                    site_filter=site_filter,
-                ),
-            )
-            for index in range(count)
-        )
+        _batch_items_create(batch=batch, frame=parsed)
         audit_log(
             actor=created_by,
             action="generation.batch_launched",
@@ -139,6 +95,65 @@ def batch_launch(
             item_ids = list(batch.items.values_list("pk", flat=True))
             transaction.on_commit(lambda: items_enqueue(item_ids=item_ids))
     return batch
+
+
+def _launch_parameters_check(
+    *, count: int, language: str, backend: str, model: str | None, temperature: float
+) -> str:
+    """Refuse bad launch parameters before anything is written; returns the model to use."""
+    if not isinstance(count, int) or count < 1 or count > settings.GENERATION_MAX_BATCH_SIZE:
+        raise InvalidInput(
+            _("The number of reports must be between 1 and %(max)d.")
+            % {"max": settings.GENERATION_MAX_BATCH_SIZE},
+            code="bad_count",
+        )
+    if language not in DEFAULT_PROMPTS:
+        raise InvalidInput(_("Language must be fr or en."), code="bad_language")
+    spec = BACKENDS.get(backend)
+    if spec is None:
+        raise InvalidInput(
+            _("Unknown backend %(b)r (use one of %(known)s).")
+            % {"b": backend, "known": ", ".join(BACKENDS)},
+            code="unknown_backend",
+        )
+    if not 0 <= temperature <= 2:
+        raise InvalidInput(_("Temperature must be between 0 and 2."), code="bad_temperature")
+    if not spec.network:
+        # A local writer has one "model" (itself): whatever was asked is not used.
+        return next(iter(spec.models))
+    # MISTRAL_MODEL is the deployment's default model (the only network backend today).
+    model = model or settings.MISTRAL_MODEL
+    if model not in spec.models:
+        raise InvalidInput(
+            _("Unknown model %(m)r; known models: %(known)s.")
+            % {"m": model, "known": ", ".join(spec.models)},
+            code="unknown_model",
+        )
+    try:
+        # Refused here (no API key or server URL), not a hundred failed items later.
+        backend_get(backend)
+    except BackendUnavailable as exc:
+        raise InvalidInput(str(exc), code="backend_unavailable") from None
+    return model
+
+
+def _batch_items_create(*, batch: Batch, frame: frame_format.Frame) -> None:
+    """One item per index, its scenario sampled now: seeded by (batch seed, index), so the
+    batch's composition is reproducible and visible before any model call."""
+    BatchItem.objects.bulk_create(
+        BatchItem(
+            batch=batch,
+            index=index,
+            scenario=scenario_sample(
+                frame=frame,
+                seed=batch.seed,
+                index=index,
+                language=batch.language,
+                site_filter=batch.site_filter,
+            ),
+        )
+        for index in range(batch.count)
+    )
 
 
 def batch_cancel(*, batch: Batch, actor: User = None) -> int:

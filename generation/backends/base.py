@@ -49,6 +49,9 @@ class TransientBackendError(Exception):
 class Backend(Protocol):
     name: str
 
+    @classmethod
+    def from_settings(cls) -> Backend: ...
+
     def generate(
         self, request: GenerationRequest, *, before_send: Callable[[], None] | None = None
     ) -> BackendResult: ...

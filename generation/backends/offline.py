@@ -282,6 +282,10 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
 class OfflineBackend:
     name = "offline"
 
+    @classmethod
+    def from_settings(cls) -> OfflineBackend:
+        return cls()
+
     def generate(self, request: GenerationRequest, *, before_send=None) -> BackendResult:
         started = time.monotonic()
         content = json.dumps(_write(request.scenario, request.language), ensure_ascii=False)

@@ -29,6 +29,19 @@ def test_prompt_new_version_requires_scenario_placeholder(launch):
     assert PromptTemplate.objects.filter(name=prompt.name).count() == 1
 
 
+def _frame_labels() -> list[str]:
+    # The default frame is there from the start (data migration 0002); uploads add to it.
+    return sorted(frame.label for frame in SamplingFrame.objects.all())
+
+
+def test_default_frame_and_prompts_seeded_by_migration(db):
+    assert _frame_labels() == ["france-incidence-2023@1"]
+    assert sorted(p.label for p in PromptTemplate.objects.all()) == [
+        "compte-rendu-fr-v1",
+        "discharge-report-en-v1",
+    ]
+
+
 def test_frame_create_invalid_creates_nothing(db):
     data = frame_format.default_frame_data()
     data["version"] = 2
@@ -36,7 +49,7 @@ def test_frame_create_invalid_creates_nothing(db):
     with pytest.raises(InvalidInput) as info:
         catalogue.frame_create(text=json.dumps(data))
     assert "reasons.p: Value error, probabilities sum to 1.6000, not 1" in info.value.message
-    assert SamplingFrame.objects.count() == 0
+    assert _frame_labels() == ["france-incidence-2023@1"]
 
 
 def test_frame_create_yaml_and_duplicate_version(db):
@@ -49,11 +62,11 @@ def test_frame_create_yaml_and_duplicate_version(db):
     with pytest.raises(InvalidInput) as info:
         catalogue.frame_create(text=json.dumps(data))
     assert info.value.code == "frame_exists"
-    assert SamplingFrame.objects.count() == 1
+    assert _frame_labels() == ["france-incidence-2023@1", "my-hospital@1"]
 
 
 def test_frame_create_not_json_or_yaml(db):
     with pytest.raises(InvalidInput) as info:
         catalogue.frame_create(text="just: [unclosed")
     assert "neither valid JSON nor YAML" in info.value.message
-    assert SamplingFrame.objects.count() == 0
+    assert _frame_labels() == ["france-incidence-2023@1"]

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from generation import pipeline, selectors, services
-from generation.backends import TransientBackendError
+from generation.backends import BACKEND_NAMES, TransientBackendError
 from generation.models import Batch, BatchItem
 from review.exceptions import ServiceError
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--count", type=int, required=True)
-        parser.add_argument("--backend", choices=["offline", "mistral"], default=None)
+        parser.add_argument("--backend", choices=BACKEND_NAMES, default=None)
         parser.add_argument("--frame", default="", help="frame name or name@version")
         parser.add_argument("--prompt", default="", help="prompt label name-vN")
         parser.add_argument("--language", choices=["fr", "en"], default="fr")
