@@ -29,6 +29,7 @@ from generation.output import OutputInvalid, output_json_schema, output_parse
 from generation.pricing import ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT, cost_eur
 from generation.prompts import prompt_render
 from generation.ratelimit import RateLimitTimeout, limiter_get
+from generation.scenario import Scenario
 from generation.validation import report_validate
 from review.models import Report
 
@@ -158,15 +159,17 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     if not _item_claim(item_id=item_id, claim_token=claim_token):
         return "not_claimed"
 
+    # Stored as JSON on the item; typed from here to the validator.
+    scenario = Scenario.from_json(item.scenario)
     prompt = batch.prompt
     system_prompt, user_prompt = prompt_render(
         system_template=prompt.system_template,
         user_template=prompt.user_template,
-        scenario=item.scenario,
+        scenario=scenario,
         language=batch.language,
     )
     request = GenerationRequest(
-        scenario=item.scenario,
+        scenario=scenario,
         system_prompt=system_prompt,
         user_prompt=user_prompt,
         model=batch.model,
@@ -222,7 +225,7 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         ):
             raise OutputRetry(str(exc), retry_after=0) from None
         return "failed"
-    validated = report_validate(output=output, scenario=item.scenario, language=batch.language)
+    validated = report_validate(output=output, scenario=scenario, language=batch.language)
     return _item_complete(
         item_id=item_id,
         claim_token=claim_token,

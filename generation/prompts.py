@@ -8,9 +8,10 @@ these constants only seed version 1.
 from __future__ import annotations
 
 from string import Template
-from typing import Any, get_args
+from typing import get_args
 
 from generation.output import AnnotationField
+from generation.scenario import Scenario
 from generation.vocabulary import REPORT_SECTIONS, scenario_summary
 
 DEFAULT_PROMPTS: dict[str, dict[str, str]] = {
@@ -71,7 +72,7 @@ DEFAULT_PROMPTS: dict[str, dict[str, str]] = {
 
 
 def prompt_render(
-    *, system_template: str, user_template: str, scenario: dict[str, Any], language: str
+    *, system_template: str, user_template: str, scenario: Scenario, language: str
 ) -> tuple[str, str]:
     values = {
         "scenario": scenario_summary(scenario, language),

@@ -150,7 +150,7 @@ def _batch_items_create(*, batch: Batch, frame: frame_format.Frame) -> None:
                 index=index,
                 language=batch.language,
                 site_filter=batch.site_filter,
-            ),
+            ).to_json(),
         )
         for index in range(batch.count)
     )

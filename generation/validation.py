@@ -21,6 +21,7 @@ from typing import Any
 
 from generation import guidelines
 from generation.output import GeneratedReport
+from generation.scenario import Scenario
 from generation.vocabulary import REPORT_SECTIONS
 
 FLAG_CODES = (
@@ -134,7 +135,7 @@ def _parse_date(value: str, language: str) -> dt.date | None:
         return None
 
 
-def _contradictions(output: GeneratedReport, scenario: dict[str, Any], language: str):
+def _contradictions(output: GeneratedReport, scenario: Scenario, language: str):
     flags = []
 
     def flag(detail: str) -> None:
@@ -144,29 +145,29 @@ def _contradictions(output: GeneratedReport, scenario: dict[str, Any], language:
         value = annotation.value
         if annotation.field == "stage":
             match = _STAGE.search(value)
-            if match and match.group(1) != scenario["stage"]:
-                flag(f"stage {match.group(1)} annotated, scenario stage {scenario['stage']}")
+            if match and match.group(1) != scenario.stage:
+                flag(f"stage {match.group(1)} annotated, scenario stage {scenario.stage}")
         elif annotation.field == "ecog":
             match = _DIGIT.search(value)
-            if match and int(match.group(1)) != scenario["ecog"]:
-                flag(f"ECOG {match.group(1)} annotated, scenario ECOG {scenario['ecog']}")
+            if match and int(match.group(1)) != scenario.ecog:
+                flag(f"ECOG {match.group(1)} annotated, scenario ECOG {scenario.ecog}")
         elif annotation.field == "primary_site":
             folded = _fold(value)
-            own = any(word in folded for word in SITE_WORDS[scenario["site"]])
+            own = any(word in folded for word in SITE_WORDS[scenario.site])
             others = [s for s, words in SITE_WORDS.items() if any(w in folded for w in words)]
             if not own and others:
-                flag(f"primary site {value!r} annotated, scenario site {scenario['site']}")
-        elif annotation.field == "metastatic_site" and scenario["stage"] != "IV":
-            flag(f"metastasis {value!r} annotated, scenario stage {scenario['stage']}")
+                flag(f"primary site {value!r} annotated, scenario site {scenario.site}")
+        elif annotation.field == "metastatic_site" and scenario.stage != "IV":
+            flag(f"metastasis {value!r} annotated, scenario stage {scenario.stage}")
         elif annotation.field in ("admission_date", "discharge_date"):
             parsed = _parse_date(value, language)
-            expected = dt.date.fromisoformat(scenario["admin"][annotation.field])
+            expected = dt.date.fromisoformat(getattr(scenario.admin, annotation.field))
             if parsed and parsed != expected:
                 flag(f"{annotation.field} {parsed} annotated, scenario {expected}")
     return flags
 
 
-def _guideline_flags(output: GeneratedReport, scenario: dict[str, Any]):
+def _guideline_flags(output: GeneratedReport, scenario: Scenario):
     treatments = [
         {"modality": a.modality, "intent": a.intent or "", "regimen": a.value, "line": a.line}
         for a in output.annotations
@@ -176,12 +177,12 @@ def _guideline_flags(output: GeneratedReport, scenario: dict[str, Any]):
     return [{"code": "guideline_violated", "detail": f"{b['rule']}: {b['text']}"} for b in broken]
 
 
-def guideline_violations_for(scenario: dict[str, Any], treatments, *, requirements=False):
+def guideline_violations_for(scenario: Scenario, treatments, *, requirements=False):
     return guidelines.guideline_violations(
-        site=scenario["site"],
-        histology=scenario["histology"],
-        stage=scenario["stage"],
-        biomarkers=scenario["biomarkers"],
+        site=scenario.site,
+        histology=scenario.histology,
+        stage=scenario.stage,
+        biomarkers=scenario.biomarkers,
         treatments=treatments,
         check_requirements=requirements,
     )
@@ -203,7 +204,7 @@ def _structure_flags(narrative: str, language: str) -> list[dict[str, str]]:
 
 
 def report_validate(
-    *, output: GeneratedReport, scenario: dict[str, Any], language: str
+    *, output: GeneratedReport, scenario: Scenario, language: str
 ) -> ValidatedReport:
     spans, flags = _locate(output.narrative, output.annotations)
     flags += _contradictions(output, scenario, language)
