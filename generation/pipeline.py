@@ -20,6 +20,7 @@ from django.utils import timezone
 from generation.backends import (
     BACKENDS,
     BackendError,
+    BackendResult,
     GenerationRequest,
     TransientBackendError,
     backend_get,
@@ -30,8 +31,9 @@ from generation.pricing import ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT, cost_e
 from generation.prompts import prompt_render
 from generation.ratelimit import RateLimitTimeout, limiter_get
 from generation.scenario import Scenario
-from generation.validation import report_validate
+from generation.validation import ValidatedReport, report_validate
 from review.models import Report
+from review.provenance import Provenance
 
 logger = logging.getLogger(__name__)
 
@@ -145,53 +147,15 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     )
     if item is None:
         return "missing"
-    if item.batch.status == Batch.Status.CANCELLED:
-        BatchItem.objects.filter(pk=item_id, status=BatchItem.Status.PENDING).update(
-            status=BatchItem.Status.SKIPPED, finished_at=timezone.now()
-        )
-        return "not_claimed"
-    claimable = item.status == BatchItem.Status.PENDING or (
-        item.status == BatchItem.Status.RUNNING and item.claim_token == claim_token
-    )
-    if not claimable:
+    if not _item_take(item=item, claim_token=claim_token):
         return "not_claimed"
     batch = item.batch
-    if not _item_claim(item_id=item_id, claim_token=claim_token):
-        return "not_claimed"
-
     # Stored as JSON on the item; typed from here to the validator.
     scenario = Scenario.from_json(item.scenario)
-    prompt = batch.prompt
-    system_prompt, user_prompt = prompt_render(
-        system_template=prompt.system_template,
-        user_template=prompt.user_template,
-        scenario=scenario,
-        language=batch.language,
-    )
-    request = GenerationRequest(
-        scenario=scenario,
-        system_prompt=system_prompt,
-        user_prompt=user_prompt,
-        model=batch.model,
-        temperature=batch.temperature,
-        seed=(batch.seed + item.index) % 2**31,
-        language=batch.language,
-        json_schema=output_json_schema(),
-        max_tokens=MAX_OUTPUT_TOKENS,
-    )
-
-    rate_limit_wait = [0.0]
-
-    def wait_for_rate_limit() -> None:
-        if BACKENDS[batch.backend].network:
-            rate_limit_wait[0] += limiter_get().acquire(
-                key=f"{batch.backend}:{batch.model}",
-                tokens=ESTIMATED_TOKENS_IN + ESTIMATED_TOKENS_OUT,
-                max_wait_seconds=settings.GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS,
-            )
-
+    request = _generation_request(batch=batch, item=item, scenario=scenario)
+    rate_limit = _RateLimitWait(batch=batch)
     try:
-        result = backend_get(batch.backend).generate(request, before_send=wait_for_rate_limit)
+        result = backend_get(batch.backend).generate(request, before_send=rate_limit.acquire)
     except RateLimitTimeout as exc:
         # Waiting for budget is not an attempt: give the item back without counting it.
         batch_item_release(item_id=item_id, claim_token=claim_token, error=str(exc), refund=True)
@@ -204,17 +168,7 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         _item_fail(item_id=item_id, claim_token=claim_token, error=str(exc))
         _batch_finish_if_complete(batch.pk)
         return "failed"
-    usage = {
-        "tokens_in": result.tokens_in,
-        "tokens_out": result.tokens_out,
-        "latency_ms": result.latency_ms,
-        "finish_reason": result.finish_reason,
-        # Time queued for the global rate limit: neither the model's latency nor ours.
-        "rate_limit_wait_ms": int(rate_limit_wait[0] * 1000),
-    }
-    if BACKENDS[batch.backend].network:
-        extra = result.tokens_in + result.tokens_out - ESTIMATED_TOKENS_IN - ESTIMATED_TOKENS_OUT
-        limiter_get().charge_tokens(key=f"{batch.backend}:{batch.model}", tokens=extra)
+    usage = rate_limit.settle(result)
     try:
         if result.finish_reason == "length":
             raise OutputInvalid("The answer was cut off (finish_reason=length).")
@@ -236,7 +190,119 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     )
 
 
-def _item_complete(*, item_id, claim_token, batch: Batch, validated, usage, model) -> str:
+def _item_take(*, item: BatchItem, claim_token: str) -> bool:
+    """Claim the item for this token; a cancelled batch's pending item is skipped instead."""
+    if item.batch.status == Batch.Status.CANCELLED:
+        BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
+            status=BatchItem.Status.SKIPPED, finished_at=timezone.now()
+        )
+        return False
+    claimable = item.status == BatchItem.Status.PENDING or (
+        item.status == BatchItem.Status.RUNNING and item.claim_token == claim_token
+    )
+    # The in-memory check saves an UPDATE in the common "already taken" case; the
+    # conditional UPDATE is what decides under concurrency.
+    return claimable and _item_claim(item_id=item.pk, claim_token=claim_token)
+
+
+def _generation_request(*, batch: Batch, item: BatchItem, scenario: Scenario) -> GenerationRequest:
+    prompt = batch.prompt
+    system_prompt, user_prompt = prompt_render(
+        system_template=prompt.system_template,
+        user_template=prompt.user_template,
+        scenario=scenario,
+        language=batch.language,
+    )
+    return GenerationRequest(
+        scenario=scenario,
+        system_prompt=system_prompt,
+        user_prompt=user_prompt,
+        model=batch.model,
+        temperature=batch.temperature,
+        # One seed per item: the same batch replays the same requests.
+        seed=(batch.seed + item.index) % 2**31,
+        language=batch.language,
+        json_schema=output_json_schema(),
+        max_tokens=MAX_OUTPUT_TOKENS,
+    )
+
+
+class _RateLimitWait:
+    """The global rate limit around one backend call (network backends only): waits for
+    budget before the request is sent, then charges the tokens actually used."""
+
+    def __init__(self, *, batch: Batch) -> None:
+        self.network = BACKENDS[batch.backend].network
+        self.key = f"{batch.backend}:{batch.model}"
+        self.waited_seconds = 0.0
+
+    def acquire(self) -> None:
+        if self.network:
+            self.waited_seconds += limiter_get().acquire(
+                key=self.key,
+                tokens=ESTIMATED_TOKENS_IN + ESTIMATED_TOKENS_OUT,
+                max_wait_seconds=settings.GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS,
+            )
+
+    def settle(self, result: BackendResult) -> dict[str, Any]:
+        """Charge the difference from the estimate; returns the call's usage."""
+        if self.network:
+            extra = (
+                result.tokens_in + result.tokens_out - ESTIMATED_TOKENS_IN - ESTIMATED_TOKENS_OUT
+            )
+            limiter_get().charge_tokens(key=self.key, tokens=extra)
+        return {
+            "tokens_in": result.tokens_in,
+            "tokens_out": result.tokens_out,
+            "latency_ms": result.latency_ms,
+            "finish_reason": result.finish_reason,
+            # Time queued for the global rate limit: neither the model's latency nor ours.
+            "rate_limit_wait_ms": int(self.waited_seconds * 1000),
+        }
+
+
+def _provenance(
+    *, batch: Batch, item: BatchItem, usage: dict[str, Any], model: str, flags: list[str]
+) -> Provenance:
+    tokens_in = item.tokens_in + usage["tokens_in"]
+    tokens_out = item.tokens_out + usage["tokens_out"]
+    offline = batch.backend == "offline"
+    return Provenance(
+        batch=str(batch.pk),
+        batch_name=batch.name,
+        item_index=item.index,
+        backend=batch.backend,
+        model=batch.model if not offline else "offline-template-v1",
+        model_reported=model,
+        prompt_version=batch.prompt.label,
+        output_schema_version=batch.prompt.output_schema_version,
+        frame=batch.frame.label,
+        seed=batch.seed,
+        temperature=batch.temperature,
+        scenario=item.scenario,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        latency_ms=usage["latency_ms"],
+        rate_limit_wait_ms=usage.get("rate_limit_wait_ms", 0),
+        finish_reason=usage["finish_reason"],
+        attempts=item.attempts,
+        cost_eur=cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out),
+        flags=flags,
+        note="Written by the offline template writer, not by a language model."
+        if offline
+        else None,
+    )
+
+
+def _item_complete(
+    *,
+    item_id: int,
+    claim_token: str,
+    batch: Batch,
+    validated: ValidatedReport,
+    usage: dict[str, Any],
+    model: str,
+) -> str:
     with transaction.atomic():
         item = (
             BatchItem.objects.select_for_update()
@@ -246,34 +312,9 @@ def _item_complete(*, item_id, claim_token, batch: Batch, validated, usage, mode
         if item is None or item.report_id is not None:
             # Someone else holds the item now (the sweep re-queued it): drop this answer.
             return "claim_lost"
-        tokens_in = item.tokens_in + usage["tokens_in"]
-        tokens_out = item.tokens_out + usage["tokens_out"]
-        flag_codes = validated.flag_codes
-        provenance = {
-            "kind": "generation",
-            "batch": str(batch.pk),
-            "batch_name": batch.name,
-            "item_index": item.index,
-            "backend": batch.backend,
-            "model": batch.model if batch.backend != "offline" else "offline-template-v1",
-            "model_reported": model,
-            "prompt_version": batch.prompt.label,
-            "output_schema_version": batch.prompt.output_schema_version,
-            "frame": batch.frame.label,
-            "seed": batch.seed,
-            "temperature": batch.temperature,
-            "scenario": item.scenario,
-            "tokens_in": tokens_in,
-            "tokens_out": tokens_out,
-            "latency_ms": usage["latency_ms"],
-            "rate_limit_wait_ms": usage.get("rate_limit_wait_ms", 0),
-            "finish_reason": usage["finish_reason"],
-            "attempts": item.attempts,
-            "cost_eur": cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out),
-            "flags": flag_codes,
-        }
-        if batch.backend == "offline":
-            provenance["note"] = "Written by the offline template writer, not by a language model."
+        provenance = _provenance(
+            batch=batch, item=item, usage=usage, model=model, flags=validated.flag_codes
+        )
         try:
             with transaction.atomic():
                 report = Report.objects.create(
@@ -281,12 +322,12 @@ def _item_complete(*, item_id, claim_token, batch: Batch, validated, usage, mode
                     source=Report.Source.SYNTHETIC,
                     language=batch.language,
                     annotations=validated.annotations,
-                    provenance=provenance,
+                    provenance=provenance.to_json(),
                 )
                 item.report = report
                 item.status = BatchItem.Status.DONE
-                item.tokens_in = tokens_in
-                item.tokens_out = tokens_out
+                item.tokens_in = provenance.tokens_in
+                item.tokens_out = provenance.tokens_out
                 item.latency_ms = usage["latency_ms"]
                 item.finish_reason = usage["finish_reason"]
                 item.flags = validated.flags
