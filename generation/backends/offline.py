@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from generation import guidelines
@@ -119,12 +120,27 @@ class _Writer:
 
 
 def _write(scenario: Scenario, language: str) -> dict[str, Any]:
-    fr = language == "fr"
+    """The report as the LLM would return it: narrative plus annotations whose segments
+    are verbatim pieces of it. Sections in the order of REPORT_SECTIONS."""
     admin = scenario.admin
+    # Seeded by the patient and stay: the same scenario always gives the same vitals and labs.
     rng = random.Random(f"{admin.patient_last_name}:{admin.admission_date}")
     sections = REPORT_SECTIONS[language]
-    site = scenario.site
     w = _Writer()
+    _write_header(w, scenario, language)
+    histology, site_phrase = _tumour_names(scenario, language)
+    _write_reason(w, scenario, language, sections, histology, site_phrase)
+    _write_history(w, scenario, language, sections)
+    _write_disease(w, scenario, language, sections, histology, site_phrase)
+    # Vitals before labs: the draws from `rng` keep their order, so the text is unchanged.
+    _write_examination(w, scenario, language, sections, rng)
+    _write_results_course_discharge(w, scenario, language, sections, rng)
+    return {"narrative": w.text, "annotations": w.annotations}
+
+
+def _write_header(w: _Writer, scenario: Scenario, language: str) -> None:
+    fr = language == "fr"
+    admin = scenario.admin
     w.mark(admin.hospital, "hospital")
     w.add("\n")
     w.mark(admin.department, "department")
@@ -143,6 +159,11 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
     w.add("\n" + ("Médecin responsable : " if fr else "Attending physician: "))
     w.mark(admin.physician, "physician")
 
+
+def _tumour_names(scenario: Scenario, language: str) -> tuple[str, str]:
+    """(histology, site phrase) as the narrative names the tumour."""
+    fr = language == "fr"
+    site = scenario.site
     histology = guidelines.histology_label(site, scenario.histology, language)
     site_phrase = SITE_PHRASE[language][site]
     if site == "colorectal":
@@ -155,6 +176,20 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
             ("en", True): "of the colon",
             ("en", False): "of the rectum",
         }[(language, colon)]
+    return histology, site_phrase
+
+
+def _write_reason(
+    w: _Writer,
+    scenario: Scenario,
+    language: str,
+    sections: Sequence[str],
+    histology: str,
+    site_phrase: str,
+) -> None:
+    fr = language == "fr"
+    admin = scenario.admin
+    site = scenario.site
     reason = REASON_LABELS[scenario.reason][language]
     w.add(f"\n\n{sections[0]}\n")
     if fr:
@@ -171,6 +206,10 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
     w.mark(site_phrase, "primary_site", guidelines.site_label(site, language))
     w.add(".\n\n")
 
+
+def _write_history(w: _Writer, scenario: Scenario, language: str, sections: Sequence[str]) -> None:
+    fr = language == "fr"
+    admin = scenario.admin
     w.add(f"{sections[1]}\n")
     if scenario.comorbidities:
         w.add("Médicaux : " if fr else "Medical: ")
@@ -191,6 +230,16 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
         else f". Lives in {admin.city}, independent in daily activities.\n\n"
     )
 
+
+def _write_disease(
+    w: _Writer,
+    scenario: Scenario,
+    language: str,
+    sections: Sequence[str],
+    histology: str,
+    site_phrase: str,
+) -> None:
+    fr = language == "fr"
     w.add(f"{sections[3]}\n")
     w.add("Diagnostic histologique d'un " if fr else "Histological diagnosis of ")
     w.add(f"{histology} {site_phrase}, " + ("classé " if fr else "staged "))
@@ -237,6 +286,11 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
         )
     w.add(".\n\n")
 
+
+def _write_examination(
+    w: _Writer, scenario: Scenario, language: str, sections: Sequence[str], rng: random.Random
+) -> None:
+    fr = language == "fr"
     weight = rng.randint(52, 96)
     w.add(f"{sections[4]}\n")
     w.add(
@@ -254,6 +308,11 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
         else ". Cardiopulmonary examination unremarkable.\n\n"
     )
 
+
+def _write_results_course_discharge(
+    w: _Writer, scenario: Scenario, language: str, sections: Sequence[str], rng: random.Random
+) -> None:
+    fr = language == "fr"
     hb = rng.randint(95, 145) / 10
     creat = rng.randint(55, 110)
     w.add(f"{sections[5]}\n")
@@ -275,7 +334,6 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
         "in three weeks with blood tests beforehand. Discharge medication: paracetamol 1 g up "
         "to three times daily as needed for pain.\n"
     )
-    return {"narrative": w.text, "annotations": w.annotations}
 
 
 class OfflineBackend:
