@@ -28,9 +28,13 @@ def user_or_none(user: User) -> Any:
 
 
 def frame_default_ensure() -> SamplingFrame:
+    """The default frame, created if missing. Data migration 0002 seeds it; this stays for
+    writes that need it after a flush (transactional tests) or on a database migrated
+    before 0002 existed. Pages never call it: a read must not write."""
     data = frame_format.default_frame_data()
     frame = SamplingFrame.objects.filter(name=data["name"], version=data["version"]).first()
     if frame is None:
+        # Validated before storing, like an upload: a broken file in a release must fail here.
         frame_format.frame_validate(data)
         frame, _created = SamplingFrame.objects.get_or_create(
             name=data["name"],
@@ -69,6 +73,7 @@ def frame_create(*, text: str, created_by: User = None) -> SamplingFrame:
 
 
 def prompt_defaults_ensure() -> dict[str, PromptTemplate]:
+    """Version 1 of the default prompt of each language, created if missing (as above)."""
     templates = {}
     for language, spec in DEFAULT_PROMPTS.items():
         templates[language], _created = PromptTemplate.objects.get_or_create(
@@ -95,6 +100,8 @@ def prompt_template_new_version(
             _("The user prompt must contain $scenario (where the scenario goes)."),
             code="prompt_no_scenario",
         )
+    # Numbered after the latest version of the name, not after `base`: editing v1 when v3
+    # exists gives v4, never a second v2.
     latest = PromptTemplate.objects.filter(name=base.name).order_by("-version").first()
     version = (latest.version if latest else 0) + 1
     return PromptTemplate.objects.create(
@@ -120,6 +127,7 @@ def frame_resolve(*, frame: SamplingFrame | str | None) -> SamplingFrame:
             raise InvalidInput(_("Unknown frame %(f)r.") % {"f": frame}, code="unknown_frame")
         frames = frames.filter(version=int(version))
     found = frames.order_by("-version").first()
+    # The default frame by name works even where its row was flushed (see frame_default_ensure).
     if found is None and name == frame_format.default_frame_data()["name"]:
         found = frame_default_ensure()
     if found is None:
@@ -136,6 +144,7 @@ def prompt_resolve(*, prompt: PromptTemplate | str | None, language: str) -> Pro
             PromptTemplate.objects.filter(name=defaults[language].name).order_by("-version").first()
         )
     else:
+        # "name-vN" first; a bare name (which may itself contain "-v") means its latest.
         name, sep, version = prompt.rpartition("-v")
         found = None
         if sep and version.isdigit():

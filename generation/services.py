@@ -163,6 +163,8 @@ def batch_cancel(*, batch: Batch, actor: User = None) -> int:
         raise Conflict(_("Only a running batch can be cancelled."), code="batch_not_running")
     now = timezone.now()
     with transaction.atomic():
+        # Running items are left to finish (their tokens are spent); tasks still queued
+        # find the batch cancelled when they start and skip their item.
         Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CANCELLED, finished_at=now)
         skipped = BatchItem.objects.filter(batch=batch, status=BatchItem.Status.PENDING).update(
             status=BatchItem.Status.SKIPPED, finished_at=now
@@ -213,6 +215,8 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
     )
     cutoff = timezone.now() - dt.timedelta(seconds=seconds)
     with transaction.atomic():
+        # skip_locked: an item a live worker is finishing right now is locked by it; two
+        # sweeps (beat and the CLI) never take the same rows either.
         stuck = list(
             BatchItem.objects.select_for_update(skip_locked=True)
             .filter(status=BatchItem.Status.RUNNING, claimed_at__lt=cutoff)
@@ -226,6 +230,7 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
                 status=BatchItem.Status.PENDING,
                 batch__status=Batch.Status.RUNNING,
             )
+            # Never enqueued (crash before on_commit ran) or enqueued long ago (message lost).
             .filter(Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True))
             .exclude(pk__in=stuck)
             .values_list("pk", flat=True)
@@ -252,6 +257,7 @@ def batch_run_in_process(*, batch: Batch, max_rounds: int = 20) -> dict[str, int
             break
         for item_id in open_ids:
             try:
+                # One stable token per item: a later round may take back its own claim.
                 batch_item_process(item_id=item_id, claim_token=f"in-process-{item_id}")
             except TransientBackendError:
                 continue

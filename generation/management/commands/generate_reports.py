@@ -51,6 +51,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # On the embedded brokers there is usually no worker running: waiting would hang.
         embedded = settings.CELERY_BROKER_URL.split(":", 1)[0] in {"filesystem", "memory"}
         in_process = options["wait"] and (
             options["in_process"] if options["in_process"] is not None else embedded
@@ -108,6 +109,7 @@ class Command(BaseCommand):
                     pipeline.batch_item_process(item_id=item_id, claim_token=f"{token}-{item_id}")
                     break
                 except TransientBackendError as exc:
+                    # Same backoff as the Celery task; the attempt bound is in the item row.
                     time.sleep(pipeline.retry_countdown(retries, exc.retry_after))
                     retries += 1
             self._bar(batch)
