@@ -20,7 +20,9 @@ ITEM_GENERATE_TASK = "generation.item_generate"
 def _send(*, task: str, kwargs: dict[str, int]) -> None:
     if celery_app.conf.task_always_eager:
         # send_task ignores task_always_eager; the registered task honours it, as
-        # `apply_async` did before tasks were sent by name.
+        # `apply_async` did before tasks were sent by name. Outside a worker the task
+        # modules are not loaded yet: the app's autodiscovery loads them by name.
+        celery_app.loader.import_default_modules()
         celery_app.tasks[task].apply_async(kwargs=kwargs)
         return
     celery_app.send_task(task, kwargs=kwargs)
