@@ -16,12 +16,10 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from review.house_style import (
-    accents_restore,
     continues,
     fold,
     line_house_style,
     list_item_house_style,
-    places_restore,
 )
 
 # Section titles of a French compte rendu d'hospitalisation and their English counterparts,

@@ -12,8 +12,8 @@ def test_offline_french_reports_agree_with_sex_and_use_decimal_comma(frame_model
         scenario, data = _offline(frame_model, language="fr", index=index)
         text = data["narrative"]
         assert "(e)" not in text
-        title, born = ("Madame", "née le") if scenario["sex"] == "F" else ("Monsieur", "né le")
-        assert f"{title} {scenario['admin']['patient_first_name']}" in text
+        title, born = ("Madame", "née le") if scenario.sex == "F" else ("Monsieur", "né le")
+        assert f"{title} {scenario.admin.patient_first_name}" in text
         assert f", {born} " in text
         assert re.search(r"hémoglobine \d+,\d g/dL", text)
         assert not re.search(r"\d\.\d g/dL", text)
