@@ -146,11 +146,13 @@ def scenario_summary(scenario: Scenario, language: str) -> str:
     none = "aucune" if fr else "none"
     rows = [
         (
-            "Patient" if not fr else "Patient(e)",
+            # Agreed with the sex: the model copies "Patient(e) … né(e)" into its report.
+            "Patiente" if fr and scenario.sex == "F" else "Patient",
             f"{admin.patient_first_name} {admin.patient_last_name}, "
             f"{SEX_LABELS[scenario.sex][language]}, {scenario.age} "
             f"{'ans' if fr else 'years old'}, "
-            f"{'né(e) le' if fr else 'born'} {format_date(admin.birth_date, language)}",
+            f"{('née le' if scenario.sex == 'F' else 'né le') if fr else 'born'} "
+            f"{format_date(admin.birth_date, language)}",
         ),
         ("Établissement" if fr else "Hospital", f"{admin.hospital}, {admin.department}"),
         ("Médecin" if fr else "Physician", admin.physician),
