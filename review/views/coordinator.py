@@ -13,6 +13,7 @@ from review import selectors, services
 from review.exceptions import ServiceError
 from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
 from review.models import Report, Study
+from review.study_wording import study_source_words
 from review.views.access import AuthenticatedRequest, coordinator_required
 
 
@@ -57,6 +58,17 @@ def study_create(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Study created as a draft. Check it, then open it."))
+            words = study_source_words(name=data["name"], description=data["description"])
+            if words:
+                messages.warning(
+                    request,
+                    _(
+                        "Reviewers see the study's name and description, and these words "
+                        "may tell them where reports come from: %(words)s. Consider "
+                        "renaming the study before opening it."
+                    )
+                    % {"words": ", ".join(words)},
+                )
             return redirect("review:study_detail", pk=study.pk)
     return render(request, "review/study_form.html", {"form": form})
 
