@@ -16,8 +16,9 @@ from typing import Any
 
 from generation import guidelines
 from generation.frame_format import Frame, SiteFigures
-from generation.scenario import Scenario, ScenarioAdmin, Treatment
-from review.surrogates import DEPARTMENTS, SurrogateGenerator
+from generation.scenario import Scenario, ScenarioAdmin, ScenarioStyle, Treatment
+from review.imports.style import StyleProfile
+from review.surrogates import DEPARTMENTS, SurrogateGenerator, years_before
 
 SCENARIO_SCHEMA = 1
 ADMISSION_START = dt.date(2024, 1, 1)
@@ -88,7 +89,13 @@ def _tnm(rng: random.Random, site: str, stage: str, treatments: list[dict[str, A
 
 
 def scenario_sample(
-    *, frame: Frame, seed: int, index: int, language: str, site_filter: str = ""
+    *,
+    frame: Frame,
+    seed: int,
+    index: int,
+    language: str,
+    site_filter: str = "",
+    style_profile: StyleProfile | None = None,
 ) -> Scenario:
     rng = random.Random(f"{frame.name}@{frame.version}:{seed}:{index}")
     weights = site_weights(frame)
@@ -125,7 +132,8 @@ def scenario_sample(
     admission = surrogates.date_between(ADMISSION_START, ADMISSION_END)
     low, high = LENGTH_OF_STAY[reason]
     discharge = admission + dt.timedelta(days=rng.randint(low, high))
-    birth = admission - dt.timedelta(days=age * 365 + rng.randint(0, 364))
+    # Exactly `age` on admission (age * 365 days drifted by the leap days of a lifetime).
+    birth = years_before(admission, age) - dt.timedelta(days=rng.randint(0, 364))
     department = DEPARTMENTS[surrogates.language][DEPARTMENT_BY_SITE.get(site, 0)]
     return Scenario(
         schema=SCENARIO_SCHEMA,
@@ -156,4 +164,16 @@ def scenario_sample(
             admission_date=admission.isoformat(),
             discharge_date=discharge.isoformat(),
         ),
+        # Drawn last, and only with a profile: scenarios without one keep their draws.
+        style=_style(rng, style_profile),
+    )
+
+
+def _style(rng: random.Random, profile: StyleProfile | None) -> ScenarioStyle | None:
+    if profile is None:
+        return None
+    return ScenarioStyle(
+        target_length=profile.length_target(draw=rng.random()),
+        sections=list(profile.sections),
+        heading_style=profile.heading_style,
     )

@@ -30,6 +30,7 @@ from generation.prompts import DEFAULT_PROMPTS
 from generation.queue import items_enqueue
 from generation.sampler import scenario_sample
 from review.exceptions import Conflict, InvalidInput
+from review.imports.style import StyleProfile
 from review.services import audit_log
 
 
@@ -47,8 +48,13 @@ def batch_launch(
     name: str = "",
     created_by: User = None,
     enqueue: bool = True,
+    style_profile: StyleProfile | None = None,
 ) -> Batch:
     """Create a batch and its items (scenarios sampled now) atomically; enqueue on commit.
+
+    With a `style_profile` (`review.imports.style`, from an import of real reports) every
+    scenario carries a style drawn from it (target length, sections, heading style) that
+    the writers follow, so the batch reads like that corpus.
 
     Everything is checked before anything is written: count within 1..GENERATION_MAX_BATCH_SIZE,
     known frame, prompt (in the batch's language), backend and model, and a usable backend
@@ -84,12 +90,15 @@ def batch_launch(
             site_filter=site_filter,
             created_by=user_or_none(created_by),
         )
-        _batch_items_create(batch=batch, frame=parsed)
+        _batch_items_create(batch=batch, frame=parsed, style_profile=style_profile)
+        details: dict = {"count": count, "backend": backend, "model": model}
+        if style_profile is not None:
+            details["style_profile"] = style_profile.as_dict()
         audit_log(
             actor=created_by,
             action="generation.batch_launched",
             target=f"batch:{batch.pk}",
-            details={"count": count, "backend": backend, "model": model},
+            details=details,
         )
         if enqueue:
             item_ids = list(batch.items.values_list("pk", flat=True))
@@ -137,7 +146,9 @@ def _launch_parameters_check(
     return model
 
 
-def _batch_items_create(*, batch: Batch, frame: frame_format.Frame) -> None:
+def _batch_items_create(
+    *, batch: Batch, frame: frame_format.Frame, style_profile: StyleProfile | None = None
+) -> None:
     """One item per index, its scenario sampled now: seeded by (batch seed, index), so the
     batch's composition is reproducible and visible before any model call."""
     BatchItem.objects.bulk_create(
@@ -150,6 +161,7 @@ def _batch_items_create(*, batch: Batch, frame: frame_format.Frame) -> None:
                 index=index,
                 language=batch.language,
                 site_filter=batch.site_filter,
+                style_profile=style_profile,
             ).to_json(),
         )
         for index in range(batch.count)

@@ -21,8 +21,8 @@ from typing import Any
 
 from generation import guidelines
 from generation.output import GeneratedReport
-from generation.scenario import Scenario
-from generation.vocabulary import REPORT_SECTIONS
+from generation.scenario import Scenario, ScenarioStyle
+from generation.vocabulary import styled_sections
 from review.coherence import report_coherence_check
 
 FLAG_CODES = (
@@ -200,10 +200,13 @@ def guideline_violations_for(scenario: Scenario, treatments, *, requirements=Fal
     )
 
 
-def _structure_flags(narrative: str, language: str) -> list[dict[str, str]]:
+def _structure_flags(
+    narrative: str, language: str, style: ScenarioStyle | None = None
+) -> list[dict[str, str]]:
     flags = []
     folded = _fold(narrative)
-    for heading in REPORT_SECTIONS.get(language, REPORT_SECTIONS["fr"]):
+    # With a style profile only the sections the real reports have are expected.
+    for heading in styled_sections(language, style):
         if _fold(heading) not in folded:
             flags.append({"code": "missing_section", "detail": heading})
     markdown = _MARKDOWN.search(narrative)
@@ -223,7 +226,7 @@ def report_validate(
     spans, flags = _locate(output.narrative, output.annotations)
     flags += _contradictions(output, scenario, language)
     flags += _guideline_flags(output, scenario)
-    flags += _structure_flags(output.narrative, language)
+    flags += _structure_flags(output.narrative, language, scenario.style)
     # The same coherence checker as imported real reports: the audit compares the sources on it.
     flags += [
         {"code": f"incoherent_{problem.code}", "detail": problem.detail}

@@ -15,6 +15,7 @@ from generation.forms import BatchLaunchForm, FrameUploadForm
 from generation.models import Batch, BatchItem, SamplingFrame
 from generation.presentation import annotated_html
 from review.exceptions import ServiceError
+from review.imports.style import style_profile_from_import
 from review.services import audit_log
 from review.views.access import coordinator_required
 
@@ -68,6 +69,11 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     language=data["language"],
                     site_filter=data["site_filter"],
                     created_by=request.user,
+                    style_profile=(
+                        style_profile_from_import(report_import=data["style_import"])
+                        if data["style_import"]
+                        else None
+                    ),
                 )
             except ServiceError as exc:
                 form.add_error(None, exc.message)

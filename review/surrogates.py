@@ -194,12 +194,12 @@ class SurrogateGenerator:
         if age is None:
             age_days = self.random.randint(35 * 365, 88 * 365)
             return reference - dt.timedelta(days=age_days)
-        latest = _years_before(reference, age)  # the birthday falling on the reference day
-        earliest = _years_before(reference, age + 1) + dt.timedelta(days=1)
+        latest = years_before(reference, age)  # the birthday falling on the reference day
+        earliest = years_before(reference, age + 1) + dt.timedelta(days=1)
         return self.date_between(earliest, latest)
 
 
-def _years_before(day: dt.date, years: int) -> dt.date:
+def years_before(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February in a non-leap year

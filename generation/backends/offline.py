@@ -24,7 +24,9 @@ from generation.vocabulary import (
     biomarker_value_label,
     comorbidity_label,
     format_date,
+    heading_styled,
     regimen_label,
+    styled_sections,
 )
 
 SITE_PHRASE = {
@@ -370,7 +372,10 @@ class OfflineBackend:
 
     def generate(self, request: GenerationRequest, *, before_send=None) -> BackendResult:
         started = time.monotonic()
-        content = json.dumps(_write(request.scenario, request.language), ensure_ascii=False)
+        report = _restyle(
+            _write(request.scenario, request.language), request.scenario, request.language
+        )
+        content = json.dumps(report, ensure_ascii=False)
         return BackendResult(
             content=content,
             tokens_in=0,
@@ -379,3 +384,52 @@ class OfflineBackend:
             finish_reason="stop",
             model="offline-template-v1",
         )
+
+
+def _restyle(report: dict[str, Any], scenario: Scenario, language: str) -> dict[str, Any]:
+    """The written report reshaped to the scenario's style (an import's style profile):
+    the sections real reports have, others added back in order only while the text is
+    shorter than the target length, headings set as theirs. Annotations whose text left
+    with a dropped section go too."""
+    style = scenario.style
+    if style is None:
+        return report
+    sections = REPORT_SECTIONS[language]
+    kept = set(styled_sections(language, style))
+    chunks: list[tuple[str | None, str]] = []
+    current: str | None = None
+    lines: list[str] = []
+    for line in report["narrative"].split("\n"):
+        if line in sections:
+            chunks.append((current, "\n".join(lines)))
+            current, lines = line, []
+        else:
+            lines.append(line)
+    chunks.append((current, "\n".join(lines)))
+
+    def length(chosen: set[str]) -> int:
+        return sum(
+            len(body) + len(title or "")
+            for title, body in chunks
+            if title in chosen or title is None
+        )
+
+    # Other sections come back, in the writer's order, while the report is under target.
+    for title, _body in chunks:
+        if title is not None and title not in kept and length(kept) < style.target_length:
+            kept.add(title)
+    parts: list[str] = []
+    number = 0
+    for title, body in chunks:
+        if title is None:
+            parts.append(body)
+        elif title in kept:
+            number += 1
+            parts.append(heading_styled(title, number=number, style=style) + "\n" + body)
+    narrative = "\n".join(parts)
+    annotations = [
+        annotation
+        for annotation in report["annotations"]
+        if all(segment in narrative for segment in annotation["segments"])
+    ]
+    return {"narrative": narrative, "annotations": annotations}

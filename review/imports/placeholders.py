@@ -38,7 +38,7 @@ from review.imports.timeline import (
     role_before,
     timeline_build,
 )
-from review.surrogates import SurrogateGenerator, _years_before
+from review.surrogates import SurrogateGenerator, years_before
 
 KINDS = (
     "last_name",
@@ -216,7 +216,7 @@ def _sex_before(before: str) -> str | None:
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
-    return _years_before(day, -years)
+    return years_before(day, -years)
 
 
 def stay_frame(timeline: Timeline, generator: SurrogateGenerator) -> tuple[dt.date, dt.date]:
