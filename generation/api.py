@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from generation import selectors, services
 from generation.models import Batch
-from review.api import IsCoordinator
+from review.permissions import IsCoordinator
 
 
 class BatchLaunchSerializer(serializers.Serializer):

@@ -23,13 +23,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from review.forms_import import ReportImportForm
 from review.importing import ImportLimits, ImportProblem, file_sha256, upload_too_large_message
 from review.models import ReportImport
+from review.permissions import coordinator_required
 from review.services_import import (
     ImportPreview,
     ImportRejected,
     report_import_commit,
     report_import_preview,
 )
-from review.views.access import coordinator_required
 
 SESSION_KEY = "report_import_pending"
 TOKEN = re.compile(r"[0-9a-f]{32}")

@@ -16,7 +16,7 @@ from review.importing import (
     read_txt_folder,
     upload_too_large_message,
 )
-from review.selectors import user_is_coordinator
+from review.permissions import user_is_coordinator
 from review.services_import import (
     ImportPreview,
     ImportRejected,

@@ -16,10 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from review.api import IsCoordinator, _user
 from review.forms_import import ReportImportForm
 from review.importing import ImportLimits, ImportProblem, upload_too_large_message
 from review.models import Report
+from review.permissions import IsCoordinator, request_user
 from review.services_import import ImportRejected, report_import_commit, report_import_preview
 
 
@@ -135,7 +135,11 @@ class ReportImportView(APIView):
             )
         try:
             report_import = report_import_commit(
-                data=data, file_name=file_name, created_by=_user(request), limits=limits, **options
+                data=data,
+                file_name=file_name,
+                created_by=request_user(request),
+                limits=limits,
+                **options,
             )
         except ImportRejected as exc:
             return Response(
