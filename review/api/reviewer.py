@@ -43,7 +43,7 @@ class BlindedAssignmentSerializer(serializers.Serializer):
     status = serializers.CharField()
     position = serializers.IntegerField()
     queue_length = serializers.IntegerField()
-    text = serializers.CharField()
+    text = serializers.CharField(read_only=True)  # never sent by a client
     domains = BlindedDomainSerializer(many=True)
     scale_min = serializers.IntegerField()
     scale_max = serializers.IntegerField()

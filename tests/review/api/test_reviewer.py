@@ -1,6 +1,6 @@
 """The reviewer's API: queue, ratings, submission; refusals answered like the pages'."""
 
-from review.models import Assignment, Rating
+from review.models import Assignment, Rating, Report
 from tests.review.api.clients import api_client
 
 
@@ -85,3 +85,17 @@ def test_closed_study_rating_is_409(open_study, reviewer, coordinator):
     assert response.status_code == 409
     assert response.json()["code"] == "study_closed"
     assert Rating.objects.count() == 0
+
+
+def test_assignment_text_is_the_normalised_text_the_rating_page_shows(open_study, reviewer):
+    # The selector normalises once (chatter, Markdown, spacing, headings); the serializer
+    # only maps the field, so the API and the page cannot drift apart.
+    assignment = _mine(open_study, reviewer).first()
+    Report.objects.filter(pk=assignment.report_id).update(
+        text="Voici le compte rendu demandé :\n\n## Motif d'hospitalisation\n"
+        "**Bilan**  de suivi.\r\n\nCONCLUSION :\n- sortie à domicile\n"
+    )
+    data = api_client(reviewer).get(f"/api/v1/me/assignments/{assignment.code}/").json()
+    assert data["text"] == (
+        "Motif d'hospitalisation\nBilan de suivi.\n\nConclusion\n- sortie à domicile"
+    )
