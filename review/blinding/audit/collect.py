@@ -26,6 +26,8 @@ class Payload:
 
 
 def _client_for(user) -> Client:
+    # A host the settings allow, and secure=True on every request below: outside DEBUG,
+    # SECURE_SSL_REDIRECT would otherwise answer every page with a redirect, not its body.
     hosts = [host.lstrip(".") for host in settings.ALLOWED_HOSTS if host not in ("*", "")]
     client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
     client.force_login(user)
@@ -33,6 +35,8 @@ def _client_for(user) -> Client:
 
 
 def payloads_collect(study: Study, *, max_reports_per_reviewer: int | None) -> list[Payload]:
+    """Every payload each panel reviewer receives; report payloads carry the report's id
+    and source (known to the audit, never to the page) for the per-source comparisons."""
     payloads: list[Payload] = []
     reviewers = {seat.reviewer_id: seat.reviewer for seat in study.panel.select_related("reviewer")}
     sources = dict(study.reports.values_list("pk", "source"))
@@ -49,6 +53,8 @@ def payloads_collect(study: Study, *, max_reports_per_reviewer: int | None) -> l
         payloads.append(Payload(name, "home", client.get(reverse("review:home"), secure=True).text))
         queue = client.get(reverse("api-my-queue"), secure=True)
         payloads.append(Payload(name, "queue", queue.text))
+        # Each queue entry is also audited on its own, tied to its report: a field that
+        # differed by source in the listing would otherwise be lost among the others.
         by_code = {a.code: a for a in assignments}
         for entry in queue.json():
             if entry.get("code") in by_code:
@@ -63,6 +69,8 @@ def payloads_collect(study: Study, *, max_reports_per_reviewer: int | None) -> l
             payloads.append(Payload(name, "rate", page.text, report_id, source))
             api = client.get(reverse("api-my-assignment", args=[assignment.code]), secure=True)
             payloads.append(Payload(name, "assignment_api", api.text, report_id, source))
+            # The htmx row comes back after a save: posting a score is the only way to get
+            # it (the audit's transaction is rolled back, so the score is not kept).
             if domain_key:
                 row = client.post(
                     reverse("review:rate_score", args=[assignment.code, domain_key]),

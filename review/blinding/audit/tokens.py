@@ -53,6 +53,10 @@ class Masker:
 
 
 class _PageTokens(HTMLParser):
+    """Tokens of an HTML page. Inside the report container only attributes are audited,
+    those the template puts there excepted (ALLOWED_INSIDE_REPORT): the text is the
+    writing, which reviewers are meant to judge."""
+
     def __init__(self, mask: Masker) -> None:
         super().__init__(convert_charrefs=True)
         self.mask = mask
@@ -134,9 +138,12 @@ class ReportPage:
 
 
 def _strip_report_text(body: str, text: str) -> str:
+    """The page without the report's own words, so the source-word search does not flag
+    a report that happens to say "réel" or "lot" in its text."""
     pieces = []
     for block in report_blocks(text):
         pieces.extend([block.text] if block.kind != "list" else block.items)
+    # Longest first: a short piece removed first could break a longer one that contains it.
     for piece in sorted((p for p in pieces if p), key=len, reverse=True):
         body = body.replace(str(escape(piece)), " ").replace(piece, " ")
     return body
@@ -158,6 +165,8 @@ def page_analyse(payload: Payload, mask: Masker, texts: dict[int, str]) -> Repor
             data = {key: value for key, value in data.items() if key != "text"}
         outside = json.dumps(data, ensure_ascii=False)
     else:
+        # Keys prefixed by the kind of page: a class on every rating page and on no API
+        # response is normal, the comparison is between reports of the same kind.
         parser = _PageTokens(mask)
         parser.feed(payload.body)
         tokens = {f"{payload.kind}:{token}" for token in parser.tokens}
