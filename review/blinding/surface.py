@@ -12,8 +12,8 @@ import numpy as np
 from scipy.stats import mannwhitneyu
 
 from review.blinding.presentation import report_blocks
+from review.imports.placeholders import placeholders_find
 from review.models import Study
-from review.placeholders import placeholders_find
 
 # A cue warns when one source's median is SURFACE_RATIO times the other's, or when the
 # difference is unlikely by chance (p < WARN_P_VALUE), large in ranks (|r| >= SURFACE_EFFECT)
