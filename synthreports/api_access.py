@@ -11,7 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission
 
-from review.selectors import user_is_coordinator
+from review.permissions import user_is_coordinator
 
 DOCUMENTATION_REFUSED = "The API documentation is for coordinators."
 

@@ -21,7 +21,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[SchemaReaders]),
         name="api-docs",
     ),
-    path("api/v1/", include("review.api_urls")),
+    path("api/v1/", include("review.api.urls")),
     path("api/v1/", include("generation.api_urls")),
     path("generation/", include("generation.urls")),
     path("", include("review.urls")),

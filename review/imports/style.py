@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from review.house_style import fold
+from review.blinding.house_style import fold
 from review.models import Report, ReportImport
 
 # A section belongs to the profile when at least this share of the reports have it.
@@ -63,7 +63,7 @@ def _heading_style(raw_lines: list[str], headings: set[str]) -> str:
 
 def style_profile_build(*, reports: list[tuple[str, str]]) -> StyleProfile:
     """The profile of (text, language) pairs as reviewers would see them."""
-    from review.presentation import report_blocks
+    from review.blinding.presentation import report_blocks
 
     if not reports:
         raise ValueError("a style profile needs at least one report")

@@ -11,8 +11,8 @@ from generation.scenario import Scenario
 from generation.services import batch_launch
 from generation.validation import report_validate
 from generation.vocabulary import scenario_summary
+from review.blinding.presentation import report_blocks
 from review.imports.style import StyleProfile
-from review.presentation import report_blocks
 
 PROFILE = StyleProfile(
     reports=12,

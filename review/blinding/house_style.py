@@ -259,7 +259,7 @@ def list_item_house_style(item: str) -> str:
 
 # --- capitals and accents -------------------------------------------------------------------
 
-LEXICON_FILE = Path(__file__).parent / "data" / "accents_fr.txt"
+LEXICON_FILE = Path(__file__).parent.parent / "data" / "accents_fr.txt"
 # Abbreviations kept in capitals when a line written all in capitals is set in sentence case.
 ACRONYMS = frozenset(
     (

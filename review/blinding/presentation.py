@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from review.house_style import (
+from review.blinding.house_style import (
     continues,
     fold,
     line_house_style,
@@ -262,14 +262,14 @@ def _split_inline_heading(line: str) -> tuple[str, str] | None:
 
 def _continues(previous: str, line: str) -> bool:
     """A hard-wrapped line (exports from hospital systems often wrap at 70 to 80
-    characters): see `review.house_style.continues`, which also joins a continuation that
+    characters): see `review.blinding.house_style.continues`, which also joins a continuation that
     starts with a capital ("traité par\nTamoxifène")."""
     return continues(previous, line)
 
 
 def report_blocks(text: str, *, language: str = "fr") -> list[Block]:
     """The normalised report as headings, paragraphs and lists, for the one template, in
-    the house style of `language` (`review.house_style`)."""
+    the house style of `language` (`review.blinding.house_style`)."""
     return [_styled(block, language) for block in _structure(text)]
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from review.house_style import (
+from review.blinding.house_style import (
     continues,
     dates_house_style,
     decimals_house_style,
@@ -12,10 +12,10 @@ from review.house_style import (
     names_house_style,
     quotes_house_style,
 )
+from review.blinding.presentation import normalise_text
 from review.imports.parsing import ImportLimits, ImportOptions, parse_upload
-from review.presentation import normalise_text
 
-EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+EXPORTS = Path(__file__).resolve().parents[2] / "fixtures" / "exports"
 FIXTURES = ["reports_crlf.jsonl", "reports_latin1.csv", "report_cp1252.txt", "report_utf8bom.txt"]
 
 

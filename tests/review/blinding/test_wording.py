@@ -3,7 +3,7 @@
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from review.study_wording import study_source_words
+from review.blinding.wording import study_source_words
 from tests.factories import ReportFactory, SyntheticReportFactory
 
 
