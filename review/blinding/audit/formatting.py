@@ -29,12 +29,12 @@ _DIGITS = re.compile(r"\d+")
 
 
 def _shape(word: str) -> str:
-    """A word's shape only: "Aa" capitalised, "A" capitals, "a" lower case."""
+    """A word's shape only: "W" in capitals, "C" capitalised, "w" in lower case."""
     if word.isupper() and len(word) > 1:
-        return "A"
+        return "W"
     if word[:1].isupper():
-        return "Aa"
-    return "a"
+        return "C"
+    return "w"
 
 
 def typography(text: str) -> str:
@@ -42,6 +42,23 @@ def typography(text: str) -> str:
     left is punctuation, separators, case and layout."""
     text = _DIGITS.sub("9", text)
     return _WORD.sub(lambda match: _shape(match.group(0)), text)
+
+
+# Shapes of content and structure (ordinary words, spaces, line breaks): how many words or
+# sections a report has is its content and its length/sections cue, not its typography.
+_NOT_TYPOGRAPHIC = frozenset("Cw \n")
+
+
+def typographic_ngrams(shape: str) -> list[str]:
+    """Character 1- to 3-grams of a typography string that hold a typographic sign (digit
+    group, punctuation, quote, bullet, a word in capitals)."""
+    grams = []
+    for size in (1, 2, 3):
+        for start in range(len(shape) - size + 1):
+            gram = shape[start : start + size]
+            if not set(gram) <= _NOT_TYPOGRAPHIC:
+                grams.append(gram)
+    return grams
 
 
 @dataclass
@@ -90,10 +107,13 @@ def formatting_separation(
         result.skipped = f"fewer than {MIN_REPORTS_PER_SOURCE} reports of one source"
         return result
     shapes = [typography(text) for text in texts]
-    # Relative frequencies (no idf, l2 norm): the typography, not the length, which the
-    # length cue measures on its own.
+    # Presence of each sign, not its frequency: how often a comma appears grows with the
+    # length and the number of sections (their own cues); whether numbers are written
+    # "9,9" or "9.9" does not.
     model = make_pipeline(
-        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), use_idf=False, lowercase=False),
+        TfidfVectorizer(
+            analyzer=typographic_ngrams, use_idf=False, binary=True, norm=None, lowercase=False
+        ),
         LogisticRegression(solver="liblinear", C=1.0, max_iter=1000),
     )
     folds = StratifiedKFold(n_splits=min(5, smallest), shuffle=True, random_state=seed)
