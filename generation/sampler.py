@@ -17,7 +17,7 @@ from typing import Any
 from generation import guidelines
 from generation.frame_format import Frame, SiteFigures
 from generation.scenario import Scenario, ScenarioAdmin, ScenarioStyle, Treatment
-from review.imports.style import StyleProfile
+from review.blinding.style_profile import StyleProfile
 from review.surrogates import DEPARTMENTS, SurrogateGenerator, years_before
 
 SCENARIO_SCHEMA = 1

@@ -29,8 +29,8 @@ from generation.pipeline import batch_item_process
 from generation.prompts import DEFAULT_PROMPTS
 from generation.queue import items_enqueue
 from generation.sampler import scenario_sample
+from review.blinding.style_profile import StyleProfile
 from review.exceptions import Conflict, InvalidInput
-from review.imports.style import StyleProfile
 from review.services import audit_log
 
 
@@ -52,7 +52,7 @@ def batch_launch(
 ) -> Batch:
     """Create a batch and its items (scenarios sampled now) atomically; enqueue on commit.
 
-    With a `style_profile` (`review.imports.style`, from an import of real reports) every
+    With a `style_profile` (`review.blinding.style_profile`, from an import of real reports) every
     scenario carries a style drawn from it (target length, sections, heading style) that
     the writers follow, so the batch reads like that corpus.
 

@@ -14,8 +14,8 @@ from generation import catalogue, pricing, selectors, services
 from generation.forms import BatchLaunchForm, FrameUploadForm
 from generation.models import Batch, BatchItem, SamplingFrame
 from generation.presentation import annotated_html
+from review.blinding.style_profile import style_profile_from_import
 from review.exceptions import ServiceError
-from review.imports.style import style_profile_from_import
 from review.permissions import coordinator_required
 from review.selectors import report_for_coordinator
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from review.imports.timeline import Timeline, timeline_build
 from review.surrogates import age_on
+from review.timeline import Timeline, timeline_build
 
 _REPEATED_NAME = re.compile(
     r"\b(?:Madame|Monsieur|Mme|Mlle|M\.|Dr|Docteur|Pr|Mrs|Mr|Ms)\s+(?:[A-ZÀ-Ý][\w'-]*\s+)?"

@@ -23,7 +23,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from review.imports.timeline import EN_MONTHS, FR_MONTHS, MONTHS, UNACCENTED_MONTHS
+from review.timeline import EN_MONTHS, FR_MONTHS, MONTHS, UNACCENTED_MONTHS
 
 # --- dates ------------------------------------------------------------------------------
 

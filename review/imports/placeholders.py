@@ -26,7 +26,8 @@ from typing import Any
 
 from django.conf import settings
 
-from review.imports.timeline import (
+from review.surrogates import SurrogateGenerator, years_before
+from review.timeline import (
     EN_TEXT_DATE,
     FR_TEXT_DATE,
     ISO_DATE,
@@ -38,7 +39,6 @@ from review.imports.timeline import (
     role_before,
     timeline_build,
 )
-from review.surrogates import SurrogateGenerator, years_before
 
 KINDS = (
     "last_name",

@@ -12,7 +12,7 @@ from generation.services import batch_launch
 from generation.validation import report_validate
 from generation.vocabulary import scenario_summary
 from review.blinding.presentation import report_blocks
-from review.imports.style import StyleProfile
+from review.blinding.style_profile import StyleProfile
 
 PROFILE = StyleProfile(
     reports=12,

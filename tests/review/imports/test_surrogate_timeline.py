@@ -9,8 +9,8 @@ import pytest
 from review.coherence import report_coherence_check
 from review.imports.parsing import ImportLimits, ImportOptions, parse_upload
 from review.imports.placeholders import report_sex, surrogates_apply
-from review.imports.timeline import ages_find, dates_find, timeline_build
 from review.surrogates import SurrogateGenerator, age_on, real_places
+from review.timeline import ages_find, dates_find, timeline_build
 
 EXPORTS = Path(__file__).resolve().parents[2] / "fixtures" / "exports"
 FR_PLACES = set(real_places()["fr"])

@@ -4,9 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from review.blinding.style_profile import (
+    StyleProfile,
+    style_profile_build,
+    style_profile_from_import,
+)
 from review.imports.parsing import ImportLimits, ImportOptions, parse_upload
 from review.imports.services import report_import_commit
-from review.imports.style import StyleProfile, style_profile_build, style_profile_from_import
 from tests.factories import ReportFactory
 
 EXPORTS = Path(__file__).resolve().parents[2] / "fixtures" / "exports"
