@@ -10,12 +10,14 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from review.models import Report, Study
-from review.stats.results import BREAKDOWN_FIELDS
+from review.stats.analysis import BREAKDOWN_FIELDS
+from review.stats.notes import note_text
 
 SUMMARY_FIELDS = (
     "domain",
@@ -129,10 +131,34 @@ def text_chunks(pieces: Iterable[str], *, size: int = 64 * 1024) -> Iterator[str
 
 
 def records_rows(records: Iterable[dict], fields: Sequence[str]) -> Iterator[list[Any]]:
+    """Rows of `fields`; a `note` (engine codes) is written out in English."""
     for record in records:
-        yield [record.get(f) for f in fields]
+        yield [note_text(record.get(f), record) if f == "note" else record.get(f) for f in fields]
 
 
+@dataclass(frozen=True)
+class FigureTable:
+    """One CSV file derived from the figures: its columns and its records."""
+
+    name: str
+    fields: tuple[str, ...]
+    records: Callable[[dict], list[dict]]
+
+
+# Filled by @figure_table below: the results page's export buttons, the CSV view and the
+# `analyse_ratings` command all list these, so a new table is added in this file only.
+FIGURE_TABLES: dict[str, FigureTable] = {}
+
+
+def figure_table(name: str, fields: Sequence[str]):
+    def register(records: Callable[[dict], list[dict]]) -> Callable[[dict], list[dict]]:
+        FIGURE_TABLES[name] = FigureTable(name, tuple(fields), records)
+        return records
+
+    return register
+
+
+@figure_table("summary", SUMMARY_FIELDS)
 def summary_records(figures: dict) -> list[dict]:
     """Comparison per domain joined with the real and synthetic descriptives."""
     described = {(row["domain"], row["scope"]): row for row in figures["descriptives"]}
@@ -148,22 +174,26 @@ def summary_records(figures: dict) -> list[dict]:
     return rows
 
 
+@figure_table("agreement", AGREEMENT_FIELDS)
+def agreement_records(figures: dict) -> list[dict]:
+    return list(figures["agreement"])
+
+
+@figure_table("authorship", AUTHORSHIP_FIELDS)
+def authorship_records(figures: dict) -> list[dict]:
+    return list(figures["authorship"])
+
+
+@figure_table("breakdown", BREAKDOWN_FIELDS)
+def breakdown_records(figures: dict) -> list[dict]:
+    return list(figures["breakdown"])
+
+
 def export_tables(figures: dict) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
     """The figures' CSV files by name: (header, rows)."""
     return {
-        "summary": (SUMMARY_FIELDS, list(records_rows(summary_records(figures), SUMMARY_FIELDS))),
-        "agreement": (
-            AGREEMENT_FIELDS,
-            list(records_rows(figures["agreement"], AGREEMENT_FIELDS)),
-        ),
-        "authorship": (
-            AUTHORSHIP_FIELDS,
-            list(records_rows(figures["authorship"], AUTHORSHIP_FIELDS)),
-        ),
-        "breakdown": (
-            BREAKDOWN_FIELDS,
-            list(records_rows(figures["breakdown"], BREAKDOWN_FIELDS)),
-        ),
+        name: (table.fields, list(records_rows(table.records(figures), table.fields)))
+        for name, table in FIGURE_TABLES.items()
     }
 
 

@@ -18,6 +18,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from review.stats.agreement_bootstrap import alpha_intervals, kappa_interval
 from review.stats.frame import SCOPES, Scale
+from review.stats.notes import note_codes
 
 ICC_FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
 ONE_WAY_FORMS = ("ICC(1,1)", "ICC(1,k)")
@@ -151,7 +152,7 @@ def _agreement_rows(
     nan = np.nan
     if part.empty:
         return [
-            _row(domain, scope, s, nan, nan, nan, 0, 0, "no ratings")
+            _row(domain, scope, s, nan, nan, nan, 0, 0, note_codes("no_ratings"))
             for s in (*ICC_FORMS, "alpha_interval", "alpha_ordinal", "kappa_quadratic")
         ]
     matrix, _ = ratings_matrix(part)
@@ -165,24 +166,22 @@ def _agreement_rows(
     design = CROSSED if crossed else ONE_WAY
     n_sub, k_sub = sub.shape
     if n_sub < 2 or k_sub < 2:
-        reason = (
-            "no report was rated by two reviewers"
-            if k_sub < 2
-            else "fewer than two reports rated by the same reviewers"
-        )
+        reason = note_codes("no_pairs" if k_sub < 2 else "subtable_too_small")
         rows += [_row(domain, scope, s, nan, nan, nan, n_sub, k_sub, reason) for s in ICC_FORMS]
     elif np.ptp(sub) == 0:
         rows += [
-            _row(domain, scope, s, nan, nan, nan, n_sub, k_sub, "scores are constant")
+            _row(domain, scope, s, nan, nan, nan, n_sub, k_sub, note_codes("constant"))
             for s in ICC_FORMS
         ]
     else:
         values = icc_table(sub)
         for form in ICC_FORMS:
             valid = design == CROSSED or form in ONE_WAY_FORMS
-            note = f"{design} design; complete sub-table {n_sub} reports × {k_sub} reviewers"
-            if not valid:
-                note += "; reports had different reviewers, so only ICC(1,*) is valid"
+            note = note_codes(
+                "design_crossed" if design == CROSSED else "design_one_way",
+                "complete_subtable",
+                "" if valid else "two_way_invalid",
+            )
             icc, low, high = values[form]
             rows.append(_row(domain, scope, form, icc, low, high, n_sub, k_sub, note, valid))
     rows += _alpha_rows(domain, scope, matrix, scale, n_boot=n_boot, rng=rng)
@@ -208,14 +207,14 @@ def _alpha_rows(
         ("alpha_ordinal", "ordinal"),
     )
     if n_units == 0:
-        note = "no report was rated by two reviewers"
+        note = note_codes("no_pairs")
         return [
             _row(domain, scope, statistic, nan, nan, nan, 0, n_raters, note)
             for statistic, _ in levels
         ]
     values = pairable[~np.isnan(pairable)]
     if np.ptp(values) == 0:
-        note = "scores are constant"
+        note = note_codes("constant")
         return [
             _row(domain, scope, statistic, nan, nan, nan, n_units, n_raters, note)
             for statistic, _ in levels
@@ -249,18 +248,18 @@ def _kappa_row(
     nan = np.nan
     active = (~np.isnan(matrix)).any(axis=0)
     if active.sum() != 2:
-        note = "needs exactly two reviewers who rated the same reports"
+        note = note_codes("kappa_needs_two")
         return _row(domain, scope, "kappa_quadratic", nan, nan, nan, 0, int(active.sum()), note)
     pair = matrix[:, active]
     both = pair[~np.isnan(pair).any(axis=1)]
     if len(both) == 0:
-        note = "the two reviewers rated no report in common"
+        note = note_codes("kappa_no_common")
         return _row(domain, scope, "kappa_quadratic", nan, nan, nan, 0, 2, note)
     labels = np.union1d(scale.values, np.unique(both))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value = cohen_kappa_score(both[:, 0], both[:, 1], weights="quadratic", labels=labels)
-    note = "" if np.isfinite(value) else "scores are constant"
+    note = "" if np.isfinite(value) else note_codes("constant")
     low, high = nan, nan
     if n_boot and len(both) >= 2 and np.isfinite(value):
         low, high = kappa_interval(both, labels, n_boot=n_boot, rng=rng)

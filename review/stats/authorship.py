@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from review.stats.bootstrap import percentile_interval, resampled_totals
 from review.stats.frame import AUTHORSHIP_DOMAIN, SYNTHETIC, Scale
+from review.stats.notes import note_codes
 
 POOLED = "pooled"
 REVIEWER = "reviewer"
@@ -35,7 +36,7 @@ def authorship(
         if curve:
             curves.append(curve)
     if part.empty:
-        rows[0]["note"] = f"no ratings in the {AUTHORSHIP_DOMAIN} domain"
+        rows[0]["note"] = note_codes("no_authorship_ratings")
     return pd.DataFrame(rows), curves
 
 
@@ -61,7 +62,7 @@ def _classify(scope: str, reviewer: str, group: pd.DataFrame, scale: Scale):
         "note": "",
     }
     if n_real == 0 or n_synthetic == 0:
-        row["note"] = "needs ratings of both real and synthetic reports"
+        row["note"] = note_codes("needs_both_sources")
         return row, None
     row["auc"] = float(roc_auc_score(truth, scores))
     fpr, tpr, thresholds = roc_curve(truth, scores)

@@ -14,6 +14,7 @@ from scipy.stats import mannwhitneyu
 
 from review.stats.bootstrap import percentile_interval, resampled_totals
 from review.stats.frame import AUTHORSHIP_DOMAIN, REAL, SYNTHETIC
+from review.stats.notes import note_codes
 
 NON_INFERIOR = "non-inferior"
 INFERIOR = "inferior"
@@ -104,12 +105,12 @@ def compare_sources(
         }
         if real_n[j] == 0 or syn_n[j] == 0:
             missing = "real" if real_n[j] == 0 else "synthetic"
-            row["note"] = f"no rating of {missing} reports"
+            row["note"] = note_codes(f"no_{missing}_ratings")
             row.update(ci_low=np.nan, ci_high=np.nan)
             rows.append(row)
             continue
         if real_n[j] < 2 or syn_n[j] < 2:
-            row["note"] = "fewer than two reports of a source: no interval or test"
+            row["note"] = note_codes("one_report_per_source")
             row.update(ci_low=np.nan, ci_high=np.nan)
         else:
             _rank_test(row, _report_means(real, j), _report_means(synthetic, j))
@@ -127,7 +128,7 @@ def _report_means(totals: ReportTotals, j: int) -> np.ndarray:
 
 def _rank_test(row: dict, real: np.ndarray, synthetic: np.ndarray) -> None:
     if np.ptp(np.concatenate([real, synthetic])) == 0:
-        row["note"] = "scores are constant: no rank test"
+        row["note"] = note_codes("constant_no_rank_test")
         return
     test = mannwhitneyu(synthetic, real, alternative="two-sided")
     row["mann_whitney_u"] = float(test.statistic)

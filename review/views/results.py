@@ -6,7 +6,7 @@ from typing import Any
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -20,12 +20,15 @@ from review.results import (
 )
 from review.stats import comparison
 from review.stats.agreement import ICC_FORMS
+from review.stats.notes import note_text
 from review.stats.plots import progress_plot
 from review.views.access import coordinator_required
 
 AGREEMENT_COLUMNS = (*ICC_FORMS, "alpha_interval", "alpha_ordinal", "kappa_quadratic")
-FIGURE_EXPORTS = ("summary", "agreement", "authorship", "breakdown")
-# The figures and exports hold English codes; the page shows them in the reader's language.
+# Derived from the tables that register themselves in review.exports.
+FIGURE_EXPORTS = tuple(exports.FIGURE_TABLES)
+# The figures hold English codes (notes: see review.stats.notes); the page shows them in the
+# reader's language.
 AGREEMENT_HEADERS = {
     "alpha_interval": _("Krippendorff α (interval)"),
     "alpha_ordinal": _("Krippendorff α (ordinal)"),
@@ -45,22 +48,6 @@ VALUE_LABELS = {
     "batch": _("batch"),
     "model": _("model"),
     "prompt_version": _("prompt version"),
-    # Fixed notes of the statistics engine (notes with figures in them stay in English).
-    "fewer than two reports of a source: no interval or test": _(
-        "fewer than two reports of a source: no interval or test"
-    ),
-    "scores are constant: no rank test": _("scores are constant: no rank test"),
-    "needs ratings of both real and synthetic reports": _(
-        "needs ratings of both real and synthetic reports"
-    ),
-    "no ratings": _("no ratings"),
-    "one rating: no standard deviation": _("one rating: no standard deviation"),
-    "scores are constant": _("scores are constant"),
-    "no report was rated by two reviewers": _("no report was rated by two reviewers"),
-    "needs exactly two reviewers who rated the same reports": _(
-        "needs exactly two reviewers who rated the same reports"
-    ),
-    "the two reviewers rated no report in common": _("the two reviewers rated no report in common"),
 }
 
 
@@ -68,9 +55,19 @@ def _shown(value: Any) -> Any:
     return VALUE_LABELS.get(value, value) if isinstance(value, str) else value
 
 
+def _note(row: dict) -> str:
+    """The engine's note codes as text in the reader's language."""
+    return note_text(row.get("note"), row, gettext)
+
+
 def _localized_row(row: dict, labels: dict[str, str]) -> dict[str, Any]:
-    shown = {key: _shown(row.get(key)) for key in ("verdict", "scope", "factor", "note")}
-    return {**row, **shown, "label": labels.get(row.get("domain", ""), row.get("domain"))}
+    shown = {key: _shown(row.get(key)) for key in ("verdict", "scope", "factor")}
+    return {
+        **row,
+        **shown,
+        "note": _note(row),
+        "label": labels.get(row.get("domain", ""), row.get("domain")),
+    }
 
 
 def _agreement_grid(figures: dict, labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -85,7 +82,7 @@ def _agreement_grid(figures: dict, labels: dict[str, str]) -> list[dict[str, Any
                 "cells": {},
             },
         )
-        entry["cells"][row["statistic"]] = {**row, "note": _shown(row["note"])}
+        entry["cells"][row["statistic"]] = {**row, "note": _note(row)}
     return [
         {**entry, "cells": [entry["cells"].get(s) for s in AGREEMENT_COLUMNS]}
         for entry in grid.values()

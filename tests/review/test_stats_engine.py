@@ -14,6 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from review.stats import Scale, analyse
 from review.stats.agreement import icc_table
 from review.stats.authorship import auc_from_counts
+from review.stats.notes import NOTE_LABELS, note_codes, note_text
 
 # Shrout & Fleiss (1979), "Intraclass correlations: uses in assessing rater reliability",
 # Psychological Bulletin 86(2), Table 2: 6 targets rated by 4 judges.
@@ -297,10 +298,12 @@ def test_one_way_design_flags_two_way_forms_and_uses_complete_subtable():
     assert rows["ICC(2,1)"]["valid"] is False
     assert rows["ICC(3,k)"]["valid"] is False
     assert (rows["ICC(1,1)"]["n_reports"], rows["ICC(1,1)"]["n_reviewers"]) == (6, 2)
-    assert "one-way design; complete sub-table 6 reports × 2 reviewers" in rows["ICC(2,1)"]["note"]
-    assert (
-        rows["kappa_quadratic"]["note"] == "needs exactly two reviewers who rated the same reports"
+    assert rows["ICC(2,1)"]["note"] == "design_one_way;complete_subtable;two_way_invalid"
+    assert note_text(rows["ICC(2,1)"]["note"], rows["ICC(2,1)"]) == (
+        "one-way design; complete sub-table 6 reports × 2 reviewers; "
+        "reports had different reviewers, so only ICC(1,*) is valid"
     )
+    assert rows["kappa_quadratic"]["note"] == "kappa_needs_two"
 
 
 def test_reviewer_offsets_show_the_harsh_reviewer():
@@ -330,34 +333,34 @@ def test_breakdown_by_prompt_version():
 def test_one_reviewer_gives_no_agreement_with_reason():
     rows = agreement_values(analyse(long_table(np.array([[5], [6], [7]])), n_boot=100))
     assert math.isnan(rows["ICC(1,1)"]["value"])
-    assert rows["ICC(1,1)"]["note"] == "no report was rated by two reviewers"
+    assert rows["ICC(1,1)"]["note"] == "no_pairs"
     assert math.isnan(rows["alpha_interval"]["value"])
-    assert rows["alpha_interval"]["note"] == "no report was rated by two reviewers"
+    assert rows["alpha_interval"]["note"] == "no_pairs"
 
 
 def test_constant_scores_give_no_agreement_with_reason():
     rows = agreement_values(analyse(long_table(np.full((5, 3), 7)), n_boot=100))
     assert math.isnan(rows["ICC(3,1)"]["value"])
-    assert rows["ICC(3,1)"]["note"] == "scores are constant"
-    assert rows["alpha_ordinal"]["note"] == "scores are constant"
+    assert rows["ICC(3,1)"]["note"] == "constant"
+    assert rows["alpha_ordinal"]["note"] == "constant"
 
 
 def test_only_one_source_gives_no_comparison_with_reason():
     results = analyse(long_table(np.array([[5, 6], [7, 7], [8, 6]])), n_boot=100)
     row = results.comparison.iloc[0]
     assert row["verdict"] == "not computable"
-    assert row["note"] == "no rating of synthetic reports"
+    assert row["note"] == "no_synthetic_ratings"
     assert math.isnan(row["ci_low"])
     pooled = results.authorship.iloc[0]
     assert math.isnan(pooled["auc"])
-    assert pooled["note"] == "no ratings in the ai_authorship domain"
+    assert pooled["note"] == "no_authorship_ratings"
 
 
 def test_domain_without_ratings_and_empty_table():
     table = long_table(np.array([[5, 6], [7, 7]]))
     results = analyse(table, n_boot=100, domains=["completeness", "language_quality"])
     described = results.descriptives.set_index(["domain", "scope"])
-    assert described.loc[("completeness", "all"), "note"] == "no ratings"
+    assert described.loc[("completeness", "all"), "note"] == "no_ratings"
     assert described.loc[("completeness", "all"), "histogram"] == [0] * 10
     empty = analyse(table.iloc[0:0], n_boot=100, domains=["completeness"])
     assert empty.n_ratings == 0
@@ -369,7 +372,7 @@ def test_two_sources_with_single_report_each():
     table = _shifted([7], [6])
     row = analyse(table, n_boot=100).comparison.iloc[0]
     assert row["difference"] == -1.0
-    assert row["note"] == "fewer than two reports of a source: no interval or test"
+    assert row["note"] == "one_report_per_source"
     assert row["verdict"] == "not computable"
 
 
@@ -387,3 +390,12 @@ def test_holm_with_missing_and_large_p_values_matches_statsmodels():
     adjusted = holm(p)
     assert math.isnan(adjusted[1])
     assert adjusted[finite] == pytest.approx(multipletests(p[finite], method="holm")[1])
+
+
+def test_every_note_code_has_a_label_and_unknown_codes_are_refused():
+    assert note_text("constant;no_pairs") == (
+        "scores are constant; no report was rated by two reviewers"
+    )
+    assert all(label for label in NOTE_LABELS.values())
+    with pytest.raises(KeyError):
+        note_codes("made_up")
