@@ -53,6 +53,12 @@ AGREEMENT_FIELDS = (
     "ci_high",
     "n_reports",
     "n_reviewers",
+    "k",
+    "design",
+    "valid",
+    "recommended",
+    "band",
+    "note",
 )
 AUTHORSHIP_FIELDS = (
     "scope",

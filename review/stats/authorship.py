@@ -14,6 +14,8 @@ from review.stats.frame import AUTHORSHIP_DOMAIN, SYNTHETIC, Scale
 from review.stats.notes import note_codes
 
 POOLED = "pooled"
+# Fewer reports than this in either class: the AUC is shown without an interval.
+MIN_REPORTS_PER_CLASS = 5
 REVIEWER = "reviewer"
 
 
@@ -29,9 +31,12 @@ def authorship(
     rows, curves = [], []
     for index, (scope, reviewer, group) in enumerate(groups):
         row, curve = _classify(scope, reviewer, group, scale)
-        row["ci_low"], row["ci_high"] = (
-            intervals[index] if np.isfinite(row["auc"]) else (np.nan, np.nan)
-        )
+        per_class = group.groupby("source", observed=True)["report"].nunique()
+        if np.isfinite(row["auc"]) and per_class.min() < MIN_REPORTS_PER_CLASS:
+            # An AUC of 1.0 [1.0, 1.0] from one report per source says nothing.
+            row["note"] = note_codes("few_reports_for_auc")
+        elif np.isfinite(row["auc"]):
+            row["ci_low"], row["ci_high"] = intervals[index]
         rows.append(row)
         if curve:
             curves.append(curve)
@@ -108,7 +113,7 @@ def _auc_intervals(
     counts: dict[bool, np.ndarray | None] = {}
     for synthetic in (False, True):
         mask = (part["source"] == SYNTHETIC).to_numpy() == synthetic
-        report_codes, _ = pd.factorize(part["report"].to_numpy()[mask])
+        report_codes, _ = pd.factorize(part["report"].to_numpy()[mask], sort=True)
         n_reports = int(report_codes.max(initial=-1)) + 1
         width = n_groups * n_levels
         # Columns: pooled levels, then each reviewer's levels.

@@ -21,6 +21,8 @@ INFERIOR = "inferior"
 INCONCLUSIVE = "inconclusive"
 NOT_APPLICABLE = "not applicable"
 NOT_COMPUTABLE = "not computable"
+# Fewer reports than this in a source: no interval and no verdict (the rank test stays).
+MIN_REPORTS = 5
 
 
 @dataclass
@@ -49,7 +51,7 @@ def report_totals(frame: pd.DataFrame, domains: list[str]) -> ReportTotals:
     domain_index = {d: i for i, d in enumerate(domains)}
     d = frame["domain"].map(domain_index).to_numpy()
     keep = ~pd.isna(d)
-    report_codes, _ = pd.factorize(frame["report"].to_numpy()[keep])
+    report_codes, _ = pd.factorize(frame["report"].to_numpy()[keep], sort=True)
     d = d[keep].astype(int)
     n_reports = int(report_codes.max()) + 1 if len(report_codes) else 0
     cells = report_codes * len(domains) + d
@@ -109,11 +111,20 @@ def compare_sources(
             row.update(ci_low=np.nan, ci_high=np.nan)
             rows.append(row)
             continue
+        real_means_j, syn_means_j = _report_means(real, j), _report_means(synthetic, j)
         if real_n[j] < 2 or syn_n[j] < 2:
             row["note"] = note_codes("one_report_per_source")
             row.update(ci_low=np.nan, ci_high=np.nan)
+        elif np.ptp(real_means_j) == 0 and np.ptp(syn_means_j) == 0:
+            # Every report of each source has the same mean: the bootstrap interval is a
+            # point ([0, 0] when both are equal), which is no evidence of anything.
+            row["note"] = note_codes("no_variance")
+            row.update(ci_low=np.nan, ci_high=np.nan)
         else:
-            _rank_test(row, _report_means(real, j), _report_means(synthetic, j))
+            _rank_test(row, real_means_j, syn_means_j)
+            if real_n[j] < MIN_REPORTS or syn_n[j] < MIN_REPORTS:
+                row["note"] = note_codes(row["note"], "few_reports_per_source")
+                row.update(ci_low=np.nan, ci_high=np.nan)
         row["verdict"] = _verdict(domain, row["ci_low"], row["ci_high"], margin)
         rows.append(row)
     table = pd.DataFrame(rows)

@@ -19,12 +19,11 @@ from review.results import (
     study_results,
 )
 from review.stats import comparison
-from review.stats.agreement import ICC_FORMS
-from review.stats.notes import note_text
+from review.stats.agreement import SENSITIVITY_SUFFIX
+from review.stats.notes import band_text, note_text
 from review.stats.plots import progress_plot
 from review.views.access import coordinator_required
 
-AGREEMENT_COLUMNS = (*ICC_FORMS, "alpha_interval", "alpha_ordinal", "kappa_quadratic")
 # Derived from the tables that register themselves in review.exports.
 FIGURE_EXPORTS = tuple(exports.FIGURE_TABLES)
 # The figures hold English codes (notes: see review.stats.notes); the page shows them in the
@@ -32,6 +31,7 @@ FIGURE_EXPORTS = tuple(exports.FIGURE_TABLES)
 AGREEMENT_HEADERS = {
     "alpha_interval": _("Krippendorff α (interval)"),
     "alpha_ordinal": _("Krippendorff α (ordinal)"),
+    "ac2_quadratic": _("Gwet AC2 (quadratic weights)"),
     "kappa_quadratic": _("Cohen κ (quadratic)"),
 }
 VALUE_LABELS = {
@@ -70,23 +70,33 @@ def _localized_row(row: dict, labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _agreement_grid(figures: dict, labels: dict[str, str]) -> list[dict[str, Any]]:
-    """Rows (domain, scope) × the nine agreement statistics, for a compact table."""
-    grid: dict[tuple[str, str], dict[str, Any]] = {}
+def _statistic_label(statistic: str) -> str:
+    if statistic.endswith(SENSITIVITY_SUFFIX):
+        form = statistic.removesuffix(SENSITIVITY_SUFFIX)
+        return f"{form} " + gettext("on the complete sub-table (sensitivity)")
+    return str(AGREEMENT_HEADERS.get(statistic, statistic))
+
+
+def _agreement_domains(figures: dict, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Per domain: the recommended statistic of each scope (per source first, then pooled),
+    and every statistic for the "details" toggle."""
+    domains: dict[str, dict[str, Any]] = {}
     for row in figures["agreement"]:
-        entry = grid.setdefault(
-            (row["domain"], row["scope"]),
-            {
-                "domain": labels.get(row["domain"], row["domain"]),
-                "scope": _shown(row["scope"]),
-                "cells": {},
-            },
+        entry = domains.setdefault(
+            row["domain"],
+            {"label": labels.get(row["domain"], row["domain"]), "recommended": [], "all": []},
         )
-        entry["cells"][row["statistic"]] = {**row, "note": _note(row)}
-    return [
-        {**entry, "cells": [entry["cells"].get(s) for s in AGREEMENT_COLUMNS]}
-        for entry in grid.values()
-    ]
+        shown = {
+            **row,
+            "scope": _shown(row["scope"]),
+            "statistic_label": _statistic_label(row["statistic"]),
+            "band": band_text(row.get("band"), gettext),
+            "note": _note(row),
+        }
+        entry["all"].append(shown)
+        if row.get("recommended"):
+            entry["recommended"].append(shown)
+    return list(domains.values())
 
 
 def _offset_grid(figures: dict, domains: list[str]) -> list[dict[str, Any]]:
@@ -122,8 +132,7 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         "study": study,
         "figures": figures,
         "summary": summary,
-        "agreement_columns": [AGREEMENT_HEADERS.get(c, c) for c in AGREEMENT_COLUMNS],
-        "agreement": _agreement_grid(figures, labels),
+        "agreement": _agreement_domains(figures, labels),
         "offset_domains": [labels.get(d, d) for d in figures["domains"]],
         "offsets": _offset_grid(figures, figures["domains"]),
         "authorship": [_localized_row(row, labels) for row in figures["authorship"]],

@@ -284,9 +284,11 @@ def test_descriptives_match_numpy():
     assert row["histogram"] == [int((scores == v).sum()) for v in range(1, 11)]
 
 
-def test_one_way_design_flags_two_way_forms_and_uses_complete_subtable():
+def test_one_way_design_uses_every_rating_and_keeps_the_subtable_as_sensitivity():
     # Three reviewers, each report rated by two: R1+R2 on six reports, R2+R3 on three,
-    # R1+R3 on two. The largest complete block is R1+R2 on six reports.
+    # R1+R3 on two. No set of reviewers covers 80% of the reports: one-way design, ICC(1,1)
+    # on all eleven reports; the largest complete block (R1+R2, six reports) is only the
+    # labelled sensitivity figure.
     rows = []
     plan = [("R1", "R2")] * 6 + [("R2", "R3")] * 3 + [("R1", "R3")] * 2
     for i, pair in enumerate(plan):
@@ -294,14 +296,18 @@ def test_one_way_design_flags_two_way_forms_and_uses_complete_subtable():
             rows.append((f"U{i}", "real", reviewer, "completeness", 3 + (i % 5) + j))
     table = pd.DataFrame(rows, columns=["report", "source", "reviewer", "domain", "score"])
     rows = agreement_values(analyse(table, n_boot=100))
-    assert rows["ICC(1,1)"]["valid"] is True
+    one_way = rows["ICC(1,1)"]
+    assert (one_way["n_reports"], one_way["n_reviewers"], one_way["design"]) == (11, 3, "one-way")
+    assert one_way["recommended"] is True
+    assert one_way["note"] == "design_one_way"
+    assert math.isnan(rows["ICC(2,1)"]["value"])
     assert rows["ICC(2,1)"]["valid"] is False
-    assert rows["ICC(3,k)"]["valid"] is False
-    assert (rows["ICC(1,1)"]["n_reports"], rows["ICC(1,1)"]["n_reviewers"]) == (6, 2)
-    assert rows["ICC(2,1)"]["note"] == "design_one_way;complete_subtable;two_way_invalid"
-    assert note_text(rows["ICC(2,1)"]["note"], rows["ICC(2,1)"]) == (
-        "one-way design; complete sub-table 6 reports × 2 reviewers; "
-        "reports had different reviewers, so only ICC(1,*) is valid"
+    assert rows["ICC(2,1)"]["note"] == "design_one_way;two_way_needs_crossed"
+    sensitivity = rows["ICC(1,1) complete sub-table"]
+    assert (sensitivity["n_reports"], sensitivity["n_reviewers"]) == (6, 2)
+    assert note_text(sensitivity["note"], sensitivity) == (
+        "sensitivity figure only: ratings outside the complete sub-table are left out; "
+        "complete sub-table 6 reports × 2 reviewers"
     )
     assert rows["kappa_quadratic"]["note"] == "kappa_needs_two"
 
@@ -316,14 +322,14 @@ def test_reviewer_offsets_show_the_harsh_reviewer():
 
 
 def test_breakdown_by_prompt_version():
-    table = _shifted([8] * 10, [5] * 5 + [8] * 5)
+    table = _shifted([8, 9] * 5, [5, 6, 5, 6, 5, 8, 9, 8, 9, 8])  # v1 then v2
     table["prompt_version"] = [None] * 10 + ["v1"] * 5 + ["v2"] * 5
     breakdown = analyse(table, n_boot=200).breakdown
     rows = breakdown[breakdown["factor"] == "prompt_version"].set_index("level")
-    assert rows.loc["v1", "mean"] == 5.0
-    assert rows.loc["v1", "difference"] == -3.0
+    assert rows.loc["v1", "mean"] == pytest.approx(5.4)
+    assert rows.loc["v1", "difference"] == pytest.approx(-3.1)
     assert rows.loc["v1", "verdict"] == "inferior"
-    assert rows.loc["v2", "difference"] == 0.0
+    assert rows.loc["v2", "difference"] == pytest.approx(-0.1)
     assert breakdown[breakdown["factor"] == "batch"].empty
 
 

@@ -147,9 +147,15 @@ def test_agreement_and_authorship_csv_columns(coordinator_client, study):
         "ci_high",
         "n_reports",
         "n_reviewers",
+        "k",
+        "design",
+        "valid",
+        "recommended",
+        "band",
+        "note",
     ]
-    # 6 domains × 3 scopes × 9 statistics.
-    assert len(agreement) == 1 + 162
+    # 6 domains × 3 scopes × 10 statistics (complete crossed table: no sub-table row).
+    assert len(agreement) == 1 + 180
     authorship = _read_csv(
         coordinator_client.get(reverse("review:study_export_csv", args=[study.pk, "authorship"]))
     )
