@@ -24,24 +24,34 @@ SUMMARY_FIELDS = (
     "n_reports_real",
     "n_ratings_real",
     "mean_real",
+    "mean_real_ci_low",
+    "mean_real_ci_high",
+    "mean_real_ratings",
     "sd_real",
     "median_real",
     "iqr_real",
     "n_reports_synthetic",
     "n_ratings_synthetic",
     "mean_synthetic",
+    "mean_synthetic_ci_low",
+    "mean_synthetic_ci_high",
+    "mean_synthetic_ratings",
     "sd_synthetic",
     "median_synthetic",
     "iqr_synthetic",
     "difference",
     "ci_low",
     "ci_high",
+    "ci_level",
+    "adjustment",
+    "ci95_low",
+    "ci95_high",
+    "margin",
+    "verdict",
     "mann_whitney_u",
     "p_value",
     "p_holm",
     "cliffs_delta",
-    "margin",
-    "verdict",
     "note",
 )
 AGREEMENT_FIELDS = (
@@ -66,6 +76,8 @@ AUTHORSHIP_FIELDS = (
     "auc",
     "ci_low",
     "ci_high",
+    "delong_ci_low",
+    "delong_ci_high",
     "n_real",
     "n_synthetic",
     "accuracy",
@@ -166,7 +178,11 @@ def figure_table(name: str, fields: Sequence[str]):
 
 @figure_table("summary", SUMMARY_FIELDS)
 def summary_records(figures: dict) -> list[dict]:
-    """Comparison per domain joined with the real and synthetic descriptives."""
+    """Comparison per domain joined with the real and synthetic descriptives.
+
+    mean_* are report-weighted (each report once) with their 95% bootstrap CI; mean_*_ratings
+    are rating-weighted. ci_low/ci_high are the Bonferroni-adjusted BCa interval the
+    verdict reads (level in ci_level, family in adjustment); ci95_* the unadjusted one."""
     described = {(row["domain"], row["scope"]): row for row in figures["descriptives"]}
     rows = []
     for row in figures["comparison"]:
@@ -174,7 +190,8 @@ def summary_records(figures: dict) -> list[dict]:
         for source in ("real", "synthetic"):
             stats = described.get((row["domain"], source), {})
             record[f"n_ratings_{source}"] = stats.get("n_ratings")
-            for measure in ("mean", "sd", "median", "iqr"):
+            # The mean stays the comparison's report-weighted one; spread is of ratings.
+            for measure in ("sd", "median", "iqr"):
                 record[f"{measure}_{source}"] = stats.get(measure)
         rows.append(record)
     return rows

@@ -1,12 +1,14 @@
 """Can reviewers tell AI-written reports apart? The `ai_authorship` score as a classifier.
 
-AUC 0.5 means they could not. The AUC's interval comes from a report-level bootstrap:
+AUC 0.5 means they could not. Beside the bootstrap interval, the clustered DeLong interval
+(Obuchowski 1997) of each scope. The AUC's bootstrap interval comes from a report-level bootstrap:
 with discrete scores the AUC only needs, per resample, how many real and synthetic
 ratings fell on each score level, which is one matrix product per chunk of resamples.
 """
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from review.stats.bootstrap import percentile_interval, resampled_totals
@@ -37,6 +39,11 @@ def authorship(
             row["note"] = note_codes("few_reports_for_auc")
         elif np.isfinite(row["auc"]):
             row["ci_low"], row["ci_high"] = intervals[index]
+            row["delong_ci_low"], row["delong_ci_high"] = clustered_auc_interval(
+                group["score"].to_numpy(),
+                (group["source"] == SYNTHETIC).to_numpy(),
+                group["report"].to_numpy(dtype=object),
+            )
         rows.append(row)
         if curve:
             curves.append(curve)
@@ -58,6 +65,8 @@ def _classify(scope: str, reviewer: str, group: pd.DataFrame, scale: Scale):
         "auc": np.nan,
         "ci_low": np.nan,
         "ci_high": np.nan,
+        "delong_ci_low": np.nan,
+        "delong_ci_high": np.nan,
         "n_real": n_real,
         "n_synthetic": n_synthetic,
         "accuracy": float((said_ai == truth).mean()) if len(truth) else np.nan,
@@ -79,6 +88,48 @@ def _classify(scope: str, reviewer: str, group: pd.DataFrame, scale: Scale):
         "thresholds": [float(t) if np.isfinite(t) else None for t in thresholds],
     }
     return row, curve
+
+
+def clustered_auc_interval(
+    scores: np.ndarray, synthetic: np.ndarray, clusters: np.ndarray, level: float = 0.95
+) -> tuple[float, float]:
+    """Normal interval of the AUC with the variance of Obuchowski (1997, Biometrics
+    53:567–578): DeLong's structural components summed per cluster (a report, rated by
+    several reviewers), so correlated ratings of one report are not counted as independent.
+    With one rating per report it is DeLong, DeLong & Clarke-Pearson (1988)."""
+    positives, negatives = scores[synthetic], scores[~synthetic]
+    m, n = len(positives), len(negatives)
+    if m == 0 or n == 0:
+        return np.nan, np.nan
+    sorted_neg, sorted_pos = np.sort(negatives), np.sort(positives)
+    # Each positive rating against every negative: P(neg < x) + ½ P(neg = x); and back.
+    below = np.searchsorted(sorted_neg, positives, side="left")
+    ties = np.searchsorted(sorted_neg, positives, side="right") - below
+    v10 = (below + 0.5 * ties) / n
+    above = m - np.searchsorted(sorted_pos, negatives, side="right")
+    ties = np.searchsorted(sorted_pos, negatives, side="right") - np.searchsorted(
+        sorted_pos, negatives, side="left"
+    )
+    v01 = (above + 0.5 * ties) / m
+    auc = float(v10.mean())
+    codes, uniques = pd.factorize(clusters, sort=True)
+    size = len(uniques)
+    if size < 2:
+        return np.nan, np.nan
+    v10_sum = np.bincount(codes[synthetic], weights=v10, minlength=size)
+    v01_sum = np.bincount(codes[~synthetic], weights=v01, minlength=size)
+    m_i = np.bincount(codes[synthetic], minlength=size)
+    n_i = np.bincount(codes[~synthetic], minlength=size)
+    d10, d01 = v10_sum - m_i * auc, v01_sum - n_i * auc
+    factor = size / (size - 1)
+    variance = (
+        factor * (d10**2).sum() / m**2
+        + factor * (d01**2).sum() / n**2
+        + 2 * factor * (d10 * d01).sum() / (m * n)
+    )
+    half = float(ndtri((1 + level) / 2) * np.sqrt(variance))
+    # An AUC lives in [0, 1]: the normal interval is cut there.
+    return max(auc - half, 0.0), min(auc + half, 1.0)
 
 
 def auc_from_counts(real: np.ndarray, synthetic: np.ndarray) -> np.ndarray:

@@ -99,6 +99,13 @@ def _agreement_domains(figures: dict, labels: dict[str, str]) -> list[dict[str, 
     return list(domains.values())
 
 
+def _multiplicity(figures: dict) -> dict[str, Any]:
+    """The family of non-inferiority verdicts and the level of each of its intervals."""
+    family = [row for row in figures["comparison"] if row.get("adjustment")]
+    level = family[0]["ci_level"] if family else 0.95
+    return {"family": len(family), "level": f"{100 * level:.2f}".rstrip("0").rstrip(".")}
+
+
 def _offset_grid(figures: dict, domains: list[str]) -> list[dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
     for row in figures["reviewer_offsets"]:
@@ -133,6 +140,7 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         "figures": figures,
         "summary": summary,
         "agreement": _agreement_domains(figures, labels),
+        "multiplicity": _multiplicity(figures),
         "offset_domains": [labels.get(d, d) for d in figures["domains"]],
         "offsets": _offset_grid(figures, figures["domains"]),
         "authorship": [_localized_row(row, labels) for row in figures["authorship"]],

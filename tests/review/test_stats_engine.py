@@ -160,11 +160,23 @@ def test_difference_and_rank_test_match_scipy_on_report_means():
 
 def test_holm_adjustment_matches_statsmodels():
     table = _two_sources()
-    results = analyse(table, n_boot=200)
-    p = results.comparison["p_value"].to_numpy()
-    assert results.comparison["p_holm"].to_numpy() == pytest.approx(
+    table = pd.concat(
+        [
+            table,
+            table[table["domain"] == "medical_consistency"].assign(
+                domain="completeness", score=lambda t: (t["score"] % 10) + 1
+            ),
+        ]
+    )
+    comparison = analyse(table, n_boot=200).comparison.set_index("domain")
+    # The family is the quality domains; ai_authorship is not a quality verdict.
+    family = ["medical_consistency", "completeness"]
+    p = comparison.loc[family, "p_value"].to_numpy()
+    assert comparison.loc[family, "p_holm"].to_numpy() == pytest.approx(
         multipletests(p, method="holm")[1], rel=1e-12
     )
+    assert math.isnan(comparison.loc["ai_authorship", "p_holm"])
+    assert math.isfinite(comparison.loc["ai_authorship", "p_value"])
 
 
 def test_bootstrap_resamples_reports_not_ratings():

@@ -159,19 +159,23 @@ def test_agreement_and_authorship_csv_columns(coordinator_client, study):
     authorship = _read_csv(
         coordinator_client.get(reverse("review:study_export_csv", args=[study.pk, "authorship"]))
     )
-    assert authorship[0][:7] == [
+    assert authorship[0][:9] == [
         "scope",
         "reviewer",
         "auc",
         "ci_low",
         "ci_high",
+        "delong_ci_low",
+        "delong_ci_high",
         "n_real",
         "n_synthetic",
     ]
     pooled = authorship[1]
-    # Real always 8, synthetic 6 or 7: every synthetic scores lower → AUC 0.
-    assert pooled[:3] == ["pooled", "", "0.0"]
-    assert pooled[5:7] == ["6", "6"]
+    # Real always 8, synthetic 6 or 7: every synthetic scores lower → AUC 0; three reports
+    # per source: no interval of either kind.
+    assert pooled[:7] == ["pooled", "", "0.0", "", "", "", ""]
+    assert pooled[7:9] == ["6", "6"]
+    assert pooled[-1] == "fewer than 5 reports of a source: no interval"
     assert set(AuditEvent.objects.values_list("action", flat=True)) == {
         "study.open",
         "export.agreement",
