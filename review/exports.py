@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from review.models import Report, Study
+from django.db.models import Avg, Count
+
+from review.models import Assignment, Rating, Report, Study
 from review.stats.analysis import BREAKDOWN_FIELDS
 from review.stats.notes import note_text
 
@@ -231,8 +233,29 @@ def dataset_reports(*, study: Study):
     )
 
 
+def dataset_ratings(*, study: Study) -> dict[str, dict[str, dict[str, float | int]]]:
+    """Per report code and domain key: the mean of the physicians' submitted ratings and
+    their number, from one query."""
+    rows = (
+        Rating.objects.filter(
+            assignment__study=study,
+            assignment__status=Assignment.Status.SUBMITTED,
+            assignment__report__source=Report.Source.SYNTHETIC,
+        )
+        .values_list("assignment__report__code", "domain__key")
+        .annotate(mean=Avg("score"), n=Count("id"))
+        .order_by("assignment__report__code", "domain__key")
+    )
+    ratings: dict[str, dict[str, dict[str, float | int]]] = {}
+    for code, domain, mean, n in rows:
+        ratings.setdefault(code, {})[domain] = {"mean": float(mean), "n_ratings": int(n)}
+    return ratings
+
+
 def dataset_lines(*, study: Study) -> Iterator[str]:
-    """One JSON object per synthetic report of the study: text, annotations with offsets."""
+    """One JSON object per synthetic report of the study: text, annotations with offsets,
+    and the physicians' mean rating per domain (labelled as such; {} before any)."""
+    ratings = dataset_ratings(study=study)
     for code, text, language, annotations, provenance in dataset_reports(study=study).iterator(
         chunk_size=500
     ):
@@ -242,6 +265,7 @@ def dataset_lines(*, study: Study) -> Iterator[str]:
             "text": text,
             "annotations": annotations,
             "provenance": provenance,
+            "physician_ratings": ratings.get(code, {}),
         }
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
@@ -287,7 +311,10 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
         for annotation in annotations or []:
             counts["annotations"] += 1
             if isinstance(annotation, dict):
-                labels[str(annotation.get("label") or annotation.get("type") or "?")] += 1
+                # Annotations name their minimal-dataset item in `field` (generation's
+                # validation writes it); `label`/`type` are read for imported files.
+                name = annotation.get("field") or annotation.get("label") or annotation.get("type")
+                labels[str(name or "?")] += 1
 
     def listing(counter: Counter[str]) -> str:
         if not counter:
@@ -302,11 +329,12 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
         f"- Synthetic reports: {counts['reports']}\n",
         f"- Annotations: {counts['annotations']}\n",
         "- Format: JSON Lines, one report per line with `code`, `language`, `text`, "
-        "`annotations` (spans with `start`/`end` character offsets into `text`) and "
-        "`provenance`.\n\n",
+        "`annotations` (spans with `field`, `value` and `start`/`end` character offsets into "
+        "`text`), `provenance` and `physician_ratings` (per domain, the mean of the blinded "
+        "physicians' submitted ratings and their number).\n\n",
         "### Languages\n\n",
         listing(languages),
-        "\n### Annotation labels\n\n",
+        "\n### Annotations by field\n\n",
         listing(labels),
         "\n## Sampling frame\n\n",
         listing(frames),

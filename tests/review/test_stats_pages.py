@@ -195,8 +195,18 @@ def test_dataset_jsonl_has_synthetic_reports_only(coordinator_client, study):
     lines = b"".join(response.streaming_content).decode("utf-8").splitlines()
     records = [json.loads(line) for line in lines]
     assert len(records) == 3
-    assert set(records[0]) == {"code", "language", "text", "annotations", "provenance"}
+    assert set(records[0]) == {
+        "code",
+        "language",
+        "text",
+        "annotations",
+        "provenance",
+        "physician_ratings",
+    }
     assert records[0]["provenance"]["model"] == "mistral-large-latest"
+    # Each synthetic report: R1 gave 6 and R2 7 in every domain.
+    assert records[0]["physician_ratings"]["medical_consistency"] == {"mean": 6.5, "n_ratings": 2}
+    assert len(records[0]["physician_ratings"]) == 6
     assert AuditEvent.objects.filter(action="export.dataset", study=study).count() == 1
 
 
@@ -207,6 +217,23 @@ def test_dataset_card_lists_counts_models_and_scores(coordinator_client, study):
     assert "- mistral-large-latest: 3\n" in card
     assert "- fr-v1: 3\n" in card
     assert "| Language quality | 6.50 | 8.00 | -1.50 [" in card
+
+
+def test_dataset_card_counts_annotations_by_field(coordinator_client, study):
+    from review.models import Report
+
+    spans = [
+        {"field": "tnm_stage", "value": "pT2N0", "start": 0, "end": 5},
+        {"field": "tnm_stage", "value": "M0", "start": 6, "end": 8},
+        {"field": "surgery", "value": "lobectomy", "start": 9, "end": 18},
+    ]
+    Report.objects.filter(memberships__study=study, source="synthetic").update(annotations=spans)
+    card = coordinator_client.get(
+        reverse("review:study_dataset_card", args=[study.pk])
+    ).content.decode()
+    assert "- Annotations: 9\n" in card
+    assert "### Annotations by field\n\n- surgery: 3\n- tnm_stage: 6\n" in card
+    assert "?" not in card.split("### Annotations by field")[1].split("##")[0]
 
 
 def test_results_api_returns_figures(coordinator_client, study):
