@@ -70,6 +70,7 @@ AGREEMENT_FIELDS = (
     "valid",
     "recommended",
     "band",
+    "ci_method",
     "note",
 )
 AUTHORSHIP_FIELDS = (

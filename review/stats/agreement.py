@@ -129,6 +129,7 @@ def _row(
         "valid": bool(valid),
         "recommended": False,
         "band": "",
+        "ci_method": "",
         "note": note,
     }
 
@@ -209,17 +210,20 @@ def _icc_rows(
     design_name = CROSSED if design.crossed else ONE_WAY
     design_note = "design_crossed" if design.crossed else "design_one_way"
     recommended = "ICC(2,1)" if design.crossed else "ICC(1,1)"
+    empty_note = ""
     if n_pairable < 2:
-        note = note_codes("no_pairs" if n_pairable == 0 else "subtable_too_small")
-        return [
-            _row(domain, scope, s, nan, nan, nan, n_pairable, n_reviewers, note) for s in ICC_FORMS
-        ]
-    values = matrix[rated]
-    if np.ptp(values) == 0 or np.ptp(matrix[pairable][rated[pairable]]) == 0:
-        return [
-            _row(domain, scope, s, nan, nan, nan, n_pairable, n_reviewers, note_codes("constant"))
+        empty_note = note_codes("no_pairs" if n_pairable == 0 else "subtable_too_small")
+    elif np.ptp(matrix[rated]) == 0 or np.ptp(matrix[pairable][rated[pairable]]) == 0:
+        empty_note = note_codes("constant")
+    if empty_note:
+        # No number, but the recommended row still stands on the page, saying why.
+        rows = [
+            _row(domain, scope, s, nan, nan, nan, n_pairable, n_reviewers, empty_note)
             for s in ICC_FORMS
         ]
+        for row in rows:
+            row["recommended"] = row["statistic"] == recommended
+        return rows
     estimate = icc_estimate(matrix, design=design, n_boot=n_boot, rng=rng)
     rows = []
     for form in ICC_FORMS:
@@ -254,6 +258,8 @@ def _icc_rows(
                 k=k,
                 design=design_name,
             )
+            if np.isfinite(low):
+                row["ci_method"] = estimate.methods.get(form, "")
         if n_pairable < MIN_REPORTS:
             row["note"] = note_codes(row["note"], "too_few_reports")
             row.update(ci_low=nan, ci_high=nan)
@@ -338,6 +344,11 @@ def _guarded(row: dict) -> dict:
         if not inside:
             row["note"] = note_codes(row["note"], "ci_dropped")
             row.update(ci_low=np.nan, ci_high=np.nan)
+    if np.isfinite(row["ci_low"]) and not row["ci_method"]:
+        # Alpha, AC2, kappa and the sub-table ICC: report bootstrap, or McGraw & Wong's F.
+        row["ci_method"] = "f_distribution" if is_icc else "bootstrap_reports"
+    if not np.isfinite(row["ci_low"]):
+        row["ci_method"] = ""
     if row["recommended"]:
         row["band"] = koo_li_band(row["ci_low"], row["ci_high"])
     return row

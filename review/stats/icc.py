@@ -217,6 +217,8 @@ def one_way_interval(c: Components, alpha: float = 0.05) -> dict[str, tuple[floa
 class IccEstimate:
     values: dict[str, float]
     intervals: dict[str, tuple[float, float]]
+    # How each form's interval was obtained: "f_distribution" or "bootstrap_reports".
+    methods: dict[str, str]
     k: float  # ratings per report behind the average-of-k forms
     n_reports: int
     n_ratings: int
@@ -238,6 +240,7 @@ def icc_estimate(
     whole = components(features.sum(axis=0), np.float64(n), matrix.shape[1], np.float64(sum_k2))
     values = {form: float(v) for form, v in one_way_forms(whole).items()}
     intervals = one_way_interval(whole)
+    methods = dict.fromkeys(ONE_WAY_FORMS, "f_distribution")
     k = float(whole.k0)
     if design.crossed:
         k = float(design.panel.sum())
@@ -246,9 +249,11 @@ def icc_estimate(
         if complete:
             table = icc_table(matrix)
             intervals.update({form: table[form][1:] for form in TWO_WAY_FORMS})
+            methods.update(dict.fromkeys(TWO_WAY_FORMS, "f_distribution"))
         elif n_boot:
             intervals.update(_two_way_bootstrap(features, matrix.shape[1], int(k), n_boot, rng))
-    return IccEstimate(values, intervals, k, n, int(rated.sum()))
+            methods.update(dict.fromkeys(TWO_WAY_FORMS, "bootstrap_reports"))
+    return IccEstimate(values, intervals, methods, k, n, int(rated.sum()))
 
 
 def _two_way_bootstrap(

@@ -20,8 +20,9 @@ from review.results import (
 )
 from review.stats import comparison
 from review.stats.agreement import SENSITIVITY_SUFFIX
+from review.stats.methods import LANGUAGES, methods_markdown
 from review.stats.notes import band_text, note_text
-from review.stats.plots import progress_plot
+from review.stats.plots import progress_plot, study_plots_png
 from review.views.access import coordinator_required
 
 # Derived from the tables that register themselves in review.exports.
@@ -148,6 +149,8 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         "plots": results.plots,
         "progress_plot": _progress_svg(study, language),
         "exports": ("ratings", *FIGURE_EXPORTS),
+        "methods_languages": LANGUAGES,
+        "figure_names": FIGURE_NAMES,
     }
     return render(request, "review/study_results.html", context)
 
@@ -203,4 +206,49 @@ def study_dataset_card(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response = HttpResponse(card, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.code}-dataset-card.md"'
+    return response
+
+
+@coordinator_required
+@require_GET
+def study_methods_markdown(request: HttpRequest, pk: int, language: str) -> HttpResponse:
+    """The methods paragraph and tables, in English or French whatever the page's language."""
+    if language not in LANGUAGES:
+        raise Http404("No such language.")
+    study = get_object_or_404(Study, pk=pk)
+    results = study_results(study=study, with_plots=False, language=language)
+    text = methods_markdown(
+        results.figures, labels=results.domain_labels, title=study.name, language=language
+    )
+    services.audit_log(actor=request.user, action="export.methods", study=study, target=study.code)
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{study.code}-methods-{language}.md"'
+    return response
+
+
+FIGURE_NAMES = ("means", "distributions", "roc")
+
+
+@coordinator_required
+@require_GET
+def study_figure(request: HttpRequest, pk: int, name: str, fmt: str) -> HttpResponse:
+    """One results plot as SVG (as drawn on the page) or PNG (200 dpi)."""
+    if name not in FIGURE_NAMES or fmt not in ("svg", "png"):
+        raise Http404("No such figure.")
+    study = get_object_or_404(Study, pk=pk)
+    language = get_language()
+    if fmt == "svg":
+        body: str | bytes = study_results(study=study, language=language).plots[name]
+        content_type = "image/svg+xml; charset=utf-8"
+    else:
+        results = study_results(study=study, with_plots=False, language=language)
+        body = study_plots_png(
+            results.figures, labels=results.domain_labels, words=plot_words(language)
+        )[name]
+        content_type = "image/png"
+    services.audit_log(
+        actor=request.user, action=f"export.figure_{name}", study=study, target=study.code
+    )
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{study.code}-{name}.{fmt}"'
     return response

@@ -56,6 +56,7 @@ def test_analyse_ratings_writes_tables_and_plots_without_database(tmp_path):
         "valid",
         "recommended",
         "band",
+        "ci_method",
         "note",
     ]
     # Two domains × three scopes (real, synthetic, then pooled) × ten statistics (a complete
@@ -70,7 +71,7 @@ def test_analyse_ratings_writes_tables_and_plots_without_database(tmp_path):
     ]
     # Three reports per source: the estimate without an interval, and the note says why.
     assert recommended[0][3:6] == ["0.6666666666666666", "", ""]
-    assert recommended[0][13] == (
+    assert recommended[0][14] == (
         "crossed design: the reviewers who rated at least half the reports filled four "
         "cells in five or more of theirs; the empty cells are missing ratings; fewer than 5 "
         "reports rated by two reviewers or more: no interval"

@@ -18,6 +18,8 @@ RESULT_URLS = (
     ("review:study_export_csv", ("breakdown",)),
     ("review:study_dataset_jsonl", ()),
     ("review:study_dataset_card", ()),
+    ("review:study_methods", ("en",)),
+    ("review:study_figure", ("means", "png")),
 )
 
 
@@ -152,6 +154,7 @@ def test_agreement_and_authorship_csv_columns(coordinator_client, study):
         "valid",
         "recommended",
         "band",
+        "ci_method",
         "note",
     ]
     # 6 domains × 3 scopes × 10 statistics (complete crossed table: no sub-table row).
@@ -265,3 +268,57 @@ def test_ratings_long_table_is_one_query(django_assert_num_queries, study):
     assert sorted(frame["reviewer"].unique()) == ["R1", "R2"]
     assert frame.loc[frame["source"] == "real", "batch"].isna().all()
     assert set(frame.loc[frame["source"] == "synthetic", "batch"]) == {"7"}
+
+
+def _recommended_statistics(page_rows) -> set[str]:
+    return {row["statistic"] for row in page_rows if row["recommended"]}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_methods_paragraph_names_exactly_the_statistics_shown(coordinator_client, study, language):
+    response = coordinator_client.get(reverse("review:study_methods", args=[study.pk, language]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    text = response.content.decode()
+    figures = coordinator_client.get(f"/api/v1/studies/{study.pk}/results/").json()
+    shown = _recommended_statistics(figures["agreement"])
+    # Two reviewers rated every report: crossed design, ICC(2,1) everywhere.
+    assert shown == {"ICC(2,1)"}
+    paragraph = text.split("###")[0]
+    assert "ICC(2,1)" in paragraph
+    for other in ("ICC(1,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)"):
+        assert other not in text, other
+    # Its table lists the recommended row of every domain and scope, as the page does.
+    table = text.split("###")[1]
+    assert table.count("| ICC(2,1) |") == 18
+    # The interval method and the family actually used are named.
+    if language == "en":
+        assert "## Methods" in text
+        assert "The 6 quality domains" not in text
+        assert "The 5 quality domains form one family: each verdict reads a 99% interval" in text
+        assert "(2000 resamples, seed 5; Efron 1987)" in text
+        assert text.count("ICC(2,1) (two-way random effects") == 1
+        assert "its 95% CI from the F distribution (McGraw & Wong 1996)" in paragraph
+    else:
+        assert "## Méthodes" in text
+        assert (
+            "Les 5 domaines de qualité forment une famille : chaque verdict lit un "
+            "intervalle à 99 %" in text
+        )
+
+
+def test_methods_in_an_unknown_language_is_404(coordinator_client, study):
+    response = coordinator_client.get(reverse("review:study_methods", args=[study.pk, "de"]))
+    assert response.status_code == 404
+
+
+def test_figures_download_as_svg_and_png(coordinator_client, study):
+    svg = coordinator_client.get(reverse("review:study_figure", args=[study.pk, "means", "svg"]))
+    assert svg["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert svg.content.decode().startswith("<svg")
+    png = coordinator_client.get(reverse("review:study_figure", args=[study.pk, "roc", "png"]))
+    assert png["Content-Type"] == "image/png"
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png["Content-Disposition"] == f'attachment; filename="{study.code}-roc.png"'
+    missing = coordinator_client.get(reverse("review:study_figure", args=[study.pk, "pie", "png"]))
+    assert missing.status_code == 404
