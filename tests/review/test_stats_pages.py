@@ -249,6 +249,11 @@ def test_results_api_returns_figures(coordinator_client, study):
     assert row["mean_real"] == 8.0
     assert row["mean_synthetic"] == 6.5
     assert row["difference"] == -1.5
+    assert data["note_labels"]["no_variance"].startswith("no variance")
+    pooled_icc = next(
+        r for r in data["agreement"] if r["recommended"] and r["domain"] == "completeness"
+    )
+    assert pooled_icc["statistic"] == "ICC(2,1)"
 
 
 def test_results_page_of_study_without_submitted_ratings(coordinator_client, open_study):
@@ -322,3 +327,22 @@ def test_figures_download_as_svg_and_png(coordinator_client, study):
     assert png["Content-Disposition"] == f'attachment; filename="{study.code}-roc.png"'
     missing = coordinator_client.get(reverse("review:study_figure", args=[study.pk, "pie", "png"]))
     assert missing.status_code == 404
+
+
+def test_results_page_shows_the_recommended_statistic_with_notes_in_french(
+    coordinator_client, study
+):
+    url = reverse("review:study_results", args=[study.pk])
+    english = coordinator_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    french = coordinator_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    # Every scope of every domain: ICC(2,1) (both reviewers rated every report), and the
+    # engine's note codes as sentences in the reader's language.
+    assert english.count("<td>ICC(2,1)</td>") == 18
+    assert "fewer than 5 reports rated by two reviewers or more: no interval" in english
+    assert (
+        "moins de 5 comptes rendus notés par au moins deux évaluateurs : pas d&#x27;intervalle"
+        in french
+    )
+    assert "plan croisé" in french
+    assert "Différence [IC ajusté]" in french
+    assert "The 5 quality domains form one family" in english
