@@ -19,6 +19,7 @@ from django.db.models import Avg, Count
 
 from review.models import Assignment, Rating, Report, Study
 from review.stats.analysis import BREAKDOWN_FIELDS
+from review.stats.methods import LANGUAGES, methods_markdown
 from review.stats.notes import note_text
 
 SUMMARY_FIELDS = (
@@ -370,12 +371,19 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def figure_files(figures: dict, plots: dict[str, str]) -> dict[str, str]:
-    """Every file derived from the figures, by file name, fully built before any is written."""
+def figure_files(
+    figures: dict, plots: dict[str, str], *, labels: dict[str, str], title: str
+) -> dict[str, str]:
+    """Every file derived from the figures, by file name, fully built before any is written:
+    the CSV tables, results.json, the SVG plots and the methods in English and French."""
     files = {
         f"{name}.csv": "".join(csv_lines(header, rows))
         for name, (header, rows) in export_tables(figures).items()
     }
     files["results.json"] = json.dumps(figures, ensure_ascii=False, indent=1) + "\n"
     files.update({f"{name}.svg": svg for name, svg in plots.items()})
+    for language in LANGUAGES:
+        files[f"methods-{language}.md"] = methods_markdown(
+            figures, labels=labels, title=title, language=language
+        )
     return files

@@ -36,10 +36,14 @@ def test_analyse_ratings_writes_tables_and_plots_without_database(tmp_path):
         "breakdown.csv",
         "distributions.svg",
         "means.svg",
+        "methods-en.md",
+        "methods-fr.md",
         "results.json",
         "roc.svg",
         "summary.csv",
     ]
+    assert "## Methods" in (out / "methods-en.md").read_text(encoding="utf-8")
+    assert "## Méthodes" in (out / "methods-fr.md").read_text(encoding="utf-8")
     with (out / "agreement.csv").open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == [
@@ -181,6 +185,8 @@ def test_export_study_writes_every_file(tmp_path, coordinator, reviewers):
         "dataset.jsonl",
         "distributions.svg",
         "means.svg",
+        "methods-en.md",
+        "methods-fr.md",
         "ratings.csv",
         "results.json",
         "roc.svg",
