@@ -5,6 +5,7 @@ import pytest
 from django.contrib.admin.sites import site
 from django.forms.models import model_to_dict
 from django.test import RequestFactory
+from django.utils.translation import override
 
 from review import services
 from review.admin import DomainInline, StudyAdminForm
@@ -44,6 +45,7 @@ def test_a_draft_study_is_not_locked(coordinator):
     assert Study.objects.get(pk=study.pk).noninferiority_margin == 0.5
 
 
+@override("en")
 def test_admin_form_needs_a_reason_to_change_a_locked_setting(rated):
     form = _form(rated, noninferiority_margin=0.5)
     assert not form.is_valid()
