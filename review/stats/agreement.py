@@ -186,7 +186,7 @@ def _agreement_rows(
     rows += _alpha_rows(domain, scope, matrix, scale, n_boot=n_boot, rng=rng)
     rows.append(_ac2_row(domain, scope, matrix, scale, n_boot=n_boot, rng=rng))
     rows.append(_kappa_row(domain, scope, matrix, scale, n_boot=n_boot, rng=rng))
-    return [_guarded(row) for row in rows]
+    return [_guarded(row, intervals_asked=n_boot > 0) for row in rows]
 
 
 def icc_rows(
@@ -195,7 +195,7 @@ def icc_rows(
     """The ICC rows alone (guarded) for one domain and scope: they need no discrete scale."""
     matrix, _ = ratings_matrix(part)
     rows = _icc_rows(domain, scope, matrix, n_boot=n_boot, rng=np.random.default_rng(seed))
-    return [_guarded(row) for row in rows]
+    return [_guarded(row, intervals_asked=n_boot > 0) for row in rows]
 
 
 def _icc_rows(
@@ -319,7 +319,7 @@ def _sensitivity_row(domain: str, scope: str, matrix: np.ndarray, form: str, des
 _PARAMETER_SPACE = {"icc": (0.0, 1.0), "other": (-1.0, 1.0)}
 
 
-def _guarded(row: dict) -> dict:
+def _guarded(row: dict, *, intervals_asked: bool) -> dict:
     """Drop what is not a number a reader may see, and say why in the note."""
     is_icc = row["statistic"].startswith("ICC")
     low_bound, high_bound = _PARAMETER_SPACE["icc" if is_icc else "other"]
@@ -349,6 +349,11 @@ def _guarded(row: dict) -> dict:
         row["ci_method"] = "f_distribution" if is_icc else "bootstrap_reports"
     if not np.isfinite(row["ci_low"]):
         row["ci_method"] = ""
+        explained = {"too_few_reports", "ci_dropped"} & set(row["note"].split(";"))
+        if intervals_asked and np.isfinite(row["value"]) and not explained:
+            # E.g. McGraw & Wong's F interval with no residual variance: say so, rather
+            # than leave an estimate without its interval unexplained.
+            row["note"] = note_codes(row["note"], "ci_undefined")
     if row["recommended"]:
         row["band"] = koo_li_band(row["ci_low"], row["ci_high"])
     return row

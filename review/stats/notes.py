@@ -67,6 +67,9 @@ NOTE_LABELS: dict[str, str] = {
         "estimate outside the statistic's range (a negative variance estimate): not shown"
     ),
     "ci_dropped": gettext_noop("the interval did not contain the estimate: not shown"),
+    "ci_undefined": gettext_noop(
+        "no interval: it is undefined for these data (e.g. no residual variance)"
+    ),
     "kappa_needs_two": gettext_noop("needs exactly two reviewers who rated the same reports"),
     "kappa_no_common": gettext_noop("the two reviewers rated no report in common"),
 }

@@ -291,3 +291,19 @@ def test_fewer_than_five_reports_per_source_give_no_interval_and_no_verdict():
     assert math.isnan(row["ci_low"])
     assert row["verdict"] == "not computable"
     assert row["note"] == "few_reports_per_source"
+
+
+def test_an_undefined_interval_is_explained():
+    # The second reviewer always gives one point more: no residual variance, so McGraw &
+    # Wong's F interval of ICC(2,1) is undefined; the estimate stands with a note.
+    rows = [
+        (f"U{i}", "real", reviewer, "completeness", score + bump)
+        for i, score in enumerate([3, 5, 6, 8, 4, 7])
+        for reviewer, bump in (("R1", 0), ("R2", 1))
+    ]
+    icc = icc_rows(pd.DataFrame(rows, columns=COLUMNS), n_boot=100)["ICC(2,1)"]
+    # By hand: MSB = 2·17.5/5 = 7, MSJ = 6·0.5/1 = 3, MSE = 0;
+    # ICC(2,1) = MSB / (MSB + k·MSJ/n) = 7 / (7 + 2·3/6) = 0.875.
+    assert icc["value"] == pytest.approx(0.875, abs=1e-12)
+    assert math.isnan(icc["ci_low"])
+    assert icc["note"] == "design_crossed;ci_undefined"
