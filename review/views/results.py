@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from review import exports, selectors, services
 from review.models import Study
+from review.permissions import coordinator_required
 from review.results import (
     RATING_FIELDS,
     plot_words,
@@ -23,7 +24,6 @@ from review.stats.agreement import SENSITIVITY_SUFFIX
 from review.stats.methods import LANGUAGES, methods_markdown
 from review.stats.notes import band_text, note_text
 from review.stats.plots import progress_plot, study_plots_png
-from review.views.access import coordinator_required
 
 # Derived from the tables that register themselves in review.exports.
 FIGURE_EXPORTS = tuple(exports.FIGURE_TABLES)
