@@ -23,7 +23,7 @@ from review.stats import Scale, analyse
 from review.stats.plots import WORDS, study_plots
 
 # Bump when the figures' shape changes so stale cache entries are not read back.
-RESULTS_VERSION = 1
+RESULTS_VERSION = 2
 RESULTS_CACHE_SECONDS = 24 * 3600
 
 RATING_FIELDS = (

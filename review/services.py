@@ -176,9 +176,29 @@ def study_update_settings(
     if noninferiority_margin is not None:
         if noninferiority_margin <= 0:
             raise InvalidInput(_("The non-inferiority margin must be positive."), code="margin")
+        if noninferiority_margin != study.noninferiority_margin and study_settings_locked(
+            study=study
+        ):
+            raise Conflict(
+                _(
+                    "The margin is locked: ratings have been submitted. An administrator can "
+                    "change it with a recorded reason."
+                ),
+                code="settings_locked",
+            )
         study.noninferiority_margin = noninferiority_margin
     study.save()
     return study
+
+
+# Read by the statistics: once an assessment is submitted, changing them would rewrite
+# results already seen (ICH E9, 1998, section 5.1: the analysis is specified in advance).
+LOCKED_STUDY_FIELDS = ("noninferiority_margin", "scale_min", "scale_max")
+
+
+def study_settings_locked(*, study: Study) -> bool:
+    """Margin, scale and domains are fixed once the study has a submitted assessment."""
+    return Assignment.objects.filter(study=study, status=Assignment.Status.SUBMITTED).exists()
 
 
 def study_open(*, study: Study, actor: User | None = None) -> Study:

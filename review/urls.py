@@ -47,6 +47,16 @@ urlpatterns = [
         results_views.study_dataset_card,
         name="study_dataset_card",
     ),
+    path(
+        "coordinate/results/<int:pk>/methods-<slug:language>.md",
+        results_views.study_methods_markdown,
+        name="study_methods",
+    ),
+    path(
+        "coordinate/results/<int:pk>/figures/<slug:name>.<slug:fmt>",
+        results_views.study_figure,
+        name="study_figure",
+    ),
     path("coordinate/imports/", imports.report_import, name="report_import"),
     path("coordinate/imports/commit/", imports.report_import_confirm, name="report_import_commit"),
     path("coordinate/audit/", coordinator.audit_list, name="audit_list"),

@@ -160,6 +160,22 @@ ACCESS: dict[str, Access] = {
         403,
         200,
     ),
+    "review:study_methods": Access(
+        "get",
+        lambda c: reverse("review:study_methods", args=[c["study"].pk, "fr"]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "review:study_figure": Access(
+        "get",
+        lambda c: reverse("review:study_figure", args=[c["study"].pk, "roc", "svg"]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
     "api-study-results": Access(
         "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 403, 403, 403, 200
     ),
