@@ -143,6 +143,19 @@ class SiteBiomarker(_Strict):
     when: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class Complication(_Strict):
+    """A reason to come back to hospital that the current treatment can cause."""
+
+    myelotoxic: bool = False
+    drug_classes: list[str] | None = None
+    modalities: list[str] | None = None
+    sites: list[str] | None = None
+    source: str
+    fr: str
+    en: str
+    mention: list[str] = Field(min_length=1)
+
+
 class Histology(_Strict):
     group: str
     fr: str
@@ -166,6 +179,8 @@ class Site(_Strict):
     en: str
     staging: Literal["tnm", "bclc"]
     source: str
+    # The diagnosis is an excision (melanoma): the T category is pathological from the start.
+    pathological_at_diagnosis: bool = False
     histologies: dict[str, Histology] = Field(min_length=1)
     biomarkers: dict[str, SiteBiomarker] = Field(default_factory=dict)
     # Alterations that do not occur together (each mapping: biomarker -> its positive value).
@@ -268,6 +283,8 @@ class KnowledgeBase(_Strict):
     procedures: dict[str, Procedure] = Field(min_length=1)
     regimens: list[Regimen] = Field(default_factory=list)
     comorbidity_drugs: dict[str, ComorbidityDrugs] = Field(default_factory=dict)
+    complications: dict[str, Complication] = Field(default_factory=dict)
+    recovery: dict[str, Labels] = Field(default_factory=dict)
     sites: dict[str, Site] = Field(min_length=1)
     plans: list[Plan] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
@@ -521,6 +538,15 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
                 errors.append(f"regimens[{i}] ({regimen.id}): unknown drug {drug!r}")
     for key, item in kb.comorbidity_drugs.items():
         sourced(f"comorbidity_drugs.{key}", item.source)
+    classes = {c for drug in kb.drugs.values() for c in drug.classes}
+    for key, complication in kb.complications.items():
+        sourced(f"complications.{key}", complication.source)
+        for cls in complication.drug_classes or []:
+            if cls not in classes:
+                errors.append(f"complications.{key}: unknown drug class {cls!r}")
+    missing = sorted({p.recovery for p in kb.procedures.values()} - set(kb.recovery))
+    if missing:
+        errors.append(f"recovery: no post-procedure course for {', '.join(missing)}")
 
     for name, site in kb.sites.items():
         where = f"sites.{name}"
@@ -560,6 +586,24 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
                 if grouped != stage:
                     errors.append(
                         f"{where}.tnm.{stage}: {code} is stage {grouped} (AJCC 8th), not {stage}"
+                    )
+                    continue
+                # After surgery the same tumour is grouped with the pathological table.
+                pathological = tnm_engine.TNM(
+                    prefix="p",
+                    t=tnm_engine.pathological_t(site=name, t=parsed.t),
+                    n=parsed.n,
+                    m=parsed.m,
+                )
+                regrouped = tnm_engine.stage_group(
+                    tnm_engine.stage_from_tnm(site=name, tnm=pathological)
+                )
+                # pT2 prostate is stage I or II by PSA and Grade Group, not by T alone.
+                ambiguous = name == "prostate" and pathological.t == "T2"
+                if regrouped != stage and not ambiguous:
+                    errors.append(
+                        f"{where}.tnm.{stage}: {code} is pathological stage {regrouped}, not "
+                        f"{stage} (AJCC 8th)"
                     )
 
     for i, plan in enumerate(kb.plans):
