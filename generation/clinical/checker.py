@@ -314,8 +314,11 @@ def check_pathway(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation]:
         start = dt.date.fromisoformat(t.start_date)
         if start < diagnosis or start > discharge or (t.status == "planned"):
             found.append(
-                Violation("dates_order", f"{t.regimen} ({t.status}) starts {start}, stay ends "
-                          f"{discharge}, diagnosis {diagnosis}")
+                Violation(
+                    "dates_order",
+                    f"{t.regimen} ({t.status}) starts {start}, stay ends "
+                    f"{discharge}, diagnosis {diagnosis}",
+                )
             )
     if _full_years(birth, admission) != case.age:
         found.append(
@@ -332,9 +335,7 @@ def check_labs(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation]:
     labs = case.labs
     liver = case.site == "liver" or "liver" in case.metastatic_sites
     if liver and labs.liver_tests == "normal":
-        found.append(
-            Violation("lab_vs_disease", "normal liver tests with HCC or liver metastases")
-        )
+        found.append(Violation("lab_vs_disease", "normal liver tests with HCC or liver metastases"))
     if "chronic_kidney_disease" in case.comorbidities and labs.crcl_ml_min >= 60:
         found.append(
             Violation(
@@ -343,7 +344,9 @@ def check_labs(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation]:
             )
         )
     expected = cockcroft_gault(
-        age=case.age, weight_kg=labs.weight_kg, creatinine_umol_l=labs.creatinine_umol_l,
+        age=case.age,
+        weight_kg=labs.weight_kg,
+        creatinine_umol_l=labs.creatinine_umol_l,
         sex=case.sex,
     )
     if abs(expected - labs.crcl_ml_min) > 3:
@@ -364,7 +367,9 @@ def check_complication(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation]
     if case.complication is None:
         return []
     if case.reason != "toxicity":
-        return [Violation("complication_vs_treatment", f"{case.complication} outside a toxicity stay")]
+        return [
+            Violation("complication_vs_treatment", f"{case.complication} outside a toxicity stay")
+        ]
     step = [t for t in case.treatments if t.step == case.timeline.current_step]
     possible = complication_options(kb, site=case.site, step_treatments=step)
     if case.complication in possible:
@@ -422,13 +427,26 @@ _BOWEL = re.compile(r"reprise du transit|bowel function resumed|transit resumed"
 
 
 def drugs_in_text(kb: KnowledgeBase, text: str) -> list[str]:
-    """Drugs of the controlled list named in a free-text regimen (French or English)."""
+    """Drugs of the controlled list named in a free-text regimen (French or English).
+
+    Longest names first, each match blanked out, so 'nab-paclitaxel' is not also read as
+    'paclitaxel' while 'carboplatine-pémétrexed' still gives both drugs.
+    """
     folded = _fold(text)
-    found = []
-    for key, drug in kb.drugs.items():
-        names = {_fold(drug.fr), _fold(drug.en), key.replace("_", " ")}
-        if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", folded) for n in names):
-            found.append(key)
+    names = sorted(
+        (
+            (name, key)
+            for key, drug in kb.drugs.items()
+            for name in {_fold(drug.fr), _fold(drug.en), key.replace("_", " ")}
+        ),
+        key=lambda item: -len(item[0]),
+    )
+    found = set()
+    for name, key in names:
+        pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+        if pattern.search(folded):
+            found.add(key)
+            folded = pattern.sub(" ", folded)
     return sorted(found)
 
 
@@ -462,7 +480,8 @@ def report_text_violations(
             found.append(
                 Violation(
                     "complication_vs_treatment",
-                    f"{key} mentioned, not a complication of {', '.join(sorted({d.en for d in drugs})) or 'the treatment given'}",
+                    f"{key} mentioned, not a complication of "
+                    f"{', '.join(sorted({d.en for d in drugs})) or 'the treatment given'}",
                     key,
                 )
             )
@@ -479,7 +498,8 @@ def report_text_violations(
     if _BOWEL.search(text) and not digestive:
         found.append(
             Violation(
-                "complication_vs_treatment", "bowel function recovery after a non-digestive procedure"
+                "complication_vs_treatment",
+                "bowel function recovery after a non-digestive procedure",
             )
         )
     found += sequential_wording(kb, case, narrative, language)
@@ -545,11 +565,7 @@ def annotation_violations(
             )
     if treatments:
         found += check_rules(kb, case, treatments, requirements=False)
-        found += [
-            v
-            for v in check_fitness(kb, case, treatments)
-            if v.rule == "plan_vs_fitness"
-        ]
+        found += [v for v in check_fitness(kb, case, treatments) if v.rule == "plan_vs_fitness"]
     return found
 
 

@@ -245,9 +245,7 @@ def _labs(rng, *, sex, age, comorbidities, liver_involved, child_pugh, neutropen
         creatinine = (140 - age) * weight * factor / crcl
     else:
         creatinine = min(max(rng.gauss(88 if sex == "M" else 70, 12), 45), 115)
-        crcl = cockcroft_gault(
-            age=age, weight_kg=weight, creatinine_umol_l=creatinine, sex=sex
-        )
+        crcl = cockcroft_gault(age=age, weight_kg=weight, creatinine_umol_l=creatinine, sex=sex)
     if liver_involved:
         bilirubin = {"A": rng.randint(18, 32), "B": rng.randint(35, 50), "C": rng.randint(52, 90)}
         albumin = {"A": rng.randint(35, 40), "B": rng.randint(28, 34), "C": rng.randint(22, 27)}
@@ -475,7 +473,9 @@ def clinical_draw(
     steps = plan.step_treatments()
     complication = None
     if reason == "toxicity":
-        complication = rng.choice(complication_options(kb, site=site, step_treatments=steps[current]))
+        complication = rng.choice(
+            complication_options(kb, site=site, step_treatments=steps[current])
+        )
     labs = probe
     if complication == "febrile_neutropenia":
         labs = probe.model_copy(update={"neutrophils_g_l": round(rng.uniform(0.1, 0.4), 1)})
@@ -531,18 +531,18 @@ def clinical_draw(
     treatments = []
     for index, step in enumerate(steps):
         status = "done" if index < current else "current" if index == current else "planned"
-        for t in step:
+        for item in step:
             treatments.append(
                 Treatment(
-                    modality=t.modality,
-                    intent=t.intent,
-                    line=t.line,
-                    regimen=_regimen(kb, t, "fr"),
-                    regimen_en=_regimen(kb, t, "en"),
-                    drugs=list(t.drugs),
-                    procedure=t.procedure,
+                    modality=item.modality,
+                    intent=item.intent,
+                    line=item.line,
+                    regimen=_regimen(kb, item, "fr"),
+                    regimen_en=_regimen(kb, item, "en"),
+                    drugs=list(item.drugs),
+                    procedure=item.procedure,
                     step=index,
-                    concurrent=len(step) > 1 or t.modality == "chemoradiation",
+                    concurrent=len(step) > 1 or item.modality == "chemoradiation",
                     status=status,  # type: ignore[arg-type]
                     start_date=starts[index].isoformat() if index in starts else None,
                 )

@@ -533,9 +533,9 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
         sourced(f"procedures.{key}", proc.source)
     for i, regimen in enumerate(kb.regimens):
         sourced(f"regimens[{i}]", regimen.source)
-        for drug in regimen.drugs_all:
-            if drug not in kb.drugs:
-                errors.append(f"regimens[{i}] ({regimen.id}): unknown drug {drug!r}")
+        for drug_key in regimen.drugs_all:
+            if drug_key not in kb.drugs:
+                errors.append(f"regimens[{i}] ({regimen.id}): unknown drug {drug_key!r}")
     for key, item in kb.comorbidity_drugs.items():
         sourced(f"comorbidity_drugs.{key}", item.source)
     classes = {c for drug in kb.drugs.values() for c in drug.classes}
@@ -606,33 +606,33 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
                         f"{stage} (AJCC 8th)"
                     )
 
-    for i, plan in enumerate(kb.plans):
-        where = f"plans[{i}] ({plan.id})"
+    for plan in kb.plans:
+        where = f"plan {plan.id}"
         sourced(where, plan.source)
-        site = kb.sites.get(plan.site)
-        if site is None:
+        plan_site = kb.sites.get(plan.site)
+        if plan_site is None:
             errors.append(f"{where}.site: unknown site {plan.site!r}")
             continue
         if plan.requires.ecog_max is None:
             errors.append(f"{where}.requires: state the performance status limit (ecog_max)")
-        groups = {h.group for h in site.histologies.values()}
-        for group in plan.groups or []:
-            if group not in groups:
-                errors.append(f"{where}.groups: unknown histology group {group!r}")
+        groups = {h.group for h in plan_site.histologies.values()}
+        for group_name in plan.groups or []:
+            if group_name not in groups:
+                errors.append(f"{where}.groups: unknown histology group {group_name!r}")
         for histology in plan.histologies or []:
-            if histology not in site.histologies:
+            if histology not in plan_site.histologies:
                 errors.append(f"{where}.histologies: unknown histology {histology!r}")
-        allowed_stages = (*site.stages, *SUB_STAGES)
+        allowed_stages = (*plan_site.stages, *SUB_STAGES)
         for stage in plan.stages:
             if stage not in allowed_stages:
                 errors.append(f"{where}.stages: unknown stage {stage!r}")
-        biomarker_values(f"{where}.requires.biomarkers", plan.requires.biomarkers, site)
+        biomarker_values(f"{where}.requires.biomarkers", plan.requires.biomarkers, plan_site)
         for j, treatment in enumerate(plan.treatments()):
             here = f"{where}.steps[{j}]"
-            for drug in treatment.drugs:
-                if drug not in kb.drugs:
+            for drug_key in treatment.drugs:
+                if drug_key not in kb.drugs:
                     errors.append(
-                        f"{here}: unknown drug {drug!r} (not in the controlled list 'drugs')"
+                        f"{here}: unknown drug {drug_key!r} (not in the controlled list 'drugs')"
                     )
             if treatment.modality in DRUG_MODALITIES and not treatment.drugs:
                 errors.append(f"{here}: a {treatment.modality} step must name its drugs")
@@ -647,22 +647,22 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
         if not errors:
             errors.extend(_laxer_than_treatments(kb, plan, where))
 
-    for i, rule in enumerate(kb.rules):
-        where = f"rules[{i}] ({rule.id})"
+    for rule in kb.rules:
+        where = f"rule {rule.id}"
         sourced(where, rule.source)
-        site = kb.sites.get(rule.when.site or "")
-        if rule.when.site is not None and site is None:
+        rule_site = kb.sites.get(rule.when.site or "")
+        if rule.when.site is not None and rule_site is None:
             errors.append(f"{where}.when.site: unknown site {rule.when.site!r}")
-        biomarker_values(f"{where}.when.biomarkers", rule.when.biomarkers, site)
-        biomarker_values(f"{where}.when.biomarkers_any", rule.when.biomarkers_any, site)
-        for spec in (*rule.forbid, *rule.require):
-            for drug in (*(spec.drugs or []), *(spec.unless_drugs or [])):
-                if drug not in kb.drugs:
-                    errors.append(f"{where}: unknown drug {drug!r}")
-            for procedure in spec.procedures or []:
+        biomarker_values(f"{where}.when.biomarkers", rule.when.biomarkers, rule_site)
+        biomarker_values(f"{where}.when.biomarkers_any", rule.when.biomarkers_any, rule_site)
+        for treatment_spec in (*rule.forbid, *rule.require):
+            for drug_key in (*(treatment_spec.drugs or []), *(treatment_spec.unless_drugs or [])):
+                if drug_key not in kb.drugs:
+                    errors.append(f"{where}: unknown drug {drug_key!r}")
+            for procedure in treatment_spec.procedures or []:
                 if procedure not in kb.procedures:
                     errors.append(f"{where}: unknown procedure {procedure!r}")
-            for modality in spec.modality or []:
+            for modality in treatment_spec.modality or []:
                 if modality not in MODALITIES:
                     errors.append(f"{where}: unknown modality {modality!r}")
         if not rule.forbid and not rule.require:
@@ -820,12 +820,24 @@ def knowledge_parse_text(text: str) -> dict[str, Any]:
     return data
 
 
+def _named_loc(data: dict[str, Any], loc: tuple) -> str:
+    """'plans.62.requires' -> 'plan pancreas-advanced-folfirinox.requires' (ids, not indexes)."""
+    parts = list(loc)
+    if len(parts) >= 2 and parts[0] in ("plans", "rules") and isinstance(parts[1], int):
+        items = data.get(parts[0])
+        item = items[parts[1]] if isinstance(items, list) and parts[1] < len(items) else None
+        if isinstance(item, dict) and item.get("id"):
+            head = f"{parts[0][:-1]} {item['id']}"
+            return ".".join([head, *map(str, parts[2:])])
+    return _loc(parts) or "(top level)"
+
+
 def knowledge_validate(data: dict[str, Any]) -> KnowledgeBase:
     try:
         kb = KnowledgeBase.model_validate(data)
     except ValidationError as exc:
         raise KnowledgeInvalid(
-            [f"{_loc(error['loc']) or '(top level)'}: {error['msg']}" for error in exc.errors()]
+            [f"{_named_loc(data, error['loc'])}: {error['msg']}" for error in exc.errors()]
         ) from None
     errors = _semantic_errors(kb)
     if errors:
