@@ -420,7 +420,7 @@ def scenario_violations(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation
 
 _NORMAL_LIVER = re.compile(
     r"bilan hepatique (normal|sans anomalie)|liver (function )?tests (were )?normal"
-    r"|normal liver (function )?tests"
+    r"|\bnormal liver (function )?tests"
 )
 _INFUSION = re.compile(r"reaction (a la )?perfusion|infusion reaction|reaction a la perfusion")
 _BOWEL = re.compile(r"reprise du transit|bowel function resumed|transit resumed")
