@@ -22,8 +22,8 @@ def _plan(data, plan_id):
 
 def test_default_knowledge_base_is_valid_and_sourced(kb):
     assert kb.label == "oncology-fr@1"
-    assert len(kb.plans) == 124
-    assert len(kb.rules) == 44
+    assert len(kb.plans) == 127
+    assert len(kb.rules) == 45
     cited = {p.source for p in kb.plans} | {r.source for r in kb.rules}
     assert cited <= set(kb.sources)
     assert all(source.year >= 2010 for source in kb.sources.values())
