@@ -65,3 +65,13 @@ class FrameUploadForm(forms.Form):
         label=_("Frame file (JSON or YAML)"),
         help_text=_("Same format as the default frame; download it below as a template."),
     )
+
+
+class GuidelineUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Knowledge base file (YAML)"),
+        help_text=_(
+            "A revised version of the knowledge base: download the current one below, edit it "
+            "(raise `version`), upload it. It is checked before anything is saved."
+        ),
+    )
