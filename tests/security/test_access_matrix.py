@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
-from generation import guideline_catalogue
+from generation import catalogue
 from review.models import Assignment
 from tests.factories import PASSWORD
 
@@ -228,7 +228,7 @@ ACCESS: dict[str, Access] = {
         "get",
         lambda c: reverse(
             "generation:guideline_download",
-            args=[guideline_catalogue.guideline_default_ensure().pk],
+            args=[catalogue.guideline_default_ensure().pk],
         ),
         LOGIN,
         403,

@@ -25,7 +25,7 @@ def seed_default(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0001_initial'),
+        ('generation', '0002_default_frame_and_prompts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

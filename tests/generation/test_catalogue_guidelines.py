@@ -5,7 +5,7 @@ import pytest
 import yaml
 from django.urls import reverse
 
-from generation import guideline_catalogue
+from generation import catalogue
 from generation.clinical import knowledge
 from generation.models import GuidelineVersion
 from review.exceptions import InvalidInput
@@ -24,19 +24,19 @@ def _plan(data, plan_id):
 
 
 def test_default_version_is_seeded(db):
-    guideline = guideline_catalogue.guideline_default_ensure()
+    guideline = catalogue.guideline_default_ensure()
     assert guideline.label == "oncology-fr@1"
     assert GuidelineVersion.objects.count() == 1
-    assert guideline_catalogue.guideline_knowledge(guideline=guideline).label == "oncology-fr@1"
+    assert catalogue.guideline_knowledge(guideline=guideline).label == "oncology-fr@1"
 
 
 def test_revised_version_is_saved_and_becomes_the_latest(db, coordinator):
-    guideline_catalogue.guideline_default_ensure()
+    catalogue.guideline_default_ensure()
     text = _revised(lambda d: _plan(d, "kidney-partial")["requires"].update({"age_max": 85}))
-    saved = guideline_catalogue.guideline_create(text=text, created_by=coordinator)
+    saved = catalogue.guideline_create(text=text, created_by=coordinator)
     assert saved.label == "oncology-fr@2"
-    assert guideline_catalogue.guideline_latest() == saved
-    kb = guideline_catalogue.guideline_knowledge(guideline=saved)
+    assert catalogue.guideline_latest() == saved
+    kb = catalogue.guideline_knowledge(guideline=saved)
     assert kb.plan("kidney-partial").requires.age_max == 85
     assert AuditEvent.objects.filter(action="generation.guideline_created").count() == 1
 
@@ -63,18 +63,18 @@ def test_revised_version_is_saved_and_becomes_the_latest(db, coordinator):
     ids=["wrong-drug", "unknown-biomarker", "no-eligibility"],
 )
 def test_bad_upload_is_refused_with_a_clear_error_and_changes_nothing(db, mutate, message):
-    guideline_catalogue.guideline_default_ensure()
+    catalogue.guideline_default_ensure()
     with pytest.raises(InvalidInput) as info:
-        guideline_catalogue.guideline_create(text=_revised(mutate))
+        catalogue.guideline_create(text=_revised(mutate))
     assert info.value.code == "guideline_invalid"
     assert message in info.value.message
     assert list(GuidelineVersion.objects.values_list("version", flat=True)) == [1]
 
 
 def test_same_version_is_refused(db):
-    guideline_catalogue.guideline_default_ensure()
+    catalogue.guideline_default_ensure()
     with pytest.raises(InvalidInput) as info:
-        guideline_catalogue.guideline_create(text=knowledge.default_knowledge_text())
+        catalogue.guideline_create(text=knowledge.default_knowledge_text())
     assert info.value.code == "guideline_exists"
 
 
