@@ -10,10 +10,8 @@ from generation.models import PromptTemplate, SamplingFrame
 
 def site_choices() -> list[tuple[str, str]]:
     language = "fr" if (get_language() or "").startswith("fr") else "en"
-    return [("", _("all sites, by frequency"))] + [
-        (key, spec["labels"].get(language, spec["labels"]["en"]))
-        for key, spec in guidelines.SITES.items()
-    ]
+    sites = [(key, guidelines.site_label(key, language)) for key, _en in guidelines.site_choices()]
+    return [("", str(_("all sites, by frequency"))), *sites]
 
 
 class BatchLaunchForm(forms.Form):

@@ -215,9 +215,7 @@ def guideline_list(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", _("The file is not UTF-8 text."))
             else:
                 try:
-                    guideline = catalogue.guideline_create(
-                        text=text, created_by=request.user
-                    )
+                    guideline = catalogue.guideline_create(text=text, created_by=request.user)
                 except ServiceError as exc:
                     # One line per problem: an oncologist fixes them all in one pass.
                     for line in exc.message.split(" | "):

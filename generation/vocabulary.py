@@ -97,6 +97,8 @@ BIOMARKER_VALUE_FR = {
     "rearranged": "réarrangé",
     "not rearranged": "non réarrangé",
     "V600E mutated": "muté V600E",
+    "left": "gauche",
+    "right": "droit",
 }
 LANGUAGES = ("fr", "en")
 
@@ -121,7 +123,13 @@ def format_date(value: str, language: str) -> str:
 def treatment_label(treatment: Treatment, language: str) -> str:
     modality = guidelines.MODALITY_LABELS[treatment.modality][language]
     intent = guidelines.INTENT_LABELS.get(treatment.intent, {}).get(language, "")
-    regimen = regimen_label(treatment.regimen, language)
+    regimen = (
+        treatment.regimen_en
+        if language == "en" and treatment.regimen_en
+        else regimen_label(treatment.regimen, language)
+    )
+    if treatment.concurrent:
+        regimen += ", concomitant" if language == "fr" else ", concurrent"
     line = treatment.line
     if language == "fr":
         line_text = f", {'1re' if line == 1 else f'{line}e'} ligne" if line else ""

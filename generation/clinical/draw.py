@@ -373,7 +373,7 @@ def clinical_draw(
     child_pugh = None
     tnm_text = ""
     if spec.staging == "bclc":
-        stage = _choice(rng, population.liver.bclc.p)
+        stage = _choice(rng, figures.stage.p)
         stage_group = stage
         bclc = spec.bclc[stage]
         if _bernoulli(rng, bclc.metastatic_probability):

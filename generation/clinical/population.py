@@ -3,20 +3,17 @@
 Where drawing attributes independently gives impossible or skewed patients (HR x HER2
 giving 21% triple-negative, EGFR with ALK, COPD in never-smokers, postmenopausal women of
 35), the frame gives one joint categorical or a table conditioned on the attribute that
-drives it. Each table names a source; the data is generation/data/population/*.yaml.
+drives it. Each table names a source; the tables live in the frame (`correlations`), next
+to the marginal figures they refine.
 """
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-POPULATION_DIR = Path(__file__).resolve().parent.parent / "data" / "population"
-DEFAULT_POPULATION_FILE = POPULATION_DIR / "france-2023.yaml"
 TOLERANCE = 0.005
 
 
@@ -127,10 +124,6 @@ class Melanoma(_Strict):
     braf_v600: Probability
 
 
-class Liver(_Strict):
-    bclc: Categorical
-
-
 class Women(_Strict):
     postmenopausal_by_age: ByAge
 
@@ -168,7 +161,6 @@ class Population(_Strict):
     head_and_neck: HeadAndNeck
     stomach: Stomach
     melanoma: Melanoma
-    liver: Liver
     women: Women
     comorbidities: Comorbidities
 
@@ -222,5 +214,7 @@ def population_validate(data: dict[str, Any]) -> Population:
 
 @functools.lru_cache(maxsize=1)
 def default_population() -> Population:
-    text = DEFAULT_POPULATION_FILE.read_text(encoding="utf-8")
-    return population_validate(yaml.safe_load(text))
+    """The tables of the default frame (for frames that give none of their own)."""
+    from generation.frame_format import default_frame_data  # the frame module imports this one
+
+    return population_validate(default_frame_data()["correlations"])

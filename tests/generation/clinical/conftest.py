@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from generation import frames
+from generation import frame_format as frames
 from generation.clinical import draw, knowledge, population
 
 SAMPLE_SIZE = 3000
