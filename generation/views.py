@@ -82,7 +82,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
 @coordinator_required
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
+    batch = get_object_or_404(Batch.objects.select_related("frame", "prompt", "guideline"), pk=pk)
     progress = selectors.batch_progress(batch=batch)
     if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
         context: dict = {"batch": batch, "progress": progress}
