@@ -138,6 +138,14 @@ def treatment_label(treatment: Treatment, language: str) -> str:
     return f"{modality} {intent} ({regimen}{line_text})".replace("  ", " ")
 
 
+def _stage_text(scenario: Scenario) -> str:
+    if scenario.tnm:
+        return f"{scenario.stage} ({scenario.tnm}, AJCC 8)"
+    # HCC: BCLC stage and liver function, not TNM (BCLC 2022).
+    child_pugh = f", Child-Pugh {scenario.child_pugh}" if scenario.child_pugh else ""
+    return f"BCLC {scenario.stage}{child_pugh}"
+
+
 def scenario_summary(scenario: Scenario, language: str) -> str:
     """The scenario as a bullet list for the prompt (the LLM writes from this)."""
     site = scenario.site
@@ -173,7 +181,7 @@ def scenario_summary(scenario: Scenario, language: str) -> str:
             "Histologie" if fr else "Histology",
             guidelines.histology_label(site, scenario.histology, language),
         ),
-        ("Stade" if fr else "Stage", f"{scenario.stage} ({scenario.tnm})"),
+        ("Stade" if fr else "Stage", _stage_text(scenario)),
         ("Biomarqueurs" if fr else "Biomarkers", biomarkers or none),
         ("Métastases" if fr else "Metastases", metastases or none),
         ("ECOG", str(scenario.ecog)),
