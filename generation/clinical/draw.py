@@ -316,7 +316,16 @@ def _step_duration(rng: random.Random, step) -> int:
 def _reason_options(kb: KnowledgeBase, site: str, plan: Plan) -> dict[str, list[int]]:
     """For each reason, the plan steps a stay for that reason can be about."""
     steps = plan.step_treatments()
-    options: dict[str, list[int]] = {"diagnostic": [-1], "complication": list(range(len(steps)))}
+    options: dict[str, list[int]] = {"diagnostic": [-1]}
+    # A stay for deterioration and poorly controlled pain belongs to palliative care; in a
+    # curative pathway the other readmission is after the operation (narrative.course_text).
+    palliative = [
+        i
+        for i, s in enumerate(steps)
+        if any(t.intent == "palliative" or t.modality in ("supportive_care", "surgery") for t in s)
+    ]
+    if palliative:
+        options["complication"] = palliative
     procedure = [i for i, s in enumerate(steps) if s[0].modality in PROCEDURE_MODALITIES]
     if procedure:
         options["surgery"] = procedure[:1]

@@ -96,6 +96,16 @@ def course_text(kb: KnowledgeBase, case: ClinicalCase, language: str) -> str:
             else "Diagnostic and staging work-up completed; the case was discussed at the "
             "multidisciplinary tumour board."
         )
+    if any(t.modality == "surgery" for t in current):
+        return (
+            "Réhospitalisation au décours de l'intervention pour douleurs et asthénie ; examen "
+            "et bilan sans complication chirurgicale, adaptation des antalgiques, reprise "
+            "progressive de l'autonomie."
+            if fr
+            else "Readmitted after the operation with pain and fatigue; examination and tests "
+            "showed no surgical complication; analgesia adjusted, gradual return to "
+            "independence."
+        )
     return (
         "Prise en charge d'une altération de l'état général avec douleurs mal contrôlées. "
         "Adaptation du traitement antalgique, avis de l'équipe de soins de support, "
