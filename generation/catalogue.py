@@ -216,16 +216,3 @@ def guideline_create(*, text: str, created_by: User = None) -> GuidelineVersion:
     )
     audit_log(actor=created_by, action="generation.guideline_created", target=guideline.label)
     return guideline
-
-
-def knowledge_for_label(label: str) -> knowledge.KnowledgeBase:
-    """The stored knowledge base named `name@version`, the release's one when unknown."""
-    default = knowledge.default_knowledge()
-    if not label or label == default.label:
-        return default  # the release's base: no query (writers and validation run per item)
-    name, _sep, version = label.partition("@")
-    if version.isdigit():
-        stored = GuidelineVersion.objects.filter(name=name, version=int(version)).first()
-        if stored is not None:
-            return knowledge.knowledge_from_text(stored.text)
-    return knowledge.default_knowledge()

@@ -232,6 +232,7 @@ def _generation_request(*, batch: Batch, item: BatchItem, scenario: Scenario) ->
         language=batch.language,
         json_schema=output_json_schema(),
         max_tokens=MAX_OUTPUT_TOKENS,
+        knowledge=guideline_knowledge(guideline=batch.guideline),
     )
 
 

@@ -15,9 +15,8 @@ from typing import Any
 
 from generation import guidelines
 from generation.backends.base import BackendResult, GenerationRequest
-from generation.catalogue import knowledge_for_label
 from generation.clinical import narrative
-from generation.clinical.knowledge import KnowledgeBase
+from generation.clinical.knowledge import KnowledgeBase, default_knowledge
 from generation.scenario import Scenario
 from generation.vocabulary import (
     REASON_LABELS,
@@ -85,7 +84,7 @@ class _Writer:
         return "".join(self.parts)
 
 
-def _write(scenario: Scenario, language: str) -> dict[str, Any]:
+def _write(scenario: Scenario, language: str, kb: KnowledgeBase | None = None) -> dict[str, Any]:
     """The report as the LLM would return it: narrative plus annotations whose segments
     are verbatim pieces of it. Sections in the order of REPORT_SECTIONS."""
     admin = scenario.admin
@@ -97,10 +96,11 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
     histology, site_phrase = _tumour_names(scenario, language)
     _write_reason(w, scenario, language, sections, histology, site_phrase)
     _write_history(w, scenario, language, sections)
-    _write_disease(w, scenario, language, sections, histology, site_phrase)
+    kb = kb or default_knowledge()
+    _write_disease(w, scenario, language, sections, histology, site_phrase, kb)
     # Vitals before labs: the draws from `rng` keep their order, so the text is unchanged.
     _write_examination(w, scenario, language, sections, rng)
-    _write_results_course_discharge(w, scenario, language, sections, rng)
+    _write_results_course_discharge(w, scenario, language, sections, rng, kb)
     return {"narrative": w.text, "annotations": w.annotations}
 
 
@@ -213,10 +213,10 @@ def _write_disease(
     sections: Sequence[str],
     histology: str,
     site_phrase: str,
+    kb: KnowledgeBase,
 ) -> None:
     fr = language == "fr"
     case = scenario.clinical_case()
-    kb = _knowledge(scenario)
     w.add(f"{sections[3]}\n")
     w.add("Diagnostic histologique d'un " if fr else "Histological diagnosis of ")
     w.add(f"{histology} {site_phrase}, " + ("classé " if fr else "staged "))
@@ -313,11 +313,15 @@ def _write_examination(
 
 
 def _write_results_course_discharge(
-    w: _Writer, scenario: Scenario, language: str, sections: Sequence[str], rng: random.Random
+    w: _Writer,
+    scenario: Scenario,
+    language: str,
+    sections: Sequence[str],
+    rng: random.Random,
+    kb: KnowledgeBase,
 ) -> None:
     fr = language == "fr"
     case = scenario.clinical_case()
-    kb = _knowledge(scenario)
     w.add(f"{sections[5]}\n")
     if case is not None:
         # Labs follow the disease: liver tests with HCC or liver metastases, creatinine
@@ -354,11 +358,6 @@ def _write_results_course_discharge(
     )
 
 
-def _knowledge(scenario: Scenario) -> KnowledgeBase:
-    """The knowledge base the scenario was drawn with (drug routes, recovery, complications)."""
-    return knowledge_for_label(scenario.guideline)
-
-
 class OfflineBackend:
     name = "offline"
 
@@ -368,7 +367,9 @@ class OfflineBackend:
 
     def generate(self, request: GenerationRequest, *, before_send=None) -> BackendResult:
         started = time.monotonic()
-        content = json.dumps(_write(request.scenario, request.language), ensure_ascii=False)
+        content = json.dumps(
+            _write(request.scenario, request.language, request.knowledge), ensure_ascii=False
+        )
         return BackendResult(
             content=content,
             tokens_in=0,

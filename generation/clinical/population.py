@@ -10,11 +10,16 @@ to the marginal figures they refine.
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 TOLERANCE = 0.005
+DEFAULT_FRAME_FILE = (
+    Path(__file__).resolve().parent.parent / "data" / "frames" / "france-incidence-2023.json"
+)
 
 
 class PopulationInvalid(Exception):
@@ -215,6 +220,6 @@ def population_validate(data: dict[str, Any]) -> Population:
 @functools.lru_cache(maxsize=1)
 def default_population() -> Population:
     """The tables of the default frame (for frames that give none of their own)."""
-    from generation.frame_format import default_frame_data  # the frame module imports this one
-
-    return population_validate(default_frame_data()["correlations"])
+    # Read from the file, not through frame_format, which imports this module.
+    data = json.loads(DEFAULT_FRAME_FILE.read_text(encoding="utf-8"))
+    return population_validate(data["correlations"])
