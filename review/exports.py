@@ -295,6 +295,7 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
     models: Counter[str] = Counter()
     prompts: Counter[str] = Counter()
     frames: Counter[str] = Counter()
+    guidelines: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     labels: Counter[str] = Counter()
     for _, _, language, annotations, provenance in dataset_reports(study=study).iterator(
@@ -307,6 +308,9 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
             models[label] += 1
         for label in _labels(provenance.get("prompt_version")):
             prompts[label] += 1
+        # The clinical knowledge base (plans, eligibility, rules) the scenario was drawn with.
+        for label in _labels(provenance.get("guideline")):
+            guidelines[label] += 1
         for key in _FRAME_KEYS:
             for label in _labels(provenance.get(key)):
                 frames[f"{key}: {label}"] += 1
@@ -340,6 +344,8 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
         listing(labels),
         "\n## Sampling frame\n\n",
         listing(frames),
+        "\n## Clinical guideline knowledge base\n\n",
+        listing(guidelines),
         "\n## Models\n\n",
         listing(models),
         "\n## Prompt versions\n\n",

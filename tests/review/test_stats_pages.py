@@ -219,6 +219,7 @@ def test_dataset_card_lists_counts_models_and_scores(coordinator_client, study):
     assert "- Synthetic reports: 3\n" in card
     assert "- mistral-large-latest: 3\n" in card
     assert "- fr-v1: 3\n" in card
+    assert "## Clinical guideline knowledge base\n\n- oncology-fr@1: 3\n" in card
     assert "| Language quality | 6.50 | 8.00 | -1.50 [" in card
 
 
