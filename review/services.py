@@ -183,11 +183,25 @@ def study_update_settings(
 
 def study_open(*, study: Study, actor: User | None = None) -> Study:
     """Open a draft study: assign every report to k distinct reviewers, balanced, each
-    reviewer getting their own seeded order that interleaves real and synthetic reports."""
+    reviewer getting their own seeded order that interleaves real and synthetic reports
+    (after the calibration items, with the study's attention checks)."""
+    # Imported here: services_reviewer builds on this module's audit_log.
+    from review.services_reviewer import queue_with_checks_build
+
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study.pk)
         _require_draft(study)
-        report_rows = list(study.reports.values_list("pk", "source"))
+        # Calibration items are rated by everyone, outside the allocation (services_reviewer).
+        report_rows = list(
+            study.memberships.filter(role=StudyReport.Role.MEMBER).values_list(
+                "report_id", "report__source"
+            )
+        )
+        calibration = list(
+            study.memberships.filter(role=StudyReport.Role.CALIBRATION)
+            .order_by("report_id")
+            .values_list("report_id", flat=True)
+        )
         reviewer_ids = list(
             study.panel.filter(active=True).order_by("pk").values_list("reviewer_id", flat=True)
         )
@@ -217,8 +231,9 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
                 items=report_ids, source_of=source_of, seed=study.seed * 1_000_003 + reviewer_id
             )
             assignments.extend(
-                Assignment(study=study, reviewer_id=reviewer_id, report_id=report_id, position=i)
-                for i, report_id in enumerate(queue, start=1)
+                queue_with_checks_build(
+                    study=study, reviewer_id=reviewer_id, queue=queue, calibration=calibration
+                )
             )
         Assignment.objects.bulk_create(assignments, batch_size=2000)
         study.status = Study.Status.OPEN

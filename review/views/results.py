@@ -10,7 +10,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from review import exports, selectors, services
+from review import exports, selectors, selectors_queue, services
 from review.models import Study
 from review.results import (
     RATING_FIELDS,
@@ -134,6 +134,8 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         "plots": results.plots,
         "progress_plot": _progress_svg(study, language),
         "exports": ("ratings", *FIGURE_EXPORTS),
+        "calibration_agreement": selectors_queue.study_calibration_agreement(study=study),
+        "test_retest": selectors_queue.study_test_retest(study=study),
     }
     return render(request, "review/study_results.html", context)
 
