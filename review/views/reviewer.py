@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, services, services_reviewer
 from review.exceptions import Conflict, ServiceError
-from review.models import CannotAssess
+from review.models import CannotAssess, ReviewerPreference
 from review.views.access import AuthenticatedRequest, reviewer_required
 
 # Lazy: translated per request, in the reviewer's language, not once at import.
@@ -52,6 +52,7 @@ def _rate_context(request: AuthenticatedRequest, code: str, **extra) -> dict:
     return {
         "a": assignment,
         "cannot_assess_reasons": CannotAssess.Reason.choices,
+        "text_sizes": ReviewerPreference.TextSize.choices,
         "missing_first": missing if extra.get("submit_error") else None,
         **extra,
     }

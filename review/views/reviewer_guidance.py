@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from review import selectors, selectors_queue, services_reviewer
 from review.exceptions import ServiceError
 from review.instructions import instructions_html
-from review.models import Assignment, ReviewerPreference
+from review.models import Assignment
 from review.views.access import AuthenticatedRequest, reviewer_required
 
 
@@ -124,5 +124,3 @@ def text_size_set(request: AuthenticatedRequest) -> HttpResponse:
         target = "/"
     return redirect(target)
 
-
-TEXT_SIZES = ReviewerPreference.TextSize.choices

@@ -130,7 +130,7 @@ def test_save_score_with_reading_time_queries_fixed(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_my_reports_queries_fixed(client, coordinator, django_assert_num_queries, size):
-    study, reviewer, last = _study_of(size, coordinator=coordinator)
+    study, reviewer, _last = _study_of(size, coordinator=coordinator)
     _login(client, reviewer)
     # The study (and that the reviewer has a queue in it), then the queue with last changes.
     with django_assert_num_queries(REQUEST_OVERHEAD + 2):
