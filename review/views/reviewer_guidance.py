@@ -123,4 +123,3 @@ def text_size_set(request: AuthenticatedRequest) -> HttpResponse:
     ):
         target = "/"
     return redirect(target)
-
