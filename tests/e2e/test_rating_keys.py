@@ -14,6 +14,7 @@ from tests.conftest import make_open_study
 from tests.e2e.conftest import (
     DESKTOP,
     SAMPLE_REPORT,
+    SCREENSHOTS,
     TABLET,
     log_in,
     queue,
@@ -37,12 +38,16 @@ def long_report(assignment) -> None:
 
 
 def shots(page: Page, name: str) -> None:
-    """The current page at the four sizes (the layout reflows in place), then back."""
+    """The current page at the four sizes (the layout reflows in place), as the screen
+    shows it (not the full page: what is on screen is the point), then back."""
     original = page.viewport_size
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for size in SIZES:
         page.set_viewport_size(size)
         page.wait_for_timeout(100)
-        assert screenshot(page, f"{name}-{size['width']}x{size['height']}").stat().st_size > 0
+        path = SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"
+        page.screenshot(path=str(path))
+        assert path.stat().st_size > 0
     page.set_viewport_size(original)
 
 
