@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from review.models import (
@@ -235,7 +236,10 @@ def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[Que
         QueueEntry(code=code, report_code=report_code, position=position, status=status)
         for code, report_code, position, status in assignments.order_by(
             "study__name", "study_id", "position"
-        ).values_list("code", "report__code", "position", "status")
+        )
+        # An attention check shows its own code, never the repeated report's.
+        .annotate(shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"))
+        .values_list("code", "shown_code", "position", "status")
     ]
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from review import services, services_reviewer
+from review import selectors, services, services_reviewer
 from review.exceptions import Conflict, InvalidInput
 from review.instructions import instructions_html
 from review.models import Assignment, CannotAssess, Rating, StudyReport
@@ -146,6 +146,10 @@ def test_attention_check_repeats_a_report_later_under_another_code(guided_study)
         assert repeats[0].position > original.position
         assert repeats[0].display_code.startswith("R-")
         assert repeats[0].display_code != repeats[0].report.code
+        # Nowhere a reviewer looks (queue API, My reports, rating page) shows a code twice.
+        shown = [entry.report_code for entry in selectors.reviewer_queue(reviewer=reviewer)]
+        assert len(shown) == len(set(shown)) == len(queue)
+        assert repeats[0].display_code in shown
     # Test–retest: first showing at 8, repeat at 6 on every domain → difference 2 for all.
     for assignment in Assignment.objects.filter(study=study):
         _rate_all(assignment, lambda d, a=assignment: 6 if a.kind == "attention" else 8)
