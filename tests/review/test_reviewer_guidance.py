@@ -262,3 +262,53 @@ def test_favicon_ico_redirects_to_the_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302
     assert response["Location"] == "/static/favicon.svg"
+
+
+def test_coordinator_saves_instructions_examples_and_calibration_items(
+    coordinator_client, coordinator
+):
+    study = services.study_create(name="Draft", created_by=coordinator)
+    reports = ReportFactory.create_batch(2)
+    url = reverse("review:study_guidance", args=[study.pk])
+    assert coordinator_client.get(url).status_code == 200
+    response = coordinator_client.post(
+        url,
+        {
+            "instructions": "Read it **all**.",
+            "instructions_fr": "Lisez **tout**.",
+            "attention_checks": "2",
+            "completeness-example_low": "No discharge treatment, no conclusion.",
+            "completeness-fr:example_low": "Ni traitement de sortie ni conclusion.",
+            "calibration": f"{reports[0].code} 9 8 7 6 5 4\n\n{reports[1].code} 1 2 3 4 5 6",
+        },
+    )
+    assert response.status_code == 302
+    study.refresh_from_db()
+    assert (study.instructions, study.instructions_fr, study.attention_checks) == (
+        "Read it **all**.",
+        "Lisez **tout**.",
+        2,
+    )
+    domain = study.domains.get(key="completeness")
+    assert domain.example_low == "No discharge treatment, no conclusion."
+    assert domain.localized("example_low", "fr") == "Ni traitement de sortie ni conclusion."
+    assert dict(
+        StudyReport.objects.filter(study=study, role="calibration").values_list(
+            "report__code", "reference_scores__completeness"
+        )
+    ) == {reports[0].code: 7, reports[1].code: 3}
+    # A bad line: a clear message and nothing changed.
+    response = coordinator_client.post(
+        url,
+        {"instructions": "Changed", "attention_checks": "2", "calibration": "R-NOPE00 1 2"},
+        follow=True,
+    )
+    assert "Line 1: 6 scores expected (one per domain), 2 given." in response.content.decode()
+    study.refresh_from_db()
+    assert study.instructions == "Read it **all**."
+    assert StudyReport.objects.filter(study=study, role="calibration").count() == 2
+
+
+def test_reviewer_cannot_reach_the_guidance_page(reviewer_client, open_study):
+    url = reverse("review:study_guidance", args=[open_study.pk])
+    assert reviewer_client.get(url).status_code == 403
