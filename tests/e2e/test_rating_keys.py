@@ -255,10 +255,27 @@ def test_touch_flow_rates_a_report_with_taps_only(new_context, study_setup, view
     widths = [g["width"] for g in geometry]
     assert max(widths) - min(widths) < 1
     assert min(g["height"] for g in geometry) >= 44
-    expect(page.locator(".kbd-only").first).to_be_hidden()
+    expect(page.locator(".kbd-only:visible")).to_have_count(0)
     expect(page.locator("kbd:visible")).to_have_count(0)
+    expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_hidden()
     shots(page, f"touch-bar-{viewport['width']}")
 
+    # A swipe to the left shows the next domain, to the right the previous one.
+    swipe = """([from, to]) => {
+        const bar = document.getElementById('rating-panel');
+        const touch = (x) => new Touch({identifier: 1, target: bar, clientX: x, clientY: 700});
+        bar.dispatchEvent(new TouchEvent('touchstart', {touches: [touch(from)], bubbles: true}));
+        bar.dispatchEvent(new TouchEvent('touchend', {changedTouches: [touch(to)], bubbles: true}));
+    }"""
+    page.evaluate(swipe, [300, 100])
+    expect(page.locator("fieldset.domain.current")).to_have_attribute(
+        "data-domain", "medical_consistency"
+    )
+    expect(page.locator(".step-count")).to_have_text("2 / 6")
+    page.evaluate(swipe, [100, 300])
+    expect(page.locator("fieldset.domain.current")).to_have_attribute(
+        "data-domain", "language_quality"
+    )
     taps = [9, 8, 7, 6, 5, 4]
     keys = list(study.domains.order_by("order", "id").values_list("key", flat=True))
     for key, score in zip(keys, taps, strict=True):
