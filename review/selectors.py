@@ -158,6 +158,11 @@ class BlindedAssignment:
         return self.kind == Assignment.Kind.CALIBRATION
 
     @property
+    def scores_editable(self) -> bool:
+        """Open study; a calibration item is frozen once submitted (references shown)."""
+        return self.study_open and not (self.is_calibration and self.is_submitted)
+
+    @property
     def is_complete(self) -> bool:
         return all(domain.score is not None for domain in self.domains)
 

@@ -424,6 +424,14 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     """Save one score at once (every click is kept). Two tabs saving the same rating: the
     last write wins, atomically, through an upsert on (assignment, domain)."""
     _require_open(assignment)
+    if (
+        assignment.kind == Assignment.Kind.CALIBRATION
+        and assignment.status == Assignment.Status.SUBMITTED
+    ):
+        # Its reference scores are on screen now: a change would only copy them.
+        raise Conflict(
+            _("A submitted calibration item cannot be changed."), code="calibration_locked"
+        )
     study = assignment.study
     try:
         domain = Domain.objects.get(study_id=study.pk, key=domain_key)

@@ -183,6 +183,11 @@ def test_submitted_calibration_item_shows_the_reference_scores(client, guided_st
     }
     assert page.count("Panel's reference score:") == 6
     assert "Panel's reference score: 9" in page
+    # Frozen once the references are shown: disabled on the page, refused by the service.
+    assert page.count(" disabled>") == 60
+    with pytest.raises(Conflict) as error:
+        services.rating_save(assignment=item, domain_key="completeness", score=7)
+    assert error.value.code == "calibration_locked"
 
 
 def test_calibration_lines_with_a_wrong_score_are_refused(coordinator):
