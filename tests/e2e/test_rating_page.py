@@ -138,6 +138,8 @@ def test_rating_page_weighs_under_budget_and_a_save_swaps_only_its_row(new_conte
         [
             reverse("review:rate", args=[first.code]),
             "/static/css/app.css",
+            # The page's declared icon (issue 17: no more /favicon.ico 404), 300 bytes.
+            "/static/favicon.svg",
             "/static/js/rate.js",
             "/static/vendor/htmx.min.js",
         ]
