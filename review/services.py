@@ -16,7 +16,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from review.allocation import allocate_reviewers, interleave_by_source
+from review.allocation import allocate_reviewers, interleave_by_source, queue_with_checks
 from review.exceptions import Conflict, InvalidInput
 from review.models import (
     Assignment,
@@ -27,6 +27,7 @@ from review.models import (
     Study,
     StudyReport,
     StudyReviewer,
+    report_code_new,
 )
 from review.protocol import DEFAULT_DOMAINS
 
@@ -185,8 +186,6 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
     """Open a draft study: assign every report to k distinct reviewers, balanced, each
     reviewer getting their own seeded order that interleaves real and synthetic reports
     (after the calibration items, with the study's attention checks)."""
-    # Imported here: services_reviewer builds on this module's audit_log.
-    from review.services_reviewer import queue_with_checks_build
 
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study.pk)
@@ -230,10 +229,23 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
             queue = interleave_by_source(
                 items=report_ids, source_of=source_of, seed=study.seed * 1_000_003 + reviewer_id
             )
+            rows = queue_with_checks(
+                queue=queue,
+                calibration=calibration,
+                attention_checks=study.attention_checks,
+                seed=study.seed * 104_729 + reviewer_id,
+            )
             assignments.extend(
-                queue_with_checks_build(
-                    study=study, reviewer_id=reviewer_id, queue=queue, calibration=calibration
+                Assignment(
+                    study=study,
+                    reviewer_id=reviewer_id,
+                    report_id=report_id,
+                    position=position,
+                    kind=kind,
+                    # A repeat shows a code of its own, or it would give itself away.
+                    display_code=report_code_new() if kind == Assignment.Kind.ATTENTION else "",
                 )
+                for position, (report_id, kind) in enumerate(rows, start=1)
             )
         Assignment.objects.bulk_create(assignments, batch_size=2000)
         study.status = Study.Status.OPEN

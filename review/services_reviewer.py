@@ -27,7 +27,6 @@ from review.models import (
     ReviewerPreference,
     Study,
     StudyReport,
-    report_code_new,
 )
 from review.services import audit_log
 
@@ -304,35 +303,3 @@ def study_calibration_set(*, study: Study, items: Sequence[CalibrationItem]) -> 
             for item in items
         )
     return len(items)
-
-
-def queue_with_checks_build(
-    *, study: Study, reviewer_id: int, queue: Sequence[int], calibration: Sequence[int]
-) -> list[Assignment]:
-    """A reviewer's assignments at study opening: the calibration items first (same order
-    for everyone), then their queue, with `study.attention_checks` of its reports shown a
-    second time at least a few reports later, under a code of their own."""
-    rows: list[tuple[int, str]] = [(rid, Assignment.Kind.CALIBRATION) for rid in calibration]
-    regular: list[tuple[int, str]] = [(rid, Assignment.Kind.REGULAR) for rid in queue]
-    checks = min(study.attention_checks, len(queue) // 2)
-    if checks:
-        rng = random.Random(study.seed * 104_729 + reviewer_id)
-        # Repeats come from the first half and land in the second, so the two showings are
-        # never side by side.
-        half = len(queue) // 2
-        for index in sorted(rng.sample(range(half), checks), reverse=True):
-            start = min(max(index + 3, half), len(regular))
-            landing = rng.randrange(start, len(regular) + 1)
-            regular.insert(landing, (queue[index], Assignment.Kind.ATTENTION))
-    rows.extend(regular)
-    return [
-        Assignment(
-            study=study,
-            reviewer_id=reviewer_id,
-            report_id=report_id,
-            position=position,
-            kind=kind,
-            display_code=report_code_new() if kind == Assignment.Kind.ATTENTION else "",
-        )
-        for position, (report_id, kind) in enumerate(rows, start=1)
-    ]

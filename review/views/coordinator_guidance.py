@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from review import selectors_queue, services_reviewer
 from review.exceptions import ServiceError
 from review.models import Study, StudyReport
-from review.views.access import AuthenticatedRequest, coordinator_required
+from review.permissions import AuthenticatedRequest, coordinator_required
 
 EXAMPLE_FIELDS = ("example_low", "example_mid", "example_high")
 

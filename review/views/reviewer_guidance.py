@@ -16,7 +16,7 @@ from review import selectors, selectors_queue, services_reviewer
 from review.exceptions import ServiceError
 from review.instructions import instructions_html
 from review.models import Assignment
-from review.views.access import AuthenticatedRequest, reviewer_required
+from review.permissions import AuthenticatedRequest, reviewer_required
 
 
 @reviewer_required
