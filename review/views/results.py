@@ -10,7 +10,7 @@ from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from review import exports, selectors, services
+from review import exports, selectors, selectors_queue, services
 from review.models import Study
 from review.permissions import coordinator_required
 from review.results import (
@@ -151,6 +151,8 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         "exports": ("ratings", *FIGURE_EXPORTS),
         "methods_languages": LANGUAGES,
         "figure_names": FIGURE_NAMES,
+        "calibration_agreement": selectors_queue.study_calibration_agreement(study=study),
+        "test_retest": selectors_queue.study_test_retest(study=study),
     }
     return render(request, "review/study_results.html", context)
 
