@@ -235,6 +235,9 @@ class Assignment(models.Model):
     first_opened_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     active_seconds = models.PositiveIntegerField(default=0)
+    # When the server last saw the rating page alive (opened, or a heartbeat): reading time
+    # is counted from these times, not from what the page claims (services.assignment_heartbeat).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

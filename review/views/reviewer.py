@@ -6,14 +6,14 @@ Every read goes through the blinded selectors; templates never receive a Report.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, services
-from review.exceptions import Conflict, ServiceError
+from review.exceptions import Conflict, NotFound, ServiceError
 from review.views.access import AuthenticatedRequest, reviewer_required
 
 # Lazy: translated per request, in the reviewer's language, not once at import.
@@ -65,6 +65,8 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
     error, status, rating = "", 200, None
     try:
         rating = services.rating_save(assignment=assignment, domain_key=domain_key, score=score)
+    except NotFound:
+        raise Http404 from None
     except ServiceError as exc:
         error, status = exc.message, exc.status_code
     except DatabaseError:
@@ -108,6 +110,8 @@ def rate_comment(request: AuthenticatedRequest, code: str) -> HttpResponse:
     comment = request.POST.get("comment", "")
     try:
         services.assignment_comment_save(assignment=assignment, comment=comment)
+    except NotFound:
+        raise Http404 from None
     except ServiceError as exc:
         if not request.htmx:
             messages.error(request, exc.message)
@@ -136,6 +140,8 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
         if comment is not None and comment != assignment.comment:
             services.assignment_comment_save(assignment=assignment, comment=comment)
         services.assignment_submit(assignment=assignment)
+    except NotFound:
+        raise Http404 from None
     except Conflict as exc:
         if exc.code != "already_submitted":
             messages.error(request, exc.message)
@@ -158,8 +164,11 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def rate_heartbeat(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     try:
-        seconds = int(request.POST.get("seconds", "0"))
-    except ValueError:
+        seconds = services.score_parse(request.POST.get("seconds", "0"))
+    except ServiceError:
         return HttpResponse(_("seconds must be a whole number"), status=400)
-    services.assignment_heartbeat(assignment=assignment, seconds=seconds)
+    try:
+        services.assignment_heartbeat(assignment=assignment, seconds=seconds)
+    except NotFound:
+        raise Http404 from None
     return HttpResponse(status=204)
