@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from synthreports import log_hygiene
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -107,6 +109,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: NUL/lone surrogates, JSON depth, API body size.
+    "synthreports.input_boundary.InputBoundaryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -234,14 +238,26 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# The input boundary (synthreports/input_boundary.py): JSON bodies of the API are small
+# (scores, codes, settings); deeper nesting than this is an attack, not a request.
+API_MAX_JSON_BYTES = env_int("API_MAX_JSON_BYTES", 2 * 1024 * 1024, minimum=1024)
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 32, minimum=4)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500, minimum=1)
+
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to a missing
+    # or bad credential, as HTTP asks; a browser session is still accepted.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON only: a form-encoded PUT used to be parsed into nothing and answered 200; now
+    # 415. The import endpoint declares its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # A maximum page size (API_MAX_PAGE_SIZE) and strictly parsed limit/offset.
+    "DEFAULT_PAGINATION_CLASS": "synthreports.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "review.api.exception_handler",
 }
@@ -313,7 +329,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"scrub": {"()": "synthreports.log_hygiene.ScrubSensitiveData"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
@@ -359,3 +378,8 @@ LOGGING["loggers"].update(  # type: ignore[attr-defined]
 GENERATION_RATE_LIMIT_HEADROOM = env_float("GENERATION_RATE_LIMIT_HEADROOM", 0.05, minimum=0)
 if GENERATION_RATE_LIMIT_HEADROOM > 0.5:
     raise ImproperlyConfigured("GENERATION_RATE_LIMIT_HEADROOM must be between 0 and 0.5.")
+
+# Exception messages (PostgreSQL's DETAIL and CONTEXT quote row values: patient names,
+# birth dates) are scrubbed from every log record of every process that reads these
+# settings (web, worker, commands), whatever handlers are configured later.
+log_hygiene.install()
