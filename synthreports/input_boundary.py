@@ -15,6 +15,7 @@ declared size before reading them.
 """
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger("synthreports.input_boundary")
 
 # NUL, and the surrogate range, which valid UTF-8 never decodes to: only a JSON escape
 # such as "\ud800" or a broken decoder produces them.
@@ -148,14 +151,29 @@ def _check_request(request: HttpRequest) -> None:
 
 
 def _refusal(request: HttpRequest, refused: InputRefused) -> HttpResponse:
+    response: HttpResponse
     if request.path_info.startswith("/api/") or _is_json(request):
-        return JsonResponse(
+        response = JsonResponse(
             {"detail": refused.message, "code": refused.code, "field": refused.field},
             status=refused.status,
         )
-    return HttpResponse(
-        refused.message, status=refused.status, content_type="text/plain; charset=utf-8"
+    else:
+        response = HttpResponse(
+            refused.message, status=refused.status, content_type="text/plain; charset=utf-8"
+        )
+    # Django would log "Bad Request: <path>", and the refused path is hostile input that may
+    # carry anything (a patient's name pasted into a URL): log what was refused, not it.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    logger.warning(
+        "Input refused: %s %s (%s in %s)",
+        request.method,
+        "<path withheld>" if refused.field == "path" else request.path_info,
+        refused.code,
+        refused.field.split(" ")[0]
+        if FORBIDDEN_CHARACTERS.search(refused.field)
+        else refused.field,
     )
+    return response
 
 
 class InputBoundaryMiddleware:

@@ -238,3 +238,43 @@ def test_json_body_valid_passes_boundary_unchanged(as_coordinator):
     )
     assert response.status_code == 201
     assert response.json()["name"] == "Étude ü"
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (
+            {"text": "Compte rendu.", "metadata": {"nom": "A\x00B"}},
+            "metadata.nom contains a NUL or invalid (lone surrogate) character",
+        ),
+        (
+            {"text": "Compte rendu.", "service\x00": "onco"},
+            "metadata key contains a NUL or invalid (lone surrogate) character",
+        ),
+        (
+            {"text": "Compte\x00 rendu."},
+            "text contains a NUL or invalid (lone surrogate) character",
+        ),
+        ({"text": "Compte rendu.", "id": "x" * 300}, "the id is longer than 255 characters"),
+        ({"text": "Compte rendu.", "poids": float("nan")}, "metadata.poids is nan"),
+        ({"text": "Compte rendu.", "note": "\ud800"}, "metadata.note contains a NUL"),
+    ],
+)
+def test_import_preview_reports_what_the_commit_could_not_store(line, problem):
+    from review.imports.parsing import ImportLimits, parse_upload
+
+    data = json.dumps(line).encode()
+    result = parse_upload(data, file_name="cr.jsonl", limits=ImportLimits.from_settings())
+    assert [(p.location, str(p.message)[: len(problem)]) for p in result.problems] == [
+        ("line 1", problem)
+    ]
+
+
+def test_import_line_nested_10000_deep_is_a_problem_not_a_crash():
+    from review.imports.parsing import ImportLimits, parse_upload
+
+    data = b'{"text": "x", "m": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    result = parse_upload(data, file_name="cr.jsonl", limits=ImportLimits.from_settings())
+    assert [(p.location, p.message) for p in result.problems] == [
+        ("line 1", "JSON nested too deeply")
+    ]
