@@ -119,6 +119,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # An htmx request whose session expired: HX-Redirect to the login page.
+    "synthreports.htmx_answers.HtmxLoginRedirectMiddleware",
     # Last, as django-axes requires: it turns repeated failed logins into a lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -175,6 +177,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "synthreports.login_throttle.AddressRangeThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -191,6 +194,12 @@ AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25, minimum=0)
 # Lock a username from one address: a shared hospital NAT address must not lock out everyone.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+# And a whole address range (IPv4 /24, IPv6 /64), at a higher count, against one password
+# sprayed over many usernames (synthreports/login_throttle.py).
+LOGIN_RANGE_FAILURE_LIMIT = env_int("LOGIN_RANGE_FAILURE_LIMIT", 30, minimum=1)
+LOGIN_RANGE_PREFIX_IPV4 = env_int("LOGIN_RANGE_PREFIX_IPV4", 24, minimum=8)
+LOGIN_RANGE_PREFIX_IPV6 = env_int("LOGIN_RANGE_PREFIX_IPV6", 64, minimum=16)
+CSRF_FAILURE_VIEW = "synthreports.htmx_answers.csrf_failure"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
