@@ -33,7 +33,9 @@ class HtmxLoginRedirectMiddleware:
         if not (
             _is_htmx(request)
             and response.status_code == 302
-            and response.get("Location", "").startswith(login_url)
+            # login_required's redirect (with ?next=), not a view sending to the login page
+            and response.get("Location", "").startswith(f"{login_url}?next=")
+            and not request.user.is_authenticated
         ):
             return response
         # The page the reviewer was on (same origin only: django-htmx checks it).

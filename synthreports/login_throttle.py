@@ -47,7 +47,9 @@ def range_failures(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> in
 
 
 class AddressRangeThrottleBackend:
-    """Authenticates no one; refuses everyone from a range over its failure limit."""
+    """Authenticates no one; refuses everyone from a range over its failure limit. No
+    get_user: sessions are restored by ModelBackend (and force_login, which picks the
+    first backend having one, keeps picking it)."""
 
     def authenticate(self, request: HttpRequest | None, **credentials):
         if request is None or not settings.AXES_ENABLED:
@@ -59,6 +61,3 @@ class AddressRangeThrottleBackend:
         # The flag Axes' middleware turns into its lockout answer (429).
         request.axes_locked_out = True  # type: ignore[attr-defined]
         raise AxesBackendPermissionDenied("Too many failed logins from this address range.")
-
-    def get_user(self, user_id):
-        return None
