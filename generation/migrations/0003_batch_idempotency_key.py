@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0001_initial'),
+        ('generation', '0002_default_frame_and_prompts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
