@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -116,11 +117,30 @@ def _batch(pk: int) -> Batch:
 class BatchCreateView(APIView):
     permission_classes = [IsAuthenticated, IsCoordinator]
 
-    @extend_schema(request=BatchLaunchSerializer, responses={201: BatchSerializer})
+    @extend_schema(
+        request=BatchLaunchSerializer,
+        responses={201: BatchSerializer, 200: BatchSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Any unique string (at most 100 characters): a launch replayed "
+                "with the same key returns the batch the first created (200), not a new one.",
+            )
+        ],
+    )
     def post(self, request: Request) -> Response:
         payload = BatchLaunchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        key = request.headers.get("Idempotency-Key", "").strip()
+        # A replay answers 200 with the batch already launched; launching it again is a
+        # no-op in the service too, which also settles two replays arriving at once.
+        replayed = services.batch_for_idempotency_key(created_by=request.user, key=key)
+        if replayed is not None:
+            return Response(BatchSerializer(_batch(replayed.pk)).data, status=status.HTTP_200_OK)
         # InvalidInput / Conflict from the service become 400 / 409 in the project's DRF
         # exception handler, with the same message as the page shows.
         batch = services.batch_launch(
@@ -135,6 +155,7 @@ class BatchCreateView(APIView):
             site_filter=data["site_filter"],
             name=data["name"],
             created_by=request.user,
+            idempotency_key=key,
         )
         return Response(BatchSerializer(_batch(batch.pk)).data, status=status.HTTP_201_CREATED)
 

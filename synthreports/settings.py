@@ -328,6 +328,9 @@ GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 5, minimum=1)
 GENERATION_RATE_LIMIT_PER_SECOND = env_float("GENERATION_RATE_LIMIT_PER_SECOND", 5.0, minimum=0)
 GENERATION_TOKENS_PER_MINUTE = env_int("GENERATION_TOKENS_PER_MINUTE", 500_000, minimum=0)
 GENERATION_STUCK_AFTER_SECONDS = env_int("GENERATION_STUCK_AFTER_SECONDS", 900, minimum=30)
+# A batch with items waiting and no progress for this long may have lost its messages (a
+# Redis restart): the sweep sends them again (generation/services.py items_requeue_stuck).
+GENERATION_PENDING_RESEND_SECONDS = env_int("GENERATION_PENDING_RESEND_SECONDS", 60, minimum=10)
 # Model prices live with the backends (BACKENDS in generation/backends/__init__.py).
 
 LOGGING = {
