@@ -21,7 +21,12 @@ from review.api import IsCoordinator
 class BatchLaunchSerializer(serializers.Serializer):
     # Shape only: the bounds and the look-ups (frame, prompt, model, backend configured) are
     # checked once, in services.batch_launch, for the page, the API and the CLI alike.
-    count = serializers.IntegerField(help_text="Number of reports (1..GENERATION_MAX_BATCH_SIZE).")
+    # The bounds are in the schema too (integrators and the fuzz test rely on it).
+    count = serializers.IntegerField(
+        min_value=1,
+        max_value=settings.GENERATION_MAX_BATCH_SIZE,
+        help_text="Number of reports (1..GENERATION_MAX_BATCH_SIZE).",
+    )
     frame = serializers.CharField(
         required=False, allow_blank=True, help_text="Frame name or name@version; default frame."
     )
