@@ -16,6 +16,7 @@ from generation import selectors, services
 from generation.backends import BACKEND_NAMES
 from generation.models import Batch
 from review.api import IsCoordinator
+from synthreports.serializer_fields import StrictCharField
 
 
 class BatchLaunchSerializer(serializers.Serializer):
@@ -27,21 +28,21 @@ class BatchLaunchSerializer(serializers.Serializer):
         max_value=settings.GENERATION_MAX_BATCH_SIZE,
         help_text="Number of reports (1..GENERATION_MAX_BATCH_SIZE).",
     )
-    frame = serializers.CharField(
+    frame = StrictCharField(
         required=False, allow_blank=True, help_text="Frame name or name@version; default frame."
     )
-    prompt = serializers.CharField(
+    prompt = StrictCharField(
         required=False, allow_blank=True, help_text="Prompt label (name-vN) or name; latest."
     )
     backend = serializers.ChoiceField(choices=BACKEND_NAMES, required=False)
-    model = serializers.CharField(required=False, allow_blank=True)
+    model = StrictCharField(required=False, allow_blank=True)
     temperature = serializers.FloatField(required=False, min_value=0, max_value=2, default=0.7)
     seed = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=2**31 - 1
     )
     language = serializers.ChoiceField(choices=["fr", "en"], default="fr")
-    site_filter = serializers.CharField(required=False, allow_blank=True, default="")
-    name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    site_filter = StrictCharField(required=False, allow_blank=True, default="")
+    name = StrictCharField(required=False, allow_blank=True, max_length=120, default="")
 
 
 class BatchProgressSerializer(serializers.Serializer):

@@ -130,3 +130,20 @@ def test_api_fuzz_as_reviewer(case, api_world):
     case.call_and_validate(
         headers={"Authorization": f"Token {api_world['reviewer']}"}, checks=CHECKS
     )
+
+
+# --checks all: every built-in check, including the ones that judge semantics (negative
+# data must be rejected, an operation needs its authentication, unsupported methods get
+# 405, a deleted resource is gone).
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_fuzz_all_checks_as_coordinator(case, api_world):
+    _realistic(case, api_world)
+    case.call_and_validate(headers={"Authorization": f"Token {api_world['coordinator']}"})
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_fuzz_all_checks_as_reviewer(case, api_world):
+    _realistic(case, api_world)
+    case.call_and_validate(headers={"Authorization": f"Token {api_world['reviewer']}"})
