@@ -16,14 +16,14 @@ from generation import selectors, services
 from generation.backends import BACKEND_NAMES
 from generation.models import Batch
 from review.api import IsCoordinator
-from synthreports.serializer_fields import StrictCharField
+from synthreports.serializer_fields import StrictCharField, StrictFloatField, StrictIntegerField
 
 
 class BatchLaunchSerializer(serializers.Serializer):
     # Shape only: the bounds and the look-ups (frame, prompt, model, backend configured) are
     # checked once, in services.batch_launch, for the page, the API and the CLI alike.
     # The bounds are in the schema too (integrators and the fuzz test rely on it).
-    count = serializers.IntegerField(
+    count = StrictIntegerField(
         min_value=1,
         max_value=settings.GENERATION_MAX_BATCH_SIZE,
         help_text="Number of reports (1..GENERATION_MAX_BATCH_SIZE).",
@@ -36,10 +36,8 @@ class BatchLaunchSerializer(serializers.Serializer):
     )
     backend = serializers.ChoiceField(choices=BACKEND_NAMES, required=False)
     model = StrictCharField(required=False, allow_blank=True)
-    temperature = serializers.FloatField(required=False, min_value=0, max_value=2, default=0.7)
-    seed = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
-    )
+    temperature = StrictFloatField(required=False, min_value=0, max_value=2, default=0.7)
+    seed = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
     language = serializers.ChoiceField(choices=["fr", "en"], default="fr")
     site_filter = StrictCharField(required=False, allow_blank=True, default="")
     name = StrictCharField(required=False, allow_blank=True, max_length=120, default="")

@@ -197,7 +197,9 @@ def study_update_settings(
 
 def study_open(*, study: Study, actor: User | None = None) -> Study:
     """Open a draft study: assign every report to k distinct reviewers, balanced, each
-    reviewer getting their own seeded order that interleaves real and synthetic reports."""
+    reviewer getting their own seeded order that interleaves real and synthetic reports.
+    A study not ready (no reports, no domains, too few reviewers) is a Conflict (409): the
+    request is right, the study's state is not."""
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study.pk)
         _require_draft(study)
@@ -206,11 +208,11 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
             study.panel.filter(active=True).order_by("pk").values_list("reviewer_id", flat=True)
         )
         if not report_rows:
-            raise InvalidInput(_("Add reports before opening the study."), code="no_reports")
+            raise Conflict(_("Add reports before opening the study."), code="no_reports")
         if not study.domains.exists():
-            raise InvalidInput(_("The study has no rating domains."), code="no_domains")
+            raise Conflict(_("The study has no rating domains."), code="no_domains")
         if len(reviewer_ids) < study.raters_per_report:
-            raise InvalidInput(
+            raise Conflict(
                 _(
                     "Each report needs %(k)d distinct reviewers but the panel has %(m)d. "
                     "Add reviewers or lower the raters per report."

@@ -109,7 +109,7 @@ def test_study_open_without_enough_reviewers_rejected(coordinator, reviewer):
     study = services.study_create(name="s", created_by=coordinator, raters_per_report=2)
     services.study_reports_add(study=study, reports=ReportFactory.create_batch(3))
     services.study_reviewers_set(study=study, reviewers=[reviewer])
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(Conflict) as error:
         services.study_open(study=study)
     assert error.value.code == "too_few_reviewers"
     study.refresh_from_db()
