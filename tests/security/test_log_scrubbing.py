@@ -137,6 +137,42 @@ def test_jsonl_import_with_nul_in_metadata_4xx_nothing_stored_nothing_logged(
     assert _leaks(log_file) == []
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", f"/coordinate/reports/?q={PATIENT}%00", None),
+        ("get", f"/admin/review/report/?source__exact={PATIENT}%00", None),
+        ("get", f"/api/v1/reports/{PATIENT}%00/", None),
+        ("get", f"/api/v1/reports/?limit=18446744073709551617&q={PATIENT}", None),
+        ("post", "/api/v1/studies/", '{"name": "x", "' + PATIENT + '\\u0000": 1}'),
+        ("post", "/api/v1/studies/", '{"name": "' + PATIENT + '\\ud800"}'),
+        ("post", "/api/v1/studies/", '{"name": ' + "[" * 5000 + "]" * 5000 + "}"),
+    ],
+)
+def test_former_500_coordinator_inputs_answer_4xx_and_log_no_patient(
+    client, coordinator, open_study, log_file, method, url, body
+):
+    client.login(username=coordinator.username, password=PASSWORD)
+    if body is None:
+        response = client.get(url)
+    else:
+        response = client.post(url, body, content_type="application/json")
+    assert 400 <= response.status_code < 500
+    assert _leaks(log_file) == []
+
+
+def test_remove_reviewer_with_patient_in_the_id_4xx_logs_no_patient(
+    client, coordinator, open_study, log_file
+):
+    client.login(username=coordinator.username, password=PASSWORD)
+    response = client.post(
+        reverse("review:study_action", args=[open_study.pk, "remove-reviewer"]),
+        {"reviewer": PATIENT},
+    )
+    assert response.status_code == 400
+    assert _leaks(log_file) == []
+
+
 def test_former_500_inputs_answer_4xx_and_log_no_patient(client, reviewer, open_study, log_file):
     client.login(username=reviewer.username, password=PASSWORD)
     mine = Assignment.objects.filter(study=open_study, reviewer=reviewer).first()
