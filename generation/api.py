@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from generation import selectors, services
 from generation.backends import BACKEND_NAMES
 from generation.models import Batch
-from review.api import IsCoordinator
+from review.permissions import IsCoordinator
 from synthreports.serializer_fields import StrictCharField, StrictFloatField, StrictIntegerField
 
 
