@@ -22,6 +22,7 @@ from review.models import (
     Study,
     StudyReviewer,
 )
+from review.selectors import report_list_unblinded
 from review.services import audit_log
 
 
@@ -156,11 +157,10 @@ class ReportAdmin(AuditedAdmin):
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None and request.method == "GET":
             # The list shows each report's source: an unblinding view of every report on it.
-            audit_log(
+            report_list_unblinded(
                 actor=request.user,
-                action="report.unblinded_view",
-                target="admin:list",
-                details={"reports": [report.code for report in changelist.result_list]},
+                codes=[report.code for report in changelist.result_list],
+                where="admin",
             )
         return response
 

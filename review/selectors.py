@@ -465,6 +465,20 @@ def report_for_coordinator(
     return report
 
 
+def report_list_unblinded(
+    *, actor: AbstractBaseUser | AnonymousUser | None, codes: list[str], where: str
+) -> None:
+    """Record that a list showing these reports' sources was read (the API's list, the
+    reports page, the admin): one "report.unblinded_view" entry per page read, naming every
+    report on it, as `report_for_coordinator` does for one report."""
+    audit_log(
+        actor=actor,
+        action="report.unblinded_view",
+        target=f"{where}:list",
+        details={"reports": codes},
+    )
+
+
 @dataclass(frozen=True)
 class StudySurface:
     """Surface cues of a study's reports per source, for the coordinator's study page."""

@@ -10,31 +10,25 @@ from rest_framework import serializers
 
 
 class StrictCharField(serializers.CharField):
-    default_error_messages = {"not_a_string": "Must be a string."}
-
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            self.fail("not_a_string")
+            self.fail("invalid")  # DRF's own message: "Not a valid string."
         return super().to_internal_value(data)
 
 
 class StrictIntegerField(serializers.IntegerField):
     """A JSON integer: not "5", not true (DRF's IntegerField takes both)."""
 
-    default_error_messages = {"not_a_number": "Must be a JSON integer."}
-
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("not_a_number")
+            self.fail("invalid")
         return super().to_internal_value(data)
 
 
 class StrictFloatField(serializers.FloatField):
     """A JSON number: not "0.5", not false (DRF's FloatField takes both)."""
 
-    default_error_messages = {"not_a_number": "Must be a JSON number."}
-
     def to_internal_value(self, data: Any) -> float:
         if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("not_a_number")
+            self.fail("invalid")
         return super().to_internal_value(data)

@@ -175,6 +175,10 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
         source = ""
     reports = selectors.report_list(source=source or None, search=request.GET.get("q", "").strip())
     page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    # The list shows each report's source: audited, as a report's own page is.
+    selectors.report_list_unblinded(
+        actor=request.user, codes=[report.code for report in page.object_list], where="page"
+    )
     return render(
         request,
         "review/report_list.html",

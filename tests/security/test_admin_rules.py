@@ -137,3 +137,37 @@ def draft_study(coordinator):
 def test_study_status_filter_values(admin_client, open_study):
     assert admin_client.get(reverse("admin:review_study_changelist")).status_code == 200
     assert Study.objects.filter(status="open").count() == 1
+
+
+def test_reports_api_list_audits_every_report_on_the_page(admin_client, coordinator, open_study):
+    since = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    response = admin_client.get("/api/v1/reports/?limit=3&source=synthetic")
+    assert response.status_code == 200
+    shown = [row["code"] for row in response.json()["results"]]
+    assert len(shown) == 3
+    event = AuditEvent.objects.get(pk__gt=since)
+    assert (event.action, event.actor, event.target, event.details) == (
+        "report.unblinded_view",
+        coordinator,
+        "api:list",
+        {"reports": shown},
+    )
+
+
+def test_reports_page_audits_every_report_on_the_page(admin_client, coordinator, open_study):
+    since = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    response = admin_client.get(reverse("review:report_list"))
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(pk__gt=since)
+    assert (event.action, event.target) == ("report.unblinded_view", "page:list")
+    assert sorted(event.details["reports"]) == sorted(Report.objects.values_list("code", flat=True))
+
+
+def test_reports_api_page_size_is_capped_at_the_maximum(admin_client, open_study, settings):
+    from review.models import Report as ReportModel
+    from tests.factories import ReportFactory
+
+    ReportFactory.create_batch(510 - ReportModel.objects.count())
+    response = admin_client.get("/api/v1/reports/?limit=1000000")
+    assert response.status_code == 200
+    assert (response.json()["count"], len(response.json()["results"])) == (510, 500)
