@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import get_language
@@ -42,8 +44,14 @@ class BatchLaunchForm(forms.Form):
         help_text=_("Leave empty for a random seed; the same seed gives the same scenarios."),
     )
 
+    # A fresh token in every form shown; a replayed POST of the same form (double click,
+    # back and resubmit) carries it again and finds the batch launched the first time.
+    launch_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["launch_token"].initial = uuid.uuid4().hex
         # The maximum comes from settings at request time, not at import time.
         self.fields["count"] = forms.IntegerField(
             label=_("Number of reports"),

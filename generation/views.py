@@ -68,6 +68,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     language=data["language"],
                     site_filter=data["site_filter"],
                     created_by=request.user,
+                    idempotency_key=f"form:{data['launch_token']}" if data["launch_token"] else "",
                 )
             except ServiceError as exc:
                 form.add_error(None, exc.message)

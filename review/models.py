@@ -274,6 +274,9 @@ class Assignment(models.Model):
     # What the reviewer sees in place of the report's code: an attention check must not
     # give itself away by showing a code the reviewer has already rated.
     display_code = models.CharField(max_length=16, blank=True)
+    # When the server last saw the rating page alive (opened, or a heartbeat): reading time
+    # is counted from these times, not from what the page claims (services.assignment_heartbeat).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -37,6 +37,17 @@ from review.services import audit_log
 # ---------------------------------------------------------------------------------------
 
 
+def _seated(reviewer: User, study=None):
+    """An active seat on the study's panel: part of every reviewer read, so a reviewer
+    removed from a study no longer sees or opens anything of it (404, as for any object
+    that is not theirs)."""
+    return Exists(
+        StudyReviewer.objects.filter(
+            study=OuterRef(study or "study"), reviewer_id=reviewer.pk, active=True
+        )
+    )
+
+
 @dataclass(frozen=True)
 class ReviewerStudy:
     code: str
@@ -126,7 +137,11 @@ def reviewer_studies(*, reviewer: User) -> list[ReviewerStudy]:
     # Counted in subqueries on the reviewer's own queue (index assign_queue), not by joining
     # every assignment of the study: the page costs the same in a study of 100 or 100,000.
     studies = (
-        Study.objects.filter(Exists(own), status__in=[Study.Status.OPEN, Study.Status.CLOSED])
+        Study.objects.filter(
+            Exists(own),
+            _seated(reviewer, study="pk"),
+            status__in=[Study.Status.OPEN, Study.Status.CLOSED],
+        )
         .annotate(
             total=Subquery(own.order_by().values("study").annotate(n=Count("pk")).values("n")),
             submitted=Subquery(
@@ -162,22 +177,22 @@ def reviewer_studies(*, reviewer: User) -> list[ReviewerStudy]:
 def queue_next_for_reviewer(*, reviewer: User, study_code: str) -> str | None:
     """The code of the reviewer's first unsubmitted assignment in the study, or None when
     they are done. 404 if the reviewer has nothing in that study."""
+    own = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer, study__code=study_code)
     rows = list(
-        Assignment.objects.filter(reviewer=reviewer, study__code=study_code)
-        .exclude(status=Assignment.Status.SUBMITTED)
+        own.exclude(status=Assignment.Status.SUBMITTED)
         .order_by("position")
         .values_list("code", flat=True)[:1]
     )
     if rows:
         return rows[0]
-    if not Assignment.objects.filter(reviewer=reviewer, study__code=study_code).exists():
+    if not own.exists():
         raise Http404
     return None
 
 
 def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
     """A reviewer's assignments in queue order: code, position, status — nothing else."""
-    assignments = Assignment.objects.filter(reviewer=reviewer).exclude(
+    assignments = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer).exclude(
         study__status=Study.Status.DRAFT
     )
     if study_code:
@@ -194,10 +209,14 @@ def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[Que
 
 
 def assignment_for_reviewer_update(*, reviewer: User, code: str) -> Assignment:
-    """The reviewer's own assignment, for passing to a service (never to a template)."""
+    """The reviewer's own assignment, for passing to a service (never to a template).
+    The services check the seat again under lock, as the removal may come in between."""
     try:
         return Assignment.objects.select_related("study").get(
-            code=code, reviewer=reviewer, study__status__in=[Study.Status.OPEN, Study.Status.CLOSED]
+            _seated(reviewer),
+            code=code,
+            reviewer=reviewer,
+            study__status__in=[Study.Status.OPEN, Study.Status.CLOSED],
         )
     except Assignment.DoesNotExist:
         raise Http404 from None
@@ -246,6 +265,8 @@ FROM {Assignment._meta.db_table} a
 JOIN {Study._meta.db_table} s ON s.id = a.study_id
 JOIN {Report._meta.db_table} r ON r.id = a.report_id
 WHERE a.code = %s AND a.reviewer_id = %s AND s.status IN (%s, %s)
+  AND EXISTS (SELECT 1 FROM {StudyReviewer._meta.db_table} p
+               WHERE p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id AND p.active)
 """  # noqa: S608 (table names come from the models; every value is a bound parameter)
 
 
@@ -347,6 +368,7 @@ def reviewer_domain(
     try:
         domain = (
             Domain.objects.filter(
+                _seated(reviewer),
                 key=domain_key,
                 study__assignments__code=code,
                 study__assignments__reviewer=reviewer,
@@ -480,6 +502,20 @@ def report_for_coordinator(
         raise Http404 from None
     audit_log(actor=actor, action="report.unblinded_view", target=report.code, details=details)
     return report
+
+
+def report_list_unblinded(
+    *, actor: AbstractBaseUser | AnonymousUser | None, codes: list[str], where: str
+) -> None:
+    """Record that a list showing these reports' sources was read (the API's list, the
+    reports page, the admin): one "report.unblinded_view" entry per page read, naming every
+    report on it, as `report_for_coordinator` does for one report."""
+    audit_log(
+        actor=actor,
+        action="report.unblinded_view",
+        target=f"{where}:list",
+        details={"reports": codes},
+    )
 
 
 @dataclass(frozen=True)

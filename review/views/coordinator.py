@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from review import selectors, selectors_queue, services
-from review.exceptions import ServiceError
+from review.exceptions import InvalidInput, ServiceError
 from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
 from review.models import Report, Study
 from review.permissions import AuthenticatedRequest, coordinator_required
@@ -110,7 +110,10 @@ def study_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
                 )
                 messages.success(request, _("Reviewer added."))
         elif action == "remove-reviewer":
-            reviewer = get_object_or_404(get_user_model(), pk=request.POST.get("reviewer"))
+            reviewer_id = request.POST.get("reviewer", "")
+            if not (reviewer_id.isascii() and reviewer_id.isdigit() and len(reviewer_id) < 19):
+                raise InvalidInput(_("Choose a reviewer."), code="reviewer")
+            reviewer = get_object_or_404(get_user_model(), pk=int(reviewer_id))
             moved = services.study_reviewer_remove(
                 study=study, reviewer=reviewer, actor=request.user
             )
@@ -173,6 +176,10 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
         source = ""
     reports = selectors.report_list(source=source or None, search=request.GET.get("q", "").strip())
     page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    # The list shows each report's source: audited, as a report's own page is.
+    selectors.report_list_unblinded(
+        actor=request.user, codes=[report.code for report in page.object_list], where="page"
+    )
     return render(
         request,
         "review/report_list.html",

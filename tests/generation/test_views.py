@@ -264,7 +264,6 @@ def test_api_cancel(api, launch):
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({"count": 0}, "bad_count"),
         ({"count": 2, "frame": "nope"}, "unknown_frame"),
         ({"count": 2, "model": "nope", "backend": "mistral"}, "unknown_model"),
         ({"count": 2, "backend": "mistral"}, "backend_unavailable"),
@@ -276,6 +275,14 @@ def test_api_bad_input_creates_nothing(api, settings, payload, code):
     response = api.post("/api/v1/batches/", payload, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == code
+    assert Batch.objects.count() == 0
+
+
+@pytest.mark.parametrize("count", [0, -3])
+def test_api_count_below_one_400_field_error(api, count):
+    response = api.post("/api/v1/batches/", {"count": count}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"count": ["Ensure this value is greater than or equal to 1."]}
     assert Batch.objects.count() == 0
 
 

@@ -41,41 +41,41 @@ ACCESS: dict[str, Access] = {
     # The schema describes endpoints, not data; integrators fetch it before logging in.
     "api-schema": Access("get", lambda c: "/api/schema/", 200, 200, 200, 200),
     "api-docs": Access("get", lambda c: "/api/docs/", 200, 200, 200, 200),
-    "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 403, 200, 200, 403),
+    "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 401, 200, 200, 403),
     "api-my-assignment": Access(
-        "get", lambda c: f"/api/v1/me/assignments/{_mine(c)}/", 403, 200, 404, 403
+        "get", lambda c: f"/api/v1/me/assignments/{_mine(c)}/", 401, 200, 404, 403
     ),
     "api-my-ratings": Access(
         "put",
         lambda c: f"/api/v1/me/assignments/{_mine(c)}/ratings/",
-        403,
+        401,
         200,
         404,
         403,
         {"scores": {}},
     ),
     "api-my-submit": Access(
-        "post", lambda c: f"/api/v1/me/assignments/{_mine(c)}/submit/", 403, 400, 404, 403
+        "post", lambda c: f"/api/v1/me/assignments/{_mine(c)}/submit/", 401, 400, 404, 403
     ),
-    "study-list": Access("get", lambda c: "/api/v1/studies/", 403, 403, 403, 200),
+    "study-list": Access("get", lambda c: "/api/v1/studies/", 401, 403, 403, 200),
     "study-detail": Access(
-        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/", 401, 403, 403, 200
     ),
     "study-add-reports": Access(
-        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/add-reports/", 403, 403, 403, 400
+        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/add-reports/", 401, 403, 403, 400
     ),
     "study-open": Access(
-        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/open/", 403, 403, 403, 409
+        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/open/", 401, 403, 403, 409
     ),
     "study-close": Access(
-        "post", lambda c: f"/api/v1/studies/{c['draft'].pk}/close/", 403, 403, 403, 409
+        "post", lambda c: f"/api/v1/studies/{c['draft'].pk}/close/", 401, 403, 403, 409
     ),
     "study-progress": Access(
-        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/progress/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/progress/", 401, 403, 403, 200
     ),
-    "report-list": Access("get", lambda c: "/api/v1/reports/", 403, 403, 403, 200),
+    "report-list": Access("get", lambda c: "/api/v1/reports/", 401, 403, 403, 200),
     "report-detail": Access(
-        "get", lambda c: f"/api/v1/reports/{c['report'].code}/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/reports/{c['report'].code}/", 401, 403, 403, 200
     ),
     "review:home": Access("get", lambda c: reverse("review:home"), LOGIN, 200, 200, 302),
     "review:continue": Access(
@@ -178,10 +178,10 @@ ACCESS: dict[str, Access] = {
         200,
     ),
     "api-study-results": Access(
-        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 401, 403, 403, 200
     ),
     # A coordinator without a file: 400 (the upload itself is tested in test_api_imports).
-    "api-report-import": Access("post", lambda c: "/api/v1/imports/", 403, 403, 403, 400),
+    "api-report-import": Access("post", lambda c: "/api/v1/imports/", 401, 403, 403, 400),
     "review:report_import": Access(
         "get", lambda c: reverse("review:report_import"), LOGIN, 403, 403, 200
     ),
@@ -252,16 +252,16 @@ ACCESS: dict[str, Access] = {
         200,
     ),
     "api-batch-create": Access(
-        "post", lambda c: "/api/v1/batches/", 403, 403, 403, 400, {"count": 0}
+        "post", lambda c: "/api/v1/batches/", 401, 403, 403, 400, {"count": 0}
     ),
     "api-batch-detail": Access(
-        "get", lambda c: f"/api/v1/batches/{c['batch'].pk}/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/batches/{c['batch'].pk}/", 401, 403, 403, 200
     ),
     "api-batch-cancel": Access(
-        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/cancel/", 403, 403, 403, 409
+        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/cancel/", 401, 403, 403, 409
     ),
     "api-batch-retry-failed": Access(
-        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/retry-failed/", 403, 403, 403, 409
+        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/retry-failed/", 401, 403, 403, 409
     ),
     "review:audit_list": Access(
         "get", lambda c: reverse("review:audit_list"), LOGIN, 403, 403, 200
