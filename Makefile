@@ -6,15 +6,23 @@ PYTHON_FOR_VENV = $(shell scripts/find_python.sh)
 
 .PHONY: demo test lint fmt typecheck bench vendor messages clean
 
+# Two install stamps: the demo needs only what running the app needs (runtime
+# dependencies); the tests, lint and benchmarks add the development extras on top.
+$(VENV)/.runtime: pyproject.toml
+	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $@
+	touch $(VENV)/.runtime $@
 
-# Install, migrate, seed demo users and reports, start web + worker (SQLite, file broker,
-# offline generator). Ctrl-C stops both.
-demo: $(VENV)/.installed
+# Install (runtime dependencies only), migrate, seed demo users and reports, start web +
+# worker (SQLite, file broker, offline generator, DEBUG off). PORT=8000 by default.
+# Ctrl-C stops both.
+demo: $(VENV)/.runtime
 	scripts/demo.sh
 
 # The whole suite on PostgreSQL (127.0.0.1:5432 unless DATABASE_URL says otherwise).
