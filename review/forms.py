@@ -2,6 +2,7 @@ from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from review.models import Study
@@ -9,12 +10,24 @@ from review.selectors import synthetic_batches
 
 
 def reviewer_choices():
+    """Active reviewers who are not coordinators: a coordinator sees every report's source
+    and is never put on a panel (the services refuse it as well)."""
     User = get_user_model()
+    coordinators = User.objects.filter(
+        Q(groups__permissions__codename="coordinate") | Q(user_permissions__codename="coordinate")
+    ).values("pk")
     return (
-        User.objects.filter(is_active=True, groups__permissions__codename="rate")
+        User.objects.filter(is_active=True, is_superuser=False)
+        .filter(Q(groups__permissions__codename="rate") | Q(user_permissions__codename="rate"))
+        .exclude(pk__in=coordinators)
         .distinct()
         .order_by("username")
     )
+
+
+PANEL_REFUSED = _(
+    "Choose an active reviewer. Coordinators see every report's source and never sit on a panel."
+)
 
 
 class StudyCreateForm(forms.Form):
@@ -47,6 +60,7 @@ class StudyCreateForm(forms.Form):
         label=_("Reviewers"),
         queryset=get_user_model().objects.none(),
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": PANEL_REFUSED},
     )
 
     def __init__(self, *args, **kwargs):
@@ -93,8 +107,22 @@ DomainFormSet = forms.formset_factory(DomainForm, extra=1, can_delete=True)
 
 
 class ReviewerChoiceForm(forms.Form):
-    reviewer = forms.ModelChoiceField(label=_("Reviewer"), queryset=get_user_model().objects.none())
+    reviewer = forms.ModelChoiceField(
+        label=_("Reviewer"),
+        queryset=get_user_model().objects.none(),
+        error_messages={"invalid_choice": PANEL_REFUSED},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["reviewer"]).queryset = reviewer_choices()
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    full_name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[("reviewer", _("Reviewer")), ("coordinator", _("Coordinator"))],
+        initial="reviewer",
+    )

@@ -9,11 +9,12 @@ leak either.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
 from review.models import (
@@ -401,6 +402,8 @@ class ReviewerProgress:
     submitted: int
     in_progress: int
     active_seconds: int
+    # The reviewer's latest opening, score or submission in this study (None: never).
+    last_activity: datetime | None = None
 
     @property
     def percent(self) -> int:
@@ -442,6 +445,22 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
                 "reviewer__assignments__active_seconds",
                 filter=Q(reviewer__assignments__study=study),
             ),
+            last_opened=Max(
+                "reviewer__assignments__first_opened_at",
+                filter=Q(reviewer__assignments__study=study),
+            ),
+            last_submitted=Max(
+                "reviewer__assignments__submitted_at",
+                filter=Q(reviewer__assignments__study=study),
+            ),
+            # A subquery, not a join: joining ratings would multiply the counts above.
+            last_scored=Subquery(
+                Rating.objects.filter(
+                    assignment__study=study, assignment__reviewer=OuterRef("reviewer")
+                )
+                .order_by("-updated_at")
+                .values("updated_at")[:1]
+            ),
         )
         .order_by("pseudonym")
     )
@@ -455,6 +474,10 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
             submitted=row.submitted,
             in_progress=row.in_progress,
             active_seconds=row.seconds or 0,
+            last_activity=max(
+                (t for t in (row.last_opened, row.last_submitted, row.last_scored) if t),
+                default=None,
+            ),
         )
         for row in rows
     ]

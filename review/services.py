@@ -29,6 +29,7 @@ from review.models import (
     StudyReviewer,
 )
 from review.protocol import DEFAULT_DOMAINS
+from review.selectors import user_is_coordinator
 
 # A heartbeat arrives every 15 s while the page is visible; more than this between two
 # beats means the reviewer was away, and the gap is not counted as reading time.
@@ -138,11 +139,7 @@ def study_reviewers_set(
     _require_draft(study)
     reviewers = list(dict.fromkeys(reviewers))
     for reviewer in reviewers:
-        if not reviewer.has_perm("review.rate"):
-            raise InvalidInput(
-                _("%(user)s is not a reviewer.") % {"user": reviewer.get_username()},
-                code="not_reviewer",
-            )
+        _require_panel_eligible(reviewer)
     with transaction.atomic():
         study.panel.all().delete()
         order = list(range(1, len(reviewers) + 1))
@@ -157,6 +154,21 @@ def study_reviewers_set(
             study=study,
             target=study.code,
             details={"reviewers": len(reviewers)},
+        )
+
+
+def _require_panel_eligible(reviewer: User) -> None:
+    if not reviewer.has_perm("review.rate"):
+        raise InvalidInput(
+            _("%(user)s is not a reviewer.") % {"user": reviewer.get_username()},
+            code="not_reviewer",
+        )
+    # A coordinator sees every report's source: on a panel, they would rate unblinded.
+    if user_is_coordinator(reviewer):
+        raise InvalidInput(
+            _("%(user)s is a coordinator and sees every report's source: not on a panel.")
+            % {"user": reviewer.get_username()},
+            code="coordinator_on_panel",
         )
 
 
@@ -246,12 +258,37 @@ def study_close(*, study: Study, actor: User | None = None) -> Study:
     return study
 
 
+def study_reopen(*, study: Study, actor: User | None, reason: str) -> Study:
+    """Reopen a closed study (ratings can change again), with the reason in the audit
+    trail; its assignments and submitted ratings are kept as they were."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Say why the study is reopened."), code="reason_required")
+    if len(reason) > 500:
+        raise InvalidInput(_("The reason is limited to 500 characters."), code="reason_long")
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        if study.status != Study.Status.CLOSED:
+            raise Conflict(_("Only a closed study can be reopened."), code="study_not_closed")
+        closed_at = study.closed_at
+        study.status = Study.Status.OPEN
+        study.closed_at = None
+        study.save(update_fields=["status", "closed_at"])
+        audit_log(
+            actor=actor,
+            action="study.reopen",
+            study=study,
+            target=study.code,
+            details={"reason": reason, "closed_at": closed_at.isoformat() if closed_at else ""},
+        )
+    return study
+
+
 def study_reviewer_add(*, study: Study, reviewer: User, actor: User | None = None) -> StudyReviewer:
     """Add a reviewer to the panel (for an open study, they receive reports on drop-outs)."""
     if study.status == Study.Status.CLOSED:
         raise Conflict(_("The study is closed."), code="study_closed")
-    if not reviewer.has_perm("review.rate"):
-        raise InvalidInput(_("This user is not a reviewer."), code="not_reviewer")
+    _require_panel_eligible(reviewer)
     with transaction.atomic():
         seat, created = StudyReviewer.objects.get_or_create(
             study=study,

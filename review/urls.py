@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review.views import blinding, coordinator, imports, reviewer
+from review.views import blinding, coordinator, imports, people, reviewer
 from review.views import results as results_views
 
 app_name = "review"
@@ -49,6 +49,8 @@ urlpatterns = [
     ),
     path("coordinate/imports/", imports.report_import, name="report_import"),
     path("coordinate/imports/commit/", imports.report_import_confirm, name="report_import_commit"),
+    path("coordinate/people/", people.people_page, name="people"),
+    path("coordinate/people/<int:pk>/<slug:action>/", people.person_action, name="person_action"),
     path("coordinate/audit/", coordinator.audit_list, name="audit_list"),
     path("coordinate/reports/", coordinator.report_list, name="report_list"),
     path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),

@@ -31,9 +31,7 @@ def _dry_run(target: str) -> list[str]:
 
 def test_demo_installs_the_project_without_extras():
     installs = [line for line in _dry_run("demo") if "pip install" in line]
-    assert installs == [
-        ".venv/bin/python -m pip install --quiet --disable-pip-version-check -e ."
-    ]
+    assert installs == [".venv/bin/python -m pip install --quiet --disable-pip-version-check -e ."]
 
 
 def test_demo_dry_run_names_no_development_extra():

@@ -7,9 +7,10 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from review import selectors, services
+from review import people, selectors, services
 from review.exceptions import ServiceError
 from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
 from review.models import Report, Study
@@ -96,6 +97,34 @@ def study_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
         elif action == "close":
             services.study_close(study=study, actor=request.user)
             messages.success(request, _("The study is closed: ratings are frozen."))
+        elif action == "reopen":
+            services.study_reopen(
+                study=study, actor=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("The study is open again: reviewers can rate."))
+        elif action == "remind":
+            sent = people.study_reminders_send(
+                study=study, actor=request.user, base_url=request.build_absolute_uri("/")
+            )
+            messages.success(
+                request,
+                ngettext(
+                    "Reminder sent to %(n)d reviewer.",
+                    "Reminders sent to %(n)d reviewers.",
+                    sent.sent,
+                )
+                % {"n": sent.sent},
+            )
+            if sent.without_email:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(n)d reviewer with unfinished reports has no e-mail address.",
+                        "%(n)d reviewers with unfinished reports have no e-mail address.",
+                        sent.without_email,
+                    )
+                    % {"n": sent.without_email},
+                )
         elif action == "add-reviewer":
             form = ReviewerChoiceForm(request.POST)
             if not form.is_valid():

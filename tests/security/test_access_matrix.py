@@ -232,6 +232,19 @@ ACCESS: dict[str, Access] = {
     "api-batch-retry-failed": Access(
         "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/retry-failed/", 403, 403, 403, 409
     ),
+    # The invitation link's page answers everyone (a bad or used token says so).
+    "password_set": Access(
+        "get", lambda c: "/accounts/set-password/MQ/bad-token/", 200, 200, 200, 200
+    ),
+    "review:people": Access("get", lambda c: reverse("review:people"), LOGIN, 403, 403, 200),
+    "review:person_action": Access(
+        "post",
+        lambda c: reverse("review:person_action", args=[c["assignment"].reviewer_id, "activate"]),
+        LOGIN,
+        403,
+        403,
+        302,
+    ),
     "review:audit_list": Access(
         "get", lambda c: reverse("review:audit_list"), LOGIN, 403, 403, 200
     ),
