@@ -6,11 +6,12 @@ PYTHON_FOR_VENV = $(shell scripts/find_python.sh)
 
 .PHONY: demo test lint fmt typecheck bench vendor messages clean
 
-# Two install stamps: the demo needs only what running the app needs (runtime
-# dependencies); the tests, lint and benchmarks add the development extras on top.
+# Two install stamps: the demo needs only what running the app needs (the runtime
+# dependencies, without byte-compiling every module of pandas/SciPy up front: Python compiles
+# what it imports); the tests, lint and benchmarks add the project and its development extras.
 $(VENV)/.runtime: pyproject.toml
 	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	$(PY) scripts/requirements.py runtime | $(PY) -m pip install --quiet --no-compile -r /dev/stdin
 	touch $@
 
 $(VENV)/.installed: pyproject.toml

@@ -4,6 +4,7 @@ prerequisites count) and pyproject.toml."""
 
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -29,9 +30,20 @@ def _dry_run(target: str) -> list[str]:
     return result.stdout.splitlines()
 
 
-def test_demo_installs_the_project_without_extras():
+def test_demo_installs_the_runtime_dependencies_only():
     installs = [line for line in _dry_run("demo") if "pip install" in line]
-    assert installs == [".venv/bin/python -m pip install --quiet --disable-pip-version-check -e ."]
+    assert installs == [
+        ".venv/bin/python scripts/requirements.py runtime"
+        " | .venv/bin/python -m pip install --quiet --no-compile -r /dev/stdin"
+    ]
+    listed = subprocess.run(
+        [sys.executable, "scripts/requirements.py", "runtime"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert listed == _project()["dependencies"]
 
 
 def test_demo_dry_run_names_no_development_extra():
