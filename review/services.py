@@ -27,6 +27,7 @@ from review.models import (
     Study,
     StudyReport,
     StudyReviewer,
+    Tag,
 )
 from review.protocol import DEFAULT_DOMAINS
 from review.selectors import user_is_coordinator
@@ -587,3 +588,21 @@ def reports_pick_for_study(
             )
         chosen.extend(random.Random(seed).sample(pool, synthetic_count))
     return chosen
+
+
+def report_tags_set(*, report: Report, names: Iterable[str], actor: User | None) -> list[str]:
+    """Replace a report's tags by `names` (slugs; new tags are created). Returns the sorted
+    names. Refused, writing nothing, when a name is not a slug of at most 64 characters."""
+    cleaned = sorted({name.strip().lower() for name in names if name.strip()})
+    for name in cleaned:
+        if len(name) > 64 or not all(c.isalnum() or c in "-_" for c in name):
+            raise InvalidInput(
+                _("Tags are single words (letters, digits, - and _), not “%(tag)s”.")
+                % {"tag": name},
+                code="tag_invalid",
+            )
+    with transaction.atomic():
+        tags = [Tag.objects.get_or_create(name=name)[0] for name in cleaned]
+        report.tags.set(tags)
+        audit_log(actor=actor, action="report.tags", target=report.code, details={"tags": cleaned})
+    return cleaned

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from review import people, selectors, services
+from review import composition, people, selectors, services
 from review.exceptions import ServiceError
-from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
+from review.forms import CompositionForm, DomainFormSet, ReviewerChoiceForm, StudyCreateForm
 from review.models import Report, Study
 from review.views.access import AuthenticatedRequest, coordinator_required
 
@@ -26,8 +26,12 @@ def study_list(request: AuthenticatedRequest) -> HttpResponse:
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def study_create(request: AuthenticatedRequest) -> HttpResponse:
+    if request.method == "POST" and request.GET.get("preview"):
+        # The composition's counts while the coordinator ticks boxes (htmx), before commit.
+        return _composition_preview(request)
     form = StudyCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    counting = request.method == "POST" and "preview" in request.POST  # the no-JS button
+    if request.method == "POST" and not counting and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -41,15 +45,7 @@ def study_create(request: AuthenticatedRequest) -> HttpResponse:
                     noninferiority_margin=data["noninferiority_margin"],
                     created_by=request.user,
                 )
-                reports = services.reports_pick_for_study(
-                    include_real=data["include_real"],
-                    synthetic_count=data["synthetic_count"] or 0,
-                    synthetic_batch=data["synthetic_batch"],
-                    exclude_flagged=data["exclude_flagged"],
-                    seed=study.seed,
-                )
-                if not reports:
-                    raise ServiceError(_("No report matches this selection."), code="no_reports")
+                reports = composition.reports_select(selection=data["selection"], seed=study.seed)
                 services.study_reports_add(study=study, reports=reports)
                 services.study_reviewers_set(
                     study=study, reviewers=list(data["reviewers"]), actor=request.user
@@ -59,7 +55,32 @@ def study_create(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, _("Study created as a draft. Check it, then open it."))
             return redirect("review:study_detail", pk=study.pk)
-    return render(request, "review/study_form.html", {"form": form})
+    preview = None
+    if request.method == "POST":
+        preview = _preview_of(CompositionForm(request.POST), request.POST.get("seed"))
+    status = 400 if request.method == "POST" and not counting else 200
+    return render(
+        request, "review/study_form.html", {"form": form, "preview": preview}, status=status
+    )
+
+
+def _preview_of(form: CompositionForm, seed: str | None) -> composition.CompositionPreview | None:
+    if not form.is_valid():
+        return None
+    # Without a seed yet the random draw is only illustrative: the counts are exact anyway.
+    seed_value = int(seed) if seed and seed.isdigit() else 0
+    return composition.composition_preview(
+        selection=form.cleaned_data["selection"], seed=seed_value
+    )
+
+
+def _composition_preview(request: AuthenticatedRequest) -> HttpResponse:
+    form = CompositionForm(request.POST)
+    return render(
+        request,
+        "review/study_form.html#composition",
+        {"preview": _preview_of(form, request.POST.get("seed")), "preview_form": form},
+    )
 
 
 def _study_detail_context(study: Study) -> dict:

@@ -148,7 +148,7 @@ def test_a_coordinator_is_never_put_on_a_panel(coordinator, reviewers):
             "scale_min": 1,
             "scale_max": 10,
             "noninferiority_margin": 1,
-            "include_real": "on",
+            "real_imports": ["none"],
             "reviewers": [reviewers[0].pk, both.pk],
         }
     )
