@@ -106,8 +106,9 @@ def run_once(*, label: str, pip_cache: bool) -> dict[str, object]:
                 # The last lines printed are the URL and the logins, a moment after the page.
                 time.sleep(1.5)
             finally:
-                os.killpg(demo.pid, signal.SIGTERM)
-                demo.wait(timeout=30)
+                if demo.poll() is None:
+                    os.killpg(demo.pid, signal.SIGTERM)
+                    demo.wait(timeout=30)
         last_line_ok = "reviewer1" in (checkout / "var" / "demo-logins.txt").read_text()
         site_packages = sorted(
             p.name.split("-")[0].lower()

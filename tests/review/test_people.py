@@ -214,7 +214,7 @@ def test_people_page_lists_roles_and_pending_invitations(
         page = coordinator_client.get(reverse("review:people"))
     body = page.content.decode()
     assert "Invited, no password yet" in body
-    assert 'id="person-%d"' % reviewer.pk in body
+    assert f'id="person-{reviewer.pk}"' in body
 
 
 def test_people_page_is_for_coordinators_only(reviewer_client):
