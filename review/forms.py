@@ -164,13 +164,26 @@ class StudySettingsForm(forms.ModelForm):
 
 
 class DomainForm(forms.Form):
+    """One rating domain in English (the stored fields) and French (translations["fr"]):
+    reviewers see the language their browser asks for."""
+
     key = forms.SlugField(label=_("Key"), max_length=64)
-    label = forms.CharField(label=_("Label"), max_length=120)
+    label = forms.CharField(label=_("Label (English)"), max_length=120)
     help_text = forms.CharField(
-        label=_("Help text"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Help text (English)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    anchor_low = forms.CharField(label=_("Low anchor"), max_length=200, required=False)
-    anchor_high = forms.CharField(label=_("High anchor"), max_length=200, required=False)
+    anchor_low = forms.CharField(label=_("Low anchor (English)"), max_length=200, required=False)
+    anchor_high = forms.CharField(label=_("High anchor (English)"), max_length=200, required=False)
+    label_fr = forms.CharField(label=_("Label (French)"), max_length=120, required=False)
+    help_text_fr = forms.CharField(
+        label=_("Help text (French)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    anchor_low_fr = forms.CharField(label=_("Low anchor (French)"), max_length=200, required=False)
+    anchor_high_fr = forms.CharField(
+        label=_("High anchor (French)"), max_length=200, required=False
+    )
+
+    ENGLISH = ("label", "help_text", "anchor_low", "anchor_high")
 
 
 DomainFormSet = forms.formset_factory(DomainForm, extra=1, can_delete=True)
@@ -196,3 +209,22 @@ class InvitationForm(forms.Form):
         choices=[("reviewer", _("Reviewer")), ("coordinator", _("Coordinator"))],
         initial="reviewer",
     )
+
+
+class AuditFilterForm(forms.Form):
+    study = forms.CharField(label=_("Study code"), max_length=16, required=False)
+    user = forms.CharField(label=_("User"), max_length=150, required=False)
+    action = forms.CharField(label=_("Action starts with"), max_length=64, required=False)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data

@@ -9,10 +9,11 @@ leak either.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.http import Http404
@@ -490,12 +491,42 @@ def study_source_counts(*, study: Study) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in Report.Source.values}
 
 
+# Report languages and the PostgreSQL text-search configuration their text is indexed with
+# (migration 0006 builds one GIN index per configuration, on these exact expressions).
+SEARCH_CONFIGS = {"fr": "french", "en": "english"}
+
+
+def _fulltext_match(search: str) -> Q:
+    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word),
+    each stemmed with its own language's configuration: "métastases" finds "métastase" and
+    "Métastases" but not "métastatique" (the French snowball stemmer keeps "métastat").
+    Accents count: "metastases" does not find "métastases"."""
+    match = Q()
+    for language, config in SEARCH_CONFIGS.items():
+        matching = (
+            Report.objects.filter(language=language)
+            .annotate(document=SearchVector("text", config=config))
+            .filter(document=SearchQuery(search, config=config, search_type="websearch"))
+            .values("pk")
+        )
+        match |= Q(pk__in=matching)
+    return match
+
+
 def report_list(*, source: str | None = None, search: str = ""):
+    """Coordinators' report list, newest first. `search` matches a code or an external id
+    (part of it) or, on PostgreSQL, the text by full-text search in the report's language;
+    the embedded SQLite of the demo falls back to a case-insensitive substring."""
     reports = Report.objects.select_related("report_import").order_by("-created_at", "-id")
     if source:
         reports = reports.filter(source=source)
     if search:
-        reports = reports.filter(Q(code__icontains=search) | Q(external_id__icontains=search))
+        match = Q(code__icontains=search) | Q(external_id__icontains=search)
+        if connection.vendor == "postgresql":
+            match |= _fulltext_match(search)
+        else:
+            match |= Q(text__icontains=search)
+        reports = reports.filter(match)
     return reports
 
 
@@ -509,10 +540,28 @@ def synthetic_batches() -> list[str]:
     return sorted({str(value) for value in values if value not in (None, "")})
 
 
-def audit_events(*, study_id: int | None = None, action: str = ""):
+@dataclass(frozen=True)
+class AuditFilter:
+    study_code: str = ""
+    username: str = ""
+    action: str = ""  # a prefix: "study." gives every study action
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+
+
+def audit_events(*, where: AuditFilter | None = None):
+    """Audit events newest first, filtered by the study's code (as shown on every page),
+    the actor's login, an action prefix and a date range (local dates, inclusive)."""
+    where = where or AuditFilter()
     events = AuditEvent.objects.select_related("actor", "study").order_by("-created_at", "-id")
-    if study_id:
-        events = events.filter(study_id=study_id)
-    if action:
-        events = events.filter(action__startswith=action)
+    if where.study_code:
+        events = events.filter(study__code__iexact=where.study_code.strip())
+    if where.username:
+        events = events.filter(actor__username__iexact=where.username.strip())
+    if where.action:
+        events = events.filter(action__startswith=where.action.strip())
+    if where.date_from:
+        events = events.filter(created_at__date__gte=where.date_from)
+    if where.date_to:
+        events = events.filter(created_at__date__lte=where.date_to)
     return events

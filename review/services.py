@@ -377,7 +377,8 @@ def study_reviewer_remove(*, study: Study, reviewer: User, actor: User | None = 
 
 
 def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
-    """Replace a draft study's domains by `rows` (key, label, help_text, anchors, order)."""
+    """Replace a draft study's domains by `rows` (key, label, help_text, anchors, and the
+    same with a `_fr` suffix for French), in the order given."""
     _require_draft(study)
     keys = [row.get("key", "") for row in rows]
     if not rows:
@@ -389,9 +390,17 @@ def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
         study.domains.exclude(key__in=keys).delete()
         for order, row in enumerate(rows):
             domain = existing.get(row["key"]) or Domain(study=study, key=row["key"])
+            french = dict(domain.translations.get("fr", {}))
             for field in ("label", "help_text", "anchor_low", "anchor_high"):
                 if field in row:
                     setattr(domain, field, row[field])
+                if f"{field}_fr" in row:
+                    french[field] = row[f"{field}_fr"]
+            # Empty French fields fall back to English (Domain.localized).
+            domain.translations = {
+                **domain.translations,
+                "fr": {field: value for field, value in french.items() if value},
+            }
             if not domain.label:
                 raise InvalidInput(_("Every domain needs a label."), code="domain_label")
             domain.order = order

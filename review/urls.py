@@ -54,4 +54,5 @@ urlpatterns = [
     path("coordinate/audit/", coordinator.audit_list, name="audit_list"),
     path("coordinate/reports/", coordinator.report_list, name="report_list"),
     path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
+    path("coordinate/reports/<str:code>/tags/", coordinator.report_tags, name="report_tags"),
 ]

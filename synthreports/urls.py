@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from review.views.people import PasswordSetView
+from synthreports.api_root import ApiRootView
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("review.api_urls")),
     path("api/v1/", include("generation.api_urls")),
     path("generation/", include("generation.urls")),

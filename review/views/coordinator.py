@@ -6,13 +6,21 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from review import composition, people, selectors, services
+from review.annotations import annotated_text
 from review.exceptions import ServiceError
-from review.forms import CompositionForm, DomainFormSet, ReviewerChoiceForm, StudyCreateForm
+from review.forms import (
+    AuditFilterForm,
+    CompositionForm,
+    DomainForm,
+    DomainFormSet,
+    ReviewerChoiceForm,
+    StudyCreateForm,
+)
 from review.models import Report, Study
 from review.views.access import AuthenticatedRequest, coordinator_required
 
@@ -84,11 +92,14 @@ def _composition_preview(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _study_detail_context(study: Study) -> dict:
+    domains = list(study.domains.all())
     return {
         "study": study,
         "progress": selectors.study_progress(study=study),
         "source_counts": selectors.study_source_counts(study=study),
-        "domains": list(study.domains.all()),
+        "domains": domains,
+        # In the page's language (French labels from the domain editor), as reviewers see them.
+        "domain_labels": [domain.localized("label", get_language()) for domain in domains],
     }
 
 
@@ -184,10 +195,11 @@ def study_domains(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     initial = [
         {
             "key": d.key,
-            "label": d.label,
-            "help_text": d.help_text,
-            "anchor_low": d.anchor_low,
-            "anchor_high": d.anchor_high,
+            **{field: getattr(d, field) for field in DomainForm.ENGLISH},
+            **{
+                f"{field}_fr": d.translations.get("fr", {}).get(field, "")
+                for field in DomainForm.ENGLISH
+            },
         }
         for d in study.domains.all()
     ]
@@ -231,21 +243,55 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
 def report_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     report = get_object_or_404(Report.objects.select_related("report_import"), code=code)
     services.audit_log(actor=request.user, action="report.unblinded_view", target=report.code)
-    return render(request, "review/report_detail.html", {"report": report})
+    provenance = dict(report.provenance or {})
+    scenario = provenance.pop("scenario", None)
+    return render(
+        request,
+        "review/report_detail.html",
+        {
+            "report": report,
+            "annotated": annotated_text(report.text, report.annotations),
+            "provenance": provenance,
+            "scenario": scenario,
+            "tags": [tag.name for tag in report.tags.all()],
+        },
+    )
+
+
+@coordinator_required
+@require_POST
+def report_tags(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    report = get_object_or_404(Report, code=code)
+    names = request.POST.get("tags", "").replace(",", " ").split()
+    try:
+        saved = services.report_tags_set(report=report, names=names, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Tags saved: %(tags)s.") % {"tags": ", ".join(saved) or _("none")}
+        )
+    return redirect("review:report_detail", code=report.code)
 
 
 @coordinator_required
 @require_GET
 def audit_list(request: AuthenticatedRequest) -> HttpResponse:
-    try:
-        study_id = int(request.GET.get("study") or 0) or None
-    except ValueError:
-        study_id = None
-    action = request.GET.get("action", "").strip()
-    events = selectors.audit_events(study_id=study_id, action=action)
-    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    form = AuditFilterForm(request.GET or None)
+    where = selectors.AuditFilter()
+    if form.is_valid():
+        data = form.cleaned_data
+        where = selectors.AuditFilter(
+            study_code=data["study"],
+            username=data["user"],
+            action=data["action"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+    page = Paginator(selectors.audit_events(where=where), 100).get_page(request.GET.get("page"))
     return render(
         request,
         "review/audit_list.html",
-        {"page": page, "action": action, "study_id": study_id or ""},
+        {"page": page, "form": form},
+        status=200 if form.is_valid() or not request.GET else 400,
     )

@@ -40,6 +40,7 @@ ACCESS: dict[str, Access] = {
     # The schema describes endpoints, not data; integrators fetch it before logging in.
     "api-schema": Access("get", lambda c: "/api/schema/", 200, 200, 200, 200),
     "api-docs": Access("get", lambda c: "/api/docs/", 200, 200, 200, 200),
+    "api-root": Access("get", lambda c: "/api/v1/", 200, 200, 200, 200),
     "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 403, 200, 200, 403),
     "api-my-assignment": Access(
         "get", lambda c: f"/api/v1/me/assignments/{_mine(c)}/", 403, 200, 404, 403
@@ -235,6 +236,15 @@ ACCESS: dict[str, Access] = {
     # The invitation link's page answers everyone (a bad or used token says so).
     "password_set": Access(
         "get", lambda c: "/accounts/set-password/MQ/bad-token/", 200, 200, 200, 200
+    ),
+    "review:report_tags": Access(
+        "post",
+        lambda c: reverse("review:report_tags", args=[c["report"].code]),
+        LOGIN,
+        403,
+        403,
+        302,
+        {"tags": "pilot"},
     ),
     "review:people": Access("get", lambda c: reverse("review:people"), LOGIN, 403, 403, 200),
     "review:person_action": Access(
