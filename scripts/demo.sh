@@ -23,10 +23,11 @@ export SECURE_HSTS_SECONDS=0 SECURE_HSTS_PRELOAD=false
 export EMAIL_BACKEND=console
 
 echo "synthreports demo: preparing the database and static files…"
-$PY manage.py migrate --noinput -v 0
-$PY manage.py collectstatic --noinput -v 0
-$PY manage.py seed_demo > var/demo-seed.txt
-
+# --skip-checks: the system checks import every view (pandas, SciPy, Matplotlib), seconds
+# per command on a cold start; gunicorn below loads the same code once.
+$PY manage.py migrate --noinput -v 0 --skip-checks
+$PY manage.py collectstatic --noinput -v 0 --skip-checks
+# The web server and the worker start while the demo data is seeded.
 $PY -m celery -A synthreports worker --loglevel=WARNING --concurrency=2 --pool=threads \
   > var/demo-worker.log 2>&1 &
 WORKER=$!
@@ -35,6 +36,7 @@ GUNICORN_ACCESS_LOG=var/demo-web.log $PY -m gunicorn -c gunicorn.conf.py \
   synthreports.wsgi:application &
 WEB=$!
 trap 'kill $WEB $WORKER 2>/dev/null || true' EXIT INT TERM
+$PY manage.py seed_demo --skip-checks > var/demo-seed.txt
 
 # Wait for the login page (at most 60 s), so the lines below are the last ones shown.
 URL="http://127.0.0.1:${PORT}/"
