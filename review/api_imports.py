@@ -17,10 +17,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from review.api import IsCoordinator, _user
-from review.forms_import import ReportImportForm
-from review.importing import ImportLimits, ImportProblem, upload_too_large_message
+from review.imports.forms import ReportImportForm
+from review.imports.parsing import (
+    ImportLimits,
+    ImportOptions,
+    ImportProblem,
+    upload_too_large_message,
+)
+from review.imports.services import ImportRejected, report_import_commit, report_import_preview
 from review.models import Report
-from review.services_import import ImportRejected, report_import_commit, report_import_preview
 
 
 def _choices(field_name: str) -> list[str]:
@@ -107,9 +112,10 @@ class ReportImportView(APIView):
     def post(self, request: Request) -> Response:
         payload = ReportImportRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        options = dict(payload.validated_data)
-        upload = options.pop("file")
-        dry_run = options.pop("dry_run")
+        fields = dict(payload.validated_data)
+        upload = fields.pop("file")
+        dry_run = fields.pop("dry_run")
+        options = ImportOptions(**fields)
         limits = ImportLimits.from_settings()
         if upload.size > limits.max_upload_bytes:
             return Response(
@@ -120,7 +126,7 @@ class ReportImportView(APIView):
         file_name = Path(upload.name or "upload").name[:255]
         if dry_run:
             preview = report_import_preview(
-                data=data, file_name=file_name, limits=limits, **options
+                data=data, file_name=file_name, options=options, limits=limits
             )
             return Response(
                 {
@@ -135,7 +141,11 @@ class ReportImportView(APIView):
             )
         try:
             report_import = report_import_commit(
-                data=data, file_name=file_name, created_by=_user(request), limits=limits, **options
+                data=data,
+                file_name=file_name,
+                created_by=_user(request),
+                options=options,
+                limits=limits,
             )
         except ImportRejected as exc:
             return Response(

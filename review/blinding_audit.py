@@ -39,8 +39,8 @@ from django.urls import reverse
 from django.utils.html import escape
 from scipy.stats import fisher_exact, mannwhitneyu
 
+from review.imports.placeholders import placeholders_find
 from review.models import CODE_ALPHABET, Assignment, Report, Study
-from review.placeholders import placeholders_find
 from review.presentation import report_blocks
 from review.selectors import user_is_coordinator
 

@@ -362,7 +362,7 @@ LOGGING = {
 
 # Statistics (review/stats): bootstrap resamples behind every confidence interval.
 STATS_BOOTSTRAP_RESAMPLES = env_int("STATS_BOOTSTRAP_RESAMPLES", 2000, minimum=100)
-# Import of real reports (review/importing.py, review/services_import.py).
+# Import of real reports (review/imports/).
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_REPORT_CHARS = env_int("IMPORT_MAX_REPORT_CHARS", 100_000, minimum=100)
 IMPORT_MAX_ARCHIVE_MEMBERS = env_int("IMPORT_MAX_ARCHIVE_MEMBERS", 50_000, minimum=1)

@@ -6,6 +6,7 @@ the commit only ever reads a file this coordinator uploaded, unchanged, and neve
 sent by the client.
 """
 
+import dataclasses
 import re
 import secrets
 import time
@@ -20,15 +21,21 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from review.forms_import import ReportImportForm
-from review.importing import ImportLimits, ImportProblem, file_sha256, upload_too_large_message
-from review.models import ReportImport
-from review.services_import import (
+from review.imports.forms import ReportImportForm
+from review.imports.parsing import (
+    ImportLimits,
+    ImportOptions,
+    ImportProblem,
+    file_sha256,
+    upload_too_large_message,
+)
+from review.imports.services import (
     ImportPreview,
     ImportRejected,
     report_import_commit,
     report_import_preview,
 )
+from review.models import ReportImport
 from review.views.access import coordinator_required
 
 SESSION_KEY = "report_import_pending"
@@ -88,16 +95,16 @@ def report_import(request: HttpRequest) -> HttpResponse:
         problem = ImportProblem("", upload_too_large_message(upload.size, limits))
         return _page(request, {"form": form, "problems": [problem]}, status=413)
     data = upload.read()
-    options = {
-        "file_format": form.cleaned_data["file_format"],
-        "text_column": form.cleaned_data["text_column"],
-        "id_column": form.cleaned_data["id_column"],
-        "encoding": form.cleaned_data["encoding"],
-        "language": form.cleaned_data["language"],
-    }
+    options = ImportOptions(
+        file_format=form.cleaned_data["file_format"],
+        text_column=form.cleaned_data["text_column"],
+        id_column=form.cleaned_data["id_column"],
+        encoding=form.cleaned_data["encoding"],
+        language=form.cleaned_data["language"],
+    )
     file_name = Path(upload.name).name[:255]
     preview: ImportPreview = report_import_preview(
-        data=data, file_name=file_name, limits=limits, **options
+        data=data, file_name=file_name, options=options, limits=limits
     )
     context = {"form": form, "preview": preview, "problems": preview.problems}
     if preview.problems:
@@ -106,7 +113,12 @@ def report_import(request: HttpRequest) -> HttpResponse:
     token = secrets.token_hex(16)
     _pending_path(token).write_bytes(data)
     pending = request.session.get(SESSION_KEY, {})
-    pending[token] = {"file_name": file_name, "sha256": preview.file_hash, "options": options}
+    pending[token] = {
+        "file_name": file_name,
+        "sha256": preview.file_hash,
+        "options": dataclasses.asdict(options),
+    }
+    # Only the last three previews are kept: abandoned uploads cannot grow the session.
     request.session[SESSION_KEY] = dict(list(pending.items())[-3:])
     context["token"] = token
     return _page(request, context)
@@ -131,13 +143,14 @@ def report_import_confirm(request: HttpRequest) -> HttpResponse:
             data=data,
             file_name=entry["file_name"],
             created_by=cast(User, request.user),
-            **entry["options"],
+            options=ImportOptions(**entry["options"]),
         )
     except ImportRejected as exc:
         return _page(
             request, {"form": ReportImportForm(), "problems": exc.problems}, status=exc.status_code
         )
     finally:
+        # Used or refused, a preview is spent: a second confirm must upload again.
         path.unlink(missing_ok=True)
         pending.pop(token, None)
         request.session[SESSION_KEY] = pending

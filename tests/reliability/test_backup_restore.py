@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from generation import services as generation_services
 from review import services
+from review.imports.parsing import ImportOptions
+from review.imports.services import report_import_commit
 from review.models import Assignment, AuditEvent, Domain, Rating, Report, Study
-from review.services_import import report_import_commit
 from tests.factories import CoordinatorFactory, ReportFactory, ReviewerFactory
 
 COMPARED = (
@@ -41,8 +42,7 @@ def _build_study() -> Study:
     report_import_commit(
         data=IMPORT_CSV,
         file_name="export.csv",
-        text_column="texte",
-        id_column="id",
+        options=ImportOptions(text_column="texte", id_column="id"),
         created_by=coordinator,
     )
     batch = generation_services.batch_launch(

@@ -7,22 +7,23 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from review.importing import (
-    ENCODINGS,
+from review.imports.encoding import ENCODINGS
+from review.imports.parsing import (
     FORMATS,
     LANGUAGES,
     ImportLimits,
+    ImportOptions,
     file_sha256,
     read_txt_folder,
     upload_too_large_message,
 )
-from review.selectors import user_is_coordinator
-from review.services_import import (
+from review.imports.services import (
     ImportPreview,
     ImportRejected,
     report_import_commit,
     report_import_preview,
 )
+from review.selectors import user_is_coordinator
 
 
 def _folder_as_zip(files: list[tuple[str, bytes]]) -> bytes:
@@ -67,26 +68,27 @@ class Command(BaseCommand):
             data, file_name, file_format = path.read_bytes(), path.name, options["file_format"]
         else:
             raise CommandError(f"{path}: no such file or folder")
-        encoding = "" if options["encoding"] == "auto" else options["encoding"]
-        arguments = {
-            "data": data,
-            "file_name": file_name,
-            "file_format": file_format,
-            "text_column": options["column"],
-            "id_column": options["id_column"],
-            "encoding": encoding,
-            "language": options["language"],
-            "limits": limits,
-        }
+        chosen = ImportOptions(
+            file_format=file_format,
+            text_column=options["column"],
+            id_column=options["id_column"],
+            # "auto" is the command line's word for detection (an empty encoding).
+            encoding="" if options["encoding"] == "auto" else options["encoding"],
+            language=options["language"],
+        )
         if options["dry_run"]:
-            preview = report_import_preview(**arguments)
+            preview = report_import_preview(
+                data=data, file_name=file_name, options=chosen, limits=limits
+            )
             if preview.problems:
                 self._fail(path, preview.problems)
             self._summary(preview, prefix="Dry run, nothing written: ")
             return
         user = self._user(options["user"])
         try:
-            report_import = report_import_commit(created_by=user, **arguments)
+            report_import = report_import_commit(
+                data=data, file_name=file_name, created_by=user, options=chosen, limits=limits
+            )
         except ImportRejected as exc:
             self._fail(path, exc.problems)
         self.stdout.write(

@@ -290,87 +290,103 @@ def _month_shift(year: int, month: int, offset: int) -> dt.date:
     return dt.date(year, month, 15) + dt.timedelta(days=offset)
 
 
-def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[dict[str, Any]]]:
-    """Shift every date in `text` by `offset` days, keeping each date's own format: full
-    dates exactly, dates given as a month and a year through the middle of their month.
-    Years alone are left as they are (too coarse to move by a few months)."""
-    changes: list[dict[str, Any]] = []
-    month_first = language == "en"
+class _DateShifter:
+    """The `re.sub` callbacks that move each date format by one offset, recording every
+    change for the report's provenance. A date that does not exist (31/02) stays as is."""
 
-    def record(original: str, shifted: str) -> str:
-        changes.append(
-            {"placeholder": original, "kind": "real_date", "surrogate": shifted, "offset": offset}
+    def __init__(self, *, offset: int, language: str) -> None:
+        self.offset = offset
+        self.month_first = language == "en"
+        self.changes: list[dict[str, Any]] = []
+
+    def _record(self, original: str, shifted: str) -> str:
+        self.changes.append(
+            {
+                "placeholder": original,
+                "kind": "real_date",
+                "surrogate": shifted,
+                "offset": self.offset,
+            }
         )
         return shifted
 
-    def numeric(match: re.Match[str]) -> str:
+    def numeric(self, match: re.Match[str]) -> str:
         a, sep, b, year = match.group(1), match.group(2), match.group(3), match.group(4)
-        day, month = (b, a) if month_first else (a, b)
+        day, month = (b, a) if self.month_first else (a, b)
         full_year = int(year) if len(year) == 4 else 2000 + int(year)
+        # A two-digit year past next year is last century's (a birth date, say).
         if len(year) == 2 and full_year > dt.date.today().year + 1:
             full_year -= 100
         try:
-            value = dt.date(full_year, int(month), int(day)) + dt.timedelta(days=offset)
+            value = dt.date(full_year, int(month), int(day)) + dt.timedelta(days=self.offset)
         except ValueError:
             return match.group(0)
+        # Keep the original's zero padding and year width: "3/4/21" stays short.
         d, m = f"{value.day:0{len(day)}d}", f"{value.month:0{len(month)}d}"
         y = f"{value.year:04d}" if len(year) == 4 else f"{value.year % 100:02d}"
-        parts = (m, d) if month_first else (d, m)
-        return record(match.group(0), f"{parts[0]}{sep}{parts[1]}{sep}{y}")
+        parts = (m, d) if self.month_first else (d, m)
+        return self._record(match.group(0), f"{parts[0]}{sep}{parts[1]}{sep}{y}")
 
-    def iso(match: re.Match[str]) -> str:
+    def iso(self, match: re.Match[str]) -> str:
         try:
             value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             return match.group(0)
-        return record(match.group(0), (value + dt.timedelta(days=offset)).isoformat())
+        return self._record(match.group(0), (value + dt.timedelta(days=self.offset)).isoformat())
 
-    def french(match: re.Match[str]) -> str:
+    def french(self, match: re.Match[str]) -> str:
         name = match.group(3).lower().replace("fevrier", "février").replace("aout", "août")
         name = name.replace("decembre", "décembre")
         year, month = int(match.group(4)), MONTHS["fr"].index(name) + 1
         if match.group(1) is None:
-            value = _month_shift(year, month, offset)
-            return record(match.group(0), f"{MONTHS['fr'][value.month - 1]} {value.year}")
+            value = _month_shift(year, month, self.offset)
+            return self._record(match.group(0), f"{MONTHS['fr'][value.month - 1]} {value.year}")
         try:
             value = dt.date(year, month, int(match.group(1)))
         except ValueError:
             return match.group(0)
-        value += dt.timedelta(days=offset)
+        value += dt.timedelta(days=self.offset)
         day = "1er" if value.day == 1 and match.group(2) else str(value.day)
-        return record(match.group(0), f"{day} {MONTHS['fr'][value.month - 1]} {value.year}")
+        return self._record(match.group(0), f"{day} {MONTHS['fr'][value.month - 1]} {value.year}")
 
-    def english(match: re.Match[str]) -> str:
+    def english(self, match: re.Match[str]) -> str:
         names = [m.lower() for m in MONTHS["en"]]
         year, month = int(match.group(3)), names.index(match.group(1).lower()) + 1
         if match.group(2) is None:
-            value = _month_shift(year, month, offset)
-            return record(match.group(0), f"{MONTHS['en'][value.month - 1]} {value.year}")
+            value = _month_shift(year, month, self.offset)
+            return self._record(match.group(0), f"{MONTHS['en'][value.month - 1]} {value.year}")
         try:
             value = dt.date(year, month, int(match.group(2)))
         except ValueError:
             return match.group(0)
-        value += dt.timedelta(days=offset)
-        return record(match.group(0), f"{MONTHS['en'][value.month - 1]} {value.day}, {value.year}")
+        value += dt.timedelta(days=self.offset)
+        shifted = f"{MONTHS['en'][value.month - 1]} {value.day}, {value.year}"
+        return self._record(match.group(0), shifted)
 
-    def numeric_month_year(match: re.Match[str]) -> str:
+    def numeric_month_year(self, match: re.Match[str]) -> str:
         month, sep, year = match.group(1), match.group(2), match.group(3)
-        value = _month_shift(int(year), int(month), offset)
-        return record(match.group(0), f"{value.month:0{len(month)}d}{sep}{value.year}")
+        value = _month_shift(int(year), int(month), self.offset)
+        return self._record(match.group(0), f"{value.month:0{len(month)}d}{sep}{value.year}")
 
-    def iso_month_year(match: re.Match[str]) -> str:
-        value = _month_shift(int(match.group(1)), int(match.group(2)), offset)
-        return record(match.group(0), f"{value.year}-{value.month:02d}")
+    def iso_month_year(self, match: re.Match[str]) -> str:
+        value = _month_shift(int(match.group(1)), int(match.group(2)), self.offset)
+        return self._record(match.group(0), f"{value.year}-{value.month:02d}")
 
+
+def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[dict[str, Any]]]:
+    """Shift every date in `text` by `offset` days, keeping each date's own format: full
+    dates exactly, dates given as a month and a year through the middle of their month.
+    Years alone are left as they are (too coarse to move by a few months)."""
+    shifter = _DateShifter(offset=offset, language=language)
     # Full numeric dates first: what they leave behind is never a month-year pattern (the
     # look-arounds refuse a neighbouring digit or separator), so nothing shifts twice.
-    text = _ISO_DATE.sub(iso, text)
-    text = _NUMERIC_DATE.sub(numeric, text)
-    text = _ISO_MONTH_YEAR.sub(iso_month_year, text)
-    text = _NUMERIC_MONTH_YEAR.sub(numeric_month_year, text)
-    text = _FR_TEXT_DATE.sub(french, text)
-    text = _EN_TEXT_DATE.sub(english, text)
-    return text, changes
+    text = _ISO_DATE.sub(shifter.iso, text)
+    text = _NUMERIC_DATE.sub(shifter.numeric, text)
+    text = _ISO_MONTH_YEAR.sub(shifter.iso_month_year, text)
+    text = _NUMERIC_MONTH_YEAR.sub(shifter.numeric_month_year, text)
+    text = _FR_TEXT_DATE.sub(shifter.french, text)
+    text = _EN_TEXT_DATE.sub(shifter.english, text)
+    return text, shifter.changes
 
 
 def _first_date(changes: list[dict[str, Any]], language: str) -> dt.date | None:
@@ -409,6 +425,7 @@ def surrogates_apply(
         shift_dates = bool(getattr(settings, "IMPORT_SHIFT_REAL_DATES", True))
     replacements: list[dict[str, Any]] = []
     offset = None
+    # Real dates move before placeholders are replaced, so surrogate dates never move twice.
     if shift_dates:
         max_days = int(getattr(settings, "IMPORT_DATE_SHIFT_MAX_DAYS", 180))
         candidate = generator.date_shift_days(max_days=max_days)
@@ -416,11 +433,13 @@ def surrogates_apply(
         if changes:
             offset = candidate
             replacements.extend(changes)
+    # Surrogate dates start near the report's own (shifted) dates, keeping the stay coherent.
     anchor = _first_date(replacements, language)
     state = _ReportSurrogates(generator, anchor=anchor)
 
     rules = placeholder_rules() if rules is None else rules
     spans: list[tuple[int, int, str]] = []
+    # Earlier rules win an overlap: a full-name token is not also read as its parts.
     for rule in rules:
         for match in rule.pattern.finditer(text):
             start, end = match.span()
@@ -439,6 +458,7 @@ def surrogates_apply(
         pieces.append(text[cursor:start])
         pieces.append(value)
         cursor = end
+        # A token repeated in the text is listed once in the provenance.
         entry = {"placeholder": token, "kind": kind, "surrogate": value, "offset": offset}
         if entry not in replacements:
             replacements.append(entry)

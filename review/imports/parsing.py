@@ -3,7 +3,7 @@
 Three shapes arrive from hospital exports: a ZIP (or, from the command line, a folder) of
 `.txt` files whose names become external ids, a CSV with one text column (the other
 columns become metadata) and JSONL (`text` plus optional fields). Nothing here touches the
-database; `review.services_import` adds the duplicate check against stored reports and
+database; `review.imports.services` adds the duplicate check against stored reports and
 writes everything in one transaction.
 
 Every problem is collected, not just the first, each with the line or file it concerns,
@@ -12,8 +12,6 @@ so a coordinator can fix the export in one go.
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import csv
 import hashlib
 import io
@@ -25,16 +23,17 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from charset_normalizer import from_bytes
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from review.imports.encoding import TextDecodeError, encoding_check, encoding_summary, text_decode
+
+if TYPE_CHECKING:
+    import _csv  # a private module, needed only to name the reader type
+
 FORMATS = ("txt", "csv", "jsonl")
-# Encodings a coordinator may choose; detection picks among the same.
-ENCODINGS = ("utf-8", "cp1252", "latin-1", "iso-8859-15")
-DETECTION_CANDIDATES = ["cp1252", "latin_1", "iso8859_15"]
 LANGUAGES = ("fr", "en")
 TEXT_COLUMN_GUESSES = ("text", "texte", "report", "compte_rendu", "contenu", "content")
 ID_COLUMN_GUESSES = ("external_id", "id", "identifiant", "report_id", "filename", "file_name")
@@ -42,12 +41,6 @@ JSONL_ID_KEYS = ("external_id", "id")
 # A member this much bigger than its compressed size is treated as a decompression bomb
 # once it is also larger than this many bytes (ordinary text compresses 3 to 10 times).
 BOMB_MIN_BYTES = 1024 * 1024
-# UTF-8 text of typical French reports: Windows-1252 read as UTF-8 shows these pairs.
-_MOJIBAKE = re.compile(
-    "Ã[\u0080-\u00bf]|â€[\u0080-\u00bf™œ\u201c\u201d\u2018\u2019\u2013\u2014]|Å“"
-)
-_C1_CONTROLS = re.compile("[\u0080-\u009f]")
-_OTHER_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -67,6 +60,24 @@ class ImportLimits:
             max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
             max_compression_ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
         )
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the coordinator chose for one upload, the same fields on the page's form, the
+    API and the command line. Empty strings mean "guess": the format from the file name,
+    the CSV columns from usual names, the encoding by detection. `language` applies to
+    records that do not name their own. Plain strings, so that the page can keep the
+    options in the session between preview and commit (`dataclasses.asdict` and back)."""
+
+    file_format: str = ""
+    text_column: str = ""
+    id_column: str = ""
+    encoding: str = ""
+    language: str = "fr"
+
+
+DEFAULT_OPTIONS = ImportOptions()
 
 
 @dataclass(frozen=True)
@@ -119,10 +130,6 @@ class ParseResult:
         return not self.problems
 
 
-class TextDecodeError(ValueError):
-    """Bytes that are not readable text in any accepted encoding."""
-
-
 def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -139,89 +146,11 @@ def format_guess(file_name: str) -> str | None:
     }.get(suffix)
 
 
-def encoding_check(encoding: str) -> str:
-    """The canonical name of a chosen encoding ('' for detection); ValueError otherwise."""
-    if not encoding or encoding == "auto":
-        return ""
-    try:
-        name = codecs.lookup(encoding).name
-    except LookupError:
-        raise ValueError(_("unknown encoding %(encoding)r") % {"encoding": encoding}) from None
-    accepted = {codecs.lookup(e).name: e for e in ENCODINGS}
-    if name not in accepted:
-        raise ValueError(
-            _("encoding %(encoding)r is not supported (use %(choices)s)")
-            % {"encoding": encoding, "choices": ", ".join(ENCODINGS)}
-        )
-    return accepted[name]
-
-
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
-def text_decode(data: bytes, *, encoding: str = "") -> tuple[str, str]:
-    """Decode `data` as the chosen encoding or, if none, as UTF-8 (with or without BOM) or
-    the Windows-1252/Latin-1 family detected with charset-normalizer. Returns (text, name).
-    Never returns mojibake: text that decodes but reads as double-encoded is refused."""
-    if encoding:
-        codec = "utf-8-sig" if encoding == "utf-8" else encoding
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError as exc:
-            raise TextDecodeError(
-                _("not valid %(encoding)s (byte %(byte)d, line %(line)d)")
-                % {"encoding": encoding, "byte": exc.start, "line": _line_of(data, exc.start)}
-            ) from None
-        used = "utf-8-sig" if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8) else encoding
-    elif data.startswith(codecs.BOM_UTF8):
-        try:
-            text, used = data.decode("utf-8-sig"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise TextDecodeError(
-                _("starts with a UTF-8 mark but is not valid UTF-8 (line %(line)d)")
-                % {"line": _line_of(data, exc.start)}
-            ) from None
-    else:
-        try:
-            text, used = data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            best = from_bytes(data, cp_isolation=DETECTION_CANDIDATES).best()
-            if best is None:
-                raise TextDecodeError(
-                    _("unreadable encoding: neither UTF-8 nor Windows-1252/Latin-1 text")
-                ) from None
-            used = codecs.lookup(best.encoding).name
-            text = data.decode(used)
-            # Bytes 0x80-0x9F are curly quotes and dashes in Windows-1252 but control
-            # characters in Latin-1: prefer the reading that gives letters.
-            if _C1_CONTROLS.search(text):
-                with contextlib.suppress(UnicodeDecodeError):
-                    text, used = data.decode("cp1252"), "cp1252"
-    if "\x00" in text or _C1_CONTROLS.search(text) or len(_OTHER_CONTROLS.findall(text)) > 2:
-        raise TextDecodeError(_("binary data or control characters, not text"))
-    mojibake = _MOJIBAKE.search(text)
-    if mojibake:
-        raise TextDecodeError(
-            _(
-                "looks double-encoded (%(sample)r at line %(line)d): the text was probably "
-                "saved as UTF-8 and read as Windows-1252; choose the right encoding or re-export"
-            )
-            % {"sample": mojibake.group(0), "line": text.count(chr(10), 0, mojibake.start()) + 1}
-        )
-    return text, used
-
-
 def text_normalise(text: str) -> str:
     """Unicode NFC, Unix line endings, no trailing spaces, no leading/trailing blank lines."""
     text = unicodedata.normalize("NFC", text.replace("\ufeff", ""))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n ")
-
-
-def _encoding_summary(used: Iterable[str]) -> str:
-    names = sorted({name for name in used if name})
-    return names[0] if len(names) == 1 else ("mixed: " + ", ".join(names) if names else "")
 
 
 # --- .txt files (ZIP, folder or one file) ----------------------------------------------
@@ -235,6 +164,8 @@ def parse_txt_files(
     used = []
     for name, data in files:
         location = f"file {name}"
+        # A character takes at most four bytes (UTF-8): more bytes than that cannot fit
+        # under the character limit, so refuse before spending time decoding them.
         if len(data) > limits.max_report_chars * 4:
             result.problems.append(
                 ImportProblem(
@@ -256,11 +187,13 @@ def parse_txt_files(
         result.records.append(
             ParsedRecord(location=location, text=text_normalise(text), external_id=external_id)
         )
-    result.encoding = _encoding_summary(used)
+    result.encoding = encoding_summary(used)
     return result
 
 
 def _unsafe_member_name(name: str) -> bool:
+    # Nothing is extracted to disk, but names become external ids, and a name escaping the
+    # archive (also the Windows way, drive letter or backslashes) marks a crafted upload.
     normalised = name.replace("\\", "/")
     if normalised.startswith("/") or re.match(r"^[A-Za-z]:", normalised):
         return True
@@ -268,8 +201,51 @@ def _unsafe_member_name(name: str) -> bool:
 
 
 def _ignored_member(name: str) -> bool:
+    # Archivers add these (macOS resource forks, hidden files); the export never holds them.
     parts = name.replace("\\", "/").split("/")
     return parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts if part)
+
+
+def _archive_refusal(infos: list[zipfile.ZipInfo], *, limits: ImportLimits) -> str | None:
+    """Why the archive as a whole is refused before any member is read, if it is."""
+    if len(infos) > limits.max_archive_members:
+        return _("the archive holds %(count)s entries, over the limit of %(limit)s") % {
+            "count": f"{len(infos):,}",
+            "limit": f"{limits.max_archive_members:,}",
+        }
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_uncompressed_bytes:
+        return _("the archive expands to %(size)s bytes, over the limit of %(limit)s") % {
+            "size": f"{declared:,}",
+            "limit": f"{limits.max_uncompressed_bytes:,}",
+        }
+    return None
+
+
+def _member_refusal(info: zipfile.ZipInfo, *, seen: set[str], limits: ImportLimits) -> str | None:
+    """Why one .txt member is refused before reading it, if it is (records it as seen)."""
+    name = info.filename
+    if not name.lower().endswith(".txt"):
+        return _("not a .txt file")
+    if name in seen:
+        return _("appears twice in the archive")
+    seen.add(name)
+    # Bit 0 of the general-purpose flags marks an encrypted member (ZIP APPNOTE 4.4.4).
+    if info.flag_bits & 0x1:
+        return _("encrypted; upload it unencrypted")
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > BOMB_MIN_BYTES and ratio > limits.max_compression_ratio:
+        return _("compression ratio %(ratio)s:1 looks like a ZIP bomb") % {"ratio": f"{ratio:.0f}"}
+    return None
+
+
+def _member_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, cap: int) -> bytes | str:
+    """At most `cap + 1` bytes of one member, or why it cannot be read."""
+    try:
+        with archive.open(info) as member:
+            return member.read(cap + 1)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
+        return _("cannot be read from the archive (%(error)s)") % {"error": exc}
 
 
 def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> ParseResult:
@@ -282,67 +258,30 @@ def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Parse
         result.problems.append(ImportProblem("", _("not a valid ZIP archive")))
         return result
     infos = archive.infolist()
-    if len(infos) > limits.max_archive_members:
-        result.problems.append(
-            ImportProblem(
-                "",
-                _("the archive holds %(count)s entries, over the limit of %(limit)s")
-                % {"count": f"{len(infos):,}", "limit": f"{limits.max_archive_members:,}"},
-            )
-        )
-        return result
-    declared = sum(info.file_size for info in infos)
-    if declared > limits.max_uncompressed_bytes:
-        result.problems.append(
-            ImportProblem(
-                "",
-                _("the archive expands to %(size)s bytes, over the limit of %(limit)s")
-                % {"size": f"{declared:,}", "limit": f"{limits.max_uncompressed_bytes:,}"},
-            )
-        )
+    refusal = _archive_refusal(infos, limits=limits)
+    if refusal:
+        result.problems.append(ImportProblem("", refusal))
         return result
     members: list[tuple[str, bytes]] = []
     seen: set[str] = set()
     read_total = 0
     for info in infos:
-        name = info.filename
-        location = f"file {name}"
-        if _unsafe_member_name(name):
+        location = f"file {info.filename}"
+        # An unsafe name is reported even for a folder or a hidden file: it says the
+        # archive was built to escape, which the coordinator should know.
+        if _unsafe_member_name(info.filename):
             result.problems.append(ImportProblem(location, _("unsafe path (absolute or '..')")))
             continue
-        if info.is_dir() or _ignored_member(name):
+        if info.is_dir() or _ignored_member(info.filename):
             continue
-        if not name.lower().endswith(".txt"):
-            result.problems.append(ImportProblem(location, _("not a .txt file")))
-            continue
-        if name in seen:
-            result.problems.append(ImportProblem(location, _("appears twice in the archive")))
-            continue
-        seen.add(name)
-        if info.flag_bits & 0x1:
-            result.problems.append(ImportProblem(location, _("encrypted; upload it unencrypted")))
-            continue
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > BOMB_MIN_BYTES and ratio > limits.max_compression_ratio:
-            result.problems.append(
-                ImportProblem(
-                    location,
-                    _("compression ratio %(ratio)s:1 looks like a ZIP bomb")
-                    % {"ratio": f"{ratio:.0f}"},
-                )
-            )
+        refusal = _member_refusal(info, seen=seen, limits=limits)
+        if refusal:
+            result.problems.append(ImportProblem(location, refusal))
             continue
         # Declared sizes can lie: read at most one byte past what the limits allow.
-        cap = limits.max_report_chars * 4
-        try:
-            with archive.open(info) as member:
-                content = member.read(cap + 1)
-        except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as exc:
-            result.problems.append(
-                ImportProblem(
-                    location, _("cannot be read from the archive (%(error)s)") % {"error": exc}
-                )
-            )
+        content = _member_read(archive, info, cap=limits.max_report_chars * 4)
+        if isinstance(content, str):
+            result.problems.append(ImportProblem(location, content))
             continue
         read_total += len(content)
         if read_total > limits.max_uncompressed_bytes:
@@ -350,7 +289,7 @@ def parse_zip(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Parse
                 ImportProblem("", _("the archive expands past the uncompressed size limit"))
             )
             return result
-        members.append((name, content))
+        members.append((info.filename, content))
     parsed = parse_txt_files(members, encoding=encoding, limits=limits)
     parsed.problems[:0] = result.problems
     return parsed
@@ -416,6 +355,83 @@ def _column_pick(header: list[str], wanted: str, guesses: tuple[str, ...]) -> st
     return None
 
 
+@dataclass(frozen=True)
+class _CsvColumns:
+    header: list[str]
+    text: str
+    external_id: str | None
+
+
+def _csv_columns(
+    header: list[str], *, text_column: str, id_column: str
+) -> _CsvColumns | ImportProblem:
+    """The text and id columns of a header, or the problem with it (always on line 1)."""
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        return ImportProblem(
+            "line 1", _("repeated column names: %(names)s") % {"names": ", ".join(duplicates)}
+        )
+    chosen = _column_pick(header, text_column, TEXT_COLUMN_GUESSES)
+    if chosen is None:
+        what = (
+            _("no column named %(column)r") % {"column": text_column}
+            if text_column
+            else _("no text column chosen")
+        )
+        return ImportProblem(
+            "line 1",
+            _("%(problem)s; the columns are: %(columns)s")
+            % {"problem": what, "columns": ", ".join(header)},
+        )
+    id_name = _column_pick(header, id_column, ID_COLUMN_GUESSES)
+    if id_column and id_name is None:
+        return ImportProblem("line 1", _("no column named %(column)r") % {"column": id_column})
+    return _CsvColumns(header=header, text=chosen, external_id=id_name)
+
+
+def _csv_rows(reader: _csv.Reader, columns: _CsvColumns, result: ParseResult) -> None:
+    """Append a record per data row to `result`, or a problem naming the row's line."""
+    header = columns.header
+    text_index = header.index(columns.text)
+    while True:
+        # A quoted field may span lines: the row starts on the line after the last read.
+        start_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # The reader cannot resynchronise after a malformed quote: stop at the first.
+            result.problems.append(
+                ImportProblem(f"line {start_line}", _("malformed CSV (%(error)s)") % {"error": exc})
+            )
+            break
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            result.problems.append(
+                ImportProblem(
+                    f"line {start_line}",
+                    _("%(count)d fields where the header has %(expected)d")
+                    % {"count": len(row), "expected": len(header)},
+                )
+            )
+            continue
+        values = dict(zip(header, row, strict=True))
+        id_name = columns.external_id
+        metadata = {
+            name: value for name, value in values.items() if name not in (columns.text, id_name)
+        }
+        result.records.append(
+            ParsedRecord(
+                location=f"line {start_line}",
+                text=text_normalise(row[text_index]),
+                external_id=values[id_name].strip() if id_name else "",
+                metadata=metadata,
+            )
+        )
+
+
 def parse_csv(
     data: bytes,
     *,
@@ -444,81 +460,14 @@ def parse_csv(
         return result
     except csv.Error as exc:
         result.problems.append(
-            ImportProblem(
-                "line 1",
-                _("unreadable header (%(error)s)") % {"error": exc},
-            )
+            ImportProblem("line 1", _("unreadable header (%(error)s)") % {"error": exc})
         )
         return result
-    duplicates = sorted({name for name in header if header.count(name) > 1})
-    if duplicates:
-        result.problems.append(
-            ImportProblem(
-                "line 1",
-                _("repeated column names: %(names)s") % {"names": ", ".join(duplicates)},
-            )
-        )
+    columns = _csv_columns(header, text_column=text_column, id_column=id_column)
+    if isinstance(columns, ImportProblem):
+        result.problems.append(columns)
         return result
-    chosen = _column_pick(header, text_column, TEXT_COLUMN_GUESSES)
-    if chosen is None:
-        what = (
-            _("no column named %(column)r") % {"column": text_column}
-            if text_column
-            else _("no text column chosen")
-        )
-        result.problems.append(
-            ImportProblem(
-                "line 1",
-                _("%(problem)s; the columns are: %(columns)s")
-                % {"problem": what, "columns": ", ".join(header)},
-            )
-        )
-        return result
-    id_name = _column_pick(header, id_column, ID_COLUMN_GUESSES)
-    if id_column and id_name is None:
-        result.problems.append(
-            ImportProblem(
-                "line 1",
-                _("no column named %(column)r") % {"column": id_column},
-            )
-        )
-        return result
-    text_index = header.index(chosen)
-    while True:
-        start_line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.problems.append(
-                ImportProblem(
-                    f"line {start_line}",
-                    _("malformed CSV (%(error)s)") % {"error": exc},
-                )
-            )
-            break
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            result.problems.append(
-                ImportProblem(
-                    f"line {start_line}",
-                    _("%(count)d fields where the header has %(expected)d")
-                    % {"count": len(row), "expected": len(header)},
-                )
-            )
-            continue
-        values = dict(zip(header, row, strict=True))
-        metadata = {name: value for name, value in values.items() if name not in (chosen, id_name)}
-        result.records.append(
-            ParsedRecord(
-                location=f"line {start_line}",
-                text=text_normalise(row[text_index]),
-                external_id=values[id_name].strip() if id_name else "",
-                metadata=metadata,
-            )
-        )
+    _csv_rows(reader, columns, result)
     return result
 
 
@@ -535,6 +484,7 @@ def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Par
         result.problems.append(ImportProblem("", str(exc)))
         return result
     lines = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # A JSON array is the usual mistake: one clear message rather than one per line.
     if text.lstrip().startswith("["):
         result.problems.append(
             ImportProblem(
@@ -574,6 +524,7 @@ def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Par
         if not isinstance(metadata, dict):
             result.problems.append(ImportProblem(location, _('"metadata" must be an object')))
             continue
+        # 0 is a valid id: only a missing or empty one falls through to the next key.
         external = next((obj[key] for key in JSONL_ID_KEYS if obj.get(key) not in (None, "")), "")
         extra = {
             key: value
@@ -630,14 +581,11 @@ def parse_upload(
     data: bytes,
     *,
     file_name: str,
-    file_format: str = "",
-    text_column: str = "",
-    id_column: str = "",
-    encoding: str = "",
+    options: ImportOptions = DEFAULT_OPTIONS,
     limits: ImportLimits,
 ) -> ParseResult:
     """Parse and validate one uploaded file (everything but the database duplicate check)."""
-    chosen_format = file_format or format_guess(file_name) or ""
+    chosen_format = options.file_format or format_guess(file_name) or ""
     if chosen_format not in FORMATS:
         result = ParseResult(file_format=chosen_format)
         result.problems.append(
@@ -649,17 +597,23 @@ def parse_upload(
         result.problems.append(ImportProblem("", upload_too_large_message(len(data), limits)))
         return result
     try:
-        encoding = encoding_check(encoding)
+        encoding = encoding_check(options.encoding)
     except ValueError as exc:
         result = ParseResult(file_format=chosen_format)
         result.problems.append(ImportProblem("", str(exc)))
         return result
     if chosen_format == "csv":
         result = parse_csv(
-            data, text_column=text_column, id_column=id_column, encoding=encoding, limits=limits
+            data,
+            text_column=options.text_column,
+            id_column=options.id_column,
+            encoding=encoding,
+            limits=limits,
         )
     elif chosen_format == "jsonl":
         result = parse_jsonl(data, encoding=encoding, limits=limits)
+    # The bytes decide: a ZIP is read as one whatever its name, and a file named .zip
+    # that is not one is refused rather than read as a single report.
     elif zipfile.is_zipfile(io.BytesIO(data)):
         result = parse_zip(data, encoding=encoding, limits=limits)
     elif file_name.lower().endswith(".zip"):
@@ -672,6 +626,7 @@ def parse_upload(
         )
     if not result.problems and not result.records:
         result.problems.append(ImportProblem("", _("no report found in the file")))
+    # Record checks run even after parsing problems, so one answer lists every problem.
     result.problems.extend(records_validate(result.records, limits=limits))
     return result
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from review.placeholders import (
+from review.imports.placeholders import (
     placeholders_find,
     rules_from_config,
     surrogates_apply,

@@ -7,13 +7,13 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
-from review.importing import ImportLimits
-from review.models import AuditEvent, Report, ReportImport, content_hash
-from review.services_import import (
+from review.imports.parsing import ImportLimits, ImportOptions
+from review.imports.services import (
     ImportRejected,
     report_import_commit,
     report_import_preview,
 )
+from review.models import AuditEvent, Report, ReportImport, content_hash
 from tests.factories import ReportFactory
 
 CSV_CP1252 = (
@@ -21,11 +21,14 @@ CSV_CP1252 = (
     'A1;sein;"Mme [NOM] revue le 12/03/2022.\r\nÉvolution favorable, l\u2019œdème régresse."\r\n'
     "A2;poumon;Patient suivi à [HOPITAL] pour un cancer bronchique.\r\n"
 ).encode("cp1252")
+TEXTE = ImportOptions(text_column="texte")
 
 
 def test_preview_writes_nothing_and_shows_surrogates(coordinator):
     preview = report_import_preview(
-        data=CSV_CP1252, file_name="export.csv", text_column="texte", language="fr"
+        data=CSV_CP1252,
+        file_name="export.csv",
+        options=ImportOptions(text_column="texte", language="fr"),
     )
     assert preview.problems == []
     assert preview.count == 2
@@ -41,9 +44,9 @@ def test_preview_writes_nothing_and_shows_surrogates(coordinator):
 
 
 def test_commit_creates_reports_with_provenance(coordinator):
-    preview = report_import_preview(data=CSV_CP1252, file_name="export.csv", text_column="texte")
+    preview = report_import_preview(data=CSV_CP1252, file_name="export.csv", options=TEXTE)
     report_import = report_import_commit(
-        data=CSV_CP1252, file_name="export.csv", text_column="texte", created_by=coordinator
+        data=CSV_CP1252, file_name="export.csv", options=TEXTE, created_by=coordinator
     )
     assert report_import.report_count == 2
     assert report_import.created_by == coordinator
@@ -100,12 +103,10 @@ def test_duplicate_of_existing_report_refused(coordinator):
 
 
 def test_reimport_of_same_file_refused_even_with_placeholders(coordinator):
-    report_import_commit(
-        data=CSV_CP1252, file_name="a.csv", text_column="texte", created_by=coordinator
-    )
+    report_import_commit(data=CSV_CP1252, file_name="a.csv", options=TEXTE, created_by=coordinator)
     with pytest.raises(ImportRejected) as caught:
         report_import_commit(
-            data=CSV_CP1252, file_name="b.csv", text_column="texte", created_by=coordinator
+            data=CSV_CP1252, file_name="b.csv", options=TEXTE, created_by=coordinator
         )
     assert [p.location for p in caught.value.problems] == ["line 2", "line 4"]
     assert Report.objects.count() == 2

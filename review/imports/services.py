@@ -16,21 +16,24 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from review.exceptions import InvalidInput
-from review.importing import (
+from review.imports.parsing import (
+    DEFAULT_OPTIONS,
     LANGUAGES,
     ImportLimits,
+    ImportOptions,
     ImportProblem,
     file_sha256,
     parse_upload,
 )
+from review.imports.placeholders import placeholders_find, surrogates_apply
 from review.models import Report, ReportImport, content_hash, report_code_new
-from review.placeholders import placeholders_find, surrogates_apply
 from review.services import audit_log
 from review.surrogates import SurrogateGenerator
 
 # Two imports of the same file at once must not both pass the duplicate check.
 IMPORT_ADVISORY_LOCK = 5_170_001
 PREVIEW_COUNT = 5
+# Hashes per `IN (...)` lookup: large uploads are checked in a few bounded queries.
 _CHUNK = 5000
 
 
@@ -93,8 +96,10 @@ def _existing_duplicates(reports: list[PreparedReport]) -> list[ImportProblem]:
     for report in reports:
         by_hash.setdefault(content_hash(report.text), report)
         by_original.setdefault(report.original_hash, report)
+    # The original text's hash too: with other placeholder rules or date-shift settings, the
+    # same raw report imported again would get another surrogate text and pass unnoticed.
     problems = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # one problem per report, even when both hashes match
     hashes, originals = list(by_hash), list(by_original)
     for start in range(0, max(len(hashes), len(originals)), _CHUNK):
         rows = list(
@@ -129,49 +134,36 @@ def _existing_duplicates(reports: list[PreparedReport]) -> list[ImportProblem]:
 
 
 def _prepare(
-    *,
-    data: bytes,
-    file_name: str,
-    file_format: str,
-    text_column: str,
-    id_column: str,
-    encoding: str,
-    language: str,
-    limits: ImportLimits | None,
+    *, data: bytes, file_name: str, options: ImportOptions, limits: ImportLimits | None
 ) -> ImportPreview:
     limits = limits or ImportLimits.from_settings()
     preview = ImportPreview(
         file_name=file_name,
         file_hash=file_sha256(data),
         file_size=len(data),
-        file_format=file_format,
-        encoding=encoding,
-        language=language,
+        file_format=options.file_format,
+        encoding=options.encoding,
+        language=options.language,
     )
-    if language not in LANGUAGES:
+    # The form, API and command restrict the choice already; this guards other callers.
+    if options.language not in LANGUAGES:
         preview.problems.append(
             ImportProblem(
                 "", _("language must be one of %(choices)s") % {"choices": ", ".join(LANGUAGES)}
             )
         )
         return preview
-    parsed = parse_upload(
-        data,
-        file_name=file_name,
-        file_format=file_format,
-        text_column=text_column,
-        id_column=id_column,
-        encoding=encoding,
-        limits=limits,
-    )
+    parsed = parse_upload(data, file_name=file_name, options=options, limits=limits)
     preview.file_format = parsed.file_format
     preview.encoding = parsed.encoding
     preview.problems.extend(parsed.problems)
     if preview.problems:
         return preview
+    # One generator per language for the whole upload (building Faker is slow);
+    # surrogates_apply reseeds it from each report's text, so reports stay independent.
     generators = {code: SurrogateGenerator(language=code) for code in LANGUAGES}
     for record in parsed.records:
-        report_language = record.language or language
+        report_language = record.language or options.language
         result = surrogates_apply(
             record.text, language=report_language, generator=generators[report_language]
         )
@@ -196,27 +188,15 @@ def report_import_preview(
     *,
     data: bytes,
     file_name: str,
-    file_format: str = "",
-    text_column: str = "",
-    id_column: str = "",
-    encoding: str = "",
-    language: str = "fr",
+    options: ImportOptions = DEFAULT_OPTIONS,
     limits: ImportLimits | None = None,
 ) -> ImportPreview:
     """Everything the commit would store, and every problem, without writing anything."""
-    return _prepare(
-        data=data,
-        file_name=file_name,
-        file_format=file_format,
-        text_column=text_column,
-        id_column=id_column,
-        encoding=encoding,
-        language=language,
-        limits=limits,
-    )
+    return _prepare(data=data, file_name=file_name, options=options, limits=limits)
 
 
 def _codes_unique(count: int) -> list[str]:
+    # Codes are random: draw until `count` are free, one query per round for those taken.
     codes: set[str] = set()
     while len(codes) < count:
         codes.add(report_code_new())
@@ -226,16 +206,73 @@ def _codes_unique(count: int) -> list[str]:
     return list(codes)
 
 
+def _import_lock() -> None:
+    """Serialise imports until the transaction ends (PostgreSQL; SQLite writes one at a
+    time anyway), so two uploads of one file cannot both pass the duplicate check."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_ADVISORY_LOCK])
+
+
+def _import_record(
+    *, preview: ImportPreview, file_name: str, created_by: User, options: ImportOptions
+) -> ReportImport:
+    return ReportImport.objects.create(
+        created_by_id=created_by.pk,
+        file_name=file_name[:255],
+        file_hash=preview.file_hash,
+        file_format=preview.file_format,
+        encoding=preview.encoding[:32],
+        report_count=preview.count,
+        options={
+            "text_column": options.text_column,
+            "id_column": options.id_column,
+            "encoding_chosen": options.encoding,
+            "language": options.language,
+            "size_bytes": preview.file_size,
+            "placeholders_replaced": preview.replacement_count,
+        },
+    )
+
+
+def _reports_create(*, preview: ImportPreview, report_import: ReportImport, file_name: str) -> None:
+    codes = _codes_unique(preview.count)
+    Report.objects.bulk_create(
+        [
+            Report(
+                code=code,
+                text=prepared.text,
+                original_text=prepared.original_text,
+                source=Report.Source.REAL,
+                language=prepared.language,
+                external_id=prepared.external_id[:255],
+                metadata=prepared.metadata,
+                # What was replaced and the original's hash: a coordinator can trace a
+                # report to its line, and a later upload of the raw text is still a duplicate.
+                provenance={
+                    "kind": "import",
+                    "import_id": report_import.pk,
+                    "file_name": file_name,
+                    "location": prepared.location,
+                    "original_hash": prepared.original_hash,
+                    "placeholders": prepared.replacements,
+                    "date_offset_days": prepared.date_offset_days,
+                },
+                report_import=report_import,
+                content_hash=content_hash(prepared.text),
+            )
+            for code, prepared in zip(codes, preview.reports, strict=True)
+        ],
+        batch_size=1000,
+    )
+
+
 def report_import_commit(
     *,
     data: bytes,
     file_name: str,
     created_by: User,
-    file_format: str = "",
-    text_column: str = "",
-    id_column: str = "",
-    encoding: str = "",
-    language: str = "fr",
+    options: ImportOptions = DEFAULT_OPTIONS,
     limits: ImportLimits | None = None,
 ) -> ReportImport:
     """Import every report of the upload, or none: one transaction, and any problem
@@ -246,64 +283,14 @@ def report_import_commit(
     duplicate check.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_ADVISORY_LOCK])
-        preview = _prepare(
-            data=data,
-            file_name=file_name,
-            file_format=file_format,
-            text_column=text_column,
-            id_column=id_column,
-            encoding=encoding,
-            language=language,
-            limits=limits,
-        )
+        _import_lock()
+        preview = _prepare(data=data, file_name=file_name, options=options, limits=limits)
         if preview.problems:
             raise ImportRejected(preview.problems)
-        report_import = ReportImport.objects.create(
-            created_by_id=created_by.pk,
-            file_name=file_name[:255],
-            file_hash=preview.file_hash,
-            file_format=preview.file_format,
-            encoding=preview.encoding[:32],
-            report_count=preview.count,
-            options={
-                "text_column": text_column,
-                "id_column": id_column,
-                "encoding_chosen": encoding,
-                "language": language,
-                "size_bytes": preview.file_size,
-                "placeholders_replaced": preview.replacement_count,
-            },
+        report_import = _import_record(
+            preview=preview, file_name=file_name, created_by=created_by, options=options
         )
-        codes = _codes_unique(preview.count)
-        Report.objects.bulk_create(
-            [
-                Report(
-                    code=code,
-                    text=prepared.text,
-                    original_text=prepared.original_text,
-                    source=Report.Source.REAL,
-                    language=prepared.language,
-                    external_id=prepared.external_id[:255],
-                    metadata=prepared.metadata,
-                    provenance={
-                        "kind": "import",
-                        "import_id": report_import.pk,
-                        "file_name": file_name,
-                        "location": prepared.location,
-                        "original_hash": prepared.original_hash,
-                        "placeholders": prepared.replacements,
-                        "date_offset_days": prepared.date_offset_days,
-                    },
-                    report_import=report_import,
-                    content_hash=content_hash(prepared.text),
-                )
-                for code, prepared in zip(codes, preview.reports, strict=True)
-            ],
-            batch_size=1000,
-        )
+        _reports_create(preview=preview, report_import=report_import, file_name=file_name)
         audit_log(
             actor=created_by,
             action="report.import",

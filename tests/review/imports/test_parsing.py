@@ -4,15 +4,7 @@ import io
 import json
 import zipfile
 
-import pytest
-
-from review.importing import (
-    ImportLimits,
-    TextDecodeError,
-    parse_upload,
-    read_txt_folder,
-    text_decode,
-)
+from review.imports.parsing import ImportLimits, ImportOptions, parse_upload, read_txt_folder
 
 LIMITS = ImportLimits(max_report_chars=2000, max_upload_bytes=1_000_000)
 FRENCH = (
@@ -26,43 +18,6 @@ def zip_bytes(members: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) ->
         for name, content in members.items():
             archive.writestr(name, content)
     return buffer.getvalue()
-
-
-def test_text_decode_utf8_with_and_without_bom():
-    assert text_decode(FRENCH.encode("utf-8")) == (FRENCH, "utf-8")
-    assert text_decode(b"\xef\xbb\xbf" + FRENCH.encode("utf-8")) == (FRENCH, "utf-8-sig")
-
-
-def test_text_decode_detects_windows_1252_without_mojibake():
-    data = FRENCH.encode("cp1252")
-    # The curly apostrophe and the ligature only exist in Windows-1252, not in Latin-1.
-    assert b"\x92" in data and b"\x9c" in data and b"\xe9" in data
-    assert text_decode(data) == (FRENCH, "cp1252")
-
-
-def test_text_decode_latin1_letters_read_correctly():
-    assert text_decode("Fièvre à 39 °C, né à Orléans.".encode("latin-1"))[0] == (
-        "Fièvre à 39 °C, né à Orléans."
-    )
-
-
-def test_text_decode_chosen_encoding_refuses_invalid_bytes_with_line():
-    with pytest.raises(TextDecodeError, match=r"not valid utf-8 \(byte 8, line 2\)"):
-        text_decode(b"ligne 1\n\xe9t\xe9", encoding="utf-8")
-
-
-def test_text_decode_refuses_double_encoded_text():
-    mojibake = "Ã©volution favorable".encode()
-    with pytest.raises(TextDecodeError, match="double-encoded"):
-        text_decode(mojibake)
-    # Choosing Windows-1252 for a UTF-8 file would produce the same garbage: refused too.
-    with pytest.raises(TextDecodeError, match="double-encoded"):
-        text_decode("évolution".encode(), encoding="cp1252")
-
-
-def test_text_decode_refuses_binary():
-    with pytest.raises(TextDecodeError, match=r"not text|unreadable"):
-        text_decode(bytes(range(256)) * 4)
 
 
 def test_zip_of_txt_files_gives_one_record_per_file_with_external_id():
@@ -118,7 +73,10 @@ def test_csv_semicolon_cp1252_with_chosen_column_and_metadata():
         'id;service;compte_rendu\r\n1;onco;"Ligne un\r\nligne deux"\r\n2;pneumo;' + FRENCH + "\r\n"
     )
     result = parse_upload(
-        rows.encode("cp1252"), file_name="export.csv", text_column="compte_rendu", limits=LIMITS
+        rows.encode("cp1252"),
+        file_name="export.csv",
+        options=ImportOptions(text_column="compte_rendu"),
+        limits=LIMITS,
     )
     assert result.problems == []
     assert result.encoding == "cp1252"
@@ -129,7 +87,9 @@ def test_csv_semicolon_cp1252_with_chosen_column_and_metadata():
 
 
 def test_csv_unknown_column_lists_columns():
-    result = parse_upload(b"a,b\n1,2\n", file_name="x.csv", text_column="texte", limits=LIMITS)
+    result = parse_upload(
+        b"a,b\n1,2\n", file_name="x.csv", options=ImportOptions(text_column="texte"), limits=LIMITS
+    )
     assert [str(p) for p in result.problems] == [
         "line 1: no column named 'texte'; the columns are: a, b"
     ]
@@ -196,7 +156,9 @@ def test_unknown_format_and_encoding_refused():
     assert [str(p) for p in parse_upload(b"x", file_name="a.pdf", limits=LIMITS).problems] == [
         "unknown format: choose txt (a ZIP of .txt files), csv or jsonl"
     ]
-    result = parse_upload(b"x", file_name="a.txt", encoding="utf-16", limits=LIMITS)
+    result = parse_upload(
+        b"x", file_name="a.txt", options=ImportOptions(encoding="utf-16"), limits=LIMITS
+    )
     assert [str(p) for p in result.problems] == [
         "encoding 'utf-16' is not supported (use utf-8, cp1252, latin-1, iso-8859-15)"
     ]

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from review.importing import ENCODINGS
+from review.imports.encoding import ENCODINGS
 
 
 class ReportImportForm(forms.Form):
