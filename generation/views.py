@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +22,7 @@ from review.views.access import coordinator_required
 
 # htmx stops polling when a response has this status.
 HTMX_STOP_POLLING = 286
+ROW_CHANGE_MARGIN = timedelta(seconds=5)
 
 
 @coordinator_required
@@ -84,9 +87,16 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
+    # Taken before reading: a row that moves while this request runs is sent again next time.
+    # The margin covers transitions stamped before, but committed after, this read.
+    rows_since = int((timezone.now() - ROW_CHANGE_MARGIN).timestamp() * 1000)
     progress = selectors.batch_progress(batch=batch)
     if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
-        context: dict = {"batch": batch, "progress": progress}
+        context: dict = {"batch": batch, "progress": progress, "rows_since": rows_since}
+        since = _since(request.GET.get("since", ""))
+        if since is not None and not progress.finished:
+            # Rows that moved since the previous poll, swapped in place out of band.
+            context["changed_items"] = list(selectors.batch_items(batch=batch, changed_since=since))
         if progress.finished:
             # The last answer also swaps in (out of band) the status, buttons and items.
             context.update(
@@ -106,8 +116,19 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": progress,
             "failures": selectors.batch_failures(batch=batch),
             "items": selectors.batch_items(batch=batch),
+            "rows_since": rows_since,
         },
     )
+
+
+def _since(raw: str) -> datetime | None:
+    """The `since` of a poll (milliseconds since the epoch), or None when absent or bad."""
+    if not raw.isdigit():
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 @coordinator_required
