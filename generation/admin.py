@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from generation import services
+from generation import catalogue
 from generation.models import Batch, BatchItem, PromptTemplate, SamplingFrame
 from review.exceptions import ServiceError
 
@@ -14,7 +14,7 @@ class SamplingFrameAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Frames are validated like uploads; an invalid one is not saved.
-        from generation.frames import FrameInvalid, frame_validate
+        from generation.frame_format import FrameInvalid, frame_validate
 
         try:
             frame_validate(obj.data)
@@ -33,7 +33,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
         if change and obj.batches.exists():
             try:
                 base = PromptTemplate.objects.get(pk=obj.pk)
-                new = services.prompt_template_new_version(
+                new = catalogue.prompt_template_new_version(
                     base=base,
                     system_template=obj.system_template,
                     user_template=obj.user_template,

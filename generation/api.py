@@ -12,11 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from generation import selectors, services
+from generation.backends import BACKEND_NAMES
 from generation.models import Batch
 from review.api import IsCoordinator
 
 
 class BatchLaunchSerializer(serializers.Serializer):
+    # Shape only: the bounds and the look-ups (frame, prompt, model, backend configured) are
+    # checked once, in services.batch_launch, for the page, the API and the CLI alike.
     count = serializers.IntegerField(help_text="Number of reports (1..GENERATION_MAX_BATCH_SIZE).")
     frame = serializers.CharField(
         required=False, allow_blank=True, help_text="Frame name or name@version; default frame."
@@ -24,7 +27,7 @@ class BatchLaunchSerializer(serializers.Serializer):
     prompt = serializers.CharField(
         required=False, allow_blank=True, help_text="Prompt label (name-vN) or name; latest."
     )
-    backend = serializers.ChoiceField(choices=Batch.Backend.values, required=False)
+    backend = serializers.ChoiceField(choices=BACKEND_NAMES, required=False)
     model = serializers.CharField(required=False, allow_blank=True)
     temperature = serializers.FloatField(required=False, min_value=0, max_value=2, default=0.7)
     seed = serializers.IntegerField(
@@ -85,6 +88,8 @@ class BatchSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    # Progress and failures are computed per batch: this serializer is used for one batch
+    # at a time (detail, launch, cancel), never for a list.
     @extend_schema_field(BatchProgressSerializer)
     def get_progress(self, batch: Batch) -> dict:
         return BatchProgressSerializer(selectors.batch_progress(batch=batch)).data
@@ -102,6 +107,8 @@ class RetryFailedSerializer(serializers.Serializer):
     batch = BatchSerializer()
 
 
+# Re-read after every action: the services update the rows with conditional UPDATEs, so the
+# instance a view holds may be stale.
 def _batch(pk: int) -> Batch:
     return get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
 
@@ -114,6 +121,8 @@ class BatchCreateView(APIView):
         payload = BatchLaunchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        # InvalidInput / Conflict from the service become 400 / 409 in the project's DRF
+        # exception handler, with the same message as the page shows.
         batch = services.batch_launch(
             count=data["count"],
             frame=data.get("frame") or None,

@@ -4,11 +4,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from generation import guidelines
-from generation.models import Batch, PromptTemplate, SamplingFrame
-
-
-def model_choices() -> list[tuple[str, str]]:
-    return [(m, m) for m in settings.MISTRAL_PRICES_EUR_PER_MTOK if m != "offline"]
+from generation.backends import BACKEND_CHOICES, network_model_choices
+from generation.models import PromptTemplate, SamplingFrame
 
 
 def site_choices() -> list[tuple[str, str]]:
@@ -34,8 +31,8 @@ class BatchLaunchForm(forms.Form):
         required=False,
         empty_label=_("latest version for the language"),
     )
-    backend = forms.ChoiceField(label=_("Backend"), choices=Batch.Backend.choices)
-    model = forms.ChoiceField(label=_("Model"), choices=model_choices, required=False)
+    backend = forms.ChoiceField(label=_("Backend"), choices=BACKEND_CHOICES)
+    model = forms.ChoiceField(label=_("Model"), choices=network_model_choices, required=False)
     temperature = forms.FloatField(
         label=_("Temperature"), min_value=0, max_value=2, initial=0.7, required=False
     )

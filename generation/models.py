@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from generation.backends import BACKEND_CHOICES, BACKEND_NAMES
 from review.models import Report
 
 
@@ -90,15 +91,11 @@ class Batch(models.Model):
         FINISHED = "finished", _("Finished")
         CANCELLED = "cancelled", _("Cancelled")
 
-    class Backend(models.TextChoices):
-        OFFLINE = "offline", _("Offline template writer (no LLM)")
-        MISTRAL = "mistral", _("Mistral API")
-
     name = models.CharField(_("name"), max_length=120)
     count = models.PositiveIntegerField(_("number of reports"))
     frame = models.ForeignKey(SamplingFrame, on_delete=models.PROTECT, related_name="batches")
     prompt = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="batches")
-    backend = models.CharField(_("backend"), max_length=16, choices=Backend.choices)
+    backend = models.CharField(_("backend"), max_length=16, choices=BACKEND_CHOICES)
     model = models.CharField(_("model"), max_length=100)
     temperature = models.FloatField(_("temperature"), default=0.7)
     seed = models.BigIntegerField(_("seed"))
@@ -125,7 +122,7 @@ class Batch(models.Model):
                 name="batch_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(backend__in=["offline", "mistral"]), name="batch_backend_valid"
+                condition=Q(backend__in=BACKEND_NAMES), name="batch_backend_valid"
             ),
             models.CheckConstraint(
                 condition=Q(temperature__gte=0) & Q(temperature__lte=2),

@@ -8,11 +8,15 @@ these constants only seed version 1.
 from __future__ import annotations
 
 from string import Template
-from typing import Any, get_args
+from typing import get_args
 
 from generation.output import AnnotationField
+from generation.scenario import Scenario
 from generation.vocabulary import REPORT_SECTIONS, scenario_summary
 
+# Editing these texts changes nothing already stored: data migration 0002 seeded version 1
+# from them, and a changed prompt must become a new PromptTemplate version (provenance
+# names the version every report was written with).
 DEFAULT_PROMPTS: dict[str, dict[str, str]] = {
     "fr": {
         "name": "compte-rendu-fr",
@@ -26,6 +30,8 @@ DEFAULT_PROMPTS: dict[str, dict[str, str]] = {
             "uniquement par un objet JSON conforme au schéma demandé."
         ),
         "user": (
+            # Verbatim segments rather than offsets: models copy text reliably but count
+            # characters badly; the validator computes the offsets.
             "Rédige le compte rendu d'hospitalisation correspondant à ce scénario :\n"
             "$scenario\n\n"
             "Structure : un en-tête (établissement, service, identité du patient, dates), "
@@ -71,16 +77,21 @@ DEFAULT_PROMPTS: dict[str, dict[str, str]] = {
 
 
 def prompt_render(
-    *, system_template: str, user_template: str, scenario: dict[str, Any], language: str
+    *, system_template: str, user_template: str, scenario: Scenario, language: str
 ) -> tuple[str, str]:
+    # The scenario goes in as a readable summary, not JSON: labels in the report's language
+    # are what the model should reuse in the text.
     values = {
         "scenario": scenario_summary(scenario, language),
+        # French typography puts a space before the semicolon.
         "sections": " ; ".join(REPORT_SECTIONS[language])
         if language == "fr"
         else "; ".join(REPORT_SECTIONS[language]),
         "fields": ", ".join(get_args(AnnotationField)),
         "language": language,
     }
+    # safe_substitute: a coordinator's prompt may contain a literal "$" (prices, JSON
+    # examples); an unknown placeholder is left as written instead of failing the batch.
     return (
         Template(system_template).safe_substitute(values),
         Template(user_template).safe_substitute(values),

@@ -15,7 +15,8 @@ import threading
 from typing import Any
 
 from generation import guidelines
-from generation.frames import Frame, SiteFigures
+from generation.frame_format import Frame, SiteFigures
+from generation.scenario import Scenario, ScenarioAdmin, Treatment
 from review.surrogates import DEPARTMENTS, SurrogateGenerator
 
 SCENARIO_SCHEMA = 1
@@ -88,7 +89,7 @@ def _tnm(rng: random.Random, site: str, stage: str, treatments: list[dict[str, A
 
 def scenario_sample(
     *, frame: Frame, seed: int, index: int, language: str, site_filter: str = ""
-) -> dict[str, Any]:
+) -> Scenario:
     rng = random.Random(f"{frame.name}@{frame.version}:{seed}:{index}")
     weights = site_weights(frame)
     site = site_filter or _choice(rng, weights)
@@ -126,32 +127,33 @@ def scenario_sample(
     discharge = admission + dt.timedelta(days=rng.randint(low, high))
     birth = admission - dt.timedelta(days=age * 365 + rng.randint(0, 364))
     department = DEPARTMENTS[surrogates.language][DEPARTMENT_BY_SITE.get(site, 0)]
-    return {
-        "schema": SCENARIO_SCHEMA,
-        "language": surrogates.language,
-        "site": site,
-        "histology": histology,
-        "stage": stage,
-        "tnm": _tnm(rng, site, stage, treatments),
-        "sex": sex,
-        "age": age,
-        "biomarkers": biomarkers,
-        "metastatic_sites": metastatic_sites,
-        "ecog": ecog,
-        "comorbidities": comorbidities,
-        "smoking": smoking,
-        "plan": plan["id"],
-        "treatments": treatments,
-        "reason": reason,
-        "admin": {
-            "patient_first_name": patient.first_name,
-            "patient_last_name": patient.last_name,
-            "birth_date": birth.isoformat(),
-            "physician": surrogates.physician(),
-            "hospital": surrogates.hospital(),
-            "department": department,
-            "city": surrogates.city(),
-            "admission_date": admission.isoformat(),
-            "discharge_date": discharge.isoformat(),
-        },
-    }
+    return Scenario(
+        schema=SCENARIO_SCHEMA,
+        language=surrogates.language,
+        site=site,
+        histology=histology,
+        stage=stage,
+        tnm=_tnm(rng, site, stage, treatments),
+        sex=sex,
+        age=age,
+        biomarkers=biomarkers,
+        metastatic_sites=metastatic_sites,
+        ecog=ecog,
+        comorbidities=comorbidities,
+        smoking=smoking,
+        plan=plan["id"],
+        treatments=[Treatment(**t) for t in treatments],
+        reason=reason,
+        # The surrogate calls stay in this order: it fixes which names a seed gives.
+        admin=ScenarioAdmin(
+            patient_first_name=patient.first_name,
+            patient_last_name=patient.last_name,
+            birth_date=birth.isoformat(),
+            physician=surrogates.physician(),
+            hospital=surrogates.hospital(),
+            department=department,
+            city=surrogates.city(),
+            admission_date=admission.isoformat(),
+            discharge_date=discharge.isoformat(),
+        ),
+    )

@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from generation.models import Batch, BatchItem
-from generation.services import cost_eur
+from generation.pricing import cost_eur
 
 STATUSES = [s.value for s in BatchItem.Status]
 
@@ -56,6 +56,8 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
         first_claim=Min("claimed_at"),
         last_finish=Max("finished_at"),
     )
+    # Rate from the first claim to the last finish: queue time before any worker started
+    # does not count, and a finished batch keeps its final rate instead of decaying.
     settled = row["done"] + row["failed"]
     per_minute = eta = None
     if settled and row["first_claim"]:
@@ -85,6 +87,7 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
 
 
 def batch_list() -> QuerySet[Batch]:
+    # Counters as annotations: one query for the whole list page, whatever its length.
     return Batch.objects.select_related("frame", "prompt", "created_by").annotate(
         **{f"n_{k}": v for k, v in _status_counts("items__").items()}
     )
@@ -114,6 +117,7 @@ def batch_items(
         )
     return (
         items.select_related("report")
+        # .only: the report text and provenance can be large and the table needs neither.
         .only(
             "index",
             "status",

@@ -21,6 +21,7 @@ from typing import Any
 
 from generation import guidelines
 from generation.output import GeneratedReport
+from generation.scenario import Scenario
 from generation.vocabulary import REPORT_SECTIONS
 
 FLAG_CODES = (
@@ -32,6 +33,8 @@ FLAG_CODES = (
     "chatter",
 )
 
+# Word stems, compared on folded text (no accents, lower case): the model may write the
+# organ as a noun or an adjective, in French or English, and a stem catches both.
 SITE_WORDS = {
     "breast": ("sein", "mammaire", "breast"),
     "prostate": ("prostat",),
@@ -55,6 +58,7 @@ _CHATTER = re.compile(
     r"|disclaimer|avertissement\s*:)",
     re.IGNORECASE,
 )
+# Longest numeral first: "IV" must not be read as "I" followed by a "V".
 _STAGE = re.compile(r"\b(IV|III|II|I)[ABC]?\d?\b")
 _DIGIT = re.compile(r"\b([0-4])\b")
 _DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -88,6 +92,8 @@ def _find_segment(narrative: str, segment: str) -> int:
 
 
 def _locate(narrative: str, annotations) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    # Offsets are computed here, not trusted from the model: LLMs count characters badly,
+    # while they copy a verbatim segment reliably.
     spans: list[dict[str, Any]] = []
     flags: list[dict[str, str]] = []
     for annotation in annotations:
@@ -128,13 +134,15 @@ def _parse_date(value: str, language: str) -> dt.date | None:
         if match.group(4):
             return dt.date(int(match.group(4)), int(match.group(5)), int(match.group(6)))
         first, second, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        # The narrative follows its language's convention (format_date): 03/04 is April in
+        # a French report and March in an English one.
         day, month = (first, second) if language == "fr" else (second, first)
         return dt.date(year, month, day)
     except ValueError:
         return None
 
 
-def _contradictions(output: GeneratedReport, scenario: dict[str, Any], language: str):
+def _contradictions(output: GeneratedReport, scenario: Scenario, language: str):
     flags = []
 
     def flag(detail: str) -> None:
@@ -144,29 +152,33 @@ def _contradictions(output: GeneratedReport, scenario: dict[str, Any], language:
         value = annotation.value
         if annotation.field == "stage":
             match = _STAGE.search(value)
-            if match and match.group(1) != scenario["stage"]:
-                flag(f"stage {match.group(1)} annotated, scenario stage {scenario['stage']}")
+            if match and match.group(1) != scenario.stage:
+                flag(f"stage {match.group(1)} annotated, scenario stage {scenario.stage}")
         elif annotation.field == "ecog":
             match = _DIGIT.search(value)
-            if match and int(match.group(1)) != scenario["ecog"]:
-                flag(f"ECOG {match.group(1)} annotated, scenario ECOG {scenario['ecog']}")
+            if match and int(match.group(1)) != scenario.ecog:
+                flag(f"ECOG {match.group(1)} annotated, scenario ECOG {scenario.ecog}")
         elif annotation.field == "primary_site":
             folded = _fold(value)
-            own = any(word in folded for word in SITE_WORDS[scenario["site"]])
+            own = any(word in folded for word in SITE_WORDS[scenario.site])
             others = [s for s, words in SITE_WORDS.items() if any(w in folded for w in words)]
+            # Only a word naming another site contradicts; a vague phrase ("the primary
+            # tumour") names none and is left alone.
             if not own and others:
-                flag(f"primary site {value!r} annotated, scenario site {scenario['site']}")
-        elif annotation.field == "metastatic_site" and scenario["stage"] != "IV":
-            flag(f"metastasis {value!r} annotated, scenario stage {scenario['stage']}")
+                flag(f"primary site {value!r} annotated, scenario site {scenario.site}")
+        elif annotation.field == "metastatic_site" and scenario.stage != "IV":
+            flag(f"metastasis {value!r} annotated, scenario stage {scenario.stage}")
         elif annotation.field in ("admission_date", "discharge_date"):
             parsed = _parse_date(value, language)
-            expected = dt.date.fromisoformat(scenario["admin"][annotation.field])
+            expected = dt.date.fromisoformat(getattr(scenario.admin, annotation.field))
             if parsed and parsed != expected:
                 flag(f"{annotation.field} {parsed} annotated, scenario {expected}")
     return flags
 
 
-def _guideline_flags(output: GeneratedReport, scenario: dict[str, Any]):
+def _guideline_flags(output: GeneratedReport, scenario: Scenario):
+    # The annotated treatments, not the scenario's plan: the check is on what the report
+    # says was decided (a model may propose surgery the plan did not include).
     treatments = [
         {"modality": a.modality, "intent": a.intent or "", "regimen": a.value, "line": a.line}
         for a in output.annotations
@@ -176,12 +188,12 @@ def _guideline_flags(output: GeneratedReport, scenario: dict[str, Any]):
     return [{"code": "guideline_violated", "detail": f"{b['rule']}: {b['text']}"} for b in broken]
 
 
-def guideline_violations_for(scenario: dict[str, Any], treatments, *, requirements=False):
+def guideline_violations_for(scenario: Scenario, treatments, *, requirements=False):
     return guidelines.guideline_violations(
-        site=scenario["site"],
-        histology=scenario["histology"],
-        stage=scenario["stage"],
-        biomarkers=scenario["biomarkers"],
+        site=scenario.site,
+        histology=scenario.histology,
+        stage=scenario.stage,
+        biomarkers=scenario.biomarkers,
         treatments=treatments,
         check_requirements=requirements,
     )
@@ -203,8 +215,10 @@ def _structure_flags(narrative: str, language: str) -> list[dict[str, str]]:
 
 
 def report_validate(
-    *, output: GeneratedReport, scenario: dict[str, Any], language: str
+    *, output: GeneratedReport, scenario: Scenario, language: str
 ) -> ValidatedReport:
+    # Flags never reject the report: it is kept, marked, and a coordinator decides whether
+    # flagged reports may enter a study.
     spans, flags = _locate(output.narrative, output.annotations)
     flags += _contradictions(output, scenario, language)
     flags += _guideline_flags(output, scenario)

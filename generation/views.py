@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generation import selectors, services
+from generation import catalogue, pricing, selectors, services
 from generation.forms import BatchLaunchForm, FrameUploadForm
 from generation.models import Batch, BatchItem, SamplingFrame
 from generation.presentation import annotated_html
@@ -32,8 +32,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 
 def _launch_form(request: HttpRequest, data=None) -> BatchLaunchForm:
-    services.frame_default_ensure()
-    services.prompt_defaults_ensure()
+    # The default frame and prompts come from a data migration: this read writes nothing.
     form = BatchLaunchForm(data)
     if not form.is_bound:
         form.fields["frame"].initial = SamplingFrame.objects.order_by("name", "-version").first()
@@ -48,7 +47,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
         estimate = None
         if form.is_valid():
             data = form.cleaned_data
-            estimate = services.batch_cost_estimate(
+            estimate = pricing.batch_cost_estimate(
                 count=data["count"], backend=data["backend"], model=data["model"] or ""
             )
         return render(
@@ -186,7 +185,6 @@ def item_report(request: HttpRequest, pk: int) -> HttpResponse:
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def frame_list(request: HttpRequest) -> HttpResponse:
-    services.frame_default_ensure()
     form = FrameUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -199,7 +197,7 @@ def frame_list(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", _("The file is not UTF-8 text."))
             else:
                 try:
-                    frame = services.frame_create(text=text, created_by=request.user)
+                    frame = catalogue.frame_create(text=text, created_by=request.user)
                 except ServiceError as exc:
                     form.add_error("file", exc.message)
                 else:

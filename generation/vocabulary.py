@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from generation import guidelines
-from generation.frames import COMORBIDITIES
+from generation.frame_format import COMORBIDITIES
+from generation.scenario import Scenario, Treatment
 
 REGIMEN_EN = {
     "BCG-thérapie endovésicale": "intravesical BCG",
@@ -118,11 +118,11 @@ def format_date(value: str, language: str) -> str:
     return day.strftime("%d/%m/%Y" if language == "fr" else "%m/%d/%Y")
 
 
-def treatment_label(treatment: dict[str, Any], language: str) -> str:
-    modality = guidelines.MODALITY_LABELS[treatment["modality"]][language]
-    intent = guidelines.INTENT_LABELS.get(treatment["intent"], {}).get(language, "")
-    regimen = regimen_label(treatment["regimen"], language)
-    line = treatment.get("line")
+def treatment_label(treatment: Treatment, language: str) -> str:
+    modality = guidelines.MODALITY_LABELS[treatment.modality][language]
+    intent = guidelines.INTENT_LABELS.get(treatment.intent, {}).get(language, "")
+    regimen = regimen_label(treatment.regimen, language)
+    line = treatment.line
     if language == "fr":
         line_text = f", {'1re' if line == 1 else f'{line}e'} ligne" if line else ""
     else:
@@ -130,50 +130,50 @@ def treatment_label(treatment: dict[str, Any], language: str) -> str:
     return f"{modality} {intent} ({regimen}{line_text})".replace("  ", " ")
 
 
-def scenario_summary(scenario: dict[str, Any], language: str) -> str:
+def scenario_summary(scenario: Scenario, language: str) -> str:
     """The scenario as a bullet list for the prompt (the LLM writes from this)."""
-    site = scenario["site"]
-    admin = scenario["admin"]
+    site = scenario.site
+    admin = scenario.admin
     fr = language == "fr"
     biomarkers = ", ".join(
         f"{name} {biomarker_value_label(value, language)}"
-        for name, value in scenario["biomarkers"].items()
+        for name, value in scenario.biomarkers.items()
     )
     metastases = ", ".join(
-        guidelines.METASTATIC_SITE_LABELS[m][language] for m in scenario["metastatic_sites"]
+        guidelines.METASTATIC_SITE_LABELS[m][language] for m in scenario.metastatic_sites
     )
-    comorbidities = ", ".join(comorbidity_label(c, language) for c in scenario["comorbidities"])
+    comorbidities = ", ".join(comorbidity_label(c, language) for c in scenario.comorbidities)
     none = "aucune" if fr else "none"
     rows = [
         (
             "Patient" if not fr else "Patient(e)",
-            f"{admin['patient_first_name']} {admin['patient_last_name']}, "
-            f"{SEX_LABELS[scenario['sex']][language]}, {scenario['age']} "
+            f"{admin.patient_first_name} {admin.patient_last_name}, "
+            f"{SEX_LABELS[scenario.sex][language]}, {scenario.age} "
             f"{'ans' if fr else 'years old'}, "
-            f"{'né(e) le' if fr else 'born'} {format_date(admin['birth_date'], language)}",
+            f"{'né(e) le' if fr else 'born'} {format_date(admin.birth_date, language)}",
         ),
-        ("Établissement" if fr else "Hospital", f"{admin['hospital']}, {admin['department']}"),
-        ("Médecin" if fr else "Physician", admin["physician"]),
+        ("Établissement" if fr else "Hospital", f"{admin.hospital}, {admin.department}"),
+        ("Médecin" if fr else "Physician", admin.physician),
         (
             "Dates",
-            f"{format_date(admin['admission_date'], language)} → "
-            f"{format_date(admin['discharge_date'], language)}",
+            f"{format_date(admin.admission_date, language)} → "
+            f"{format_date(admin.discharge_date, language)}",
         ),
-        ("Motif" if fr else "Reason", REASON_LABELS[scenario["reason"]][language]),
+        ("Motif" if fr else "Reason", REASON_LABELS[scenario.reason][language]),
         ("Localisation" if fr else "Primary site", guidelines.site_label(site, language)),
         (
             "Histologie" if fr else "Histology",
-            guidelines.histology_label(site, scenario["histology"], language),
+            guidelines.histology_label(site, scenario.histology, language),
         ),
-        ("Stade" if fr else "Stage", f"{scenario['stage']} ({scenario['tnm']})"),
+        ("Stade" if fr else "Stage", f"{scenario.stage} ({scenario.tnm})"),
         ("Biomarqueurs" if fr else "Biomarkers", biomarkers or none),
         ("Métastases" if fr else "Metastases", metastases or none),
-        ("ECOG", str(scenario["ecog"])),
+        ("ECOG", str(scenario.ecog)),
         ("Comorbidités" if fr else "Comorbidities", comorbidities or none),
-        ("Tabac" if fr else "Smoking", SMOKING_LABELS[scenario["smoking"]][language]),
+        ("Tabac" if fr else "Smoking", SMOKING_LABELS[scenario.smoking][language]),
         (
             "Stratégie thérapeutique (RCP)" if fr else "Treatment strategy (tumour board)",
-            "; ".join(treatment_label(t, language) for t in scenario["treatments"]),
+            "; ".join(treatment_label(t, language) for t in scenario.treatments),
         ),
     ]
     return "\n".join(

@@ -262,12 +262,14 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_DIR = Path(env_str("BROKER_DIR", str(BASE_DIR / "var" / "broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # kombu's default is "control" in the working directory (broadcast/pidbox files).
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -301,13 +303,7 @@ GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 5, minimum=1)
 GENERATION_RATE_LIMIT_PER_SECOND = env_float("GENERATION_RATE_LIMIT_PER_SECOND", 5.0, minimum=0)
 GENERATION_TOKENS_PER_MINUTE = env_int("GENERATION_TOKENS_PER_MINUTE", 500_000, minimum=0)
 GENERATION_STUCK_AFTER_SECONDS = env_int("GENERATION_STUCK_AFTER_SECONDS", 900, minimum=30)
-# Prices in euros per million tokens (input, output); edit when Mistral's price list changes.
-MISTRAL_PRICES_EUR_PER_MTOK: dict[str, tuple[float, float]] = {
-    "mistral-large-latest": (2.0, 6.0),
-    "mistral-medium-latest": (0.4, 2.0),
-    "mistral-small-latest": (0.1, 0.3),
-    "offline": (0.0, 0.0),
-}
+# Model prices live with the backends (BACKENDS in generation/backends/__init__.py).
 
 # E-mail (invitations, access resets, reminders) through Django 6.1's MAILERS.
 # EMAIL_BACKEND=smtp (the default outside DEBUG) sends through EMAIL_HOST; console (the

@@ -1,11 +1,23 @@
 """LLM backends: each turns a prompt and a scenario into a `BackendResult`.
 
-`offline` writes from templates without any network; `mistral` calls the Mistral API
-through the official SDK. Both return the raw JSON text, parsed and validated by the
-same code, so the offline writer exercises the whole pipeline.
+`BACKENDS` is the one place a backend is added (after healthchecks' `TRANSPORTS`): its
+label, the class that implements it, whether it calls the network (rate limited, priced,
+refused at launch when unconfigured) and its models with their prices. The batch model's
+choices and constraint, the launch form, the API, the CLI and the cost estimate are all
+derived from it. `offline` writes from templates without any network; `mistral` calls the
+Mistral API through the official SDK. Both return the raw JSON text, parsed and validated
+by the same code, so the offline writer exercises the whole pipeline.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from generation.backends.base import (
     Backend,
@@ -17,24 +29,78 @@ from generation.backends.base import (
 )
 
 
+@dataclass(frozen=True)
+class BackendSpec:
+    label: str | Promise
+    # "module.Class": imported only when the backend is used, so a worker or a page that
+    # never calls Mistral does not load its SDK.
+    class_path: str
+    network: bool
+    # Model name → (EUR per million input tokens, EUR per million output tokens); edit
+    # when the provider's price list changes. The first model is the backend's default.
+    models: dict[str, tuple[float, float]]
+
+
+BACKENDS: dict[str, BackendSpec] = {
+    "offline": BackendSpec(
+        label=gettext_lazy("Offline template writer (no LLM)"),
+        class_path="generation.backends.offline.OfflineBackend",
+        network=False,
+        models={"offline": (0.0, 0.0)},
+    ),
+    "mistral": BackendSpec(
+        label=gettext_lazy("Mistral API"),
+        class_path="generation.backends.mistral.MistralBackend",
+        network=True,
+        models={
+            "mistral-large-latest": (2.0, 6.0),
+            "mistral-medium-latest": (0.4, 2.0),
+            "mistral-small-latest": (0.1, 0.3),
+        },
+    ),
+}
+
+# Derived once: the model field's choices and constraint read these at import time (a
+# changed list shows up as a migration, which is the point).
+BACKEND_NAMES: list[str] = list(BACKENDS)
+BACKEND_CHOICES: list[tuple[str, Any]] = [(name, spec.label) for name, spec in BACKENDS.items()]
+
+
+def network_model_choices() -> list[tuple[str, str]]:
+    """The models a coordinator picks from: those of the backends that call a model."""
+    return [(model, model) for spec in BACKENDS.values() if spec.network for model in spec.models]
+
+
+def model_price(model: str) -> tuple[float, float]:
+    """(input, output) EUR per million tokens; (0, 0) for a model no backend lists."""
+    for spec in BACKENDS.values():
+        if model in spec.models:
+            return spec.models[model]
+    return (0.0, 0.0)
+
+
 def backend_get(name: str) -> Backend:
-    if name == "offline":
-        from generation.backends.offline import OfflineBackend
-
-        return OfflineBackend()
-    if name == "mistral":
-        from generation.backends.mistral import MistralBackend
-
-        return MistralBackend.from_settings()
-    raise BackendUnavailable(_("Unknown backend %(name)r.") % {"name": name})
+    spec = BACKENDS.get(name)
+    if spec is None:
+        raise BackendUnavailable(_("Unknown backend %(name)r.") % {"name": name})
+    module_name, _dot, class_name = spec.class_path.rpartition(".")
+    backend_class = getattr(import_module(module_name), class_name)
+    # from_settings raises BackendUnavailable when the backend is not configured.
+    return backend_class.from_settings()
 
 
 __all__ = [
+    "BACKENDS",
+    "BACKEND_CHOICES",
+    "BACKEND_NAMES",
     "Backend",
     "BackendError",
     "BackendResult",
+    "BackendSpec",
     "BackendUnavailable",
     "GenerationRequest",
     "TransientBackendError",
     "backend_get",
+    "model_price",
+    "network_model_choices",
 ]

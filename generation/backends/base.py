@@ -6,10 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from generation.scenario import Scenario
+
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    scenario: dict[str, Any]
+    scenario: Scenario
     system_prompt: str
     user_prompt: str
     model: str
@@ -48,6 +50,9 @@ class TransientBackendError(Exception):
 
 class Backend(Protocol):
     name: str
+
+    @classmethod
+    def from_settings(cls) -> Backend: ...
 
     def generate(
         self, request: GenerationRequest, *, before_send: Callable[[], None] | None = None

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from generation import guidelines
 from generation.backends.base import BackendResult, GenerationRequest
+from generation.scenario import Scenario
 from generation.vocabulary import (
     REASON_LABELS,
     REPORT_SECTIONS,
@@ -117,52 +119,86 @@ class _Writer:
         return "".join(self.parts)
 
 
-def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
-    fr = language == "fr"
-    admin = scenario["admin"]
-    rng = random.Random(f"{admin['patient_last_name']}:{admin['admission_date']}")
+def _write(scenario: Scenario, language: str) -> dict[str, Any]:
+    """The report as the LLM would return it: narrative plus annotations whose segments
+    are verbatim pieces of it. Sections in the order of REPORT_SECTIONS."""
+    admin = scenario.admin
+    # Seeded by the patient and stay: the same scenario always gives the same vitals and labs.
+    rng = random.Random(f"{admin.patient_last_name}:{admin.admission_date}")
     sections = REPORT_SECTIONS[language]
-    site = scenario["site"]
     w = _Writer()
-    w.mark(admin["hospital"], "hospital")
+    _write_header(w, scenario, language)
+    histology, site_phrase = _tumour_names(scenario, language)
+    _write_reason(w, scenario, language, sections, histology, site_phrase)
+    _write_history(w, scenario, language, sections)
+    _write_disease(w, scenario, language, sections, histology, site_phrase)
+    # Vitals before labs: the draws from `rng` keep their order, so the text is unchanged.
+    _write_examination(w, scenario, language, sections, rng)
+    _write_results_course_discharge(w, scenario, language, sections, rng)
+    return {"narrative": w.text, "annotations": w.annotations}
+
+
+def _write_header(w: _Writer, scenario: Scenario, language: str) -> None:
+    fr = language == "fr"
+    admin = scenario.admin
+    w.mark(admin.hospital, "hospital")
     w.add("\n")
-    w.mark(admin["department"], "department")
+    w.mark(admin.department, "department")
     w.add("\n\n" + ("COMPTE RENDU D'HOSPITALISATION" if fr else "DISCHARGE SUMMARY") + "\n\n")
-    name = f"{admin['patient_first_name']} {admin['patient_last_name'].upper()}"
+    name = f"{admin.patient_first_name} {admin.patient_last_name.upper()}"
     w.add("Patient(e) : " if fr else "Patient: ")
     w.mark(name, "patient_name")
-    w.add(f", {'né(e) le' if fr else 'born'} {format_date(admin['birth_date'], language)}, ")
-    w.mark(f"{scenario['age']} {'ans' if fr else 'years old'}", "age", str(scenario["age"]))
+    w.add(f", {'né(e) le' if fr else 'born'} {format_date(admin.birth_date, language)}, ")
+    w.mark(f"{scenario.age} {'ans' if fr else 'years old'}", "age", str(scenario.age))
     w.add("\n" + ("Hospitalisation du " if fr else "Admitted from "))
-    admission = format_date(admin["admission_date"], language)
-    discharge = format_date(admin["discharge_date"], language)
+    admission = format_date(admin.admission_date, language)
+    discharge = format_date(admin.discharge_date, language)
     w.mark(admission, "admission_date")
     w.add(" au " if fr else " to ")
     w.mark(discharge, "discharge_date")
     w.add("\n" + ("Médecin responsable : " if fr else "Attending physician: "))
-    w.mark(admin["physician"], "physician")
+    w.mark(admin.physician, "physician")
 
-    histology = guidelines.histology_label(site, scenario["histology"], language)
+
+def _tumour_names(scenario: Scenario, language: str) -> tuple[str, str]:
+    """(histology, site phrase) as the narrative names the tumour."""
+    fr = language == "fr"
+    site = scenario.site
+    histology = guidelines.histology_label(site, scenario.histology, language)
     site_phrase = SITE_PHRASE[language][site]
     if site == "colorectal":
         # The histology label names the organ already ("adénocarcinome du côlon").
         histology = "adénocarcinome lieberkühnien" if fr else "adenocarcinoma"
-        colon = scenario["histology"] == "colon_adenocarcinoma"
+        colon = scenario.histology == "colon_adenocarcinoma"
         site_phrase = {
             ("fr", True): "du côlon",
             ("fr", False): "du rectum",
             ("en", True): "of the colon",
             ("en", False): "of the rectum",
         }[(language, colon)]
-    reason = REASON_LABELS[scenario["reason"]][language]
+    return histology, site_phrase
+
+
+def _write_reason(
+    w: _Writer,
+    scenario: Scenario,
+    language: str,
+    sections: Sequence[str],
+    histology: str,
+    site_phrase: str,
+) -> None:
+    fr = language == "fr"
+    admin = scenario.admin
+    site = scenario.site
+    reason = REASON_LABELS[scenario.reason][language]
     w.add(f"\n\n{sections[0]}\n")
     if fr:
-        title = "Monsieur" if scenario["sex"] == "M" else "Madame"
-        agreement = "e" if scenario["sex"] == "F" else ""
-        w.add(f"{title} {admin['patient_last_name']} est hospitalisé{agreement} pour ")
+        title = "Monsieur" if scenario.sex == "M" else "Madame"
+        agreement = "e" if scenario.sex == "F" else ""
+        w.add(f"{title} {admin.patient_last_name} est hospitalisé{agreement} pour ")
     else:
-        title = "Mr" if scenario["sex"] == "M" else "Mrs"
-        w.add(f"{title} {admin['patient_last_name']} was admitted for ")
+        title = "Mr" if scenario.sex == "M" else "Mrs"
+        w.add(f"{title} {admin.patient_last_name} was admitted for ")
     w.mark(reason, "reason")
     w.add(" dans le cadre d'un " if fr else " in the setting of ")
     w.mark(histology, "histology")
@@ -170,10 +206,14 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
     w.mark(site_phrase, "primary_site", guidelines.site_label(site, language))
     w.add(".\n\n")
 
+
+def _write_history(w: _Writer, scenario: Scenario, language: str, sections: Sequence[str]) -> None:
+    fr = language == "fr"
+    admin = scenario.admin
     w.add(f"{sections[1]}\n")
-    if scenario["comorbidities"]:
+    if scenario.comorbidities:
         w.add("Médicaux : " if fr else "Medical: ")
-        for i, key in enumerate(scenario["comorbidities"]):
+        for i, key in enumerate(scenario.comorbidities):
             if i:
                 w.add(", ")
             w.mark(comorbidity_label(key, language), "comorbidity")
@@ -183,38 +223,46 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
     w.add("Allergies : aucune allergie connue.\n\n" if fr else "Allergies: none known.\n\n")
 
     w.add(f"{sections[2]}\n")
-    w.mark(
-        SMOKING_LABELS[scenario["smoking"]][language].capitalize(), "smoking", scenario["smoking"]
-    )
+    w.mark(SMOKING_LABELS[scenario.smoking][language].capitalize(), "smoking", scenario.smoking)
     w.add(
-        f". Vit à {admin['city']}, autonome pour les actes de la vie quotidienne.\n\n"
+        f". Vit à {admin.city}, autonome pour les actes de la vie quotidienne.\n\n"
         if fr
-        else f". Lives in {admin['city']}, independent in daily activities.\n\n"
+        else f". Lives in {admin.city}, independent in daily activities.\n\n"
     )
 
+
+def _write_disease(
+    w: _Writer,
+    scenario: Scenario,
+    language: str,
+    sections: Sequence[str],
+    histology: str,
+    site_phrase: str,
+) -> None:
+    fr = language == "fr"
     w.add(f"{sections[3]}\n")
     w.add("Diagnostic histologique d'un " if fr else "Histological diagnosis of ")
     w.add(f"{histology} {site_phrase}, " + ("classé " if fr else "staged "))
-    w.mark(scenario["tnm"], "tnm")
+    w.mark(scenario.tnm, "tnm")
     w.add(", ")
-    stage_text = f"stade {scenario['stage']}" if fr else f"stage {scenario['stage']}"
-    w.mark(stage_text, "stage", scenario["stage"])
+    stage_text = f"stade {scenario.stage}" if fr else f"stage {scenario.stage}"
+    w.mark(stage_text, "stage", scenario.stage)
     w.add(". ")
-    if scenario["biomarkers"]:
+    if scenario.biomarkers:
         w.add("Biologie moléculaire et immunohistochimie : " if fr else "Biomarkers: ")
-        for i, (marker, value) in enumerate(scenario["biomarkers"].items()):
+        for i, (marker, value) in enumerate(scenario.biomarkers.items()):
             if i:
                 w.add(", ")
             label = f"{marker} {biomarker_value_label(value, language)}"
             w.mark(label, "biomarker", value, name=marker)
         w.add(". ")
-    if scenario["metastatic_sites"]:
+    if scenario.metastatic_sites:
         w.add(
             "Le bilan d'extension retrouve des localisations secondaires "
             if fr
             else "Staging showed "
         )
-        for i, key in enumerate(scenario["metastatic_sites"]):
+        for i, key in enumerate(scenario.metastatic_sites):
             if i:
                 w.add(", ")
             w.mark(guidelines.METASTATIC_SITE_LABELS[key][language], "metastatic_site", key)
@@ -226,18 +274,23 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
             else "No distant metastasis on staging. "
         )
     w.add("La RCP a retenu la stratégie suivante : " if fr else "The tumour board recommended: ")
-    for i, treatment in enumerate(scenario["treatments"]):
+    for i, treatment in enumerate(scenario.treatments):
         if i:
             w.add(", puis " if fr else ", then ")
         w.mark(
-            regimen_label(treatment["regimen"], language),
+            regimen_label(treatment.regimen, language),
             "treatment",
-            modality=treatment["modality"],
-            intent=treatment["intent"],
-            line=treatment.get("line"),
+            modality=treatment.modality,
+            intent=treatment.intent,
+            line=treatment.line,
         )
     w.add(".\n\n")
 
+
+def _write_examination(
+    w: _Writer, scenario: Scenario, language: str, sections: Sequence[str], rng: random.Random
+) -> None:
+    fr = language == "fr"
     weight = rng.randint(52, 96)
     w.add(f"{sections[4]}\n")
     w.add(
@@ -248,13 +301,18 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
         f"mmHg, heart rate {rng.randint(60, 100)}/min, afebrile. "
     )
     w.add("État général : " if fr else "Performance status: ")
-    w.mark(f"ECOG {scenario['ecog']}", "ecog", str(scenario["ecog"]))
+    w.mark(f"ECOG {scenario.ecog}", "ecog", str(scenario.ecog))
     w.add(
         ". Examen cardio-pulmonaire sans particularité.\n\n"
         if fr
         else ". Cardiopulmonary examination unremarkable.\n\n"
     )
 
+
+def _write_results_course_discharge(
+    w: _Writer, scenario: Scenario, language: str, sections: Sequence[str], rng: random.Random
+) -> None:
+    fr = language == "fr"
     hb = rng.randint(95, 145) / 10
     creat = rng.randint(55, 110)
     w.add(f"{sections[5]}\n")
@@ -265,7 +323,7 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
         else f"Bloods: haemoglobin {hb:.1f} g/dL, creatinine {creat} µmol/L, liver tests normal. "
         "Baseline chest-abdomen-pelvis CT performed.\n\n"
     )
-    w.add(f"{sections[6]}\n{COURSE[scenario['reason']][language]}\n\n")
+    w.add(f"{sections[6]}\n{COURSE[scenario.reason][language]}\n\n")
     w.add(f"{sections[7]}\n")
     w.add(
         "Sortie à domicile. Suite de la prise en charge selon la stratégie décidée en RCP, "
@@ -276,11 +334,14 @@ def _write(scenario: dict[str, Any], language: str) -> dict[str, Any]:
         "in three weeks with blood tests beforehand. Discharge medication: paracetamol 1 g up "
         "to three times daily as needed for pain.\n"
     )
-    return {"narrative": w.text, "annotations": w.annotations}
 
 
 class OfflineBackend:
     name = "offline"
+
+    @classmethod
+    def from_settings(cls) -> OfflineBackend:
+        return cls()
 
     def generate(self, request: GenerationRequest, *, before_send=None) -> BackendResult:
         started = time.monotonic()

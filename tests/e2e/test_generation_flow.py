@@ -20,6 +20,7 @@ from django.db import connection
 from django.urls import reverse
 from playwright.sync_api import Response, expect
 
+from generation import catalogue
 from generation.models import Batch, BatchItem
 from review.models import Report
 from synthreports.celery import app
@@ -117,8 +118,16 @@ def celery_worker(
                 worker.wait(timeout=5)
 
 
+@pytest.fixture
+def generation_catalogue(transactional_db) -> None:
+    """The default frame and prompts. A transactional test flushes the tables after it runs,
+    which removes what the data migration seeded; put them back the same way."""
+    catalogue.frame_default_ensure()
+    catalogue.prompt_defaults_ensure()
+
+
 def test_coordinator_watches_an_offline_batch_of_10_finish_without_reloading(
-    new_context, roles, redis_broker
+    new_context, roles, generation_catalogue, redis_broker
 ):
     coordinator = CoordinatorFactory()
     page = new_context().new_page()

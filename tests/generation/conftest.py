@@ -1,12 +1,12 @@
 import pytest
 
-from generation import frames, services
+from generation import frame_format, pipeline, services
 from generation.testing.fake_mistral import FakeMistral
 
 
 @pytest.fixture
 def frame_model():
-    return frames.frame_validate(frames.default_frame_data())
+    return frame_format.frame_validate(frame_format.default_frame_data())
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def process_all(batch, token="t"):
     outcomes = []
     for item_id in batch.items.order_by("index").values_list("pk", flat=True):
         outcomes.append(
-            services.batch_item_process(item_id=item_id, claim_token=f"{token}{item_id}")
+            pipeline.batch_item_process(item_id=item_id, claim_token=f"{token}{item_id}")
         )
     return outcomes
 

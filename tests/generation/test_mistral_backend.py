@@ -2,10 +2,10 @@
 
 import pytest
 
-from generation import services
+from generation import pipeline, services
 from generation.backends import BackendUnavailable, TransientBackendError, backend_get
 from generation.models import BatchItem
-from generation.services import OutputRetry
+from generation.pipeline import OutputRetry
 from review.models import Report
 
 
@@ -18,7 +18,7 @@ def mistral_batch(db, mistral_settings):
 
 
 def _process(item, token="tok"):
-    return services.batch_item_process(item_id=item.pk, claim_token=token)
+    return pipeline.batch_item_process(item_id=item.pk, claim_token=token)
 
 
 def test_mistral_ok_writes_report_with_usage_and_provenance(mistral_batch, fake_mistral):
@@ -105,7 +105,7 @@ def test_mistral_batch_mixed_faults_all_accounted(mistral_batch, fake_mistral):
         still = []
         for pk in pending:
             try:
-                services.batch_item_process(item_id=pk, claim_token=f"t{pk}")
+                pipeline.batch_item_process(item_id=pk, claim_token=f"t{pk}")
             except TransientBackendError:
                 still.append(pk)
         pending = still

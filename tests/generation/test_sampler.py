@@ -3,38 +3,30 @@ from collections import Counter
 
 from scipy.stats import chisquare
 
-from generation import frames, guidelines, sampler
+from generation import frame_format, guidelines, sampler
+
+
+def _sample(**kwargs):
+    # The scenario as stored on the batch item (its JSON shape is the contract).
+    return sampler.scenario_sample(**kwargs).to_json()
 
 
 def test_scenario_sample_same_seed_same_scenario(frame_model):
-    first = [
-        sampler.scenario_sample(frame=frame_model, seed=42, index=i, language="fr")
-        for i in range(20)
-    ]
-    second = [
-        sampler.scenario_sample(frame=frame_model, seed=42, index=i, language="fr")
-        for i in range(20)
-    ]
+    first = [_sample(frame=frame_model, seed=42, index=i, language="fr") for i in range(20)]
+    second = [_sample(frame=frame_model, seed=42, index=i, language="fr") for i in range(20)]
     assert first == second
 
 
 def test_scenario_sample_other_seed_other_scenarios(frame_model):
-    first = [
-        sampler.scenario_sample(frame=frame_model, seed=1, index=i, language="fr")
-        for i in range(20)
-    ]
-    second = [
-        sampler.scenario_sample(frame=frame_model, seed=2, index=i, language="fr")
-        for i in range(20)
-    ]
+    first = [_sample(frame=frame_model, seed=1, index=i, language="fr") for i in range(20)]
+    second = [_sample(frame=frame_model, seed=2, index=i, language="fr") for i in range(20)]
     assert first != second
 
 
 def test_scenario_sample_site_distribution_matches_frame(frame_model):
     draws = 6000
     counts = Counter(
-        sampler.scenario_sample(frame=frame_model, seed=2024, index=i, language="fr")["site"]
-        for i in range(draws)
+        _sample(frame=frame_model, seed=2024, index=i, language="fr")["site"] for i in range(draws)
     )
     weights = sampler.site_weights(frame_model)
     sites = sorted(weights)
@@ -48,9 +40,7 @@ def test_scenario_sample_site_distribution_matches_frame(frame_model):
 def test_scenario_sample_stage_distribution_matches_frame_for_lung(frame_model):
     draws = 3000
     counts = Counter(
-        sampler.scenario_sample(
-            frame=frame_model, seed=9, index=i, language="fr", site_filter="lung"
-        )["stage"]
+        _sample(frame=frame_model, seed=9, index=i, language="fr", site_filter="lung")["stage"]
         for i in range(draws)
     )
     stage_p = frame_model.sites["lung"].stage.p
@@ -62,7 +52,7 @@ def test_scenario_sample_stage_distribution_matches_frame_for_lung(frame_model):
 def test_scenario_sample_never_violates_guidelines(frame_model):
     violations = []
     for i in range(4000):
-        s = sampler.scenario_sample(frame=frame_model, seed=77, index=i, language="en")
+        s = _sample(frame=frame_model, seed=77, index=i, language="en")
         broken = guidelines.guideline_violations(
             site=s["site"],
             histology=s["histology"],
@@ -83,7 +73,7 @@ def test_every_guideline_plan_satisfies_the_rules(frame_model):
     checked = 0
     for site, figures in frame_model.sites.items():
         for histology, stage in itertools.product(figures.histology.p, guidelines.STAGES):
-            for combo in frames.biomarker_combinations(figures, histology):
+            for combo in frame_format.biomarker_combinations(figures, histology):
                 for plan in guidelines.plan_options(
                     site=site, histology=histology, stage=stage, biomarkers=combo
                 ):
@@ -133,9 +123,7 @@ def test_guideline_violations_catch_endocrine_for_hr_negative_breast():
 
 
 def test_scenario_sample_site_filter_and_admin_details(frame_model):
-    s = sampler.scenario_sample(
-        frame=frame_model, seed=5, index=3, language="en", site_filter="breast"
-    )
+    s = _sample(frame=frame_model, seed=5, index=3, language="en", site_filter="breast")
     assert s["site"] == "breast"
     assert s["language"] == "en"
     admin = s["admin"]

@@ -1,26 +1,23 @@
 import pytest
-from django.db import IntegrityError
 
-from generation import services
-from generation.models import Batch, BatchItem, PromptTemplate, PromptTemplateInUse
+from generation import pipeline, services
+from generation.models import Batch, BatchItem
 from review.exceptions import Conflict, InvalidInput
 from review.models import Report
+from synthreports.celery import app as celery_app
 from tests.generation.conftest import process_all
 
 
 def test_batch_launch_creates_items_with_scenarios_and_enqueues_on_commit(
-    db, django_capture_on_commit_callbacks
+    db, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    from generation import tasks
-
-    original = tasks.item_generate.apply_async
-    tasks.item_generate.apply_async = lambda kwargs: sent.append(kwargs["item_id"])
-    try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            batch = services.batch_launch(count=4, seed=3, backend="offline", language="fr")
-    finally:
-        tasks.item_generate.apply_async = original
+    # Services send the task by name (generation.queue); record instead of sending.
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, kwargs: sent.append(kwargs["item_id"])
+    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        batch = services.batch_launch(count=4, seed=3, backend="offline", language="fr")
     assert len(callbacks) == 1
     items = list(batch.items.order_by("index"))
     assert [i.index for i in items] == [0, 1, 2, 3]
@@ -76,80 +73,13 @@ def test_batch_same_seed_same_scenarios(launch):
     ]
 
 
-def test_process_offline_batch_writes_reports_with_provenance(launch):
-    batch = launch(count=3)
-    assert process_all(batch) == ["done", "done", "done"]
-    batch.refresh_from_db()
-    assert batch.status == "finished" and batch.finished_at is not None
-    item = batch.items.get(index=1)
-    report = item.report
-    assert report.source == "synthetic" and report.language == "fr"
-    p = report.provenance
-    assert (
-        p["kind"] == "generation" and p["batch"] == str(batch.pk) and p["batch_name"] == batch.name
-    )
-    assert (p["backend"], p["prompt_version"], p["frame"], p["seed"], p["temperature"]) == (
-        "offline",
-        "compte-rendu-fr-v1",
-        "france-incidence-2023@1",
-        7,
-        0.7,
-    )
-    assert p["scenario"] == item.scenario
-    assert p["flags"] == [] and p["tokens_in"] == 0 and p["tokens_out"] == 0
-    assert isinstance(p["latency_ms"], int)
-    # Study composition finds them by batch and flags.
-    from review.services import reports_pick_for_study
-
-    picked = reports_pick_for_study(
-        include_real=False,
-        synthetic_count=3,
-        synthetic_batch=str(batch.pk),
-        exclude_flagged=True,
-        seed=1,
-    )
-    assert sorted(r.pk for r in picked) == sorted(batch.items.values_list("report_id", flat=True))
-
-
-def test_process_twice_writes_one_report(launch):
-    batch = launch(count=1)
-    item = batch.items.get()
-    assert services.batch_item_process(item_id=item.pk, claim_token="a") == "done"
-    assert services.batch_item_process(item_id=item.pk, claim_token="a") == "not_claimed"
-    assert services.batch_item_process(item_id=item.pk, claim_token="b") == "not_claimed"
-    assert Report.objects.count() == 1
-
-
-def test_running_item_cannot_be_claimed_by_another_token(launch):
-    batch = launch(count=1)
-    item = batch.items.get()
-    BatchItem.objects.filter(pk=item.pk).update(status="running", claim_token="first")
-    assert services.batch_item_process(item_id=item.pk, claim_token="second") == "not_claimed"
-    # The same task id (a redelivered message) may take its own item back.
-    assert services.batch_item_process(item_id=item.pk, claim_token="first") == "done"
-    assert Report.objects.count() == 1
-
-
-def test_item_report_link_is_unique(launch):
-    batch = launch(count=2)
-    process_all(batch)
-    first, second = batch.items.order_by("index")
-    second.report = first.report
-    with pytest.raises(IntegrityError):
-        second.save()
-
-
-def test_process_missing_item_returns_quietly(db):
-    assert services.batch_item_process(item_id=987654, claim_token="x") == "missing"
-
-
 def test_batch_cancel_skips_pending_items(launch):
     batch = launch(count=4)
     first = batch.items.get(index=0)
-    services.batch_item_process(item_id=first.pk, claim_token="t")
+    pipeline.batch_item_process(item_id=first.pk, claim_token="t")
     assert services.batch_cancel(batch=batch) == 3
     assert (
-        services.batch_item_process(item_id=batch.items.get(index=1).pk, claim_token="t")
+        pipeline.batch_item_process(item_id=batch.items.get(index=1).pk, claim_token="t")
         == "not_claimed"
     )
     counts = dict(batch.items.values_list("index", "status"))
@@ -160,20 +90,16 @@ def test_batch_cancel_skips_pending_items(launch):
         services.batch_cancel(batch=batch)
 
 
-def test_batch_retry_failed_requeues(launch, django_capture_on_commit_callbacks):
+def test_batch_retry_failed_requeues(launch, django_capture_on_commit_callbacks, monkeypatch):
     batch = launch(count=2)
     process_all(batch)
     BatchItem.objects.filter(batch=batch, index=1).update(status="failed", error="boom", attempts=5)
-    from generation import tasks
-
     sent = []
-    original = tasks.item_generate.apply_async
-    tasks.item_generate.apply_async = lambda kwargs: sent.append(kwargs["item_id"])
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.batch_retry_failed(batch=batch) == 1
-    finally:
-        tasks.item_generate.apply_async = original
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, kwargs: sent.append(kwargs["item_id"])
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.batch_retry_failed(batch=batch) == 1
     item = batch.items.get(index=1)
     assert (item.status, item.attempts) == ("pending", 0)
     assert sent == [item.pk]
@@ -195,29 +121,7 @@ def test_items_requeue_stuck_puts_running_back(launch, django_capture_on_commit_
     assert result == {"requeued_running": 1, "reenqueued_pending": 0}
     item = batch.items.get(index=0)
     assert (item.status, item.claim_token) == ("pending", "")
-    assert services.batch_item_process(item_id=item.pk, claim_token="new") == "done"
-
-
-def test_prompt_template_immutable_once_used(launch):
-    batch = launch(count=1)
-    prompt = PromptTemplate.objects.get(pk=batch.prompt_id)
-    prompt.user_template += " changed"
-    with pytest.raises(PromptTemplateInUse):
-        prompt.save()
-    new = services.prompt_template_new_version(
-        base=prompt, system_template="s", user_template="Scénario : $scenario"
-    )
-    assert new.label == "compte-rendu-fr-v2"
-    assert services.batch_launch(count=1, backend="offline", enqueue=False).prompt_id == new.pk
-
-
-def test_prompt_new_version_requires_scenario_placeholder(launch):
-    prompt = services.prompt_defaults_ensure()["fr"]
-    with pytest.raises(InvalidInput):
-        services.prompt_template_new_version(
-            base=prompt, system_template="s", user_template="no placeholder"
-        )
-    assert PromptTemplate.objects.filter(name=prompt.name).count() == 1
+    assert pipeline.batch_item_process(item_id=item.pk, claim_token="new") == "done"
 
 
 def test_batch_run_in_process_for_demo_seeding(db):

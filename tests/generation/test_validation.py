@@ -46,10 +46,10 @@ def test_offline_report_annotates_stage_and_treatments(frame_model):
         output=GeneratedReport.model_validate(data), scenario=scenario, language="fr"
     )
     stage = [a for a in validated.annotations if a["field"] == "stage"]
-    assert [a["value"] for a in stage] == [scenario["stage"]]
-    assert stage[0]["text"] == f"stade {scenario['stage']}"
+    assert [a["value"] for a in stage] == [scenario.stage]
+    assert stage[0]["text"] == f"stade {scenario.stage}"
     treatments = [a for a in validated.annotations if a["field"] == "treatment"]
-    assert [t["modality"] for t in treatments] == [t["modality"] for t in scenario["treatments"]]
+    assert [t["modality"] for t in treatments] == [t.modality for t in scenario.treatments]
 
 
 def _planted(frame_model, mutate, site="lung"):
@@ -64,19 +64,19 @@ def _planted(frame_model, mutate, site="lung"):
 def test_flag_contradiction_on_planted_stage(frame_model):
     def mutate(scenario, data):
         stage = next(a for a in data["annotations"] if a["field"] == "stage")
-        other = "II" if scenario["stage"] != "II" else "III"
+        other = "II" if scenario.stage != "II" else "III"
         data["narrative"] = data["narrative"].replace(stage["segments"][0], f"stade {other}")
         stage["segments"], stage["value"] = [f"stade {other}"], other
 
     scenario, validated = _planted(frame_model, mutate)
     assert [f["code"] for f in validated.flags] == ["contradicts_scenario"]
-    assert validated.flags[0]["detail"].endswith(f"scenario stage {scenario['stage']}")
+    assert validated.flags[0]["detail"].endswith(f"scenario stage {scenario.stage}")
 
 
 def test_flag_segment_not_found(frame_model):
     def mutate(scenario, data):
         data["annotations"].append(
-            {"field": "ecog", "value": str(scenario["ecog"]), "segments": ["PS absent du texte"]}
+            {"field": "ecog", "value": str(scenario.ecog), "segments": ["PS absent du texte"]}
         )
 
     _scenario, validated = _planted(frame_model, mutate)
@@ -92,7 +92,7 @@ def test_flag_guideline_violated_on_planted_surgery(frame_model):
     # Find a stage IV lung scenario and make the report add a curative lobectomy.
     for index in range(100):
         scenario, data = _offline(frame_model, site="lung", index=index)
-        if scenario["stage"] == "IV":
+        if scenario.stage == "IV":
             break
     data["narrative"] += "\nLobectomie programmée.\n"
     data["annotations"].append(

@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from generation.models import Batch, BatchItem, SamplingFrame
@@ -18,6 +20,20 @@ def test_generation_pages_forbidden_to_reviewers(reviewer_client, launch):
         reverse("generation:frame_list"),
     ):
         assert reviewer_client.get(url).status_code == 403
+
+
+def test_launch_form_and_frames_page_get_write_nothing(coordinator_client):
+    # The default frame and prompts come from a data migration, not from a page view.
+    for name in ("generation:batch_launch", "generation:frame_list"):
+        with CaptureQueriesContext(connection) as queries:
+            assert coordinator_client.get(reverse(name)).status_code == 200
+        writes = [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].split(" ", 1)[0] in {"INSERT", "UPDATE", "DELETE"}
+            and "django_session" not in q["sql"]
+        ]
+        assert writes == []
 
 
 def test_batch_launch_form_shows_estimate(coordinator_client):
@@ -173,7 +189,7 @@ def test_item_report_highlights_annotations(coordinator_client, launch):
 def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from generation.frames import default_frame_data
+    from generation.frame_format import default_frame_data
 
     data = default_frame_data()
     data["name"] = "my-frame"

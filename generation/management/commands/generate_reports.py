@@ -21,10 +21,9 @@ from collections import Counter
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from generation import selectors, services
-from generation.backends import TransientBackendError
+from generation import pipeline, selectors, services
+from generation.backends import BACKEND_NAMES, TransientBackendError
 from generation.models import Batch, BatchItem
-from generation.tasks import retry_countdown
 from review.exceptions import ServiceError
 
 BAR_WIDTH = 30
@@ -35,7 +34,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--count", type=int, required=True)
-        parser.add_argument("--backend", choices=["offline", "mistral"], default=None)
+        parser.add_argument("--backend", choices=BACKEND_NAMES, default=None)
         parser.add_argument("--frame", default="", help="frame name or name@version")
         parser.add_argument("--prompt", default="", help="prompt label name-vN")
         parser.add_argument("--language", choices=["fr", "en"], default="fr")
@@ -52,6 +51,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # On the embedded brokers there is usually no worker running: waiting would hang.
         embedded = settings.CELERY_BROKER_URL.split(":", 1)[0] in {"filesystem", "memory"}
         in_process = options["wait"] and (
             options["in_process"] if options["in_process"] is not None else embedded
@@ -106,10 +106,11 @@ class Command(BaseCommand):
             retries = 0
             while True:
                 try:
-                    services.batch_item_process(item_id=item_id, claim_token=f"{token}-{item_id}")
+                    pipeline.batch_item_process(item_id=item_id, claim_token=f"{token}-{item_id}")
                     break
                 except TransientBackendError as exc:
-                    time.sleep(retry_countdown(retries, exc.retry_after))
+                    # Same backoff as the Celery task; the attempt bound is in the item row.
+                    time.sleep(pipeline.retry_countdown(retries, exc.retry_after))
                     retries += 1
             self._bar(batch)
         self.stdout.write("")

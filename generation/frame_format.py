@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from generation import guidelines
 
-FRAMES_DIR = Path(__file__).resolve().parent / "frames"
+FRAMES_DIR = Path(__file__).resolve().parent / "data" / "frames"
 DEFAULT_FRAME_FILE = FRAMES_DIR / "france-incidence-2023.json"
 PROBABILITY_TOLERANCE = 0.005
 

@@ -2,6 +2,8 @@
 
 The four "real" reports are stand-ins written for the demo (their provenance says so);
 the four synthetic ones come from the generation pipeline's offline writer, run in-process.
+It lives in `generation` because it joins both apps: generation depends on review, never
+the reverse, so review holds no command that imports generation.
 """
 
 import json
@@ -12,10 +14,11 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from generation import services as generation_services
 from review import services
 from review.models import Report, Study
 
-DEMO_REPORTS = Path(__file__).resolve().parents[2] / "demo" / "reports.json"
+DEMO_REPORTS = Path(__file__).resolve().parents[2] / "data" / "demo" / "reports.json"
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (printed demo login, local demo only)
 # Reviewers see the study name: it must not hint at the sources.
 DEMO_STUDY = "Demo study: oncology hospitalization reports"
@@ -89,10 +92,6 @@ class Command(BaseCommand):
         return reports
 
     def _synthetic(self, coordinator) -> list[Report]:
-        # Generation depends on review, never the reverse; the demo command is the one place
-        # that joins them, so the import stays local to it.
-        from generation import services as generation_services
-
         batch = generation_services.batch_launch(
             count=4,
             backend="offline",

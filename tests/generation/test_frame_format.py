@@ -1,21 +1,18 @@
 import copy
-import json
 
 import pytest
 
-from generation import frames, services
-from generation.models import SamplingFrame
-from review.exceptions import InvalidInput
+from generation import frame_format
 
 
 def _errors(data):
-    with pytest.raises(frames.FrameInvalid) as info:
-        frames.frame_validate(data)
+    with pytest.raises(frame_format.FrameInvalid) as info:
+        frame_format.frame_validate(data)
     return info.value.errors
 
 
 def test_default_frame_is_valid_and_sourced():
-    frame = frames.frame_validate(frames.default_frame_data())
+    frame = frame_format.frame_validate(frame_format.default_frame_data())
     assert frame.name == "france-incidence-2023"
     assert frame.sites["breast"].cases.n == 61214
     assert frame.sites["lung"].stage.p["IV"] == 0.576
@@ -24,13 +21,13 @@ def test_default_frame_is_valid_and_sourced():
 
 
 def test_frame_validate_probabilities_not_summing_to_one():
-    data = frames.default_frame_data()
+    data = frame_format.default_frame_data()
     data["sites"]["lung"]["stage"]["p"]["IV"] = 0.5
     assert _errors(data) == ["sites.lung.stage.p: Value error, probabilities sum to 0.9240, not 1"]
 
 
 def test_frame_validate_unknown_key_and_missing_source():
-    data = frames.default_frame_data()
+    data = frame_format.default_frame_data()
     data["ecog"]["p"] = {"0": 0.5, "9": 0.5}
     data["smoking"]["source"] = "nowhere"
     data["sites"]["martian"] = copy.deepcopy(data["sites"]["kidney"])
@@ -41,13 +38,13 @@ def test_frame_validate_unknown_key_and_missing_source():
 
 
 def test_frame_validate_extra_field_rejected():
-    data = frames.default_frame_data()
+    data = frame_format.default_frame_data()
     data["sites"]["breast"]["colour"] = "pink"
     assert _errors(data) == ["sites.breast.colour: Extra inputs are not permitted"]
 
 
 def test_frame_validate_combination_without_plan():
-    data = frames.default_frame_data()
+    data = frame_format.default_frame_data()
     # Make every melanoma BRAF wild-type impossible to treat at stage III: remove the option.
     data["sites"]["lung"]["biomarkers"]["EGFR"]["p"] = {"mutated": 0.5, "exon 20": 0.5}
     errors = _errors(data)
@@ -55,33 +52,3 @@ def test_frame_validate_combination_without_plan():
         "sites.lung.biomarkers.EGFR.p: unknown key(s) 'exon 20'; "
         "expected some of 'mutated', 'wild-type'"
     ]
-
-
-def test_frame_create_invalid_creates_nothing(db):
-    data = frames.default_frame_data()
-    data["version"] = 2
-    data["reasons"]["p"]["surgery"] = 0.9
-    with pytest.raises(InvalidInput) as info:
-        services.frame_create(text=json.dumps(data))
-    assert "reasons.p: Value error, probabilities sum to 1.6000, not 1" in info.value.message
-    assert SamplingFrame.objects.count() == 0
-
-
-def test_frame_create_yaml_and_duplicate_version(db):
-    import yaml
-
-    data = frames.default_frame_data()
-    data["name"] = "my-hospital"
-    frame = services.frame_create(text=yaml.safe_dump(data, allow_unicode=True))
-    assert frame.label == "my-hospital@1"
-    with pytest.raises(InvalidInput) as info:
-        services.frame_create(text=json.dumps(data))
-    assert info.value.code == "frame_exists"
-    assert SamplingFrame.objects.count() == 1
-
-
-def test_frame_create_not_json_or_yaml(db):
-    with pytest.raises(InvalidInput) as info:
-        services.frame_create(text="just: [unclosed")
-    assert "neither valid JSON nor YAML" in info.value.message
-    assert SamplingFrame.objects.count() == 0

@@ -1,0 +1,162 @@
+"""Catalogue writes and look-ups: sampling frames and prompt templates.
+
+Keyword-only functions; bad input raises `review.exceptions.InvalidInput` and writes
+nothing. Frames and prompt versions are immutable once a batch used them (provenance names
+them by label), so a change is always a new version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.translation import gettext as _
+
+from generation import frame_format
+from generation.models import PromptTemplate, SamplingFrame
+from generation.output import OUTPUT_SCHEMA_VERSION
+from generation.prompts import DEFAULT_PROMPTS
+from review.exceptions import InvalidInput
+from review.services import audit_log
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+def user_or_none(user: User) -> Any:
+    """The user to store as author: anonymous and missing users are stored as NULL."""
+    return user if user is not None and user.is_authenticated else None
+
+
+def frame_default_ensure() -> SamplingFrame:
+    """The default frame, created if missing. Data migration 0002 seeds it; this stays for
+    writes that need it after a flush (transactional tests) or on a database migrated
+    before 0002 existed. Pages never call it: a read must not write."""
+    data = frame_format.default_frame_data()
+    frame = SamplingFrame.objects.filter(name=data["name"], version=data["version"]).first()
+    if frame is None:
+        # Validated before storing, like an upload: a broken file in a release must fail here.
+        frame_format.frame_validate(data)
+        frame, _created = SamplingFrame.objects.get_or_create(
+            name=data["name"],
+            version=data["version"],
+            defaults={"title": data.get("title", ""), "data": data, "sources": data["sources"]},
+        )
+    return frame
+
+
+def frame_create(*, text: str, created_by: User = None) -> SamplingFrame:
+    """Validate an uploaded frame (JSON or YAML) and store it; all errors at once."""
+    try:
+        data = frame_format.frame_parse_text(text)
+        parsed = frame_format.frame_validate(data)
+    except frame_format.FrameInvalid as exc:
+        raise InvalidInput(
+            _("The frame is invalid: %(errors)s") % {"errors": " | ".join(exc.errors)},
+            code="frame_invalid",
+        ) from None
+    if SamplingFrame.objects.filter(name=parsed.name, version=parsed.version).exists():
+        raise InvalidInput(
+            _("A frame %(label)s already exists; raise its version.")
+            % {"label": f"{parsed.name}@{parsed.version}"},
+            code="frame_exists",
+        )
+    frame = SamplingFrame.objects.create(
+        name=parsed.name,
+        version=parsed.version,
+        title=parsed.title,
+        data=data,
+        sources=data["sources"],
+        created_by=user_or_none(created_by),
+    )
+    audit_log(actor=created_by, action="generation.frame_created", target=frame.label)
+    return frame
+
+
+def prompt_defaults_ensure() -> dict[str, PromptTemplate]:
+    """Version 1 of the default prompt of each language, created if missing (as above)."""
+    templates = {}
+    for language, spec in DEFAULT_PROMPTS.items():
+        templates[language], _created = PromptTemplate.objects.get_or_create(
+            name=spec["name"],
+            version=1,
+            defaults={
+                "language": language,
+                "system_template": spec["system"],
+                "user_template": spec["user"],
+                "output_schema_version": OUTPUT_SCHEMA_VERSION,
+            },
+        )
+    return templates
+
+
+def prompt_template_new_version(
+    *, base: PromptTemplate, system_template: str, user_template: str, created_by: User = None
+) -> PromptTemplate:
+    """A new version of `base` (versions are immutable once a batch used them)."""
+    if not system_template.strip() or not user_template.strip():
+        raise InvalidInput(_("Both prompts must be non-empty."), code="prompt_empty")
+    if "$scenario" not in user_template:
+        raise InvalidInput(
+            _("The user prompt must contain $scenario (where the scenario goes)."),
+            code="prompt_no_scenario",
+        )
+    # Numbered after the latest version of the name, not after `base`: editing v1 when v3
+    # exists gives v4, never a second v2.
+    latest = PromptTemplate.objects.filter(name=base.name).order_by("-version").first()
+    version = (latest.version if latest else 0) + 1
+    return PromptTemplate.objects.create(
+        name=base.name,
+        version=version,
+        language=base.language,
+        system_template=system_template,
+        user_template=user_template,
+        output_schema_version=OUTPUT_SCHEMA_VERSION,
+        created_by=user_or_none(created_by),
+    )
+
+
+def frame_resolve(*, frame: SamplingFrame | str | None) -> SamplingFrame:
+    if isinstance(frame, SamplingFrame):
+        return frame
+    if not frame:
+        return frame_default_ensure()
+    name, _sep, version = frame.partition("@")
+    frames = SamplingFrame.objects.filter(name=name)
+    if version:
+        if not version.isdigit():
+            raise InvalidInput(_("Unknown frame %(f)r.") % {"f": frame}, code="unknown_frame")
+        frames = frames.filter(version=int(version))
+    found = frames.order_by("-version").first()
+    # The default frame by name works even where its row was flushed (see frame_default_ensure).
+    if found is None and name == frame_format.default_frame_data()["name"]:
+        found = frame_default_ensure()
+    if found is None:
+        raise InvalidInput(_("Unknown frame %(f)r.") % {"f": frame}, code="unknown_frame")
+    return found
+
+
+def prompt_resolve(*, prompt: PromptTemplate | str | None, language: str) -> PromptTemplate:
+    defaults = prompt_defaults_ensure()
+    if isinstance(prompt, PromptTemplate):
+        found: PromptTemplate | None = prompt
+    elif not prompt:
+        found = (
+            PromptTemplate.objects.filter(name=defaults[language].name).order_by("-version").first()
+        )
+    else:
+        # "name-vN" first; a bare name (which may itself contain "-v") means its latest.
+        name, sep, version = prompt.rpartition("-v")
+        found = None
+        if sep and version.isdigit():
+            found = PromptTemplate.objects.filter(name=name, version=int(version)).first()
+        if found is None:
+            found = PromptTemplate.objects.filter(name=prompt).order_by("-version").first()
+    if found is None:
+        raise InvalidInput(_("Unknown prompt %(p)r.") % {"p": prompt}, code="unknown_prompt")
+    if found.language != language:
+        raise InvalidInput(
+            _("Prompt %(p)s is in %(pl)s, the batch in %(l)s.")
+            % {"p": found.label, "pl": found.language, "l": language},
+            code="prompt_language",
+        )
+    return found

@@ -1,0 +1,342 @@
+"""One batch item, end to end: claim → prompt → backend → parse → validate → Report.
+
+The invariants (DESIGN.md, "Nothing is lost"): an item is claimed with a conditional
+UPDATE; its report and its outcome are written in one transaction, under a row lock, only
+by the holder of the claim — so a redelivered or duplicated task never writes a second
+report, and the one-to-one link from item to report backs that up.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from generation.backends import (
+    BACKENDS,
+    BackendError,
+    BackendResult,
+    GenerationRequest,
+    TransientBackendError,
+    backend_get,
+)
+from generation.models import Batch, BatchItem
+from generation.output import OutputInvalid, output_json_schema, output_parse
+from generation.pricing import ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT, cost_eur
+from generation.prompts import prompt_render
+from generation.ratelimit import RateLimitTimeout, limiter_get
+from generation.scenario import Scenario
+from generation.validation import ValidatedReport, report_validate
+from review.models import Report
+from review.provenance import Provenance
+
+logger = logging.getLogger(__name__)
+
+MAX_OUTPUT_TOKENS = 4096
+
+
+def retry_countdown(retries: int, retry_after: float | None) -> float:
+    """Seconds before the next attempt: Retry-After if given, else capped exponential
+    backoff; both with jitter so that workers do not come back in lockstep."""
+    if retry_after is not None:
+        return retry_after + random.uniform(0, 1)
+    base = settings.GENERATION_RETRY_BACKOFF_SECONDS * (2**retries)
+    capped = min(base, settings.GENERATION_RETRY_BACKOFF_MAX_SECONDS)
+    return capped * random.uniform(0.5, 1.5)
+
+
+class OutputRetry(TransientBackendError):
+    """The answer was unusable (not JSON, wrong shape, truncated): a new attempt may do."""
+
+
+def _batch_finish_if_complete(batch_id: int) -> None:
+    open_items = BatchItem.objects.filter(
+        batch_id=batch_id, status__in=[BatchItem.Status.PENDING, BatchItem.Status.RUNNING]
+    )
+    if not open_items.exists():
+        Batch.objects.filter(pk=batch_id, status=Batch.Status.RUNNING).update(
+            status=Batch.Status.FINISHED, finished_at=timezone.now()
+        )
+
+
+def batch_item_release(
+    *,
+    item_id: int,
+    claim_token: str,
+    error: str,
+    usage: dict[str, Any] | None = None,
+    refund: bool = False,
+) -> bool:
+    """Give a claimed item back after a transient failure: PENDING for another attempt,
+    or FAILED once GENERATION_MAX_ATTEMPTS attempts were made. True if it may be retried."""
+    usage = usage or {}
+    now = timezone.now()
+    with transaction.atomic():
+        item = (
+            BatchItem.objects.select_for_update()
+            .filter(pk=item_id, status=BatchItem.Status.RUNNING, claim_token=claim_token)
+            .first()
+        )
+        if item is None:
+            return False
+        item.tokens_in += usage.get("tokens_in", 0)
+        item.tokens_out += usage.get("tokens_out", 0)
+        if usage.get("finish_reason"):
+            item.finish_reason = str(usage["finish_reason"])
+        if usage.get("latency_ms") is not None:
+            item.latency_ms = usage["latency_ms"]
+        if refund:
+            item.attempts = max(item.attempts - 1, 0)
+        retry = refund or item.attempts < settings.GENERATION_MAX_ATTEMPTS
+        if retry:
+            item.status = BatchItem.Status.PENDING
+            item.error = f"attempt {item.attempts}: {error}"
+            item.enqueued_at = now
+        else:
+            item.status = BatchItem.Status.FAILED
+            item.error = f"gave up after {item.attempts} attempts; last error: {error}"
+            item.finished_at = now
+        item.claim_token = ""
+        item.save()
+    if not retry:
+        _batch_finish_if_complete(item.batch_id)
+    return retry
+
+
+def _item_fail(*, item_id: int, claim_token: str, error: str) -> None:
+    BatchItem.objects.filter(
+        pk=item_id, status=BatchItem.Status.RUNNING, claim_token=claim_token
+    ).update(
+        status=BatchItem.Status.FAILED, error=error, finished_at=timezone.now(), claim_token=""
+    )
+
+
+def _item_claim(*, item_id: int, claim_token: str) -> bool:
+    claimable = Q(status=BatchItem.Status.PENDING) | Q(
+        status=BatchItem.Status.RUNNING, claim_token=claim_token
+    )
+    return bool(
+        BatchItem.objects.filter(claimable, pk=item_id)
+        .exclude(batch__status=Batch.Status.CANCELLED)
+        .update(
+            status=BatchItem.Status.RUNNING,
+            claim_token=claim_token,
+            claimed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def batch_item_process(*, item_id: int, claim_token: str) -> str:
+    """Generate one item's report. Returns the outcome ("done", "failed", "not_claimed",
+    "missing", "claim_lost"); raises TransientBackendError when the item was put back
+    for another attempt (the task retries it with backoff).
+
+    Idempotent under redelivery: only the holder of the claim (the task id) writes, and
+    the report is written with the item's outcome in one transaction under a row lock.
+    """
+    # The batch's prompt and frame come in the same query: fetched lazily they were two
+    # more round trips per item.
+    item = (
+        BatchItem.objects.filter(pk=item_id).select_related("batch__prompt", "batch__frame").first()
+    )
+    if item is None:
+        return "missing"
+    if not _item_take(item=item, claim_token=claim_token):
+        return "not_claimed"
+    batch = item.batch
+    # Stored as JSON on the item; typed from here to the validator.
+    scenario = Scenario.from_json(item.scenario)
+    request = _generation_request(batch=batch, item=item, scenario=scenario)
+    rate_limit = _RateLimitWait(batch=batch)
+    try:
+        result = backend_get(batch.backend).generate(request, before_send=rate_limit.acquire)
+    except RateLimitTimeout as exc:
+        # Waiting for budget is not an attempt: give the item back without counting it.
+        batch_item_release(item_id=item_id, claim_token=claim_token, error=str(exc), refund=True)
+        raise TransientBackendError(str(exc)) from None
+    except TransientBackendError as exc:
+        if batch_item_release(item_id=item_id, claim_token=claim_token, error=str(exc)):
+            raise
+        return "failed"
+    except BackendError as exc:
+        _item_fail(item_id=item_id, claim_token=claim_token, error=str(exc))
+        _batch_finish_if_complete(batch.pk)
+        return "failed"
+    usage = rate_limit.settle(result)
+    try:
+        if result.finish_reason == "length":
+            raise OutputInvalid("The answer was cut off (finish_reason=length).")
+        output = output_parse(result.content)
+    except OutputInvalid as exc:
+        if batch_item_release(
+            item_id=item_id, claim_token=claim_token, error=str(exc), usage=usage
+        ):
+            raise OutputRetry(str(exc), retry_after=0) from None
+        return "failed"
+    validated = report_validate(output=output, scenario=scenario, language=batch.language)
+    return _item_complete(
+        item_id=item_id,
+        claim_token=claim_token,
+        batch=batch,
+        validated=validated,
+        usage=usage,
+        model=result.model,
+    )
+
+
+def _item_take(*, item: BatchItem, claim_token: str) -> bool:
+    """Claim the item for this token; a cancelled batch's pending item is skipped instead."""
+    if item.batch.status == Batch.Status.CANCELLED:
+        BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
+            status=BatchItem.Status.SKIPPED, finished_at=timezone.now()
+        )
+        return False
+    claimable = item.status == BatchItem.Status.PENDING or (
+        item.status == BatchItem.Status.RUNNING and item.claim_token == claim_token
+    )
+    # The in-memory check saves an UPDATE in the common "already taken" case; the
+    # conditional UPDATE is what decides under concurrency.
+    return claimable and _item_claim(item_id=item.pk, claim_token=claim_token)
+
+
+def _generation_request(*, batch: Batch, item: BatchItem, scenario: Scenario) -> GenerationRequest:
+    prompt = batch.prompt
+    system_prompt, user_prompt = prompt_render(
+        system_template=prompt.system_template,
+        user_template=prompt.user_template,
+        scenario=scenario,
+        language=batch.language,
+    )
+    return GenerationRequest(
+        scenario=scenario,
+        system_prompt=system_prompt,
+        user_prompt=user_prompt,
+        model=batch.model,
+        temperature=batch.temperature,
+        # One seed per item: the same batch replays the same requests.
+        seed=(batch.seed + item.index) % 2**31,
+        language=batch.language,
+        json_schema=output_json_schema(),
+        max_tokens=MAX_OUTPUT_TOKENS,
+    )
+
+
+class _RateLimitWait:
+    """The global rate limit around one backend call (network backends only): waits for
+    budget before the request is sent, then charges the tokens actually used."""
+
+    def __init__(self, *, batch: Batch) -> None:
+        self.network = BACKENDS[batch.backend].network
+        self.key = f"{batch.backend}:{batch.model}"
+        self.waited_seconds = 0.0
+
+    def acquire(self) -> None:
+        if self.network:
+            self.waited_seconds += limiter_get().acquire(
+                key=self.key,
+                tokens=ESTIMATED_TOKENS_IN + ESTIMATED_TOKENS_OUT,
+                max_wait_seconds=settings.GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS,
+            )
+
+    def settle(self, result: BackendResult) -> dict[str, Any]:
+        """Charge the difference from the estimate; returns the call's usage."""
+        if self.network:
+            extra = (
+                result.tokens_in + result.tokens_out - ESTIMATED_TOKENS_IN - ESTIMATED_TOKENS_OUT
+            )
+            limiter_get().charge_tokens(key=self.key, tokens=extra)
+        return {
+            "tokens_in": result.tokens_in,
+            "tokens_out": result.tokens_out,
+            "latency_ms": result.latency_ms,
+            "finish_reason": result.finish_reason,
+            # Time queued for the global rate limit: neither the model's latency nor ours.
+            "rate_limit_wait_ms": int(self.waited_seconds * 1000),
+        }
+
+
+def _provenance(
+    *, batch: Batch, item: BatchItem, usage: dict[str, Any], model: str, flags: list[str]
+) -> Provenance:
+    tokens_in = item.tokens_in + usage["tokens_in"]
+    tokens_out = item.tokens_out + usage["tokens_out"]
+    offline = batch.backend == "offline"
+    return Provenance(
+        batch=str(batch.pk),
+        batch_name=batch.name,
+        item_index=item.index,
+        backend=batch.backend,
+        model=batch.model if not offline else "offline-template-v1",
+        model_reported=model,
+        prompt_version=batch.prompt.label,
+        output_schema_version=batch.prompt.output_schema_version,
+        frame=batch.frame.label,
+        seed=batch.seed,
+        temperature=batch.temperature,
+        scenario=item.scenario,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        latency_ms=usage["latency_ms"],
+        rate_limit_wait_ms=usage.get("rate_limit_wait_ms", 0),
+        finish_reason=usage["finish_reason"],
+        attempts=item.attempts,
+        cost_eur=cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out),
+        flags=flags,
+        note="Written by the offline template writer, not by a language model."
+        if offline
+        else None,
+    )
+
+
+def _item_complete(
+    *,
+    item_id: int,
+    claim_token: str,
+    batch: Batch,
+    validated: ValidatedReport,
+    usage: dict[str, Any],
+    model: str,
+) -> str:
+    with transaction.atomic():
+        item = (
+            BatchItem.objects.select_for_update()
+            .filter(pk=item_id, status=BatchItem.Status.RUNNING, claim_token=claim_token)
+            .first()
+        )
+        if item is None or item.report_id is not None:
+            # Someone else holds the item now (the sweep re-queued it): drop this answer.
+            return "claim_lost"
+        provenance = _provenance(
+            batch=batch, item=item, usage=usage, model=model, flags=validated.flag_codes
+        )
+        try:
+            with transaction.atomic():
+                report = Report.objects.create(
+                    text=validated.narrative,
+                    source=Report.Source.SYNTHETIC,
+                    language=batch.language,
+                    annotations=validated.annotations,
+                    provenance=provenance.to_json(),
+                )
+                item.report = report
+                item.status = BatchItem.Status.DONE
+                item.tokens_in = provenance.tokens_in
+                item.tokens_out = provenance.tokens_out
+                item.latency_ms = usage["latency_ms"]
+                item.finish_reason = usage["finish_reason"]
+                item.flags = validated.flags
+                item.error = ""
+                item.claim_token = ""
+                item.finished_at = timezone.now()
+                item.save()
+        except IntegrityError:
+            logger.exception("Item %s: report not saved", item_id)
+            return "claim_lost"
+    _batch_finish_if_complete(batch.pk)
+    return "done"

@@ -1,0 +1,54 @@
+"""`Provenance`: where a synthetic report came from, as stored in `Report.provenance`.
+
+Owned by review (the report's app) and filled by generation when it writes a report, so the
+two apps share one typed contract instead of agreeing on string keys; review never imports
+generation. `to_json` gives exactly the stored shape that exports, results (batch, model,
+prompt version) and the blinding audit read; `from_json` reads it back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Provenance:
+    KIND: ClassVar[str] = "generation"
+
+    batch: str  # the batch's primary key, as text (results group by it)
+    batch_name: str
+    item_index: int
+    backend: str
+    model: str
+    model_reported: str  # what the API said it ran, which may differ from the alias asked
+    prompt_version: str
+    output_schema_version: int
+    frame: str
+    seed: int
+    temperature: float
+    scenario: dict[str, Any]  # the item's scenario, exactly as stored on it
+    tokens_in: int
+    tokens_out: int
+    latency_ms: int | None
+    rate_limit_wait_ms: int
+    finish_reason: str
+    attempts: int
+    cost_eur: float
+    flags: list[str]
+    # Only for writers that are not a language model (the offline templates): absent
+    # otherwise, as before the type existed.
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.KIND, **asdict(self)}
+        if self.note is None:
+            del data["note"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Provenance:
+        if data.get("kind") != cls.KIND:
+            raise ValueError(f"not a generation provenance (kind {data.get('kind')!r})")
+        fields = {key: value for key, value in data.items() if key != "kind"}
+        return cls(**fields)
