@@ -88,3 +88,24 @@ def test_readme_documents_the_demo_port_logins_file_and_email_settings():
     for name in ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"):
         assert f"\n{name}=" in example
         assert f"`{name}`" in readme
+
+
+def test_seed_demo_prints_every_login_and_makes_an_admin_superuser(db, capsys):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if re.match(r"^  [a-z]+:", line)] == [
+        "  admin:       admin / demo-pass-2026 (superuser, for /admin/)",
+        "  coordinator: coordinator / demo-pass-2026 (studies, People page)",
+        "  reviewers:   reviewer1 / demo-pass-2026, reviewer2 / demo-pass-2026",
+    ]
+    admin = get_user_model().objects.get(username="admin")
+    assert (admin.is_superuser, admin.is_staff, admin.check_password("demo-pass-2026")) == (
+        True,
+        True,
+        True,
+    )
+    assert list(admin.groups.all()) == []
+    assert get_user_model().objects.get(username="reviewer1").email == "reviewer1@demo.example"
