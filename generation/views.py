@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from generation import catalogue, pricing, selectors, services
 from generation.forms import BatchLaunchForm, FrameUploadForm
 from generation.models import Batch, BatchItem, SamplingFrame
-from generation.presentation import annotated_html
+from review.annotations import annotated_text
 from review.exceptions import ServiceError
 from review.services import audit_log
 from review.views.access import coordinator_required
@@ -169,15 +169,11 @@ def item_report(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "item": item,
             "report": report,
-            "narrative": annotated_html(report.text, report.annotations) if report else "",
-            "scenario_json": json.dumps(item.scenario, ensure_ascii=False, indent=2),
-            "provenance_json": json.dumps(
-                {k: v for k, v in report.provenance.items() if k != "scenario"},
-                ensure_ascii=False,
-                indent=2,
-            )
-            if report
-            else "",
+            "annotated": annotated_text(report.text, report.annotations) if report else None,
+            "scenario": item.scenario,
+            "provenance": (
+                {k: v for k, v in report.provenance.items() if k != "scenario"} if report else {}
+            ),
         },
     )
 

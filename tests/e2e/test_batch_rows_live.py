@@ -20,7 +20,10 @@ COUNT = 8
 
 
 def test_item_rows_update_mid_batch_with_attempts_and_last_error(
-    new_context, roles, redis_broker, settings  # noqa: F811 (the imported fixture)
+    new_context,
+    roles,
+    redis_broker,
+    settings,
 ):
     coordinator = CoordinatorFactory()
     # The 503 asks to come back in 4 s (Retry-After): a window several polls wide.

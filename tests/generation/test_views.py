@@ -180,10 +180,19 @@ def test_item_report_highlights_annotations(coordinator_client, launch):
     body = coordinator_client.get(
         reverse("generation:item_report", args=[item.pk])
     ).content.decode()
-    assert body.count('<mark class="annotation"') == len(item.report.annotations)
+    spans = item.report.annotations
+    # One link per span that does not overlap an earlier one; every span has a table row.
+    ends = [s["end"] for s in spans]
+    shown = sum(1 for i, s in enumerate(spans) if all(s["start"] >= e for e in ends[:i]))
+    assert body.count('<a class="annotation ann-') == shown
+    assert body.count('<tr id="ann-') == len(spans)
     stage = item.scenario["stage"]
-    assert f'data-field="stage" title="stage: {stage}">stade {stage}</mark>' in body
-    assert "&quot;prompt_version&quot;: &quot;compte-rendu-fr-v1&quot;" in body
+    span = next(s for s in spans if s["field"] == "stage")
+    assert (
+        f'data-field="stage" title="stage: {stage} [{span["start"]}–{span["end"]}]">'
+        f"stade {stage}</a>"
+    ) in body
+    assert "<dt>prompt_version</dt><dd>compte-rendu-fr-v1</dd>" in body
 
 
 def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_client):
