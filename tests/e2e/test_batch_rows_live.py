@@ -10,11 +10,14 @@ from playwright.sync_api import expect
 from generation import services
 from generation.models import Batch
 from generation.testing.fake_mistral import FakeMistral
+from tests.e2e import test_generation_flow as generation_flow
 from tests.e2e.conftest import log_in
-from tests.e2e.test_generation_flow import REDIS_URL, celery_worker, redis_broker  # noqa: F401
 from tests.factories import CoordinatorFactory
 
 pytestmark = pytest.mark.e2e
+# The generation flow's Redis broker (DB 6) fixture and real worker, shared.
+redis_broker = generation_flow.redis_broker
+celery_worker = generation_flow.celery_worker
 
 COUNT = 8
 
