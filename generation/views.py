@@ -70,6 +70,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     seed=data["seed"],
                     language=data["language"],
                     site_filter=data["site_filter"],
+                    name=data["name"].strip(),
                     created_by=request.user,
                 )
             except ServiceError as exc:

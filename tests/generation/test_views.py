@@ -322,3 +322,49 @@ def test_batch_page_shows_scenario_labels_not_keys(coordinator_client, launch):
     )
     assert expected in body
     assert f"· {scenario['reason']}</td>" not in body
+
+
+def test_launch_form_names_the_batch_and_composing_lists_it_by_name(
+    coordinator_client, django_capture_on_commit_callbacks
+):
+    from generation import services
+    from review.composition import synthetic_batch_choices
+
+    coordinator_client.get(reverse("generation:batch_launch"))
+    with django_capture_on_commit_callbacks(execute=False):
+        response = coordinator_client.post(
+            reverse("generation:batch_launch"),
+            {
+                "name": "  Lung pilot, offline ",
+                "count": 2,
+                "frame": SamplingFrame.objects.get().pk,
+                "language": "fr",
+                "backend": "offline",
+                "seed": 4,
+            },
+        )
+    batch = Batch.objects.get()
+    assert response.status_code == 302, response.content.decode()
+    assert batch.name == "Lung pilot, offline"
+    services.batch_run_in_process(batch=batch)
+    assert [(c.label, c.count) for c in synthetic_batch_choices()] == [
+        (f"Lung pilot, offline (#{batch.pk})", 2)
+    ]
+
+
+def test_migration_fills_missing_batch_names_in_provenance(launch):
+    import importlib
+
+    from django.apps import apps
+
+    from review.models import Report
+    from tests.factories import SyntheticReportFactory
+
+    batch = launch(count=1, name="Older batch")
+    old = SyntheticReportFactory(provenance={"kind": "generation", "batch": str(batch.pk)})
+    named = SyntheticReportFactory(
+        provenance={"kind": "generation", "batch": str(batch.pk), "batch_name": "Kept"}
+    )
+    importlib.import_module("generation.migrations.0003_report_batch_names").forward(apps, None)
+    assert Report.objects.get(pk=old.pk).provenance["batch_name"] == "Older batch"
+    assert Report.objects.get(pk=named.pk).provenance["batch_name"] == "Kept"
