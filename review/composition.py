@@ -168,7 +168,7 @@ def composition_preview(*, selection: ReportSelection, seed: int) -> Composition
 
 def real_import_choices() -> list[Choice]:
     """Every import holding real reports, newest first, then the reports without import."""
-    counts = dict(
+    counts: dict[int | None, int] = dict(
         Report.objects.filter(source=Report.Source.REAL)
         .values_list("report_import_id")
         .annotate(n=Count("pk"))
@@ -183,9 +183,10 @@ def real_import_choices() -> list[Choice]:
         for imported in ReportImport.objects.order_by("-created_at", "-pk")
         if counts.get(imported.pk)
     ]
-    if counts.get(None):
+    unimported = counts.get(None, 0)
+    if unimported:
         choices.append(
-            Choice(UNIMPORTED, _("Not from an import (e.g. demo stand-ins)"), counts[None])
+            Choice(UNIMPORTED, _("Not from an import (e.g. demo stand-ins)"), unimported)
         )
     return choices
 
