@@ -107,23 +107,21 @@ def _draw(pool: list[Report], count: int | None, *, seed: int, kind: str) -> lis
     if count is None:
         return pool
     if count > len(pool):
-        raise InvalidInput(
-            _("Only %(n)d %(kind)s reports match; asked for %(asked)d.")
-            % {"n": len(pool), "kind": kind, "asked": count},
-            code=f"not_enough_{kind}",
+        message = (
+            _("Only %(n)d real reports match; asked for %(asked)d.")
+            if kind == "real"
+            else _("Only %(n)d synthetic reports match; asked for %(asked)d.")
         )
+        raise InvalidInput(message % {"n": len(pool), "asked": count}, code=f"not_enough_{kind}")
     return sorted(random.Random(seed).sample(pool, count), key=lambda r: r.pk)
 
 
 def reports_select(*, selection: ReportSelection, seed: int) -> list[Report]:
     """The reports the selection gives, real first then synthetic, each in id order.
     Raises InvalidInput when a count asks for more than match or nothing matches."""
-    real = _draw(list(_real_pool(selection)), selection.real_count, seed=seed, kind=_("real"))
+    real = _draw(list(_real_pool(selection)), selection.real_count, seed=seed, kind="real")
     synthetic = _draw(
-        list(_synthetic_pool(selection)),
-        selection.synthetic_count,
-        seed=seed + 1,
-        kind=_("synthetic"),
+        list(_synthetic_pool(selection)), selection.synthetic_count, seed=seed + 1, kind="synthetic"
     )
     if not real and not synthetic:
         raise InvalidInput(_("No report matches this selection."), code="no_reports")
