@@ -68,7 +68,7 @@ def set_password_link(*, user: User, base_url: str) -> str:
     return base_url.rstrip("/") + path
 
 
-def _valid_days() -> int:
+def invitation_valid_days() -> int:
     return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
 
 
@@ -133,7 +133,7 @@ def user_invite(
             % {
                 "inviter": actor.get_full_name() or actor.get_username(),
                 "role": _("reviewer") if role == "reviewer" else _("coordinator"),
-                "days": _valid_days(),
+                "days": invitation_valid_days(),
                 "link": link,
                 "username": user.username,
             },
@@ -165,7 +165,7 @@ def user_access_reset(*, user: User, actor: User, base_url: str) -> Invitation:
             )
             % {
                 "actor": actor.get_full_name() or actor.get_username(),
-                "days": _valid_days(),
+                "days": invitation_valid_days(),
                 "link": link,
                 "username": user.get_username(),
             },

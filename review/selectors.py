@@ -530,16 +530,6 @@ def report_list(*, source: str | None = None, search: str = ""):
     return reports
 
 
-def synthetic_batches() -> list[str]:
-    """Distinct generation batches recorded in synthetic reports' provenance."""
-    values = (
-        Report.objects.filter(source=Report.Source.SYNTHETIC, provenance__has_key="batch")
-        .values_list("provenance__batch", flat=True)
-        .distinct()
-    )
-    return sorted({str(value) for value in values if value not in (None, "")})
-
-
 @dataclass(frozen=True)
 class AuditFilter:
     study_code: str = ""

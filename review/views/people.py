@@ -51,7 +51,11 @@ def people_page(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "review/people.html",
-        {"form": form, "people": people.people_list(), "valid_days": people._valid_days()},
+        {
+            "form": form,
+            "people": people.people_list(),
+            "valid_days": people.invitation_valid_days(),
+        },
         status=status,
     )
 

@@ -14,6 +14,7 @@ from review import people, services
 from review.exceptions import Conflict, InvalidInput
 from review.forms import ReviewerChoiceForm, StudyCreateForm
 from review.models import Assignment, AuditEvent
+from review.selectors import study_progress
 from tests.factories import PASSWORD, CoordinatorFactory, ReportFactory, ReviewerFactory
 
 User = get_user_model()
@@ -252,16 +253,10 @@ def test_study_page_shows_last_activity_per_reviewer(open_study, reviewers):
     first, second = reviewers
     assignment = Assignment.objects.filter(study=open_study, reviewer=first).first()
     services.rating_save(assignment=assignment, domain_key="language_quality", score=6)
-    rows = {row.reviewer_id: row for row in services_progress(open_study)}
+    rows = {row.reviewer_id: row for row in study_progress(study=open_study)}
     saved_at = assignment.ratings.get().updated_at
     assert rows[first.pk].last_activity == saved_at
     assert rows[second.pk].last_activity is None
-
-
-def services_progress(study):
-    from review.selectors import study_progress
-
-    return study_progress(study=study)
 
 
 def test_reopen_needs_a_reason_and_is_audited(coordinator_client, open_study, coordinator):
