@@ -33,7 +33,7 @@ $PY -m celery -A synthreports worker --loglevel=WARNING --concurrency=2 --pool=t
 WORKER=$!
 GUNICORN_ACCESS_LOG=var/demo-web.log $PY -m gunicorn -c gunicorn.conf.py \
   --bind "127.0.0.1:${PORT}" --workers 1 --threads 4 --error-logfile var/demo-web.log \
-  synthreports.wsgi:application &
+  synthreports.wsgi:application >> var/demo-web.log 2>&1 &
 WEB=$!
 trap 'kill $WEB $WORKER 2>/dev/null || true' EXIT INT TERM
 $PY manage.py seed_demo --skip-checks > var/demo-seed.txt
