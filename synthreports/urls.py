@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
-        "accounts/set-password/<uidb64>/<token>/",
+        "welcome/<uidb64>/<token>/",
         PasswordSetView.as_view(),
         name="password_set",
     ),

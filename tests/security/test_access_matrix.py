@@ -235,7 +235,7 @@ ACCESS: dict[str, Access] = {
     ),
     # The invitation link's page answers everyone (a bad or used token says so).
     "password_set": Access(
-        "get", lambda c: "/accounts/set-password/MQ/bad-token/", 200, 200, 200, 200
+        "get", lambda c: "/welcome/MQ/bad-token/", 200, 200, 200, 200
     ),
     "review:report_tags": Access(
         "post",
