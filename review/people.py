@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 
 from review.exceptions import Conflict, InvalidInput
 from review.models import Assignment, Study, StudyReviewer
-from review.selectors import user_is_coordinator
+from review.permissions import user_is_coordinator
 from review.services import audit_log
 
 ROLE_GROUPS = {"reviewer": "reviewer", "coordinator": "coordinator"}
@@ -279,7 +279,3 @@ def study_reminders_send(*, study: Study, actor: User, base_url: str) -> Reminde
     )
     return RemindersSent(sent=sent, without_email=without_email)
 
-
-def user_can_join_panel(user: User) -> bool:
-    """Reviewers who are not coordinators (the blinding audit's rule, now enforced)."""
-    return user.is_active and user.has_perm("review.rate") and not user_is_coordinator(user)

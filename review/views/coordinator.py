@@ -22,7 +22,7 @@ from review.forms import (
     StudyCreateForm,
 )
 from review.models import Report, Study
-from review.views.access import AuthenticatedRequest, coordinator_required
+from review.permissions import AuthenticatedRequest, coordinator_required
 
 
 @coordinator_required
@@ -100,6 +100,9 @@ def _study_detail_context(study: Study) -> dict:
         "domains": domains,
         # In the page's language (French labels from the domain editor), as reviewers see them.
         "domain_labels": [domain.localized("label", get_language()) for domain in domains],
+        # Computed here, not in a template tag: it reads every report's text (cached per
+        # set of member reports), work a template should not hide.
+        "surface": selectors.study_surface_cues(study=study),
     }
 
 
@@ -241,8 +244,7 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
 @coordinator_required
 @require_GET
 def report_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    report = get_object_or_404(Report.objects.select_related("report_import"), code=code)
-    services.audit_log(actor=request.user, action="report.unblinded_view", target=report.code)
+    report = selectors.report_for_coordinator(code=code, actor=request.user)
     provenance = dict(report.provenance or {})
     scenario = provenance.pop("scenario", None)
     return render(

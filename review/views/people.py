@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from review import people
 from review.exceptions import ServiceError
 from review.forms import InvitationForm
-from review.views.access import AuthenticatedRequest, coordinator_required
+from review.permissions import AuthenticatedRequest, coordinator_required
 
 
 def _base_url(request: AuthenticatedRequest) -> str:
