@@ -30,7 +30,6 @@ from django.utils.translation import ngettext
 
 from review.exceptions import Conflict, InvalidInput
 from review.models import Assignment, Study, StudyReviewer
-from review.permissions import user_is_coordinator
 from review.services import audit_log
 
 ROLE_GROUPS = {"reviewer": "reviewer", "coordinator": "coordinator"}
@@ -278,4 +277,3 @@ def study_reminders_send(*, study: Study, actor: User, base_url: str) -> Reminde
         details={"sent": sent, "without_email": without_email},
     )
     return RemindersSent(sent=sent, without_email=without_email)
-

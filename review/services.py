@@ -29,8 +29,8 @@ from review.models import (
     StudyReviewer,
     Tag,
 )
-from review.protocol import DEFAULT_DOMAINS
 from review.permissions import user_is_coordinator
+from review.protocol import DEFAULT_DOMAINS
 
 # A heartbeat arrives every 15 s while the page is visible; more than this between two
 # beats means the reviewer was away, and the gap is not counted as reading time.

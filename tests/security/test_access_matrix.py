@@ -234,9 +234,7 @@ ACCESS: dict[str, Access] = {
         "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/retry-failed/", 403, 403, 403, 409
     ),
     # The invitation link's page answers everyone (a bad or used token says so).
-    "password_set": Access(
-        "get", lambda c: "/welcome/MQ/bad-token/", 200, 200, 200, 200
-    ),
+    "password_set": Access("get", lambda c: "/welcome/MQ/bad-token/", 200, 200, 200, 200),
     "review:report_tags": Access(
         "post",
         lambda c: reverse("review:report_tags", args=[c["report"].code]),
