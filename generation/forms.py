@@ -10,10 +10,8 @@ from generation.models import PromptTemplate, SamplingFrame
 
 def site_choices() -> list[tuple[str, str]]:
     language = "fr" if (get_language() or "").startswith("fr") else "en"
-    return [("", _("all sites, by frequency"))] + [
-        (key, spec["labels"].get(language, spec["labels"]["en"]))
-        for key, spec in guidelines.SITES.items()
-    ]
+    sites = [(key, guidelines.site_label(key, language)) for key, _en in guidelines.site_choices()]
+    return [("", str(_("all sites, by frequency"))), *sites]
 
 
 class BatchLaunchForm(forms.Form):
@@ -70,4 +68,14 @@ class FrameUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Frame file (JSON or YAML)"),
         help_text=_("Same format as the default frame; download it below as a template."),
+    )
+
+
+class GuidelineUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Knowledge base file (YAML)"),
+        help_text=_(
+            "A revised version of the knowledge base: download the current one below, edit it "
+            "(raise `version`), upload it. It is checked before anything is saved."
+        ),
     )

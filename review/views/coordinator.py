@@ -10,7 +10,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from review import composition, people, selectors, services
+from review import composition, people, selectors, selectors_queue, services
 from review.annotations import annotated_text
 from review.exceptions import ServiceError
 from review.forms import (
@@ -118,6 +118,7 @@ def study_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
     context = _study_detail_context(study)
     context["reviewer_form"] = ReviewerChoiceForm()
+    context["cannot_assess"] = selectors_queue.study_cannot_assess(study=study)
     return render(request, "review/study_detail.html", context)
 
 

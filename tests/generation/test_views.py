@@ -156,6 +156,7 @@ def test_batch_detail_shows_failures_and_actions(coordinator_client, launch):
     ).content.decode()
     assert "Mistral API answered 503" in body
     assert "Retry failed items" in body
+    assert ">oncology-fr@1</a>" in body
 
 
 def test_batch_cancel_and_retry_actions(
@@ -221,7 +222,7 @@ def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_clien
         coordinator_client.post(reverse("generation:frame_list"), {"file": upload}).status_code
         == 302
     )
-    assert SamplingFrame.objects.get(name="my-frame").version == 1
+    assert SamplingFrame.objects.get(name="my-frame").version == 2
 
 
 # --- API ---------------------------------------------------------------------------------
@@ -249,6 +250,7 @@ def test_api_batch_lifecycle(api, django_capture_on_commit_callbacks):
         "running",
     )
     assert data["progress"]["pending"] == 2
+    assert data["guideline"] == "oncology-fr@1"
     batch = Batch.objects.get(pk=data["id"])
     process_all(batch)
     detail = api.get(f"/api/v1/batches/{batch.pk}/").json()
@@ -365,6 +367,6 @@ def test_migration_fills_missing_batch_names_in_provenance(launch):
     named = SyntheticReportFactory(
         provenance={"kind": "generation", "batch": str(batch.pk), "batch_name": "Kept"}
     )
-    importlib.import_module("generation.migrations.0003_report_batch_names").forward(apps, None)
+    importlib.import_module("generation.migrations.0005_report_batch_names").forward(apps, None)
     assert Report.objects.get(pk=old.pk).provenance["batch_name"] == "Older batch"
     assert Report.objects.get(pk=named.pk).provenance["batch_name"] == "Kept"

@@ -30,5 +30,5 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("review", "0005_report_tags")]
+    dependencies = [("review", "0006_report_tags")]
     operations = [migrations.RunPython(create, drop)]

@@ -19,7 +19,7 @@ def forward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("generation", "0002_default_frame_and_prompts"),
-        ("review", "0004_assignment_next_unrated_index"),
+        ("generation", "0004_default_frame_v2"),
+        ("review", "0007_report_fulltext_indexes"),
     ]
     operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
