@@ -17,6 +17,15 @@ def site_choices() -> list[tuple[str, str]]:
 
 
 class BatchLaunchForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=120,
+        required=False,
+        help_text=_(
+            "Shown when composing studies (e.g. “Lung pilot, Mistral Large”); empty: the date, "
+            "language and size."
+        ),
+    )
     count = forms.IntegerField(label=_("Number of reports"), min_value=1, initial=10)
     frame = forms.ModelChoiceField(
         label=_("Sampling frame"), queryset=SamplingFrame.objects.all(), empty_label=None

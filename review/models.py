@@ -58,6 +58,18 @@ class ReportImport(models.Model):
         return f"{self.file_name} ({self.report_count} reports)"
 
 
+class Tag(models.Model):
+    """A coordinator's label on reports ("pilot", "lung-2024"), used to compose studies."""
+
+    name = models.SlugField(_("name"), max_length=64, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Report(models.Model):
     class Source(models.TextChoices):
         REAL = "real", _("Real")
@@ -80,6 +92,7 @@ class Report(models.Model):
     )
     content_hash = models.CharField(max_length=64, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="reports")
 
     class Meta:
         ordering = ["created_at", "id"]

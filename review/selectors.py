@@ -9,9 +9,11 @@ leak either.
 """
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum, Value
@@ -408,6 +410,8 @@ class ReviewerProgress:
     submitted: int
     in_progress: int
     active_seconds: int
+    # The reviewer's latest opening, score or submission in this study (None: never).
+    last_activity: datetime | None = None
 
     @property
     def percent(self) -> int:
@@ -449,6 +453,22 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
                 "reviewer__assignments__active_seconds",
                 filter=Q(reviewer__assignments__study=study),
             ),
+            last_opened=Max(
+                "reviewer__assignments__first_opened_at",
+                filter=Q(reviewer__assignments__study=study),
+            ),
+            last_submitted=Max(
+                "reviewer__assignments__submitted_at",
+                filter=Q(reviewer__assignments__study=study),
+            ),
+            # A subquery, not a join: joining ratings would multiply the counts above.
+            last_scored=Subquery(
+                Rating.objects.filter(
+                    assignment__study=study, assignment__reviewer=OuterRef("reviewer")
+                )
+                .order_by("-updated_at")
+                .values("updated_at")[:1]
+            ),
         )
         .order_by("pseudonym")
     )
@@ -462,6 +482,10 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
             submitted=row.submitted,
             in_progress=row.in_progress,
             active_seconds=row.seconds or 0,
+            last_activity=max(
+                (t for t in (row.last_opened, row.last_submitted, row.last_scored) if t),
+                default=None,
+            ),
         )
         for row in rows
     ]
@@ -474,12 +498,42 @@ def study_source_counts(*, study: Study) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in Report.Source.values}
 
 
+# Report languages and the PostgreSQL text-search configuration their text is indexed with
+# (migration 0006 builds one GIN index per configuration, on these exact expressions).
+SEARCH_CONFIGS = {"fr": "french", "en": "english"}
+
+
+def _fulltext_match(search: str) -> Q:
+    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word),
+    each stemmed with its own language's configuration: "métastases" finds "métastase" and
+    "Métastases" but not "métastatique" (the French snowball stemmer keeps "métastat").
+    Accents count: "metastases" does not find "métastases"."""
+    match = Q()
+    for language, config in SEARCH_CONFIGS.items():
+        matching = (
+            Report.objects.filter(language=language)
+            .annotate(document=SearchVector("text", config=config))
+            .filter(document=SearchQuery(search, config=config, search_type="websearch"))
+            .values("pk")
+        )
+        match |= Q(pk__in=matching)
+    return match
+
+
 def report_list(*, source: str | None = None, search: str = ""):
+    """Coordinators' report list, newest first. `search` matches a code or an external id
+    (part of it) or, on PostgreSQL, the text by full-text search in the report's language;
+    the embedded SQLite of the demo falls back to a case-insensitive substring."""
     reports = Report.objects.select_related("report_import").order_by("-created_at", "-id")
     if source:
         reports = reports.filter(source=source)
     if search:
-        reports = reports.filter(Q(code__icontains=search) | Q(external_id__icontains=search))
+        match = Q(code__icontains=search) | Q(external_id__icontains=search)
+        if connection.vendor == "postgresql":
+            match |= _fulltext_match(search)
+        else:
+            match |= Q(text__icontains=search)
+        reports = reports.filter(match)
     return reports
 
 
@@ -550,20 +604,28 @@ def study_surface_cues(*, study: Study) -> StudySurface:
     return StudySurface(cues=cues)
 
 
-def synthetic_batches() -> list[str]:
-    """Distinct generation batches recorded in synthetic reports' provenance."""
-    values = (
-        Report.objects.filter(source=Report.Source.SYNTHETIC, provenance__has_key="batch")
-        .values_list("provenance__batch", flat=True)
-        .distinct()
-    )
-    return sorted({str(value) for value in values if value not in (None, "")})
+@dataclass(frozen=True)
+class AuditFilter:
+    study_code: str = ""
+    username: str = ""
+    action: str = ""  # a prefix: "study." gives every study action
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
 
 
-def audit_events(*, study_id: int | None = None, action: str = ""):
+def audit_events(*, where: AuditFilter | None = None):
+    """Audit events newest first, filtered by the study's code (as shown on every page),
+    the actor's login, an action prefix and a date range (local dates, inclusive)."""
+    where = where or AuditFilter()
     events = AuditEvent.objects.select_related("actor", "study").order_by("-created_at", "-id")
-    if study_id:
-        events = events.filter(study_id=study_id)
-    if action:
-        events = events.filter(action__startswith=action)
+    if where.study_code:
+        events = events.filter(study__code__iexact=where.study_code.strip())
+    if where.username:
+        events = events.filter(actor__username__iexact=where.username.strip())
+    if where.action:
+        events = events.filter(action__startswith=where.action.strip())
+    if where.date_from:
+        events = events.filter(created_at__date__gte=where.date_from)
+    if where.date_to:
+        events = events.filter(created_at__date__lte=where.date_to)
     return events

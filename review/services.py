@@ -31,8 +31,10 @@ from review.models import (
     Study,
     StudyReport,
     StudyReviewer,
+    Tag,
     report_code_new,
 )
+from review.permissions import user_is_coordinator
 from review.protocol import DEFAULT_DOMAINS
 
 # A heartbeat arrives every 15 s while the page is visible; more than this between two
@@ -152,11 +154,7 @@ def study_reviewers_set(
     _require_draft(study)
     reviewers = list(dict.fromkeys(reviewers))
     for reviewer in reviewers:
-        if not reviewer.has_perm("review.rate"):
-            raise InvalidInput(
-                _("%(user)s is not a reviewer.") % {"user": reviewer.get_username()},
-                code="not_reviewer",
-            )
+        _require_panel_eligible(reviewer)
     with transaction.atomic():
         _require_draft(_study_lock(study))
         study.panel.all().delete()
@@ -172,6 +170,21 @@ def study_reviewers_set(
             study=study,
             target=study.code,
             details={"reviewers": len(reviewers)},
+        )
+
+
+def _require_panel_eligible(reviewer: User) -> None:
+    if not reviewer.has_perm("review.rate"):
+        raise InvalidInput(
+            _("%(user)s is not a reviewer.") % {"user": reviewer.get_username()},
+            code="not_reviewer",
+        )
+    # A coordinator sees every report's source: on a panel, they would rate unblinded.
+    if user_is_coordinator(reviewer):
+        raise InvalidInput(
+            _("%(user)s is a coordinator and sees every report's source: not on a panel.")
+            % {"user": reviewer.get_username()},
+            code="coordinator_on_panel",
         )
 
 
@@ -319,10 +332,35 @@ def _pseudonym_next(study: Study) -> str:
     return f"R{max(numbers, default=0) + 1}"
 
 
+def study_reopen(*, study: Study, actor: User | None, reason: str) -> Study:
+    """Reopen a closed study (ratings can change again), with the reason in the audit
+    trail; its assignments and submitted ratings are kept as they were."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Say why the study is reopened."), code="reason_required")
+    if len(reason) > 500:
+        raise InvalidInput(_("The reason is limited to 500 characters."), code="reason_long")
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        if study.status != Study.Status.CLOSED:
+            raise Conflict(_("Only a closed study can be reopened."), code="study_not_closed")
+        closed_at = study.closed_at
+        study.status = Study.Status.OPEN
+        study.closed_at = None
+        study.save(update_fields=["status", "closed_at"])
+        audit_log(
+            actor=actor,
+            action="study.reopen",
+            study=study,
+            target=study.code,
+            details={"reason": reason, "closed_at": closed_at.isoformat() if closed_at else ""},
+        )
+    return study
+
+
 def study_reviewer_add(*, study: Study, reviewer: User, actor: User | None = None) -> StudyReviewer:
     """Add a reviewer to the panel (for an open study, they receive reports on drop-outs)."""
-    if not reviewer.has_perm("review.rate"):
-        raise InvalidInput(_("This user is not a reviewer."), code="not_reviewer")
+    _require_panel_eligible(reviewer)
     with transaction.atomic():
         study = _study_lock(study)
         if study.status == Study.Status.CLOSED:
@@ -429,7 +467,8 @@ def study_reviewer_remove(*, study: Study, reviewer: User, actor: User | None = 
 
 
 def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
-    """Replace a draft study's domains by `rows` (key, label, help_text, anchors, order)."""
+    """Replace a draft study's domains by `rows` (key, label, help_text, anchors, and the
+    same with a `_fr` suffix for French), in the order given."""
     _require_draft(study)
     keys = [row.get("key", "") for row in rows]
     if not rows:
@@ -442,9 +481,17 @@ def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
         study.domains.exclude(key__in=keys).delete()
         for order, row in enumerate(rows):
             domain = existing.get(row["key"]) or Domain(study=study, key=row["key"])
+            french = dict(domain.translations.get("fr", {}))
             for field in ("label", "help_text", "anchor_low", "anchor_high"):
                 if field in row:
                     setattr(domain, field, row[field])
+                if f"{field}_fr" in row:
+                    french[field] = row[f"{field}_fr"]
+            # Empty French fields fall back to English (Domain.localized).
+            domain.translations = {
+                **domain.translations,
+                "fr": {field: value for field, value in french.items() if value},
+            }
             if not domain.label:
                 raise InvalidInput(_("Every domain needs a label."), code="domain_label")
             domain.order = order
@@ -795,3 +842,21 @@ def reports_pick_for_study(
             )
         chosen.extend(random.Random(seed).sample(pool, synthetic_count))
     return chosen
+
+
+def report_tags_set(*, report: Report, names: Iterable[str], actor: User | None) -> list[str]:
+    """Replace a report's tags by `names` (slugs; new tags are created). Returns the sorted
+    names. Refused, writing nothing, when a name is not a slug of at most 64 characters."""
+    cleaned = sorted({name.strip().lower() for name in names if name.strip()})
+    for name in cleaned:
+        if len(name) > 64 or not all(c.isalnum() or c in "-_" for c in name):
+            raise InvalidInput(
+                _("Tags are single words (letters, digits, - and _), not “%(tag)s”.")
+                % {"tag": name},
+                code="tag_invalid",
+            )
+    with transaction.atomic():
+        tags = [Tag.objects.get_or_create(name=name)[0] for name in cleaned]
+        report.tags.set(tags)
+        audit_log(actor=actor, action="report.tags", target=report.code, details={"tags": cleaned})
+    return cleaned

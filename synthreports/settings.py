@@ -330,6 +330,48 @@ GENERATION_STUCK_AFTER_SECONDS = env_int("GENERATION_STUCK_AFTER_SECONDS", 900, 
 GENERATION_PENDING_RESEND_SECONDS = env_int("GENERATION_PENDING_RESEND_SECONDS", 60, minimum=10)
 # Model prices live with the backends (BACKENDS in generation/backends/__init__.py).
 
+# E-mail (invitations, access resets, reminders) through Django 6.1's MAILERS.
+# EMAIL_BACKEND=smtp (the default outside DEBUG) sends through EMAIL_HOST; console (the
+# default in DEBUG, and what `make demo` sets) prints each message to the web process's
+# output. README and .env.example list the SMTP variables.
+EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "console" if DEBUG else "smtp")
+if _EMAIL_BACKEND not in EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={_EMAIL_BACKEND!r} is not one of: {', '.join(EMAIL_BACKENDS)}."
+    )
+_EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+_EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=_EMAIL_PORT == 587)
+_EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=_EMAIL_PORT == 465)
+if _EMAIL_USE_TLS and _EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
+MAILERS: dict[str, dict[str, object]] = {
+    "default": (
+        {
+            "BACKEND": EMAIL_BACKENDS["smtp"],
+            "OPTIONS": {
+                "host": env_str("EMAIL_HOST", "localhost"),
+                "port": _EMAIL_PORT,
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": _EMAIL_USE_TLS,
+                "use_ssl": _EMAIL_USE_SSL,
+                "timeout": env_int("EMAIL_TIMEOUT", 20, minimum=1),
+            },
+        }
+        if _EMAIL_BACKEND == "smtp"
+        else {"BACKEND": EMAIL_BACKENDS[_EMAIL_BACKEND]}
+    )
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "synthreports <noreply@localhost>")
+# An invitation's or access reset's set-password link (Django's PasswordResetTokenGenerator)
+# stays valid this many days, and only until the password is set.
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7, minimum=1)
+PASSWORD_RESET_TIMEOUT = INVITATION_VALID_DAYS * 24 * 3600
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

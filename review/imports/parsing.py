@@ -110,6 +110,25 @@ def location_display(location: str) -> str:
     return _("file %(name)s") % {"name": rest}
 
 
+def _problem_order(problem: ImportProblem) -> tuple:
+    """Whole-upload problems first, then lines in numeric order, then files by name with
+    their numbers compared as numbers (cr/2.txt before cr/10.txt)."""
+    match = _LOCATION.match(problem.location)
+    if not match:
+        return (0, (), problem.message)
+    kind, rest = match.groups()
+    pieces = tuple(
+        (0, int(piece), "") if piece.isdigit() else (1, 0, piece)
+        for piece in re.split(r"(\d+)", rest)
+        if piece
+    )
+    return (1 if kind == "line" else 2, pieces, problem.message)
+
+
+def problems_sorted(problems: list[ImportProblem]) -> list[ImportProblem]:
+    return sorted(problems, key=_problem_order)
+
+
 @dataclass
 class ParsedRecord:
     location: str

@@ -41,6 +41,7 @@ ACCESS: dict[str, Access] = {
     # The schema describes endpoints, not data; integrators fetch it before logging in.
     "api-schema": Access("get", lambda c: "/api/schema/", 200, 200, 200, 200),
     "api-docs": Access("get", lambda c: "/api/docs/", 200, 200, 200, 200),
+    "api-root": Access("get", lambda c: "/api/v1/", 200, 200, 200, 200),
     "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 401, 200, 200, 403),
     "api-my-assignment": Access(
         "get", lambda c: f"/api/v1/me/assignments/{_mine(c)}/", 401, 200, 404, 403
@@ -262,6 +263,26 @@ ACCESS: dict[str, Access] = {
     ),
     "api-batch-retry-failed": Access(
         "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/retry-failed/", 401, 403, 403, 409
+    ),
+    # The invitation link's page answers everyone (a bad or used token says so).
+    "password_set": Access("get", lambda c: "/welcome/MQ/bad-token/", 200, 200, 200, 200),
+    "review:report_tags": Access(
+        "post",
+        lambda c: reverse("review:report_tags", args=[c["report"].code]),
+        LOGIN,
+        403,
+        403,
+        302,
+        {"tags": "pilot"},
+    ),
+    "review:people": Access("get", lambda c: reverse("review:people"), LOGIN, 403, 403, 200),
+    "review:person_action": Access(
+        "post",
+        lambda c: reverse("review:person_action", args=[c["assignment"].reviewer_id, "activate"]),
+        LOGIN,
+        403,
+        403,
+        302,
     ),
     "review:audit_list": Access(
         "get", lambda c: reverse("review:audit_list"), LOGIN, 403, 403, 200
