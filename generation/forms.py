@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import get_language
@@ -11,13 +13,20 @@ from review.models import ReportImport
 
 def site_choices() -> list[tuple[str, str]]:
     language = "fr" if (get_language() or "").startswith("fr") else "en"
-    return [("", _("all sites, by frequency"))] + [
-        (key, spec["labels"].get(language, spec["labels"]["en"]))
-        for key, spec in guidelines.SITES.items()
-    ]
+    sites = [(key, guidelines.site_label(key, language)) for key, _en in guidelines.site_choices()]
+    return [("", str(_("all sites, by frequency"))), *sites]
 
 
 class BatchLaunchForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=120,
+        required=False,
+        help_text=_(
+            "Shown when composing studies (e.g. “Lung pilot, Mistral Large”); empty: the date, "
+            "language and size."
+        ),
+    )
     count = forms.IntegerField(label=_("Number of reports"), min_value=1, initial=10)
     frame = forms.ModelChoiceField(
         label=_("Sampling frame"), queryset=SamplingFrame.objects.all(), empty_label=None
@@ -55,8 +64,14 @@ class BatchLaunchForm(forms.Form):
         ),
     )
 
+    # A fresh token in every form shown; a replayed POST of the same form (double click,
+    # back and resubmit) carries it again and finds the batch launched the first time.
+    launch_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["launch_token"].initial = uuid.uuid4().hex
         # The maximum comes from settings at request time, not at import time.
         self.fields["count"] = forms.IntegerField(
             label=_("Number of reports"),
@@ -72,4 +87,14 @@ class FrameUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Frame file (JSON or YAML)"),
         help_text=_("Same format as the default frame; download it below as a template."),
+    )
+
+
+class GuidelineUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Knowledge base file (YAML)"),
+        help_text=_(
+            "A revised version of the knowledge base: download the current one below, edit it "
+            "(raise `version`), upload it. It is checked before anything is saved."
+        ),
     )

@@ -25,6 +25,7 @@ from generation.backends import (
     TransientBackendError,
     backend_get,
 )
+from generation.catalogue import guideline_knowledge
 from generation.models import Batch, BatchItem
 from generation.output import OutputInvalid, output_json_schema, output_parse
 from generation.pricing import ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT, cost_eur
@@ -143,7 +144,9 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     # The batch's prompt and frame come in the same query: fetched lazily they were two
     # more round trips per item.
     item = (
-        BatchItem.objects.filter(pk=item_id).select_related("batch__prompt", "batch__frame").first()
+        BatchItem.objects.filter(pk=item_id)
+        .select_related("batch__prompt", "batch__frame", "batch__guideline")
+        .first()
     )
     if item is None:
         return "missing"
@@ -179,7 +182,12 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         ):
             raise OutputRetry(str(exc), retry_after=0) from None
         return "failed"
-    validated = report_validate(output=output, scenario=scenario, language=batch.language)
+    validated = report_validate(
+        output=output,
+        scenario=scenario,
+        language=batch.language,
+        kb=guideline_knowledge(guideline=batch.guideline),
+    )
     return _item_complete(
         item_id=item_id,
         claim_token=claim_token,
@@ -224,6 +232,7 @@ def _generation_request(*, batch: Batch, item: BatchItem, scenario: Scenario) ->
         language=batch.language,
         json_schema=output_json_schema(),
         max_tokens=MAX_OUTPUT_TOKENS,
+        knowledge=guideline_knowledge(guideline=batch.guideline),
     )
 
 
@@ -277,6 +286,7 @@ def _provenance(
         prompt_version=batch.prompt.label,
         output_schema_version=batch.prompt.output_schema_version,
         frame=batch.frame.label,
+        guideline=batch.guideline.label if batch.guideline else "",
         seed=batch.seed,
         temperature=batch.temperature,
         scenario=item.scenario,

@@ -13,4 +13,6 @@ urlpatterns = [
     path("items/<int:pk>/", views.item_report, name="item_report"),
     path("frames/", views.frame_list, name="frame_list"),
     path("frames/<int:pk>/download/", views.frame_download, name="frame_download"),
+    path("guidelines/", views.guideline_list, name="guideline_list"),
+    path("guidelines/<int:pk>/download/", views.guideline_download, name="guideline_download"),
 ]

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generation import catalogue, pricing, selectors, services
-from generation.forms import BatchLaunchForm, FrameUploadForm
-from generation.models import Batch, BatchItem, SamplingFrame
-from generation.presentation import annotated_html
+from generation.forms import BatchLaunchForm, FrameUploadForm, GuidelineUploadForm
+from generation.models import Batch, BatchItem, GuidelineVersion, SamplingFrame
+from review.annotations import annotated_text
 from review.blinding.style_profile import style_profile_from_import
 from review.exceptions import ServiceError
 from review.permissions import coordinator_required
@@ -21,6 +23,7 @@ from review.selectors import report_for_coordinator
 
 # htmx stops polling when a response has this status.
 HTMX_STOP_POLLING = 286
+ROW_CHANGE_MARGIN = timedelta(seconds=5)
 
 
 @coordinator_required
@@ -68,7 +71,9 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     seed=data["seed"],
                     language=data["language"],
                     site_filter=data["site_filter"],
+                    name=data["name"].strip(),
                     created_by=request.user,
+                    idempotency_key=f"form:{data['launch_token']}" if data["launch_token"] else "",
                     style_profile=(
                         style_profile_from_import(report_import=data["style_import"])
                         if data["style_import"]
@@ -88,10 +93,17 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
 @coordinator_required
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
+    batch = get_object_or_404(Batch.objects.select_related("frame", "prompt", "guideline"), pk=pk)
+    # Taken before reading: a row that moves while this request runs is sent again next time.
+    # The margin covers transitions stamped before, but committed after, this read.
+    rows_since = int((timezone.now() - ROW_CHANGE_MARGIN).timestamp() * 1000)
     progress = selectors.batch_progress(batch=batch)
     if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
-        context: dict = {"batch": batch, "progress": progress}
+        context: dict = {"batch": batch, "progress": progress, "rows_since": rows_since}
+        since = _since(request.GET.get("since", ""))
+        if since is not None and not progress.finished:
+            # Rows that moved since the previous poll, swapped in place out of band.
+            context["changed_items"] = list(selectors.batch_items(batch=batch, changed_since=since))
         if progress.finished:
             # The last answer also swaps in (out of band) the status, buttons and items.
             context.update(
@@ -111,8 +123,19 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": progress,
             "failures": selectors.batch_failures(batch=batch),
             "items": selectors.batch_items(batch=batch),
+            "rows_since": rows_since,
         },
     )
+
+
+def _since(raw: str) -> datetime | None:
+    """The `since` of a poll (milliseconds since the epoch), or None when absent or bad."""
+    if not raw.isdigit():
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 @coordinator_required
@@ -154,15 +177,11 @@ def item_report(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "item": item,
             "report": report,
-            "narrative": annotated_html(report.text, report.annotations) if report else "",
-            "scenario_json": json.dumps(item.scenario, ensure_ascii=False, indent=2),
-            "provenance_json": json.dumps(
-                {k: v for k, v in report.provenance.items() if k != "scenario"},
-                ensure_ascii=False,
-                indent=2,
-            )
-            if report
-            else "",
+            "annotated": annotated_text(report.text, report.annotations) if report else None,
+            "scenario": item.scenario,
+            "provenance": (
+                {k: v for k, v in report.provenance.items() if k != "scenario"} if report else {}
+            ),
         },
     )
 
@@ -202,4 +221,49 @@ def frame_download(request: HttpRequest, pk: int) -> HttpResponse:
         json.dumps(frame.data, ensure_ascii=False, indent=1), content_type="application/json"
     )
     response["Content-Disposition"] = f'attachment; filename="{frame.name}-v{frame.version}.json"'
+    return response
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def guideline_list(request: HttpRequest) -> HttpResponse:
+    """The knowledge-base versions: download one to review it, upload a revised version."""
+    catalogue.guideline_default_ensure()
+    form = GuidelineUploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                text = form.cleaned_data["file"].read().decode("utf-8")
+            except UnicodeDecodeError:
+                form.add_error("file", _("The file is not UTF-8 text."))
+            else:
+                try:
+                    guideline = catalogue.guideline_create(text=text, created_by=request.user)
+                except ServiceError as exc:
+                    # One line per problem: an oncologist fixes them all in one pass.
+                    for line in exc.message.split(" | "):
+                        form.add_error("file", line)
+                else:
+                    messages.success(
+                        request, _("Knowledge base %(g)s saved.") % {"g": guideline.label}
+                    )
+                    return redirect("generation:guideline_list")
+    guidelines = GuidelineVersion.objects.order_by("name", "-version")
+    return render(
+        request,
+        "generation/guideline_list.html",
+        {"guidelines": guidelines, "form": form},
+        status=status,
+    )
+
+
+@coordinator_required
+@require_GET
+def guideline_download(request: HttpRequest, pk: int) -> HttpResponse:
+    guideline = get_object_or_404(GuidelineVersion, pk=pk)
+    response = HttpResponse(guideline.text, content_type="application/yaml; charset=utf-8")
+    filename = f"{guideline.name}-v{guideline.version}.yaml"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

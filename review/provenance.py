@@ -39,11 +39,16 @@ class Provenance:
     # Only for writers that are not a language model (the offline templates): absent
     # otherwise, as before the type existed.
     note: str | None = None
+    # The clinical knowledge base (name@version) the scenario was drawn with; empty for
+    # reports generated before it existed.
+    guideline: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.KIND, **asdict(self)}
         if self.note is None:
             del data["note"]
+        if not self.guideline:
+            del data["guideline"]
         return data
 
     @classmethod

@@ -25,6 +25,7 @@ from review.imports.parsing import (
     ImportProblem,
     file_sha256,
     parse_upload,
+    problems_sorted,
 )
 from review.imports.placeholders import placeholders_find, surrogates_apply
 from review.models import Report, ReportImport, content_hash, report_code_new
@@ -160,7 +161,9 @@ def _prepare(
     parsed = parse_upload(data, file_name=file_name, options=options, limits=limits)
     preview.file_format = parsed.file_format
     preview.encoding = parsed.encoding
-    preview.problems.extend(parsed.problems)
+    # Parsing, in-upload duplicates and stored duplicates are found in separate passes;
+    # the coordinator reads them in file order.
+    preview.problems.extend(problems_sorted(parsed.problems))
     if preview.problems:
         return preview
     # One generator per language for the whole upload (building Faker is slow);
@@ -190,7 +193,9 @@ def _prepare(
                 ],
             )
         )
-    preview.problems.extend(_existing_duplicates(preview.reports))
+    preview.problems[:] = problems_sorted(
+        [*preview.problems, *_existing_duplicates(preview.reports)]
+    )
     return preview
 
 

@@ -95,10 +95,11 @@ def test_commit_all_or_nothing_lists_every_problem(coordinator):
     ).encode()
     with pytest.raises(ImportRejected) as caught:
         report_import_commit(data=data, file_name="r.jsonl", created_by=coordinator)
+    # In line order, whichever pass found them.
     assert [str(p) for p in caught.value.problems] == [
-        "line 5: not valid JSON (Expecting property name enclosed in double quotes)",
         "line 2: empty text",
         "line 4: same text as line 1",
+        "line 5: not valid JSON (Expecting property name enclosed in double quotes)",
     ]
     assert Report.objects.count() == 1
     assert ReportImport.objects.count() == 0
@@ -186,3 +187,22 @@ def test_command_refuses_reviewer_as_importer(tmp_path, reviewer):
     with pytest.raises(CommandError, match="is not a coordinator"):
         call_command("import_reports", str(path), "--user", reviewer.username)
     assert Report.objects.count() == 0
+
+
+def test_problems_sorted_upload_first_then_lines_then_files_naturally():
+    from review.imports.parsing import ImportProblem, problems_sorted
+
+    problems = [
+        ImportProblem("file cr/10.txt", "empty text"),
+        ImportProblem("line 12", "empty text"),
+        ImportProblem("file cr/2.txt", "empty text"),
+        ImportProblem("line 3", "empty text"),
+        ImportProblem("", "not a valid ZIP archive"),
+    ]
+    assert [p.location for p in problems_sorted(problems)] == [
+        "",
+        "line 3",
+        "line 12",
+        "file cr/2.txt",
+        "file cr/10.txt",
+    ]
