@@ -40,8 +40,8 @@ ACCESS: dict[str, Access] = {
     ),
     # The schema documents coordinator fields (source, provenance): coordinators only;
     # integrators read it with a coordinator token.
-    "api-schema": Access("get", lambda c: "/api/schema/", 403, 403, 403, 200),
-    "api-docs": Access("get", lambda c: "/api/docs/", 403, 403, 403, 200),
+    "api-schema": Access("get", lambda c: "/api/schema/", 401, 403, 403, 200),
+    "api-docs": Access("get", lambda c: "/api/docs/", 401, 403, 403, 200),
     "api-root": Access("get", lambda c: "/api/v1/", 200, 200, 200, 200),
     "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 401, 200, 200, 403),
     "api-my-assignment": Access(
