@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from generation import guidelines
 from generation.backends import BACKEND_CHOICES, network_model_choices
 from generation.models import PromptTemplate, SamplingFrame
+from review.models import ReportImport
 
 
 def site_choices() -> list[tuple[str, str]]:
@@ -51,6 +52,16 @@ class BatchLaunchForm(forms.Form):
         max_value=2**31 - 1,
         required=False,
         help_text=_("Leave empty for a random seed; the same seed gives the same scenarios."),
+    )
+    style_import = forms.ModelChoiceField(
+        label=_("Write like the real reports of"),
+        queryset=ReportImport.objects.order_by("-created_at"),
+        required=False,
+        empty_label=_("no style profile"),
+        help_text=_(
+            "The reports then follow that import's lengths, sections and heading style, so "
+            "reviewers cannot tell the sources apart by their look."
+        ),
     )
 
     # A fresh token in every form shown; a replayed POST of the same form (double click,

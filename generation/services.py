@@ -37,6 +37,7 @@ from generation.pipeline import batch_item_process
 from generation.prompts import DEFAULT_PROMPTS
 from generation.queue import items_enqueue
 from generation.sampler import scenario_sample
+from review.blinding.style_profile import StyleProfile
 from review.exceptions import Conflict, InvalidInput
 from review.services import audit_log
 
@@ -56,12 +57,17 @@ def batch_launch(
     created_by: User = None,
     enqueue: bool = True,
     idempotency_key: str = "",
+    style_profile: StyleProfile | None = None,
 ) -> Batch:
     """Create a batch and its items (scenarios sampled now) atomically; enqueue on commit.
 
     Idempotent under `idempotency_key` (the API's Idempotency-Key header, the page's form
     token): a launch replayed by the same user, even at the same moment, returns the batch
     the first one created and pays for nothing more (a unique constraint decides the race).
+
+    With a `style_profile` (`review.blinding.style_profile`, from an import of real
+    reports) every scenario carries a style drawn from it (target length, sections, heading
+    style) that the writers follow, so the batch reads like that corpus.
 
     Everything is checked before anything is written: count within 1..GENERATION_MAX_BATCH_SIZE,
     known frame, prompt (in the batch's language), backend and model, and a usable backend
@@ -114,13 +120,19 @@ def batch_launch(
                 idempotency_key=idempotency_key,
             )
             _batch_items_create(
-                batch=batch, frame=parsed, kb=guideline_knowledge(guideline=guideline)
+                batch=batch,
+                frame=parsed,
+                kb=guideline_knowledge(guideline=guideline),
+                style_profile=style_profile,
             )
+            details: dict = {"count": count, "backend": backend, "model": model}
+            if style_profile is not None:
+                details["style_profile"] = style_profile.as_dict()
             audit_log(
                 actor=created_by,
                 action="generation.batch_launched",
                 target=f"batch:{batch.pk}",
-                details={"count": count, "backend": backend, "model": model},
+                details=details,
             )
             if enqueue:
                 item_ids = list(batch.items.values_list("pk", flat=True))
@@ -187,7 +199,11 @@ def _launch_parameters_check(
 
 
 def _batch_items_create(
-    *, batch: Batch, frame: frame_format.Frame, kb: knowledge.KnowledgeBase
+    *,
+    batch: Batch,
+    frame: frame_format.Frame,
+    kb: knowledge.KnowledgeBase,
+    style_profile: StyleProfile | None = None,
 ) -> None:
     """One item per index, its scenario sampled now: seeded by (batch seed, index), so the
     batch's composition is reproducible and visible before any model call."""
@@ -202,6 +218,7 @@ def _batch_items_create(
                 language=batch.language,
                 site_filter=batch.site_filter,
                 kb=kb,
+                style_profile=style_profile,
             ).to_json(),
         )
         for index in range(batch.count)

@@ -16,6 +16,7 @@ from generation import catalogue, pricing, selectors, services
 from generation.forms import BatchLaunchForm, FrameUploadForm, GuidelineUploadForm
 from generation.models import Batch, BatchItem, GuidelineVersion, SamplingFrame
 from review.annotations import annotated_text
+from review.blinding.style_profile import style_profile_from_import
 from review.exceptions import ServiceError
 from review.permissions import coordinator_required
 from review.selectors import report_for_coordinator
@@ -73,6 +74,11 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     name=data["name"].strip(),
                     created_by=request.user,
                     idempotency_key=f"form:{data['launch_token']}" if data["launch_token"] else "",
+                    style_profile=(
+                        style_profile_from_import(report_import=data["style_import"])
+                        if data["style_import"]
+                        else None
+                    ),
                 )
             except ServiceError as exc:
                 form.add_error(None, exc.message)

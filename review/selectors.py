@@ -244,12 +244,12 @@ def _blinded_domain(
 # The rating page is the most requested page of the app. Its main read is written in SQL:
 # built by the ORM (five correlated subqueries) it cost ~5 ms of CPU per request to compose,
 # against ~0.2 ms to run. Portable SQL (PostgreSQL and SQLite); each subquery is served by
-# the queue indexes (tests/review/test_query_plans.py). Of the report, only its code and
-# text are read.
+# the queue indexes (tests/review/test_query_plans.py). Of the report, only its code, text
+# and language (for the house style) are read.
 _RATING_PAGE_SQL = f"""
 SELECT a.id, a.code, a.status, a.position, a.comment, a.kind, a.report_id,
        s.id, s.code, s.name, s.status, s.scale_min, s.scale_max,
-       COALESCE(NULLIF(a.display_code, ''), r.code), r.text,
+       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
          WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id),
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -312,6 +312,7 @@ def reviewer_assignment(
         scale_max,
         report_code,
         text,
+        report_language,
         queue_length,
         submitted_count,
         previous_code,
@@ -338,7 +339,8 @@ def reviewer_assignment(
         )
         .order_by("order", "id")
     ]
-    blocks = report_blocks(text)
+    # The house style of the report's own language (not the reviewer's interface language).
+    blocks = report_blocks(text, language=report_language)
     return BlindedAssignment(
         code=assignment_code,
         report_code=report_code,

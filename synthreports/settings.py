@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # An htmx request whose session expired: HX-Redirect to the login page.
     "synthreports.htmx_answers.HtmxLoginRedirectMiddleware",
+    # After authentication: it needs request.user to know who is served.
+    "review.middleware.ReviewerNoStoreMiddleware",
     # Last, as django-axes requires: it turns repeated failed logins into a lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -266,6 +268,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "synthreports.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "review.api.exception_handler",
+    # The browsable pages document every field: coordinators only.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "synthreports.api_access.BrowsableForCoordinators",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "synthreports API",

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from review.views.people import PasswordSetView
+from synthreports.api_access import SchemaReaders
 from synthreports.api_root import ApiRootView
 
 
@@ -25,8 +26,17 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The schema documents coordinator fields: coordinators only (see SchemaReaders).
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[SchemaReaders]),
+        name="api-schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[SchemaReaders]),
+        name="api-docs",
+    ),
     path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("review.api.urls")),
     path("api/v1/", include("generation.api_urls")),

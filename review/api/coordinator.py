@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from review import selectors, services
+from review.blinding.wording import study_source_words
 from review.models import Report, Study
 from review.permissions import IsCoordinator, request_user
 from synthreports.serializer_fields import StrictCharField, StrictFloatField, StrictIntegerField
@@ -42,6 +43,9 @@ class ReportSerializer(serializers.ModelSerializer):
 
 class StudySerializer(serializers.ModelSerializer):
     report_count = serializers.SerializerMethodField()
+    # Words of the name or description that could tell reviewers the sources: the API's
+    # counterpart of the warning the study page shows.
+    source_words = serializers.SerializerMethodField()
     reviewers = serializers.SlugRelatedField(
         many=True,
         slug_field="username",
@@ -67,6 +71,7 @@ class StudySerializer(serializers.ModelSerializer):
             "opened_at",
             "closed_at",
             "report_count",
+            "source_words",
             "reviewers",
         ]
         read_only_fields = ["id", "code", "status", "created_at", "opened_at", "closed_at"]
@@ -96,6 +101,9 @@ class StudySerializer(serializers.ModelSerializer):
 
     def get_report_count(self, study) -> int:
         return study.memberships.count()
+
+    def get_source_words(self, study) -> list[str]:
+        return study_source_words(name=study.name, description=study.description)
 
 
 class ReportCodesSerializer(serializers.Serializer):

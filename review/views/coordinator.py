@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from review import composition, people, selectors, selectors_queue, services
 from review.annotations import annotated_text
+from review.blinding.wording import study_source_words
 from review.exceptions import InvalidInput, ServiceError
 from review.forms import (
     AuditFilterForm,
@@ -62,6 +63,17 @@ def study_create(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Study created as a draft. Check it, then open it."))
+            words = study_source_words(name=data["name"], description=data["description"])
+            if words:
+                messages.warning(
+                    request,
+                    _(
+                        "Reviewers see the study's name and description, and these words "
+                        "may tell them where reports come from: %(words)s. Consider "
+                        "renaming the study before opening it."
+                    )
+                    % {"words": ", ".join(words)},
+                )
             return redirect("review:study_detail", pk=study.pk)
     preview = None
     if request.method == "POST":

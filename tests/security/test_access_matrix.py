@@ -38,9 +38,10 @@ ACCESS: dict[str, Access] = {
     "set_language": Access(
         "post", lambda c: reverse("set_language"), 302, 302, 302, 302, {"language": "fr"}
     ),
-    # The schema describes endpoints, not data; integrators fetch it before logging in.
-    "api-schema": Access("get", lambda c: "/api/schema/", 200, 200, 200, 200),
-    "api-docs": Access("get", lambda c: "/api/docs/", 200, 200, 200, 200),
+    # The schema documents coordinator fields (source, provenance): coordinators only;
+    # integrators read it with a coordinator token.
+    "api-schema": Access("get", lambda c: "/api/schema/", 403, 403, 403, 200),
+    "api-docs": Access("get", lambda c: "/api/docs/", 403, 403, 403, 200),
     "api-root": Access("get", lambda c: "/api/v1/", 200, 200, 200, 200),
     "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 401, 200, 200, 403),
     "api-my-assignment": Access(

@@ -43,6 +43,17 @@ def test_preview_writes_nothing_and_shows_surrogates(coordinator):
     assert ReportImport.objects.count() == 0
 
 
+def test_preview_reports_what_does_not_hold_together(coordinator):
+    # A real date contradicting the stated age survives surrogates: the preview says so.
+    text = "Monsieur [NOM], né le 03/05/1979, 66 ans, entré le 12/03/2024."
+    data = json.dumps({"text": text}).encode()
+    preview = report_import_preview(data=data, file_name="export.jsonl", options=ImportOptions())
+    assert preview.problems == []
+    [problem] = preview.reports[0].coherence
+    assert problem["code"] == "age_mismatch"
+    assert problem["detail"].startswith("stated age 66 but born ")
+
+
 def test_commit_creates_reports_with_provenance(coordinator):
     preview = report_import_preview(data=CSV_CP1252, file_name="export.csv", options=TEXTE)
     report_import = report_import_commit(
@@ -65,6 +76,7 @@ def test_commit_creates_reports_with_provenance(coordinator):
     kinds = [entry["kind"] for entry in reports[0].provenance["placeholders"]]
     assert kinds == ["real_date", "last_name"]
     assert reports[0].provenance["location"] == "line 2"
+    assert reports[0].provenance["coherence"] == []
     assert reports[0].report_import == report_import
     event = AuditEvent.objects.get(action="report.import")
     assert event.details["count"] == 2
