@@ -38,8 +38,8 @@ ACCESS: dict[str, Access] = {
     "set_language": Access(
         "post", lambda c: reverse("set_language"), 302, 302, 302, 302, {"language": "fr"}
     ),
-    # The schema documents coordinator fields (source, provenance): coordinators only;
-    # integrators read it with a coordinator token.
+    # Integrators read the schema with a coordinator token. Anonymous: 401 with WWW-Authenticate (token auth); reviewers: the schema documents
+    # coordinator fields, which would tell them what a report's source is called.
     "api-schema": Access("get", lambda c: "/api/schema/", 401, 403, 403, 200),
     "api-docs": Access("get", lambda c: "/api/docs/", 401, 403, 403, 200),
     "api-root": Access("get", lambda c: "/api/v1/", 200, 200, 200, 200),
@@ -122,6 +122,54 @@ ACCESS: dict[str, Access] = {
     "review:study_create": Access(
         "get", lambda c: reverse("review:study_create"), LOGIN, 403, 403, 200
     ),
+    "review:rate_score_clear": Access(
+        "post",
+        lambda c: reverse("review:rate_score_clear", args=[_mine(c), "completeness"]),
+        LOGIN,
+        302,
+        404,
+        403,
+    ),
+    "review:rate_cannot_assess": Access(
+        "post",
+        lambda c: reverse("review:rate_cannot_assess", args=[_mine(c)]),
+        LOGIN,
+        302,
+        404,
+        403,
+        {"reason": "truncated"},
+    ),
+    "review:my_reports": Access(
+        # "other" sits on the same panel: their own queue of the study.
+        "get",
+        lambda c: reverse("review:my_reports", args=[c["study"].code]),
+        LOGIN,
+        200,
+        200,
+        403,
+    ),
+    "review:instructions": Access(
+        "get",
+        lambda c: reverse("review:instructions", args=[c["study"].code]),
+        LOGIN,
+        200,
+        200,
+        403,
+    ),
+    # A preference of one's own: any reviewer may set theirs; coordinators do not rate.
+    "review:text_size": Access(
+        "post", lambda c: reverse("review:text_size"), LOGIN, 302, 302, 403, {"text_size": "large"}
+    ),
+    "review:study_guidance": Access(
+        "get",
+        lambda c: reverse("review:study_guidance", args=[c["study"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    # Browsers ask for it on every page, logged in or not.
+    "<unnamed favicon.ico>": Access("get", lambda c: "/favicon.ico", 302, 302, 302, 302),
     "review:study_detail": Access(
         "get", lambda c: reverse("review:study_detail", args=[c["study"].pk]), LOGIN, 403, 403, 200
     ),
@@ -373,7 +421,11 @@ def test_access(client, ctx, reviewer, other_reviewer, coordinator, name):
 
 # --- CSRF on every state-changing request ------------------------------------------------
 
-HTMX_ANSWER = {"review:rate_comment": 200, "review:rate_score": 200}
+HTMX_ANSWER = {
+    "review:rate_comment": 200,
+    "review:rate_score": 200,
+    "review:rate_score_clear": 200,
+}
 STATE_CHANGING = sorted(name for name, entry in ACCESS.items() if entry.method in ("post", "put"))
 
 
