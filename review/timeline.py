@@ -51,6 +51,14 @@ NUMERIC_DATE = re.compile(
     r"(?<![\d/])(?<!\d[.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])(?![.-]\d)"
 )
 ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+
+
+def numeric_date_plausible(match: re.Match[str]) -> bool:
+    """A dashed date needs a four-digit year: "1-22-43" is a regimen's days (cisplatin days
+    1, 22, 43), not 22 January 1943."""
+    return not (match.group(2) == "-" and len(match.group(4)) == 2)
+
+
 # The day is optional: "3 février 2021" and "février 2021", "March 5, 2021" and "March 2021".
 FR_TEXT_DATE = re.compile(rf"\b(?:(\d{{1,2}})(er)? )?({FR_MONTHS}) ((?:19|20)\d\d)\b", re.I)
 EN_TEXT_DATE = re.compile(rf"\b({EN_MONTHS})(?: (\d{{1,2}}),)? ((?:19|20)\d\d)\b", re.IGNORECASE)
@@ -242,6 +250,8 @@ def dates_find(text: str, *, language: str) -> list[DateMention]:
         for match in pattern.finditer(text):
             start, end = match.span()
             if any(start < m.end and m.start < end for m in found):
+                continue
+            if pattern is NUMERIC_DATE and not numeric_date_plausible(match):
                 continue
             try:
                 day, precision = _parsed(match, pattern, language)

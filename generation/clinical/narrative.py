@@ -163,7 +163,9 @@ def history_text(case: ClinicalCase, language: str) -> str:
         if t.status == "done" and t.start_date:
             label = regimen_label(t, language)
             parts.append(
-                f"{label} débuté(e) le {_date(t.start_date, language)}."
+                # "début le": no "débuté(e)" left to agree (an unresolved "(e)" reads as a
+                # template and tells the source, issue 15).
+                f"{label} : début le {_date(t.start_date, language)}."
                 if fr
                 else f"{label} started on {_date(t.start_date, language)}."
             )

@@ -70,6 +70,8 @@ def dates_house_style(line: str, *, language: str) -> str:
 
     def numeric(match: re.Match[str]) -> str:
         a, sep, b, year = match.group(1), match.group(2), match.group(3), match.group(4)
+        if sep == "-" and len(year) == 2:
+            return match.group(0)  # "1-22-43": a regimen's days, not a date
         # Already in house style: leave it (and its zero padding) alone.
         if sep == "/" and len(year) == 4 and len(a) == 2 and len(b) == 2:
             return match.group(0)

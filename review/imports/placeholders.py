@@ -403,6 +403,8 @@ class _DateShifter:
 
     def numeric(self, match: re.Match[str]) -> str:
         a, sep, b, year = match.group(1), match.group(2), match.group(3), match.group(4)
+        if sep == "-" and len(year) == 2:
+            return match.group(0)  # "1-22-43": a regimen's days, not a date
         day, month = (b, a) if self.month_first else (a, b)
         full_year = int(year) if len(year) == 4 else 2000 + int(year)
         # A two-digit year past next year is last century's (a birth date, say).

@@ -38,8 +38,7 @@ ACCESS: dict[str, Access] = {
     "set_language": Access(
         "post", lambda c: reverse("set_language"), 302, 302, 302, 302, {"language": "fr"}
     ),
-    # The schema documents coordinator fields (source, provenance): coordinators only;
-    # integrators read it with a coordinator token.
+    # Integrators read the schema with a coordinator token.
     # Anonymous: 401 with WWW-Authenticate (token auth); reviewers: the schema documents
     # coordinator fields, which would tell them what a report's source is called.
     "api-schema": Access("get", lambda c: "/api/schema/", 401, 403, 403, 200),

@@ -28,8 +28,9 @@ def _create(client, reviewers, *, name, description=""):
             "scale_min": 1,
             "scale_max": 10,
             "noninferiority_margin": 1.0,
-            "include_real": "on",
+            "real_imports": ["none"],
             "synthetic_count": 2,
+            "synthetic_batches": ["7"],
             "reviewers": [r.pk for r in reviewers],
         },
     )

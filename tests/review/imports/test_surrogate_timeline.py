@@ -212,3 +212,10 @@ def test_coherence_checker_names_each_problem():
         ("agreement", "Patient(e)"),
         ("agreement", "né(e)"),
     ]
+
+
+def test_regimen_days_are_not_dates():
+    text = "Cisplatine J1-22-43, né le 03/05/1951, entré le 12/03/2024."
+    assert [m.text for m in dates_find(text, language="en")] == ["03/05/1951", "12/03/2024"]
+    result = surrogates_apply(text, language="fr", seed=1)
+    assert "J1-22-43" in result.text
