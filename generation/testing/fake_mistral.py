@@ -15,8 +15,16 @@ With `rate_limit_per_second=N` the server also enforces a global limit, as the r
 does: a request arriving when N requests already arrived in the last second is answered
 429 at once (recorded with fault "rate_limited"), whatever the scripted faults say.
 
-Every request is recorded (arrival time, model, fault served), so a test or a benchmark
-can check the global rate limit from the server's side.
+Every request is recorded (arrival time, model, fault served, and the request body), so a
+test or a benchmark can check the global rate limit from the server's side, and a test can
+check what a call was (not) told — e.g. that the judge never saw a report's source.
+
+An "ok" answer depends on the kind of call, read from the request as the real API would see
+it: no `response_format` → a narrative in plain text (pass 1); JSON schema named
+`extraction` → annotations of that narrative (pass 2); `verdict` → a conform verdict (the
+critique); `rating` → scores (the judge as a rater); anything else → the one-pass report.
+`script(kind, *contents)` queues exact contents for a kind (a planted inconsistency, a
+scripted verdict, a verdict that does not parse).
 
     with FakeMistral(faults=["429", "ok"]) as fake:
         settings.MISTRAL_SERVER_URL = fake.url
@@ -81,6 +89,43 @@ def ok_content() -> str:
     )
 
 
+# Pass 2's default answer for OK_NARRATIVE (tests script their own narratives with
+# repeated phrases to exercise the occurrence index).
+def ok_extraction() -> str:
+    return json.dumps(
+        {
+            "annotations": [
+                {
+                    "field": "hospital",
+                    "value": "Centre hospitalier de Test",
+                    "segment": "Centre hospitalier de Test",
+                    "occurrence": 1,
+                },
+                {
+                    "field": "comorbidity",
+                    "value": "hypertension",
+                    "segment": "Hypertension artérielle",
+                    "occurrence": 1,
+                },
+                {"field": "smoking", "value": "former", "segment": "Ancien fumeur", "occurrence": 1},
+                {"field": "weight", "value": "70 kg", "segment": "Poids 70 kg", "occurrence": 1},
+            ]
+        },
+        ensure_ascii=False,
+    )
+
+
+def ok_verdict() -> str:
+    return json.dumps({"conform": True, "anomalies": []})
+
+
+def ok_rating(domains: list[str]) -> str:
+    return json.dumps({"scores": [{"domain": key, "score": 7} for key in domains]})
+
+
+KINDS = ("report", "narrative", "extraction", "verdict", "rating")
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     at: float  # time.time() when the request arrived
@@ -89,6 +134,13 @@ class RecordedRequest:
     has_json_schema: bool
     random_seed: int | None = None
     answered: float | None = None  # time.time() when the answer was sent
+    kind: str = "report"
+    body: dict[str, Any] | None = None  # the JSON body exactly as received
+
+    @property
+    def prompt_text(self) -> str:
+        """Every message's content joined: what the model was told."""
+        return "\n".join(str(m.get("content", "")) for m in (self.body or {}).get("messages", []))
 
 
 class FakeMistral:
@@ -109,6 +161,7 @@ class FakeMistral:
         if unknown:
             raise ValueError(f"Unknown fault(s) {unknown}; known: {FAULTS}")
         self._script: deque[str] = deque(faults)
+        self._contents: dict[str, deque[str]] = {kind: deque() for kind in KINDS}
         self.fault_rate = dict(fault_rate or {})
         self._rng = random.Random(seed)
         self.slow_seconds = slow_seconds
@@ -151,6 +204,20 @@ class FakeMistral:
     def push(self, *faults: str) -> None:
         with self._lock:
             self._script.extend(faults)
+
+    def script(self, kind: str, *contents: str) -> None:
+        """Queue exact answer contents for one kind of call (served in order, then defaults)."""
+        if kind not in KINDS:
+            raise ValueError(f"Unknown kind {kind!r}; known: {KINDS}")
+        with self._lock:
+            self._contents[kind].extend(contents)
+
+    def _next_content(self, kind: str) -> str | None:
+        with self._lock:
+            return self._contents[kind].popleft() if self._contents[kind] else None
+
+    def requests_of(self, kind: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.kind == kind]
 
     def _next_fault(self) -> str:
         with self._lock:
@@ -227,6 +294,8 @@ class FakeMistral:
                         has_json_schema=response_format.get("type") == "json_schema"
                         and bool((response_format.get("json_schema") or {}).get("schema")),
                         random_seed=seed if isinstance(seed, int) else None,
+                        kind=_kind(body),
+                        body=body,
                     )
                 )
                 try:
@@ -256,13 +325,14 @@ class FakeMistral:
                     return
                 if fault == "slow":
                     time.sleep(fake.slow_seconds)
-                content, finish = ok_content(), "stop"
+                kind = _kind(body)
+                content, finish = fake._next_content(kind) or _default_content(kind, body), "stop"
                 if fault == "malformed":
                     content = "Voici le compte rendu demandé : le patient va bien."
                 elif fault == "wrong_shape":
                     content = json.dumps({"report": "texte", "labels": []})
                 elif fault == "length":
-                    content, finish = ok_content()[:120], "length"
+                    content, finish = content[:120], "length"
                 prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
                 self._send(
                     200,
@@ -287,6 +357,31 @@ class FakeMistral:
                 )
 
         return Handler
+
+
+def _kind(body: dict) -> str:
+    response_format = body.get("response_format") or {}
+    if not response_format:
+        return "narrative"
+    name = str((response_format.get("json_schema") or {}).get("name", ""))
+    return name if name in KINDS else "report"
+
+
+def _default_content(kind: str, body: dict) -> str:
+    if kind == "narrative":
+        return OK_NARRATIVE
+    if kind == "extraction":
+        return ok_extraction()
+    if kind == "verdict":
+        return ok_verdict()
+    if kind == "rating":
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema", {})
+        # The rating schema lists the study's domain keys as an enum: answer each once.
+        domains = (
+            schema.get("$defs", {}).get("DomainScore", {}).get("properties", {}).get("domain", {})
+        ).get("enum", [])
+        return ok_rating(list(domains))
+    return ok_content()
 
 
 def _parse_rates(text: str) -> dict[str, float]:
