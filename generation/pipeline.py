@@ -25,12 +25,18 @@ from generation.backends import (
     TransientBackendError,
     backend_get,
 )
-from generation.models import Batch, BatchItem
-from generation.output import OutputInvalid, output_json_schema, output_parse
+from generation.models import Batch, BatchItem, PromptTemplate
+from generation.output import (
+    OUTPUT_SCHEMA_VERSION,
+    OutputInvalid,
+    output_json_schema,
+    output_parse,
+)
 from generation.pricing import ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT, cost_eur
 from generation.prompts import prompt_render
 from generation.ratelimit import RateLimitTimeout, limiter_get
 from generation.scenario import Scenario
+from generation.two_pass import PassFailed, PassRecord, item_two_pass
 from generation.validation import ValidatedReport, report_validate
 from review.models import Report
 from review.provenance import Provenance
@@ -71,6 +77,7 @@ def batch_item_release(
     error: str,
     usage: dict[str, Any] | None = None,
     refund: bool = False,
+    passes: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Give a claimed item back after a transient failure: PENDING for another attempt,
     or FAILED once GENERATION_MAX_ATTEMPTS attempts were made. True if it may be retried."""
@@ -90,6 +97,9 @@ def batch_item_release(
             item.finish_reason = str(usage["finish_reason"])
         if usage.get("latency_ms") is not None:
             item.latency_ms = usage["latency_ms"]
+        if passes:
+            # The calls of a failed attempt stay on the item: tokens spent, answers tried.
+            item.passes = [*item.passes, *passes]
         if refund:
             item.attempts = max(item.attempts - 1, 0)
         retry = refund or item.attempts < settings.GENERATION_MAX_ATTEMPTS
@@ -152,6 +162,10 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     batch = item.batch
     # Stored as JSON on the item; typed from here to the validator.
     scenario = Scenario.from_json(item.scenario)
+    if _is_two_pass(batch):
+        return _item_process_two_pass(
+            item=item, batch=batch, scenario=scenario, claim_token=claim_token
+        )
     request = _generation_request(batch=batch, item=item, scenario=scenario)
     rate_limit = _RateLimitWait(batch=batch)
     try:
@@ -187,6 +201,83 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         validated=validated,
         usage=usage,
         model=result.model,
+    )
+
+
+def _is_two_pass(batch: Batch) -> bool:
+    # The offline writer is not a language model: it writes narrative and annotations
+    # together from templates, so its batches stay one-pass whatever the prompt.
+    return (
+        batch.prompt.passes == PromptTemplate.Passes.TWO_PASS and BACKENDS[batch.backend].network
+    )
+
+
+def _usage_total(passes: list[PassRecord]) -> dict[str, Any]:
+    return {
+        "tokens_in": sum(p.tokens_in for p in passes),
+        "tokens_out": sum(p.tokens_out for p in passes),
+        "latency_ms": sum(p.latency_ms for p in passes),
+        "rate_limit_wait_ms": sum(p.rate_limit_wait_ms for p in passes),
+        "finish_reason": passes[-1].finish_reason if passes else "",
+        "cost_eur": round(sum(p.cost_eur for p in passes), 6),
+    }
+
+
+def _item_process_two_pass(
+    *, item: BatchItem, batch: Batch, scenario: Scenario, claim_token: str
+) -> str:
+    """Two passes and the critique (generation.two_pass), then one write, as in one pass."""
+    passes: list[PassRecord] = []
+    item_id = item.pk
+    # The claim raised the attempt count in the database; the records carry the new one.
+    item.attempts += 1
+
+    def released(error: str, **kwargs: Any) -> bool:
+        return batch_item_release(
+            item_id=item_id,
+            claim_token=claim_token,
+            error=error,
+            usage=_usage_total(passes),
+            passes=[p.to_json() for p in passes],
+            **kwargs,
+        )
+
+    try:
+        outcome = item_two_pass(
+            backend=backend_get(batch.backend),
+            batch=batch,
+            item=item,
+            scenario=scenario,
+            rate_limit_factory=lambda *, model: _RateLimitWait(batch=batch, model=model),
+            passes=passes,
+        )
+    except RateLimitTimeout as exc:
+        released(str(exc), refund=True)
+        raise TransientBackendError(str(exc)) from None
+    except TransientBackendError as exc:
+        if released(str(exc)):
+            raise
+        return "failed"
+    except PassFailed as exc:
+        if released(str(exc)):
+            raise OutputRetry(str(exc), retry_after=0) from None
+        return "failed"
+    except BackendError as exc:
+        _item_fail(item_id=item_id, claim_token=claim_token, error=str(exc))
+        _batch_finish_if_complete(batch.pk)
+        return "failed"
+    critique_flags = outcome.outcome.as_flags() if outcome.outcome else []
+    validated = outcome.validated
+    validated.flags = [*validated.flags, *critique_flags]
+    return _item_complete(
+        item_id=item_id,
+        claim_token=claim_token,
+        batch=batch,
+        validated=validated,
+        usage=_usage_total(passes),
+        model=passes[0].model_reported,
+        passes=[p.to_json() for p in passes],
+        verdict=outcome.outcome.verdict if outcome.outcome else "",
     )
 
 
@@ -231,9 +322,10 @@ class _RateLimitWait:
     """The global rate limit around one backend call (network backends only): waits for
     budget before the request is sent, then charges the tokens actually used."""
 
-    def __init__(self, *, batch: Batch) -> None:
+    def __init__(self, *, batch: Batch, model: str | None = None) -> None:
         self.network = BACKENDS[batch.backend].network
-        self.key = f"{batch.backend}:{batch.model}"
+        # Per model: the judge may be another model with its own limits.
+        self.key = f"{batch.backend}:{model or batch.model}"
         self.waited_seconds = 0.0
 
     def acquire(self) -> None:
@@ -262,11 +354,25 @@ class _RateLimitWait:
 
 
 def _provenance(
-    *, batch: Batch, item: BatchItem, usage: dict[str, Any], model: str, flags: list[str]
+    *,
+    batch: Batch,
+    item: BatchItem,
+    usage: dict[str, Any],
+    model: str,
+    flags: list[str],
+    passes: list[dict[str, Any]] | None = None,
+    verdict: str = "",
 ) -> Provenance:
     tokens_in = item.tokens_in + usage["tokens_in"]
     tokens_out = item.tokens_out + usage["tokens_out"]
     offline = batch.backend == "offline"
+    if passes is None:
+        cost = cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out)
+    else:
+        # Each pass at its own model's price (the judge may be another model); the
+        # failed attempts' calls, already on the item, are paid for too.
+        all_passes = [*item.passes, *passes]
+        cost = round(sum(p["cost_eur"] for p in all_passes), 4)
     return Provenance(
         batch=str(batch.pk),
         batch_name=batch.name,
@@ -275,7 +381,10 @@ def _provenance(
         model=batch.model if not offline else "offline-template-v1",
         model_reported=model,
         prompt_version=batch.prompt.label,
-        output_schema_version=batch.prompt.output_schema_version,
+        # A one-pass answer (the offline writer's too) follows schema 1 whatever the prompt.
+        output_schema_version=batch.prompt.output_schema_version
+        if passes is not None
+        else OUTPUT_SCHEMA_VERSION,
         frame=batch.frame.label,
         seed=batch.seed,
         temperature=batch.temperature,
@@ -286,8 +395,13 @@ def _provenance(
         rate_limit_wait_ms=usage.get("rate_limit_wait_ms", 0),
         finish_reason=usage["finish_reason"],
         attempts=item.attempts,
-        cost_eur=cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out),
+        cost_eur=cost,
         flags=flags,
+        passes=None if passes is None else [*item.passes, *passes],
+        verdict=verdict or None,
+        judge_model=(batch.judge_model or batch.model)
+        if passes is not None and batch.critique
+        else None,
         note="Written by the offline template writer, not by a language model."
         if offline
         else None,
@@ -302,6 +416,8 @@ def _item_complete(
     validated: ValidatedReport,
     usage: dict[str, Any],
     model: str,
+    passes: list[dict[str, Any]] | None = None,
+    verdict: str = "",
 ) -> str:
     with transaction.atomic():
         item = (
@@ -313,7 +429,13 @@ def _item_complete(
             # Someone else holds the item now (the sweep re-queued it): drop this answer.
             return "claim_lost"
         provenance = _provenance(
-            batch=batch, item=item, usage=usage, model=model, flags=validated.flag_codes
+            batch=batch,
+            item=item,
+            usage=usage,
+            model=model,
+            flags=validated.flag_codes,
+            passes=passes,
+            verdict=verdict,
         )
         try:
             with transaction.atomic():
@@ -331,6 +453,9 @@ def _item_complete(
                 item.latency_ms = usage["latency_ms"]
                 item.finish_reason = usage["finish_reason"]
                 item.flags = validated.flags
+                if passes is not None:
+                    item.passes = provenance.passes
+                    item.verdict = verdict
                 item.error = ""
                 item.claim_token = ""
                 item.finished_at = timezone.now()

@@ -39,11 +39,20 @@ class Provenance:
     # Only for writers that are not a language model (the offline templates): absent
     # otherwise, as before the type existed.
     note: str | None = None
+    # Two-pass prompts only (absent otherwise, as before): every LLM call (writer,
+    # extraction, judge, revision) with its tokens, latency, cost and model, the critique's
+    # final verdict (conform | not_conform | judge_unavailable) and the judge's model.
+    passes: list[dict[str, Any]] | None = None
+    verdict: str | None = None
+    judge_model: str | None = None
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("note", "passes", "verdict", "judge_model")
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.KIND, **asdict(self)}
-        if self.note is None:
-            del data["note"]
+        for key in self.OPTIONAL:
+            if data[key] is None:
+                del data[key]
         return data
 
     @classmethod

@@ -18,8 +18,11 @@ class GenerationRequest:
     temperature: float
     seed: int
     language: str
+    # Empty: a plain-text answer (pass 1's narrative); else a JSON answer of this schema,
+    # named `schema_name` (generated_report, extraction, verdict, rating).
     json_schema: dict[str, Any] = field(default_factory=dict)
     max_tokens: int = 4096
+    schema_name: str = "generated_report"
 
 
 @dataclass(frozen=True)

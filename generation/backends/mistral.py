@@ -118,11 +118,17 @@ class MistralBackend:
     ) -> BackendResult:
         """`before_send` runs just before the HTTP request: the global rate limiter waits
         there, so what it admits is what the server receives."""
-        response_format = models.ResponseFormat(
-            type="json_schema",
-            json_schema=models.JSONSchema(
-                name="generated_report", schema_definition=request.json_schema, strict=True
-            ),
+        response_format = (
+            models.ResponseFormat(
+                type="json_schema",
+                json_schema=models.JSONSchema(
+                    name=request.schema_name,
+                    schema_definition=request.json_schema,
+                    strict=True,
+                ),
+            )
+            if request.json_schema
+            else None
         )
         client = self._client()
         messages: list[models.SystemMessage | models.UserMessage] = [

@@ -183,7 +183,7 @@ def test_item_report_highlights_annotations(coordinator_client, launch):
     assert body.count('<mark class="annotation"') == len(item.report.annotations)
     stage = item.scenario["stage"]
     assert f'data-field="stage" title="stage: {stage}">stade {stage}</mark>' in body
-    assert "&quot;prompt_version&quot;: &quot;compte-rendu-fr-v1&quot;" in body
+    assert "&quot;prompt_version&quot;: &quot;compte-rendu-fr-v2&quot;" in body
 
 
 def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_client):
@@ -236,7 +236,7 @@ def test_api_batch_lifecycle(api, django_capture_on_commit_callbacks):
     assert (data["count"], data["backend"], data["prompt"], data["status"]) == (
         2,
         "offline",
-        "discharge-report-en-v1",
+        "discharge-report-en-v2",
         "running",
     )
     assert data["progress"]["pending"] == 2
