@@ -47,6 +47,9 @@ def batch_launch(
     name: str = "",
     created_by: User = None,
     enqueue: bool = True,
+    critique: bool = True,
+    judge_model: str = "",
+    max_revisions: int | None = None,
 ) -> Batch:
     """Create a batch and its items (scenarios sampled now) atomically; enqueue on commit.
 
@@ -59,6 +62,11 @@ def batch_launch(
     backend = backend or settings.GENERATION_DEFAULT_BACKEND
     model = _launch_parameters_check(
         count=count, language=language, backend=backend, model=model, temperature=temperature
+    )
+    if max_revisions is None:
+        max_revisions = settings.GENERATION_MAX_REVISIONS
+    _critique_parameters_check(
+        backend=backend, judge_model=judge_model, max_revisions=max_revisions
     )
     if seed is None:
         seed = int(timezone.now().timestamp() * 1000) % 2**31
@@ -82,6 +90,9 @@ def batch_launch(
             seed=seed,
             language=language,
             site_filter=site_filter,
+            critique=critique,
+            judge_model=judge_model,
+            max_revisions=max_revisions,
             created_by=user_or_none(created_by),
         )
         _batch_items_create(batch=batch, frame=parsed)
@@ -135,6 +146,27 @@ def _launch_parameters_check(
     except BackendUnavailable as exc:
         raise InvalidInput(str(exc), code="backend_unavailable") from None
     return model
+
+
+def _critique_parameters_check(*, backend: str, judge_model: str, max_revisions: int) -> None:
+    if (
+        not isinstance(max_revisions, int)
+        or max_revisions < 0
+        or max_revisions > settings.GENERATION_MAX_REVISIONS
+    ):
+        raise InvalidInput(
+            _("The number of revisions must be between 0 and %(max)d.")
+            % {"max": settings.GENERATION_MAX_REVISIONS},
+            code="bad_max_revisions",
+        )
+    # The judge may be any model of the batch's backend, not only the writer's.
+    models = BACKENDS[backend].models
+    if judge_model and judge_model not in models:
+        raise InvalidInput(
+            _("Unknown judge model %(m)r; known models: %(known)s.")
+            % {"m": judge_model, "known": ", ".join(models)},
+            code="unknown_judge_model",
+        )
 
 
 def _batch_items_create(*, batch: Batch, frame: frame_format.Frame) -> None:
