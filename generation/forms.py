@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,21 @@ class BatchLaunchForm(forms.Form):
     temperature = forms.FloatField(
         label=_("Temperature"), min_value=0, max_value=2, initial=0.7, required=False
     )
+    critique = forms.BooleanField(
+        label=_("Critique and revise (two-pass prompts)"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "The consistency checker and an LLM judge review each report; a non-conform "
+            "report is rewritten, at most the number of revisions below."
+        ),
+    )
+    judge_model = forms.ChoiceField(
+        label=_("Judge model"),
+        choices=lambda: [("", _("same as the writer"))] + network_model_choices(),
+        required=False,
+    )
+    max_revisions = forms.IntegerField(label=_("Maximum revisions"), min_value=0, required=False)
     seed = forms.IntegerField(
         label=_("Seed"),
         min_value=0,
@@ -55,6 +71,11 @@ class BatchLaunchForm(forms.Form):
         )
         self.fields["backend"].initial = settings.GENERATION_DEFAULT_BACKEND
         self.fields["model"].initial = settings.MISTRAL_MODEL
+        self.fields["max_revisions"].max_value = settings.GENERATION_MAX_REVISIONS
+        self.fields["max_revisions"].initial = settings.GENERATION_MAX_REVISIONS
+        self.fields["max_revisions"].validators.append(
+            MaxValueValidator(settings.GENERATION_MAX_REVISIONS)
+        )
 
 
 class FrameUploadForm(forms.Form):

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from generation.models import Batch, BatchItem
+from generation.models import Batch, BatchItem, PromptTemplate
 from generation.pricing import cost_eur
+from generation.prompts import DEFAULT_PROMPTS
 
 STATUSES = [s.value for s in BatchItem.Status]
 
@@ -118,3 +119,12 @@ def batch_items(*, batch: Batch, limit: int = 500) -> QuerySet[BatchItem]:
         )
         .order_by("index")[:limit]
     )
+
+
+def prompt_latest(*, language: str) -> PromptTemplate | None:
+    """The prompt a batch gets when none is chosen: the latest version of the language's
+    default name (read only: the defaults come from data migrations)."""
+    spec = DEFAULT_PROMPTS.get(language)
+    if spec is None:
+        return None
+    return PromptTemplate.objects.filter(name=spec["name"]).order_by("-version").first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,6 +37,11 @@ def _launch_form(request: HttpRequest, data=None) -> BatchLaunchForm:
     return form
 
 
+def _max_revisions(data: dict) -> int:
+    value = data.get("max_revisions")
+    return settings.GENERATION_MAX_REVISIONS if value is None else value
+
+
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def batch_launch(request: HttpRequest) -> HttpResponse:
@@ -44,8 +50,15 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
         estimate = None
         if form.is_valid():
             data = form.cleaned_data
+            prompt = data["prompt"] or selectors.prompt_latest(language=data["language"])
             estimate = pricing.batch_cost_estimate(
-                count=data["count"], backend=data["backend"], model=data["model"] or ""
+                count=data["count"],
+                backend=data["backend"],
+                model=data["model"] or "",
+                two_pass=prompt is not None and prompt.passes == "two_pass",
+                critique=data["critique"],
+                judge_model=data["judge_model"] or "",
+                max_revisions=_max_revisions(data),
             )
         return render(
             request, "generation/batch_form.html#estimate", {"form": form, "estimate": estimate}
@@ -67,6 +80,9 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     seed=data["seed"],
                     language=data["language"],
                     site_filter=data["site_filter"],
+                    critique=data["critique"],
+                    judge_model=data["judge_model"] or "",
+                    max_revisions=_max_revisions(data),
                     created_by=request.user,
                 )
             except ServiceError as exc:

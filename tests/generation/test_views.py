@@ -51,14 +51,21 @@ def test_batch_launch_form_shows_estimate(coordinator_client):
             "backend": "mistral",
             "model": "mistral-large-latest",
             "temperature": 0.7,
+            "critique": "on",
+            "max_revisions": 1,
         },
         headers={"HX-Request": "true"},
     )
     assert estimate.status_code == 200
-    # 100 x (1200 in x 2 EUR + 2000 out x 6 EUR) per million tokens = 1.44 EUR.
+    # The default prompt is two-pass: 100 x writer (1800 in, 1300 out) + extraction (1700,
+    # 900) + judge (2400, 300) at 2 EUR in / 6 EUR out per million tokens = 1.14 + 0.88 +
+    # 0.66 EUR; one revision round (1.12 + 0.88 + 0.66) at most.
+    body = estimate.content.decode()
+    assert "Estimated cost: about €2.68 (590000 input + 250000 output tokens" in body
+    assert "At most €5.34 if every report is revised" in body
     assert (
-        "Estimated cost: about €1.44 (120000 input + 200000 output tokens"
-        in estimate.content.decode()
+        "writer (mistral-large-latest): €1.14 · extraction (mistral-large-latest): €0.88 · "
+        "judge (mistral-large-latest): €0.66" in body
     )
 
 
