@@ -176,16 +176,28 @@ def _guideline_text(scenario: Scenario, language: str) -> str:
 
 
 def _timeline(scenario: Scenario, language: str) -> str:
+    # The scenario (schema 1) has no diagnosis or prior-line dates yet: the knowledge-base
+    # issue adds a per-scenario timeline, which replaces this when it lands.
     admin = scenario.admin
     fr = language == "fr"
-    parts = [
-        f"{'naissance' if fr else 'birth'} {format_date(admin.birth_date, language)}",
-        f"{'admission' if fr else 'admission'} {format_date(admin.admission_date, language)}",
-        f"{'sortie' if fr else 'discharge'} {format_date(admin.discharge_date, language)}",
-    ]
-    for step, treatment in enumerate(scenario.treatments, start=1):
-        parts.append(f"{step}. {treatment_label(treatment, language)}")
-    return " → ".join(parts)
+    stay = (
+        f"naissance le {format_date(admin.birth_date, language)} ; "
+        if fr
+        else f"born {format_date(admin.birth_date, language)}; "
+    )
+    stay += (
+        f"séjour du {format_date(admin.admission_date, language)} au "
+        f"{format_date(admin.discharge_date, language)}"
+        if fr
+        else f"stay from {format_date(admin.admission_date, language)} to "
+        f"{format_date(admin.discharge_date, language)}"
+    )
+    steps = ", ".join(
+        f"{step}. {treatment_label(treatment, language)}"
+        for step, treatment in enumerate(scenario.treatments, start=1)
+    )
+    order = "ordre du plan" if fr else "order of the plan"
+    return f"{stay} ; {order} : {steps}" if fr else f"{stay}; {order}: {steps}"
 
 
 def _expected_course(scenario: Scenario, language: str) -> str:

@@ -29,6 +29,14 @@ class BatchProgress:
     per_minute: float | None
     eta_seconds: int | None
     finished: bool
+    # The critique's final verdicts (two-pass batches; zero elsewhere).
+    conform: int = 0
+    not_conform: int = 0
+    judge_unavailable: int = 0
+
+    @property
+    def judged(self) -> int:
+        return self.conform + self.not_conform + self.judge_unavailable
 
     @property
     def percent(self) -> int:
@@ -55,6 +63,9 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
         tokens_out=Sum("tokens_out", default=0),
         first_claim=Min("claimed_at"),
         last_finish=Max("finished_at"),
+        conform=Count("id", filter=Q(verdict=BatchItem.Verdict.CONFORM)),
+        not_conform=Count("id", filter=Q(verdict=BatchItem.Verdict.NOT_CONFORM)),
+        judge_unavailable=Count("id", filter=Q(verdict=BatchItem.Verdict.UNAVAILABLE)),
     )
     # Rate from the first claim to the last finish: queue time before any worker started
     # does not count, and a finished batch keeps its final rate instead of decaying.
@@ -83,6 +94,9 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
         per_minute=per_minute,
         eta_seconds=None if finished else eta,
         finished=finished,
+        conform=row["conform"],
+        not_conform=row["not_conform"],
+        judge_unavailable=row["judge_unavailable"],
     )
 
 
@@ -110,6 +124,7 @@ def batch_items(*, batch: Batch, limit: int = 500) -> QuerySet[BatchItem]:
             "attempts",
             "error",
             "flags",
+            "verdict",
             "tokens_in",
             "tokens_out",
             "latency_ms",
@@ -128,3 +143,65 @@ def prompt_latest(*, language: str) -> PromptTemplate | None:
     if spec is None:
         return None
     return PromptTemplate.objects.filter(name=spec["name"]).order_by("-version").first()
+
+
+@dataclass(frozen=True)
+class PromptVersionRow:
+    prompt: str
+    passes: str
+    batches: int
+    done: int
+    flagged: int
+    conform: int
+    not_conform: int
+    judge_unavailable: int
+    tokens_per_report: int | None
+
+    @property
+    def flagged_percent(self) -> float | None:
+        return round(100 * self.flagged / self.done, 1) if self.done else None
+
+    @property
+    def conform_percent(self) -> float | None:
+        judged = self.conform + self.not_conform + self.judge_unavailable
+        return round(100 * self.conform / judged, 1) if judged else None
+
+
+def prompt_version_comparison() -> list[PromptVersionRow]:
+    """Prompt versions side by side over all their batches: flagged share, the critique's
+    verdicts and tokens per report. One aggregate query grouped by prompt version."""
+    rows = (
+        PromptTemplate.objects.filter(batches__isnull=False)
+        .annotate(
+            n_batches=Count("batches", distinct=True),
+            n_done=Count("batches__items", filter=Q(batches__items__status="done")),
+            n_flagged=Count(
+                "batches__items",
+                filter=Q(batches__items__status="done") & ~Q(batches__items__flags=[]),
+            ),
+            n_conform=Count("batches__items", filter=Q(batches__items__verdict="conform")),
+            n_not_conform=Count(
+                "batches__items", filter=Q(batches__items__verdict="not_conform")
+            ),
+            n_unavailable=Count(
+                "batches__items", filter=Q(batches__items__verdict="judge_unavailable")
+            ),
+            n_tokens=Sum("batches__items__tokens_in", filter=Q(batches__items__status="done"))
+            + Sum("batches__items__tokens_out", filter=Q(batches__items__status="done")),
+        )
+        .order_by("name", "version")
+    )
+    return [
+        PromptVersionRow(
+            prompt=row.label,
+            passes=row.passes,
+            batches=row.n_batches,
+            done=row.n_done,
+            flagged=row.n_flagged,
+            conform=row.n_conform,
+            not_conform=row.n_not_conform,
+            judge_unavailable=row.n_unavailable,
+            tokens_per_report=round(row.n_tokens / row.n_done) if row.n_done else None,
+        )
+        for row in rows
+    ]

@@ -26,7 +26,14 @@ HTMX_STOP_POLLING = 286
 @coordinator_required
 @require_GET
 def batch_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "generation/batch_list.html", {"batches": selectors.batch_list()})
+    return render(
+        request,
+        "generation/batch_list.html",
+        {
+            "batches": selectors.batch_list(),
+            "prompt_versions": selectors.prompt_version_comparison(),
+        },
+    )
 
 
 def _launch_form(request: HttpRequest, data=None) -> BatchLaunchForm:

@@ -61,3 +61,29 @@ class Provenance:
             raise ValueError(f"not a generation provenance (kind {data.get('kind')!r})")
         fields = {key: value for key, value in data.items() if key != "kind"}
         return cls(**fields)
+
+
+@dataclass(frozen=True)
+class Critique:
+    """The generation critique's outcome as the report viewer shows it."""
+
+    verdict: str  # conform | not_conform | judge_unavailable
+    judge_model: str
+    anomalies: list[dict[str, Any]]  # the last judgement's: category, evidence, correction
+    revisions: int
+
+
+def provenance_critique(data: dict[str, Any]) -> Critique | None:
+    """The final verdict and anomalies recorded in a report's provenance, or None for a
+    report that was not critiqued (real, one-pass or offline)."""
+    if data.get("kind") != Provenance.KIND or not data.get("verdict"):
+        return None
+    passes = data.get("passes") or []
+    judgements = [p for p in passes if p.get("kind") == "judge"]
+    last = judgements[-1] if judgements else {}
+    return Critique(
+        verdict=str(data["verdict"]),
+        judge_model=str(data.get("judge_model") or ""),
+        anomalies=list((last.get("detail") or {}).get("anomalies") or []),
+        revisions=sum(1 for p in passes if p.get("kind") == "revision"),
+    )

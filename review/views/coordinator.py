@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from review.provenance import provenance_critique
 from review import selectors, services
 from review.exceptions import ServiceError
 from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
@@ -181,7 +182,11 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
 def report_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     report = get_object_or_404(Report.objects.select_related("report_import"), code=code)
     services.audit_log(actor=request.user, action="report.unblinded_view", target=report.code)
-    return render(request, "review/report_detail.html", {"report": report})
+    return render(
+        request,
+        "review/report_detail.html",
+        {"report": report, "critique": provenance_critique(report.provenance)},
+    )
 
 
 @coordinator_required

@@ -315,3 +315,72 @@ def test_launch_refuses_bad_critique_parameters(two_pass_batch):
     with pytest.raises(InvalidInput, match="revisions"):
         two_pass_batch(max_revisions=9)
     assert BatchItem.objects.count() == 0
+
+
+def cells(row):
+    return [cell.split(">")[-1] for cell in row.split("</td>")[:-1]]
+
+
+def _not_conform_batch(two_pass_batch, fake_mistral):
+    anomaly = {
+        "category": "fitness",
+        "evidence": "Diagnostic récent",
+        "explanation": "ECOG incompatible",
+        "correction": "Soins de support",
+    }
+    fake_mistral.script("verdict", _verdict(False, anomaly))
+    batch = two_pass_batch(max_revisions=0)
+    assert _process(batch.items.get()) == "done"
+    return batch
+
+
+def test_batch_page_item_page_and_report_viewer_show_the_verdict(
+    two_pass_batch, fake_mistral, coordinator_client
+):
+    from django.urls import reverse
+
+    batch = _not_conform_batch(two_pass_batch, fake_mistral)
+    item = batch.items.get()
+    body = coordinator_client.get(
+        reverse("generation:batch_detail", args=[batch.pk])
+    ).content.decode()
+    assert '<span class="badge verdict-not_conform">Not conform</span>' in body
+    assert 'title="Diagnostic récent → Soins de support">judge_anomaly: fitness</span>' in body
+    assert "critique by mistral-large-latest, at most 0 revisions" in body
+    assert 'data-counter="verdicts">0 / 1 / 0<' in body
+    page = coordinator_client.get(
+        reverse("generation:item_report", args=[item.pk])
+    ).content.decode()
+    assert "<strong>fitness</strong> « Diagnostic récent » ECOG incompatible → Soins de support" in (
+        page
+    )
+    assert page.count("<td>judge</td>") == 1 and page.count("<td>writer</td>") == 1
+    viewer = coordinator_client.get(
+        reverse("review:report_detail", args=[item.report.code])
+    ).content.decode()
+    assert "Verdict: <strong>not conform</strong>" in viewer
+    assert "(mistral-large-latest)" in viewer
+    assert "« Diagnostic récent » ECOG incompatible → Soins de support" in viewer
+
+
+def test_batch_list_compares_prompt_versions(
+    two_pass_batch, fake_mistral, coordinator_client, django_assert_num_queries
+):
+    from django.urls import reverse
+
+    _not_conform_batch(two_pass_batch, fake_mistral)
+    one_pass = two_pass_batch(prompt="compte-rendu-fr-v1", count=2)
+    for item in one_pass.items.all():
+        assert _process(item, f"v1-{item.pk}") == "done"
+    url = reverse("generation:batch_list")
+    coordinator_client.get(url)
+    # session, user, permissions, the batch list, the prompt-version aggregate
+    with django_assert_num_queries(5):
+        body = coordinator_client.get(url).content.decode()
+    v1 = body[body.index('data-prompt="compte-rendu-fr-v1"') :].split("</tr>")[0]
+    v2 = body[body.index('data-prompt="compte-rendu-fr-v2"') :].split("</tr>")[0]
+    assert cells(v1) == ["compte-rendu-fr-v1", "single", "1", "2", "0.0", "–", "0", "0", cells(v1)[8]]
+    assert cells(v2)[:8] == ["compte-rendu-fr-v2", "two_pass", "1", "1", "100.0", "0.0", "1", "0"]
+    assert int(cells(v1)[8]) == round(
+        sum(i.tokens_in + i.tokens_out for i in one_pass.items.all()) / 2
+    )
