@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from generation import guidelines
 from generation.backends import BACKEND_CHOICES, network_model_choices
-from generation.models import PromptTemplate, SamplingFrame
+from generation.models import Batch, PromptTemplate, SamplingFrame
 
 
 def site_choices() -> list[tuple[str, str]]:
@@ -36,6 +36,16 @@ class BatchLaunchForm(forms.Form):
     model = forms.ChoiceField(label=_("Model"), choices=network_model_choices, required=False)
     temperature = forms.FloatField(
         label=_("Temperature"), min_value=0, max_value=2, initial=0.7, required=False
+    )
+    mode = forms.ChoiceField(
+        label=_("Mode"),
+        choices=Batch.Mode.choices,
+        initial=Batch.Mode.DIRECT,
+        required=False,
+        help_text=_(
+            "Batch API: one provider job at half the price, answered within hours (one-pass "
+            "prompt versions); what it does not answer resumes in direct mode."
+        ),
     )
     critique = forms.BooleanField(
         label=_("Critique and revise (two-pass prompts)"),

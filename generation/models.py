@@ -127,6 +127,20 @@ class Batch(models.Model):
     judge_model = models.CharField(_("judge model"), max_length=100, blank=True)
     max_revisions = models.PositiveSmallIntegerField(_("maximum revisions"), default=2)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+
+    class Mode(models.TextChoices):
+        DIRECT = "direct", _("Direct (one API call per item)")
+        # Mistral's Batch API: one JSONL job for the whole batch, at half the price,
+        # answered within hours; what it does not answer resumes in direct mode.
+        BATCH_API = "batch_api", _("Batch API (half price, slower)")
+
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.DIRECT)
+    # The provider's job: its id, input file, and last status seen by the poller ("" before
+    # submission; PROCESSED once its results were taken and the rest sent to direct mode).
+    provider_job_id = models.CharField(max_length=100, blank=True)
+    provider_file_id = models.CharField(max_length=100, blank=True)
+    provider_status = models.CharField(max_length=32, blank=True)
+    provider_checked_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -183,16 +183,41 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         _batch_finish_if_complete(batch.pk)
         return "failed"
     usage = rate_limit.settle(result)
+    outcome, error = _single_pass_finish(
+        item_id=item_id,
+        claim_token=claim_token,
+        batch=batch,
+        scenario=scenario,
+        result=result,
+        usage=usage,
+    )
+    if outcome == "retry":
+        raise OutputRetry(error, retry_after=0)
+    return outcome
+
+
+def _single_pass_finish(
+    *,
+    item_id: int,
+    claim_token: str,
+    batch: Batch,
+    scenario: Scenario,
+    result: BackendResult,
+    usage: dict[str, Any],
+    price_factor: float = 1.0,
+    api_mode: str | None = None,
+) -> tuple[str, str]:
+    """Parse, validate and write a one-pass answer (direct call or Batch API line).
+    Returns ("done" | "failed" | "claim_lost" | "retry", error); "retry": released."""
     try:
         if result.finish_reason == "length":
             raise OutputInvalid("The answer was cut off (finish_reason=length).")
         output = output_parse(result.content)
     except OutputInvalid as exc:
-        if batch_item_release(
+        released = batch_item_release(
             item_id=item_id, claim_token=claim_token, error=str(exc), usage=usage
-        ):
-            raise OutputRetry(str(exc), retry_after=0) from None
-        return "failed"
+        )
+        return ("retry" if released else "failed"), str(exc)
     validated = report_validate(output=output, scenario=scenario, language=batch.language)
     return _item_complete(
         item_id=item_id,
@@ -201,7 +226,41 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         validated=validated,
         usage=usage,
         model=result.model,
+        price_factor=price_factor,
+        api_mode=api_mode,
+    ), ""
+
+
+def batch_item_apply_result(*, item_id: int, claim_token: str, result: BackendResult) -> str:
+    """Write one item from a line of the provider's Batch API output: claimed like a task
+    (so a line processed twice, or an item a direct task holds, writes nothing more),
+    then parsed, validated and written exactly as a direct answer, at the batch price.
+    Returns the outcome; "retry" means the item is PENDING again for direct mode."""
+    item = (
+        BatchItem.objects.filter(pk=item_id).select_related("batch__prompt", "batch__frame").first()
     )
+    if item is None:
+        return "missing"
+    if not _item_take(item=item, claim_token=claim_token):
+        return "not_claimed"
+    batch = item.batch
+    outcome, _error = _single_pass_finish(
+        item_id=item_id,
+        claim_token=claim_token,
+        batch=batch,
+        scenario=Scenario.from_json(item.scenario),
+        result=result,
+        usage={
+            "tokens_in": result.tokens_in,
+            "tokens_out": result.tokens_out,
+            "latency_ms": result.latency_ms,
+            "finish_reason": result.finish_reason,
+            "rate_limit_wait_ms": 0,
+        },
+        price_factor=BACKENDS[batch.backend].batch_api_price_factor or 1.0,
+        api_mode=Batch.Mode.BATCH_API,
+    )
+    return outcome
 
 
 def _is_two_pass(batch: Batch) -> bool:
@@ -362,12 +421,17 @@ def _provenance(
     flags: list[str],
     passes: list[dict[str, Any]] | None = None,
     verdict: str = "",
+    price_factor: float = 1.0,
+    api_mode: str | None = None,
 ) -> Provenance:
     tokens_in = item.tokens_in + usage["tokens_in"]
     tokens_out = item.tokens_out + usage["tokens_out"]
     offline = batch.backend == "offline"
     if passes is None:
-        cost = cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out)
+        cost = round(
+            cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out) * price_factor,
+            4,
+        )
     else:
         # Each pass at its own model's price (the judge may be another model); the
         # failed attempts' calls, already on the item, are paid for too.
@@ -402,6 +466,7 @@ def _provenance(
         judge_model=(batch.judge_model or batch.model)
         if passes is not None and batch.critique
         else None,
+        api_mode=api_mode,
         note="Written by the offline template writer, not by a language model."
         if offline
         else None,
@@ -418,6 +483,8 @@ def _item_complete(
     model: str,
     passes: list[dict[str, Any]] | None = None,
     verdict: str = "",
+    price_factor: float = 1.0,
+    api_mode: str | None = None,
 ) -> str:
     with transaction.atomic():
         item = (
@@ -436,6 +503,8 @@ def _item_complete(
             flags=validated.flag_codes,
             passes=passes,
             verdict=verdict,
+            price_factor=price_factor,
+            api_mode=api_mode,
         )
         try:
             with transaction.atomic():

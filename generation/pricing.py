@@ -54,6 +54,7 @@ def batch_cost_estimate(
     critique: bool = True,
     judge_model: str = "",
     max_revisions: int = 0,
+    batch_api: bool = False,
 ) -> dict[str, Any]:
     """Tokens and euros for a batch before launch. A two-pass batch counts every pass
     (writer, extraction, judge at the judge's price); `eur` assumes no revision and
@@ -64,12 +65,11 @@ def batch_cost_estimate(
         return {"tokens_in": 0, "tokens_out": 0, "eur": 0.0, "model": "offline"}
     if not two_pass:
         tokens_in, tokens_out = count * ESTIMATED_TOKENS_IN, count * ESTIMATED_TOKENS_OUT
-        return {
-            "tokens_in": tokens_in,
-            "tokens_out": tokens_out,
-            "eur": cost_eur(model=model, tokens_in=tokens_in, tokens_out=tokens_out),
-            "model": model,
-        }
+        eur = cost_eur(model=model, tokens_in=tokens_in, tokens_out=tokens_out)
+        if batch_api and spec.batch_api_price_factor is not None:
+            # The provider's Batch API price (one-pass prompts only run there).
+            eur = round(eur * spec.batch_api_price_factor, 4)
+        return {"tokens_in": tokens_in, "tokens_out": tokens_out, "eur": eur, "model": model}
     passes = [
         _pass_estimate("writer", count=count, model=model),
         _pass_estimate("extraction", count=count, model=model),

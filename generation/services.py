@@ -50,6 +50,7 @@ def batch_launch(
     critique: bool = True,
     judge_model: str = "",
     max_revisions: int | None = None,
+    mode: str = "direct",
 ) -> Batch:
     """Create a batch and its items (scenarios sampled now) atomically; enqueue on commit.
 
@@ -73,6 +74,7 @@ def batch_launch(
     with transaction.atomic():
         frame_obj = frame_resolve(frame=frame)
         prompt_obj = prompt_resolve(prompt=prompt, language=language)
+        _mode_check(mode=mode, backend=backend, prompt=prompt_obj)
         parsed = frame_format.frame_validate(frame_obj.data)
         if site_filter and site_filter not in parsed.sites:
             raise InvalidInput(
@@ -93,6 +95,7 @@ def batch_launch(
             critique=critique,
             judge_model=judge_model,
             max_revisions=max_revisions,
+            mode=mode,
             created_by=user_or_none(created_by),
         )
         _batch_items_create(batch=batch, frame=parsed)
@@ -102,7 +105,8 @@ def batch_launch(
             target=f"batch:{batch.pk}",
             details={"count": count, "backend": backend, "model": model},
         )
-        if enqueue:
+        # A Batch API batch is submitted by the periodic poller as one provider job.
+        if enqueue and mode == Batch.Mode.DIRECT:
             item_ids = list(batch.items.values_list("pk", flat=True))
             transaction.on_commit(lambda: items_enqueue(item_ids=item_ids))
     return batch
@@ -146,6 +150,29 @@ def _launch_parameters_check(
     except BackendUnavailable as exc:
         raise InvalidInput(str(exc), code="backend_unavailable") from None
     return model
+
+
+def _mode_check(*, mode: str, backend: str, prompt: PromptTemplate) -> None:
+    if mode not in Batch.Mode.values:
+        raise InvalidInput(_("Mode must be direct or batch_api."), code="bad_mode")
+    if mode != Batch.Mode.BATCH_API:
+        return
+    if BACKENDS[backend].batch_api_price_factor is None:
+        raise InvalidInput(
+            _("The %(b)s backend has no Batch API; use direct mode.") % {"b": backend},
+            code="no_batch_api",
+        )
+    if prompt.passes != PromptTemplate.Passes.SINGLE:
+        # Each pass of a two-pass prompt needs the previous pass's answer: one job cannot
+        # hold them. Batch mode runs one-pass prompt versions.
+        raise InvalidInput(
+            _(
+                "Batch API mode runs one-pass prompt versions only; %(p)s is two-pass "
+                "(choose version 1 or direct mode)."
+            )
+            % {"p": prompt.label},
+            code="batch_api_two_pass",
+        )
 
 
 def _critique_parameters_check(*, backend: str, judge_model: str, max_revisions: int) -> None:
@@ -261,6 +288,10 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
             BatchItem.objects.filter(
                 status=BatchItem.Status.PENDING,
                 batch__status=Batch.Status.RUNNING,
+            )
+            # Items of a Batch API job still with the provider are the poller's.
+            .exclude(
+                Q(batch__mode=Batch.Mode.BATCH_API) & ~Q(batch__provider_status="PROCESSED")
             )
             # Never enqueued (crash before on_commit ran) or enqueued long ago (message lost).
             .filter(Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True))

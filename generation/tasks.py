@@ -57,3 +57,10 @@ def items_requeue_stuck() -> dict[str, int]:
     from generation.services import items_requeue_stuck as requeue
 
     return requeue()
+
+
+@shared_task(name="generation.provider_jobs_poll", acks_late=True)
+def provider_jobs_poll() -> dict[str, int]:
+    from generation.provider_jobs import provider_jobs_poll as poll
+
+    return poll()

@@ -66,6 +66,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                 critique=data["critique"],
                 judge_model=data["judge_model"] or "",
                 max_revisions=_max_revisions(data),
+                batch_api=data["mode"] == Batch.Mode.BATCH_API,
             )
         return render(
             request, "generation/batch_form.html#estimate", {"form": form, "estimate": estimate}
@@ -90,6 +91,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     critique=data["critique"],
                     judge_model=data["judge_model"] or "",
                     max_revisions=_max_revisions(data),
+                    mode=data["mode"] or Batch.Mode.DIRECT,
                     created_by=request.user,
                 )
             except ServiceError as exc:

@@ -45,8 +45,10 @@ class Provenance:
     passes: list[dict[str, Any]] | None = None
     verdict: str | None = None
     judge_model: str | None = None
+    # "batch_api" when the answer came from the provider's Batch API (billed at its price).
+    api_mode: str | None = None
 
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("note", "passes", "verdict", "judge_model")
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("note", "passes", "verdict", "judge_model", "api_mode")
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.KIND, **asdict(self)}

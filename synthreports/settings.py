@@ -338,10 +338,17 @@ GENERATION_RETRY_BACKOFF_MAX_SECONDS = env_float(
 GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS = env_float(
     "GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS", 30.0, minimum=1
 )
+# Batch API jobs (issue 14): how long Mistral may take before the job expires (what it
+# did not answer then resumes in direct mode), and how often the poller looks.
+GENERATION_BATCH_API_TIMEOUT_HOURS = env_int("GENERATION_BATCH_API_TIMEOUT_HOURS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "generation-requeue-stuck-items": {
         "task": "generation.items_requeue_stuck",
         "schedule": env_float("GENERATION_SWEEP_INTERVAL_SECONDS", 60.0, minimum=5),
+    },
+    "generation-provider-jobs-poll": {
+        "task": "generation.provider_jobs_poll",
+        "schedule": env_float("GENERATION_BATCH_API_POLL_SECONDS", 60.0, minimum=5),
     },
 }
 # Error answers (400/403/404/409) documented on every API operation (synthreports/openapi.py).

@@ -39,6 +39,8 @@ class BackendSpec:
     # Model name → (EUR per million input tokens, EUR per million output tokens); edit
     # when the provider's price list changes. The first model is the backend's default.
     models: dict[str, tuple[float, float]]
+    # Price factor of the provider's asynchronous Batch API (None: the backend has none).
+    batch_api_price_factor: float | None = None
 
 
 BACKENDS: dict[str, BackendSpec] = {
@@ -57,6 +59,8 @@ BACKENDS: dict[str, BackendSpec] = {
             "mistral-medium-latest": (0.4, 2.0),
             "mistral-small-latest": (0.1, 0.3),
         },
+        # Mistral bills batch inference at half the price of direct calls.
+        batch_api_price_factor=0.5,
     ),
 }
 

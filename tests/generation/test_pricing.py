@@ -55,3 +55,10 @@ def test_batch_cost_estimate_two_pass_without_critique_has_no_judge():
     )
     assert [p["kind"] for p in estimate["passes"]] == ["writer", "extraction"]
     assert estimate["eur"] == estimate["eur_max"] == round(0.114 + 0.088, 4)
+
+
+def test_batch_cost_estimate_batch_api_at_half_price():
+    estimate = pricing.batch_cost_estimate(
+        count=100, backend="mistral", model="mistral-large-latest", batch_api=True
+    )
+    assert estimate["eur"] == 0.72  # 1.44 EUR direct (above), Mistral batch price x 0.5
