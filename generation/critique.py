@@ -24,7 +24,9 @@ from generation.vocabulary import scenario_summary
 # (missing section, Markdown, chatter) or anchoring. The clinical knowledge base's checker
 # (issue 13) adds its rule names through report validation; any code outside this set and
 # FORM_FLAG_CODES is taken as clinical too, so its rules need no change here.
-FORM_FLAG_CODES = frozenset({"segment_not_found", "missing_section", "leftover_markdown", "chatter"})
+FORM_FLAG_CODES = frozenset(
+    {"segment_not_found", "missing_section", "leftover_markdown", "chatter"}
+)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ class BatchLaunchForm(forms.Form):
     )
     judge_model = forms.ChoiceField(
         label=_("Judge model"),
-        choices=lambda: [("", _("same as the writer"))] + network_model_choices(),
+        choices=lambda: [("", _("same as the writer")), *network_model_choices()],
         required=False,
     )
     max_revisions = forms.IntegerField(label=_("Maximum revisions"), min_value=0, required=False)
@@ -81,8 +81,8 @@ class BatchLaunchForm(forms.Form):
         )
         self.fields["backend"].initial = settings.GENERATION_DEFAULT_BACKEND
         self.fields["model"].initial = settings.MISTRAL_MODEL
-        self.fields["max_revisions"].max_value = settings.GENERATION_MAX_REVISIONS
         self.fields["max_revisions"].initial = settings.GENERATION_MAX_REVISIONS
+        # The bound comes from settings at request time, as the count's maximum does.
         self.fields["max_revisions"].validators.append(
             MaxValueValidator(settings.GENERATION_MAX_REVISIONS)
         )

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 OUTPUT_SCHEMA_VERSION = 1
-_M = TypeVar("_M", bound=BaseModel)
 
 AnnotationField = Literal[
     "patient_name",
@@ -187,7 +186,7 @@ def _json_load(content: str) -> Any:
         raise OutputInvalid(f"The answer is not JSON ({exc.msg} at char {exc.pos}).") from None
 
 
-def _model_parse(model: type[_M], data: Any) -> _M:
+def _model_parse[M: BaseModel](model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -266,9 +266,7 @@ def batch_item_apply_result(*, item_id: int, claim_token: str, result: BackendRe
 def _is_two_pass(batch: Batch) -> bool:
     # The offline writer is not a language model: it writes narrative and annotations
     # together from templates, so its batches stay one-pass whatever the prompt.
-    return (
-        batch.prompt.passes == PromptTemplate.Passes.TWO_PASS and BACKENDS[batch.backend].network
-    )
+    return batch.prompt.passes == PromptTemplate.Passes.TWO_PASS and BACKENDS[batch.backend].network
 
 
 def _usage_total(passes: list[PassRecord]) -> dict[str, Any]:

@@ -160,7 +160,7 @@ def _guideline_text(scenario: Scenario, language: str) -> str:
     rules = [
         f"- {rule['text']} [{rule['id']}]"
         for rule in guidelines.RULES
-        if guidelines._rule_applies(  # noqa: SLF001 (the engine's own matcher, until issue 13's)
+        if guidelines._rule_applies(
             rule["when"],
             site=scenario.site,
             group=group,

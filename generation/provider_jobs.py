@@ -95,7 +95,9 @@ def provider_job_process(*, batch: Batch, enqueue: bool = True) -> dict[str, int
     else:
         job = api.get(job_id=batch.provider_job_id)
     now = timezone.now()
-    not_taken = Batch.objects.filter(pk=batch.pk).exclude(provider_status__in=[PROCESSED, PROCESSING])
+    not_taken = Batch.objects.filter(pk=batch.pk).exclude(
+        provider_status__in=[PROCESSED, PROCESSING]
+    )
     if job.status not in BATCH_JOB_FINAL:
         not_taken.update(provider_status=job.status, provider_checked_at=now)
         return counts

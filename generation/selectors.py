@@ -180,9 +180,7 @@ def prompt_version_comparison() -> list[PromptVersionRow]:
                 filter=Q(batches__items__status="done") & ~Q(batches__items__flags=[]),
             ),
             n_conform=Count("batches__items", filter=Q(batches__items__verdict="conform")),
-            n_not_conform=Count(
-                "batches__items", filter=Q(batches__items__verdict="not_conform")
-            ),
+            n_not_conform=Count("batches__items", filter=Q(batches__items__verdict="not_conform")),
             n_unavailable=Count(
                 "batches__items", filter=Q(batches__items__verdict="judge_unavailable")
             ),

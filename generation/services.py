@@ -290,9 +290,7 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
                 batch__status=Batch.Status.RUNNING,
             )
             # Items of a Batch API job still with the provider are the poller's.
-            .exclude(
-                Q(batch__mode=Batch.Mode.BATCH_API) & ~Q(batch__provider_status="PROCESSED")
-            )
+            .exclude(Q(batch__mode=Batch.Mode.BATCH_API) & ~Q(batch__provider_status="PROCESSED"))
             # Never enqueued (crash before on_commit ran) or enqueued long ago (message lost).
             .filter(Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True))
             .exclude(pk__in=stuck)

@@ -142,7 +142,9 @@ class _Caller:
             if result.latency_ms is not None
             else int((time.monotonic() - started) * 1000),
             rate_limit_wait_ms=usage.get("rate_limit_wait_ms", 0),
-            cost_eur=cost_eur(model=model, tokens_in=result.tokens_in, tokens_out=result.tokens_out),
+            cost_eur=cost_eur(
+                model=model, tokens_in=result.tokens_in, tokens_out=result.tokens_out
+            ),
             finish_reason=result.finish_reason,
             outcome="ok",
         )

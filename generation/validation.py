@@ -86,9 +86,7 @@ def _segment_starts(narrative: str, segment: str) -> list[int]:
     or, when it never stands alone, every plain occurrence."""
     if not segment.strip():
         return []
-    bounded = [
-        m.start() for m in re.finditer(rf"(?<!\w)(?={re.escape(segment)}(?!\w))", narrative)
-    ]
+    bounded = [m.start() for m in re.finditer(rf"(?<!\w)(?={re.escape(segment)}(?!\w))", narrative)]
     if bounded:
         return bounded
     return [m.start() for m in re.finditer(f"(?={re.escape(segment)})", narrative)]
@@ -108,9 +106,7 @@ def _locate(narrative: str, annotations) -> tuple[list[dict[str, Any]], list[dic
             for key in ("name", "modality", "intent", "line", "grade")
             if getattr(annotation, key, None) is not None
         }
-        occurrences = getattr(annotation, "occurrences", None) or [None] * len(
-            annotation.segments
-        )
+        occurrences = getattr(annotation, "occurrences", None) or [None] * len(annotation.segments)
         for segment, occurrence in zip(annotation.segments, occurrences, strict=True):
             starts = _segment_starts(narrative, segment)
             taken = used.setdefault(segment, set())

@@ -256,7 +256,7 @@ class MistralBatchApi:
     """The files and batch-jobs endpoints through the SDK, configured like the backend."""
 
     def __init__(self, backend: MistralBackend) -> None:
-        self.client = backend._client()  # noqa: SLF001 (one pool per configuration)
+        self.client = backend._client()
 
     @classmethod
     def from_settings(cls) -> MistralBatchApi:

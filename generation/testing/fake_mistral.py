@@ -116,7 +116,12 @@ def ok_extraction() -> str:
                     "segment": "Hypertension artérielle",
                     "occurrence": 1,
                 },
-                {"field": "smoking", "value": "former", "segment": "Ancien fumeur", "occurrence": 1},
+                {
+                    "field": "smoking",
+                    "value": "former",
+                    "segment": "Ancien fumeur",
+                    "occurrence": 1,
+                },
                 {"field": "weight", "value": "70 kg", "segment": "Poids 70 kg", "occurrence": 1},
             ]
         },
@@ -474,10 +479,11 @@ class FakeMistral:
                     content = _multipart_file(self.headers.get("Content-Type", ""), raw)
                     self._send(200, fake._file_create(content, purpose="batch"))
                 elif method == "GET" and len(parts) == 4 and parts[3] == "content":
-                    content = fake.files.get(parts[2])
-                    if content is None:
+                    stored = fake.files.get(parts[2])
+                    if stored is None:
                         self._send(404, {"detail": "Not Found"})
                         return
+                    content = stored
                     self.send_response(200)
                     self.send_header("Content-Type", "application/octet-stream")
                     self.send_header("Content-Length", str(len(content)))

@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from review.provenance import provenance_critique
 from review import selectors, services
 from review.exceptions import ServiceError
 from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
 from review.models import Report, Study
+from review.provenance import provenance_critique
 from review.views.access import AuthenticatedRequest, coordinator_required
 
 

@@ -75,7 +75,9 @@ def test_batch_job_of_50_with_line_failures_accounts_for_every_item_once(
     item0 = BatchItem.objects.get(batch=batch, index=0)
     assert first is not None
     assert (
-        pipeline.batch_item_apply_result(item_id=item0.pk, claim_token="provider-job-1", result=first)
+        pipeline.batch_item_apply_result(
+            item_id=item0.pk, claim_token="provider-job-1", result=first
+        )
         == "not_claimed"
     )
     assert Report.objects.count() == 44
@@ -130,15 +132,15 @@ def test_failed_job_sends_everything_to_direct_mode(batch_api_batch, fake_mistra
     assert services.batch_run_in_process(batch=batch)["done"] == 4
 
 
-def test_cancelled_batch_cancels_the_provider_job_and_writes_nothing(
-    batch_api_batch, fake_mistral
-):
+def test_cancelled_batch_cancels_the_provider_job_and_writes_nothing(batch_api_batch, fake_mistral):
     batch = batch_api_batch(5)
     _poll()
     _poll()
     services.batch_cancel(batch=Batch.objects.get(pk=batch.pk))
     assert _poll() == {"submitted": 0, "polled": 1}
-    cancel_calls = [r for r in fake_mistral.requests if r.body and r.body["path"].endswith("/cancel")]
+    cancel_calls = [
+        r for r in fake_mistral.requests if r.body and r.body["path"].endswith("/cancel")
+    ]
     assert len(cancel_calls) == 1
     assert _poll() == {"submitted": 0, "polled": 1}
     batch.refresh_from_db()

@@ -9,8 +9,8 @@ from generation.backends import TransientBackendError
 from generation.models import BatchItem
 from generation.pipeline import OutputRetry
 from generation.testing.fake_mistral import OK_NARRATIVE
-from review.models import Report
 from review.exceptions import InvalidInput
+from review.models import Report
 from review.services import reports_pick_for_study
 
 # Seed 3, index 0 of the default frame: breast, invasive ductal, stage II, HR- HER2-,
@@ -281,9 +281,7 @@ def test_judge_transient_failure_retries_the_item_keeping_spent_passes(
         ("judge", 2),
     ]
     assert item.tokens_out == sum(p["tokens_out"] for p in item.passes)
-    assert item.report.provenance["cost_eur"] == round(
-        sum(p["cost_eur"] for p in item.passes), 4
-    )
+    assert item.report.provenance["cost_eur"] == round(sum(p["cost_eur"] for p in item.passes), 4)
     assert Report.objects.count() == 1
 
 
@@ -351,8 +349,9 @@ def test_batch_page_item_page_and_report_viewer_show_the_verdict(
     page = coordinator_client.get(
         reverse("generation:item_report", args=[item.pk])
     ).content.decode()
-    assert "<strong>fitness</strong> « Diagnostic récent » ECOG incompatible → Soins de support" in (
-        page
+    assert (
+        "<strong>fitness</strong> « Diagnostic récent » ECOG incompatible → Soins de support"
+        in (page)
     )
     assert page.count("<td>judge</td>") == 1 and page.count("<td>writer</td>") == 1
     viewer = coordinator_client.get(
@@ -379,7 +378,17 @@ def test_batch_list_compares_prompt_versions(
         body = coordinator_client.get(url).content.decode()
     v1 = body[body.index('data-prompt="compte-rendu-fr-v1"') :].split("</tr>")[0]
     v2 = body[body.index('data-prompt="compte-rendu-fr-v2"') :].split("</tr>")[0]
-    assert cells(v1) == ["compte-rendu-fr-v1", "single", "1", "2", "0.0", "–", "0", "0", cells(v1)[8]]
+    assert cells(v1) == [
+        "compte-rendu-fr-v1",
+        "single",
+        "1",
+        "2",
+        "0.0",
+        "–",
+        "0",
+        "0",
+        cells(v1)[8],
+    ]
     assert cells(v2)[:8] == ["compte-rendu-fr-v2", "two_pass", "1", "1", "100.0", "0.0", "1", "0"]
     assert int(cells(v1)[8]) == round(
         sum(i.tokens_in + i.tokens_out for i in one_pass.items.all()) / 2
