@@ -27,6 +27,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=true $(VENV)/bin/mypy synthreports review generation
+	# Architecture contracts (pyproject.toml [tool.importlinter]): one-way imports, no cycles.
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from generation import selectors, services
 from generation.backends import BACKEND_NAMES
 from generation.models import Batch
-from review.api import IsCoordinator
+from review.permissions import IsCoordinator
 
 
 class BatchLaunchSerializer(serializers.Serializer):

@@ -16,8 +16,8 @@ from generation.forms import BatchLaunchForm, FrameUploadForm
 from generation.models import Batch, BatchItem, SamplingFrame
 from generation.presentation import annotated_html
 from review.exceptions import ServiceError
-from review.services import audit_log
-from review.views.access import coordinator_required
+from review.permissions import coordinator_required
+from review.selectors import report_for_coordinator
 
 # htmx stops polling when a response has this status.
 HTMX_STOP_POLLING = 286
@@ -160,11 +160,11 @@ def item_report(request: HttpRequest, pk: int) -> HttpResponse:
     )
     report = item.report
     if report is not None:
-        # The page shows the report's source and provenance: an unblinding view.
-        audit_log(
+        # The page shows the report's source and provenance: read through the one selector
+        # that records the unblinding view in the audit trail.
+        report = report_for_coordinator(
+            code=report.code,
             actor=request.user,
-            action="report.unblinded_view",
-            target=report.code,
             details={"via": "generation item", "batch": item.batch_id},
         )
     return render(

@@ -1,4 +1,4 @@
-from review.selectors import user_is_coordinator, user_is_reviewer
+from review.permissions import user_is_coordinator, user_is_reviewer
 
 
 def roles(request):

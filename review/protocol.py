@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DomainSpec:
+    # `key` is the stable identifier (statistics, CSV exports and the API use it); the
+    # English texts become the Domain's own columns and the *_fr ones its translations,
+    # picked by the reviewer's language, so a French panel reads the protocol in French.
     key: str
     label: str
     help_text: str
@@ -20,6 +23,9 @@ class DomainSpec:
     anchor_high_fr: str
 
 
+# In the abstract's order, which is also the order of the rating page and the exports.
+# Anchors describe the two ends only: the protocol's 1-10 scale has no intermediate
+# descriptors, and a study may choose another range.
 DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
     DomainSpec(
         key="language_quality",
@@ -80,6 +86,9 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
         anchor_low_fr="Inutilisable",
         anchor_high_fr="Excellent",
     ),
+    # Rated like the others but analysed apart: it is the reviewer's guess at the source,
+    # so the results read it as a classifier (ROC, AUC; review/stats/authorship.py) rather
+    # than as a quality score. Higher means "AI" whatever the report's real source.
     DomainSpec(
         key="ai_authorship",
         label="Likelihood of AI authorship",
@@ -98,4 +107,6 @@ DEFAULT_DOMAINS: tuple[DomainSpec, ...] = (
     ),
 )
 
+# Spelled again in review/stats/frame.py (AUTHORSHIP_DOMAIN): the statistics engine is
+# kept free of the app's modules. The two must stay equal.
 AI_AUTHORSHIP_KEY = "ai_authorship"

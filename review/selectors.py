@@ -9,13 +9,16 @@ leak either.
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, Group, Permission, User
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
+from review.blinding.presentation import Block, blocks_text, report_blocks
+from review.blinding.surface import SurfaceCue, surface_cues
 from review.models import (
     Assignment,
     AuditEvent,
@@ -25,67 +28,7 @@ from review.models import (
     Study,
     StudyReviewer,
 )
-from review.presentation import Block, report_blocks
-
-ROLE_PERMISSIONS = ("coordinate", "rate")
-
-
-def _roles_sql() -> str:
-    """Which of the review permissions a user holds, directly or through a group. Written in
-    SQL because every request runs it: the ORM's version (a DISTINCT over two outer joins)
-    cost ~1.8 ms to compose, plan and run, this one ~0.8 ms. Portable (PostgreSQL, SQLite)."""
-    user_permissions = User.user_permissions.through._meta
-    user_groups = User.groups.through._meta
-    group_permissions = Group.permissions.through._meta
-
-    def column(meta, name: str) -> str:
-        return meta.get_field(name).column
-
-    return f"""
-SELECT p.codename FROM {Permission._meta.db_table} p
-JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id
-WHERE ct.app_label = %s AND p.codename IN ({", ".join(["%s"] * len(ROLE_PERMISSIONS))}) AND (
-  EXISTS (SELECT 1 FROM {user_permissions.db_table} up
-           WHERE up.{column(user_permissions, "permission")} = p.id
-             AND up.{column(user_permissions, "user")} = %s)
-  OR EXISTS (SELECT 1 FROM {user_groups.db_table} ug
-              JOIN {group_permissions.db_table} gp
-                ON gp.{column(group_permissions, "group")} = ug.{column(user_groups, "group")}
-             WHERE gp.{column(group_permissions, "permission")} = p.id
-               AND ug.{column(user_groups, "user")} = %s))
-"""  # noqa: S608 (names from the models, values bound)
-
-
-_ROLES_SQL = _roles_sql()
-
-
-def _review_roles(user: User) -> frozenset[str]:
-    """The user's review permissions ("coordinate", "rate") with ModelBackend's rules
-    (active users only; superusers have all; granted to the user or to one of their groups),
-    read in one query and kept on the user object for the rest of the request. Every page
-    checks a role, so this is one query per request rather than Django's two."""
-    cached = getattr(user, "_review_roles_cache", None)
-    if cached is not None:
-        return cached
-    if not user.is_active:
-        roles: frozenset[str] = frozenset()
-    elif user.is_superuser:
-        roles = frozenset(ROLE_PERMISSIONS)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_ROLES_SQL, ["review", *ROLE_PERMISSIONS, user.pk, user.pk])
-            roles = frozenset(codename for (codename,) in cursor.fetchall())
-    user._review_roles_cache = roles  # type: ignore[attr-defined]
-    return roles
-
-
-def user_is_coordinator(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and "coordinate" in _review_roles(user))
-
-
-def user_is_reviewer(user: User | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and "rate" in _review_roles(user))
-
+from review.services import audit_log
 
 # ---------------------------------------------------------------------------------------
 # Reviewer side (blinded)
@@ -128,6 +71,8 @@ class BlindedAssignment:
     position: int
     queue_length: int
     submitted_count: int
+    # The report as the rating page renders it, and the same structure as plain text (what
+    # the API returns): both normalised here, so no serializer or template re-formats it.
     blocks: list[Block]
     text: str
     domains: list[BlindedDomain]
@@ -332,6 +277,7 @@ def reviewer_assignment(
         )
         .order_by("order", "id")
     ]
+    blocks = report_blocks(text)
     return BlindedAssignment(
         code=assignment_code,
         report_code=report_code,
@@ -342,8 +288,8 @@ def reviewer_assignment(
         position=position,
         queue_length=queue_length,
         submitted_count=submitted_count,
-        blocks=report_blocks(text),
-        text=text,
+        blocks=blocks,
+        text=blocks_text(blocks),
         domains=domains,
         scale=list(range(scale_min, scale_max + 1)),
         comment=comment,
@@ -474,6 +420,59 @@ def report_list(*, source: str | None = None, search: str = ""):
     if search:
         reports = reports.filter(Q(code__icontains=search) | Q(external_id__icontains=search))
     return reports
+
+
+def report_for_coordinator(
+    *,
+    code: str,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    details: dict[str, Any] | None = None,
+) -> Report:
+    """A report with its source and provenance, for a coordinator's page or API response.
+
+    Reading it unblinds the report, so every such read goes through here and leaves a
+    "report.unblinded_view" audit entry: the audit trail must show who saw which report's
+    source, whichever route they took (page, API, generation item). 404, and nothing
+    logged, when no report has this code.
+    """
+    try:
+        report = Report.objects.select_related("report_import").get(code=code)
+    except Report.DoesNotExist:
+        raise Http404 from None
+    audit_log(actor=actor, action="report.unblinded_view", target=report.code, details=details)
+    return report
+
+
+@dataclass(frozen=True)
+class StudySurface:
+    """Surface cues of a study's reports per source, for the coordinator's study page."""
+
+    cues: list[SurfaceCue]
+
+    @property
+    def warn(self) -> bool:
+        return any(cue.warn for cue in self.cues)
+
+
+# Cues read and parse every report's text (about 5 s for 10,000 reports): computed once per
+# set of member reports, not on every view of the study page. Reports are never edited, so
+# the membership (count and latest row) identifies what the cues were computed from.
+SURFACE_CACHE_SECONDS = 24 * 3600
+# Bumped whenever the cached objects' class moves or changes shape: an entry pickled
+# under the old one would fail to load after a deploy.
+_SURFACE_CACHE_VERSION = 2
+
+
+def study_surface_cues(*, study: Study) -> StudySurface:
+    """The study's surface cues (`review.blinding.surface`), cached per set of member
+    reports: one query when the cache holds them, two when they are computed."""
+    members = study.memberships.aggregate(n=Count("id"), last=Max("id"))
+    key = f"blinding-surface:v{_SURFACE_CACHE_VERSION}:{study.pk}:{members['n']}:{members['last']}"
+    cues = cache.get(key)
+    if cues is None:
+        cues = surface_cues(study=study)
+        cache.set(key, cues, timeout=SURFACE_CACHE_SECONDS)
+    return StudySurface(cues=cues)
 
 
 def synthetic_batches() -> list[str]:

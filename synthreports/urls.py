@@ -10,7 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include("review.api_urls")),
+    path("api/v1/", include("review.api.urls")),
     path("api/v1/", include("generation.api_urls")),
     path("generation/", include("generation.urls")),
     path("", include("review.urls")),

@@ -4,9 +4,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from review.blinding_audit import blinding_audit
+from review.blinding.audit import blinding_audit
 from review.models import Study
-from review.views.access import coordinator_required
+from review.permissions import coordinator_required
 
 # The page answers in a few seconds even for large studies; the command has no cap.
 PAGE_MAX_REPORTS_PER_REVIEWER = 60

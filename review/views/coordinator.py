@@ -13,8 +13,8 @@ from review import selectors, services
 from review.exceptions import ServiceError
 from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
 from review.models import Report, Study
+from review.permissions import AuthenticatedRequest, coordinator_required
 from review.provenance import provenance_critique
-from review.views.access import AuthenticatedRequest, coordinator_required
 
 
 @coordinator_required
@@ -68,6 +68,9 @@ def _study_detail_context(study: Study) -> dict:
         "progress": selectors.study_progress(study=study),
         "source_counts": selectors.study_source_counts(study=study),
         "domains": list(study.domains.all()),
+        # Computed here, not in a template tag: it reads every report's text (cached per
+        # set of member reports), work a template should not hide.
+        "surface": selectors.study_surface_cues(study=study),
     }
 
 
@@ -180,8 +183,7 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
 @coordinator_required
 @require_GET
 def report_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    report = get_object_or_404(Report.objects.select_related("report_import"), code=code)
-    services.audit_log(actor=request.user, action="report.unblinded_view", target=report.code)
+    report = selectors.report_for_coordinator(code=code, actor=request.user)
     return render(
         request,
         "review/report_detail.html",

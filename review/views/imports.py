@@ -36,7 +36,7 @@ from review.imports.services import (
     report_import_preview,
 )
 from review.models import ReportImport
-from review.views.access import coordinator_required
+from review.permissions import coordinator_required
 
 SESSION_KEY = "report_import_pending"
 TOKEN = re.compile(r"[0-9a-f]{32}")

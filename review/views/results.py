@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from review import exports, selectors, services
 from review.models import Study
+from review.permissions import coordinator_required
 from review.results import (
     RATING_FIELDS,
     plot_words,
@@ -21,7 +22,6 @@ from review.results import (
 from review.stats import comparison
 from review.stats.agreement import ICC_FORMS
 from review.stats.plots import progress_plot
-from review.views.access import coordinator_required
 
 AGREEMENT_COLUMNS = (*ICC_FORMS, "alpha_interval", "alpha_ordinal", "kappa_quadratic")
 FIGURE_EXPORTS = ("summary", "agreement", "authorship", "breakdown")

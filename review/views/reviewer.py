@@ -14,7 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, services
 from review.exceptions import Conflict, ServiceError
-from review.views.access import AuthenticatedRequest, reviewer_required
+from review.permissions import (
+    AuthenticatedRequest,
+    reviewer_required,
+    user_is_coordinator,
+    user_is_reviewer,
+)
 
 # Lazy: translated per request, in the reviewer's language, not once at import.
 DATABASE_RETRY_MESSAGE = gettext_lazy(
@@ -25,7 +30,7 @@ DATABASE_RETRY_MESSAGE = gettext_lazy(
 @login_required
 @require_GET
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    if selectors.user_is_coordinator(request.user) and not selectors.user_is_reviewer(request.user):
+    if user_is_coordinator(request.user) and not user_is_reviewer(request.user):
         return redirect("review:study_list")
     studies = selectors.reviewer_studies(reviewer=request.user)
     return render(request, "review/home.html", {"studies": studies})

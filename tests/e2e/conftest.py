@@ -4,19 +4,18 @@ The live server runs in a thread of this process on the PostgreSQL test database
 tests can set up data with the factories and read the database after the browser acted.
 """
 
-import importlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from review.models import Assignment
 from tests.conftest import make_open_study
 from tests.factories import PASSWORD, CoordinatorFactory, ReviewerFactory
+from tests.transactional_fixtures import roles  # noqa: F401 (a fixture, requested by name)
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -72,21 +71,6 @@ def _plain_http_cookies(settings):
 
 
 @pytest.fixture
-def roles(transactional_db) -> None:
-    """The two role groups. A transactional test flushes the tables after it runs, which
-    removes the groups the data migration created; put them back the same way."""
-    codenames = importlib.import_module("review.migrations.0003_roles").COORDINATOR_CODENAMES
-    coordinators, _ = Group.objects.get_or_create(name="coordinator")
-    reviewers, _ = Group.objects.get_or_create(name="reviewer")
-    coordinators.permissions.set(
-        Permission.objects.filter(content_type__app_label="review", codename__in=codenames)
-    )
-    reviewers.permissions.set(
-        Permission.objects.filter(content_type__app_label="review", codename="rate")
-    )
-
-
-@pytest.fixture
 def new_context(browser, live_server) -> Iterator[Callable[..., BrowserContext]]:
     """Open a browser context (own cookies) with a locale and a viewport; closed after the test."""
     contexts: list[BrowserContext] = []
@@ -116,7 +100,7 @@ def page(new_context) -> Page:
 
 
 @pytest.fixture
-def study_setup(roles):
+def study_setup(roles):  # noqa: F811 (the imported fixture, requested by name)
     """An open study: two reviewers, eight reports, each report rated by both (8 each)."""
     coordinator = CoordinatorFactory()
     reviewers = [ReviewerFactory(), ReviewerFactory()]

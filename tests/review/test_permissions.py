@@ -1,8 +1,14 @@
+"""Who may reach what: the wrong role gets 403 on pages and the API; roles are read in one
+query with ModelBackend's rules."""
+
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from review import permissions
 from review.models import Assignment, Rating
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, CoordinatorFactory, ReviewerFactory, UserFactory
 
 COORDINATOR_PAGES = [
     ("review:study_list", []),
@@ -111,3 +117,46 @@ def test_login_page_logs_in(client, reviewer):
     response = client.post(reverse("login"), {"username": reviewer.username, "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse("review:home")
+
+
+# --- roles: the review permissions read in one query, with ModelBackend's rules ---------
+
+
+def test_roles_from_groups(db):
+    reviewer, coordinator = ReviewerFactory(), CoordinatorFactory()
+    assert (permissions.user_is_reviewer(reviewer), permissions.user_is_coordinator(reviewer)) == (
+        True,
+        False,
+    )
+    assert (
+        permissions.user_is_reviewer(coordinator),
+        permissions.user_is_coordinator(coordinator),
+    ) == (False, True)
+
+
+def test_roles_from_a_permission_granted_to_the_user_directly(db):
+    user = UserFactory()
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="review", codename="rate")
+    )
+    assert permissions.user_is_reviewer(user) is True
+    assert permissions.user_is_coordinator(user) is False
+
+
+def test_roles_of_user_without_permission_inactive_and_superuser(db):
+    plain = UserFactory()
+    inactive = ReviewerFactory()
+    inactive.is_active = False
+    superuser = get_user_model().objects.create_superuser("root", password="x")
+    assert permissions.user_is_reviewer(plain) is False
+    assert permissions.user_is_reviewer(inactive) is False
+    assert permissions.user_is_coordinator(superuser) is True
+    assert permissions.user_is_reviewer(superuser) is True
+
+
+def test_roles_are_read_once_per_user_object(db, django_assert_num_queries):
+    reviewer = ReviewerFactory()
+    with django_assert_num_queries(1):
+        assert permissions.user_is_reviewer(reviewer) is True
+        assert permissions.user_is_coordinator(reviewer) is False
+        assert permissions.user_is_reviewer(reviewer) is True

@@ -15,7 +15,7 @@ from tests.conftest import make_open_study
 from tests.factories import PASSWORD, ReviewerFactory
 
 # Every page: the session, the user, and the user's review roles (one query, see
-# selectors._review_roles).
+# permissions._review_roles).
 REQUEST_OVERHEAD = 3
 
 

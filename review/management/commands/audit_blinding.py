@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from review.blinding_audit import blinding_audit
+from review.blinding.audit import blinding_audit
 from review.models import Study
 
 

@@ -23,7 +23,7 @@ from review.imports.services import (
     report_import_commit,
     report_import_preview,
 )
-from review.selectors import user_is_coordinator
+from review.permissions import user_is_coordinator
 
 
 def _folder_as_zip(files: list[tuple[str, bytes]]) -> bytes:

@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from review.api import IsCoordinator
 from review.models import Study
+from review.permissions import IsCoordinator
 from review.results import study_results
 from review.services import audit_log
 

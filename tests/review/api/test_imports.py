@@ -5,7 +5,7 @@ import json
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from review.models import AuditEvent, Report, ReportImport
-from tests.review.test_api import _api
+from tests.review.api.clients import api_client
 
 URL = "/api/v1/imports/"
 JSONL = "\n".join(
@@ -18,7 +18,7 @@ JSONL = "\n".join(
 
 def _post(user, data=JSONL, name="lot.jsonl", **fields):
     payload = {"file": SimpleUploadedFile(name, data), **fields}
-    return _api(user).post(URL, payload, format="multipart")
+    return api_client(user).post(URL, payload, format="multipart")
 
 
 def test_dry_run_answers_the_preview_and_stores_nothing(coordinator):
@@ -97,7 +97,7 @@ def test_bad_options_named_and_nothing_imported(coordinator):
     response = _post(coordinator, file_format="xml", language="de", encoding="ebcdic")
     assert response.status_code == 400
     assert sorted(response.json()) == ["encoding", "file_format", "language"]
-    missing = _api(coordinator).post(URL, {"language": "fr"}, format="multipart")
+    missing = api_client(coordinator).post(URL, {"language": "fr"}, format="multipart")
     assert missing.status_code == 400
     assert list(missing.json()) == ["file"]
     assert Report.objects.count() == 0

@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from review.api import IsCoordinator, _user
 from review.imports.forms import ReportImportForm
 from review.imports.parsing import (
     ImportLimits,
@@ -26,6 +25,7 @@ from review.imports.parsing import (
 )
 from review.imports.services import ImportRejected, report_import_commit, report_import_preview
 from review.models import Report
+from review.permissions import IsCoordinator, request_user
 
 
 def _choices(field_name: str) -> list[str]:
@@ -143,7 +143,7 @@ class ReportImportView(APIView):
             report_import = report_import_commit(
                 data=data,
                 file_name=file_name,
-                created_by=_user(request),
+                created_by=request_user(request),
                 options=options,
                 limits=limits,
             )

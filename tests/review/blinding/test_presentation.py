@@ -2,7 +2,7 @@
 
 import pytest
 
-from review.presentation import Block, normalise_text, report_blocks, section_count
+from review.blinding.presentation import Block, normalise_text, report_blocks, section_count
 
 REAL = (
     "COMPTE RENDU D'HOSPITALISATION\r\n"

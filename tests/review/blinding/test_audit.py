@@ -2,7 +2,6 @@
 
 import copy
 import dataclasses
-import statistics
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from review import selectors, services
-from review.blinding_audit import blinding_audit, surface_cues
+from review.blinding.audit import blinding_audit
 from review.models import CODE_ALPHABET, Assignment, Rating, Report, Study
 from tests.conftest import make_open_study
 from tests.factories import ReportFactory, SyntheticReportFactory
@@ -140,42 +139,6 @@ def test_audit_finds_queue_with_real_reports_first(coordinator, reviewers):
     ]
 
 
-def test_surface_cues_warn_when_sources_differ(coordinator):
-    real_texts = [f"Rapport réel numéro {i:02d}." for i in range(6)]
-    synthetic_texts = [
-        f"Motif d'hospitalisation : bilan {i}.\n\nConclusion : "
-        + "évolution favorable sous traitement, sortie à domicile. " * 3
-        for i in range(6)
-    ]
-    study = services.study_create(name="Draft", created_by=coordinator, seed=1)
-    reports = [ReportFactory(text=t) for t in real_texts[:5]]
-    reports.append(ReportFactory(text=real_texts[5] + " Vu par [MEDECIN]."))
-    reports += [SyntheticReportFactory(text=t) for t in synthetic_texts]
-    services.study_reports_add(study=study, reports=reports)
-    cues = {cue.name: cue for cue in surface_cues(study=study)}
-    assert cues["length"].real_median == statistics.median(len(t) for t in real_texts)
-    assert cues["length"].warn is True
-    assert cues["length"].ratio > 5
-    assert (cues["sections"].real_median, cues["sections"].synthetic_median) == (0.0, 2.0)
-    assert cues["sections"].warn is True
-    assert cues["placeholders"].warn is True
-    assert cues["placeholders"].note == "1 report(s) still contain placeholders"
-
-
-def test_surface_cues_on_draft_study_page_for_coordinator(coordinator_client, coordinator):
-    study = services.study_create(name="Draft", created_by=coordinator, seed=1)
-    services.study_reports_add(
-        study=study,
-        reports=[ReportFactory(text="Court."), SyntheticReportFactory(text="Long. " * 40)],
-    )
-    page = coordinator_client.get(reverse("review:study_detail", args=[study.pk]))
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "Surface cues by source" in html
-    assert "Real and synthetic reports differ visibly" in html
-    assert reverse("review:blinding_audit", args=[study.pk]) in html
-
-
 def test_audit_page_simulates_opening_of_draft(coordinator_client, coordinator, reviewers):
     study = services.study_create(name="Draft", created_by=coordinator, seed=1)
     services.study_reports_add(
@@ -213,20 +176,6 @@ def test_audit_command_exit_status(small_study, capsys):
             "1",
         )
     assert "LEAK [code] report codes differ by source" in capsys.readouterr().err
-
-
-def test_surface_cues_recomputed_when_the_study_reports_change(coordinator_client, coordinator):
-    study = services.study_create(name="Draft", created_by=coordinator, seed=1)
-    services.study_reports_add(
-        study=study, reports=[ReportFactory(text="Court."), SyntheticReportFactory(text="Court.")]
-    )
-    url = reverse("review:study_detail", args=[study.pk])
-    assert "Real and synthetic reports differ visibly" not in coordinator_client.get(url).text
-    services.study_reports_add(
-        study=study,
-        reports=[SyntheticReportFactory(text="Long. " * 40) for _ in range(2)],
-    )
-    assert "Real and synthetic reports differ visibly" in coordinator_client.get(url).text
 
 
 def test_a_panel_reviewer_who_can_also_coordinate_is_a_leak(coordinator, reviewers):

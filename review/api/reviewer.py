@@ -1,0 +1,115 @@
+"""The reviewer's API: their queue, one blinded assignment, saving ratings, submitting.
+
+Every response is a blinded dataclass from `review.selectors` mapped field by field: the
+text is already normalised there, so these serializers hold no presentation logic and no
+Report ever reaches them.
+"""
+
+from django.utils.translation import get_language
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from review import selectors, services
+from review.permissions import IsReviewer, request_user
+
+
+class QueueEntrySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    report_code = serializers.CharField()
+    position = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class BlindedDomainSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    # The protocol's field names happen to shadow attributes of DRF's Field class.
+    label = serializers.CharField()  # type: ignore[assignment]
+    help_text = serializers.CharField()  # type: ignore[assignment]
+    anchor_low = serializers.CharField()
+    anchor_high = serializers.CharField()
+    score = serializers.IntegerField(allow_null=True)
+
+
+class BlindedAssignmentSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    report_code = serializers.CharField()
+    study_code = serializers.CharField()
+    study_name = serializers.CharField()
+    study_open = serializers.BooleanField()
+    status = serializers.CharField()
+    position = serializers.IntegerField()
+    queue_length = serializers.IntegerField()
+    text = serializers.CharField(read_only=True)  # never sent by a client
+    domains = BlindedDomainSerializer(many=True)
+    scale_min = serializers.IntegerField()
+    scale_max = serializers.IntegerField()
+    comment = serializers.CharField(allow_blank=True)
+
+
+class RatingsPutSerializer(serializers.Serializer):
+    scores = serializers.DictField(child=serializers.IntegerField(), allow_empty=True)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class MyQueueView(APIView):
+    permission_classes = [IsAuthenticated, IsReviewer]
+
+    @extend_schema(responses=QueueEntrySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        entries = selectors.reviewer_queue(
+            reviewer=request_user(request), study_code=request.query_params.get("study") or None
+        )
+        return Response(QueueEntrySerializer(entries, many=True).data)
+
+
+class MyAssignmentView(APIView):
+    permission_classes = [IsAuthenticated, IsReviewer]
+
+    @extend_schema(responses=BlindedAssignmentSerializer)
+    def get(self, request: Request, code: str) -> Response:
+        assignment = selectors.reviewer_assignment(
+            reviewer=request_user(request), code=code, language=get_language()
+        )
+        return Response(BlindedAssignmentSerializer(assignment).data)
+
+
+class MyRatingsView(APIView):
+    permission_classes = [IsAuthenticated, IsReviewer]
+
+    @extend_schema(request=RatingsPutSerializer, responses=BlindedAssignmentSerializer)
+    def put(self, request: Request, code: str) -> Response:
+        assignment = selectors.assignment_for_reviewer_update(
+            reviewer=request_user(request), code=code
+        )
+        payload = RatingsPutSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.assignment_ratings_put(
+            assignment=assignment,
+            scores=payload.validated_data["scores"],
+            comment=payload.validated_data.get("comment"),
+        )
+        # Answered with the whole assignment as it now stands, so a client needs no
+        # second request to show the saved scores.
+        blinded = selectors.reviewer_assignment(
+            reviewer=request_user(request), code=code, language=get_language()
+        )
+        return Response(BlindedAssignmentSerializer(blinded).data)
+
+
+class MySubmitView(APIView):
+    permission_classes = [IsAuthenticated, IsReviewer]
+
+    @extend_schema(request=None, responses=BlindedAssignmentSerializer)
+    def post(self, request: Request, code: str) -> Response:
+        assignment = selectors.assignment_for_reviewer_update(
+            reviewer=request_user(request), code=code
+        )
+        services.assignment_submit(assignment=assignment)
+        blinded = selectors.reviewer_assignment(
+            reviewer=request_user(request), code=code, language=get_language()
+        )
+        return Response(BlindedAssignmentSerializer(blinded).data)
