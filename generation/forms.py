@@ -93,3 +93,14 @@ class FrameUploadForm(forms.Form):
         label=_("Frame file (JSON or YAML)"),
         help_text=_("Same format as the default frame; download it below as a template."),
     )
+
+
+class StudyJudgeForm(forms.Form):
+    """The LLM judge of a study: any model of a network backend (not only the writer's)."""
+
+    backend = forms.ChoiceField(
+        label=_("Backend"),
+        choices=lambda: [(k, v) for k, v in BACKEND_CHOICES if k != "offline"],
+        initial="mistral",
+    )
+    model = forms.ChoiceField(label=_("Judge model"), choices=network_model_choices)

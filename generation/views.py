@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generation import catalogue, pricing, selectors, services
-from generation.forms import BatchLaunchForm, FrameUploadForm
+from generation.forms import BatchLaunchForm, FrameUploadForm, StudyJudgeForm
+from generation.judge_rater import study_judge_launch
 from generation.models import Batch, BatchItem, SamplingFrame
 from generation.presentation import annotated_html
 from review.exceptions import ServiceError
+from review.models import Study
 from review.permissions import coordinator_required
 from review.selectors import report_for_coordinator
 
@@ -222,3 +224,28 @@ def frame_download(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{frame.name}-v{frame.version}.json"'
     return response
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def study_judge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Launch the LLM judge on every report of a study (one task per report)."""
+    study = get_object_or_404(Study, pk=pk)
+    form = StudyJudgeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = study_judge_launch(
+                study=study,
+                model=form.cleaned_data["model"],
+                backend=form.cleaned_data["backend"],
+                actor=request.user,
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The judge will rate %(n)d reports.") % {"n": count})
+            return redirect("review:study_results", pk=study.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "generation/study_judge.html", {"study": study, "form": form}, status=status
+    )

@@ -11,7 +11,8 @@ from generation.scenario import Scenario
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    scenario: Scenario
+    # None for calls that must not see one (the judge rating a study, blinded).
+    scenario: Scenario | None
     system_prompt: str
     user_prompt: str
     model: str

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from generation import guidelines
-from generation.backends.base import BackendResult, GenerationRequest
+from generation.backends.base import BackendError, BackendResult, GenerationRequest
 from generation.scenario import Scenario
 from generation.vocabulary import (
     REASON_LABELS,
@@ -345,6 +345,8 @@ class OfflineBackend:
 
     def generate(self, request: GenerationRequest, *, before_send=None) -> BackendResult:
         started = time.monotonic()
+        if request.scenario is None:
+            raise BackendError("The offline writer needs a scenario.")
         content = json.dumps(_write(request.scenario, request.language), ensure_ascii=False)
         return BackendResult(
             content=content,
