@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from review.models import Report, Study
+from review.models import JudgeRating, Report, Study
 from review.stats.results import BREAKDOWN_FIELDS
 
 SUMMARY_FIELDS = (
@@ -178,8 +178,21 @@ def dataset_reports(*, study: Study):
     )
 
 
+def _judge_scores(*, study: Study) -> dict[str, dict[str, dict[str, int]]]:
+    scores: dict[str, dict[str, dict[str, int]]] = {}
+    rows = JudgeRating.objects.filter(study=study).values_list(
+        "report__code", "model", "domain__key", "score"
+    )
+    for code, model, domain, score in rows.iterator(chunk_size=5000):
+        scores.setdefault(code, {}).setdefault(model, {})[domain] = score
+    return scores
+
+
 def dataset_lines(*, study: Study) -> Iterator[str]:
-    """One JSON object per synthetic report of the study: text, annotations with offsets."""
+    """One JSON object per synthetic report of the study: text, annotations with offsets,
+    and, when an LLM judge rated the study, its scores under a key that says so (never
+    mixed with the physicians' ratings)."""
+    judge = _judge_scores(study=study)
     for code, text, language, annotations, provenance in dataset_reports(study=study).iterator(
         chunk_size=500
     ):
@@ -190,6 +203,11 @@ def dataset_lines(*, study: Study) -> Iterator[str]:
             "annotations": annotations,
             "provenance": provenance,
         }
+        if code in judge:
+            record["llm_judge_scores"] = {
+                "note": "scores of an LLM judge (blinded), not of the physicians",
+                "by_model": judge[code],
+            }
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
 

@@ -247,3 +247,21 @@ def test_judge_of_a_report_no_longer_in_the_study_is_missing(study, mistral_sett
         == "missing"
     )
     assert fake_mistral.requests == []
+
+
+def test_dataset_export_carries_judge_scores_labelled(study, mistral_settings, fake_mistral):
+    from review.exports import dataset_lines
+
+    reports = _rate_all(study, fake_mistral)
+    records = [json.loads(line) for line in dataset_lines(study=study)]
+    synthetic = [r for r in reports if r.source == "synthetic"]
+    assert [r["code"] for r in records] == sorted(r.code for r in synthetic)
+    by_code = {r.code: r for r in synthetic}
+    for record in records:
+        judge = record["llm_judge_scores"]
+        assert judge["note"] == "scores of an LLM judge (blinded), not of the physicians"
+        assert judge["by_model"] == {
+            "mistral-small-latest": {
+                d: _judge_score(by_code[record["code"]], d) for d in DOMAINS
+            }
+        }
