@@ -115,7 +115,7 @@ class Batch(models.Model):
     count = models.PositiveIntegerField(_("number of reports"))
     frame = models.ForeignKey(SamplingFrame, on_delete=models.PROTECT, related_name="batches")
     prompt = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="batches")
-    backend = models.CharField(_("backend"), max_length=16, choices=BACKEND_CHOICES)
+    backend = models.CharField(_("backend"), max_length=32, choices=BACKEND_CHOICES)
     model = models.CharField(_("model"), max_length=100)
     temperature = models.FloatField(_("temperature"), default=0.7)
     seed = models.BigIntegerField(_("seed"))

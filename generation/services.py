@@ -136,8 +136,11 @@ def _launch_parameters_check(
     if not spec.network:
         # A local writer has one "model" (itself): whatever was asked is not used.
         return next(iter(spec.models))
-    # MISTRAL_MODEL is the deployment's default model (the only network backend today).
-    model = model or settings.MISTRAL_MODEL
+    # MISTRAL_MODEL is the deployment's default Mistral model; another backend's default
+    # is the first model it lists.
+    model = model or (
+        settings.MISTRAL_MODEL if backend == "mistral" else next(iter(spec.models), "")
+    )
     if model not in spec.models:
         raise InvalidInput(
             _("Unknown model %(m)r; known models: %(known)s.")

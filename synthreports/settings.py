@@ -295,6 +295,28 @@ MISTRAL_API_KEY = env_str("MISTRAL_API_KEY")
 MISTRAL_SERVER_URL = env_str("MISTRAL_SERVER_URL")
 MISTRAL_MODEL = env_str("MISTRAL_MODEL", "mistral-large-latest")
 MISTRAL_TIMEOUT_SECONDS = env_float("MISTRAL_TIMEOUT_SECONDS", 120.0, minimum=1)
+
+
+def _model_prices(name: str) -> dict[str, tuple[float, float]]:
+    """ "model=in/out,other" → {model: (EUR per million in, out)}; a bare name costs 0."""
+    prices = {}
+    for entry in env_list(name, []):
+        model, _sep, price = entry.partition("=")
+        try:
+            price_in, _slash, price_out = price.partition("/")
+            prices[model.strip()] = (float(price_in or 0), float(price_out or 0))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not model or model=in/out (EUR per million tokens)."
+            ) from None
+    return prices
+
+
+# A self-hosted OpenAI-compatible server (vLLM, Ollama…): configuration, not code. Its
+# models become the `openai_compatible` backend's; the writer and the judge may use any.
+OPENAI_COMPATIBLE_SERVER_URL = env_str("OPENAI_COMPATIBLE_SERVER_URL")
+OPENAI_COMPATIBLE_API_KEY = env_str("OPENAI_COMPATIBLE_API_KEY")
+OPENAI_COMPATIBLE_MODELS = _model_prices("OPENAI_COMPATIBLE_MODELS")
 GENERATION_DEFAULT_BACKEND = env_str(
     "GENERATION_DEFAULT_BACKEND", "mistral" if MISTRAL_API_KEY else "offline"
 )

@@ -184,6 +184,28 @@ class MistralBackend:
         )
 
 
+class OpenAICompatibleBackend(MistralBackend):
+    """A self-hosted server speaking the chat completions API (vLLM, Ollama), reached
+    through the same SDK and error handling as Mistral's; configured by settings only."""
+
+    name = "openai_compatible"
+
+    @classmethod
+    def from_settings(cls) -> OpenAICompatibleBackend:
+        if not settings.OPENAI_COMPATIBLE_SERVER_URL or not settings.OPENAI_COMPATIBLE_MODELS:
+            raise BackendUnavailable(
+                _(
+                    "The openai_compatible backend needs OPENAI_COMPATIBLE_SERVER_URL and "
+                    "OPENAI_COMPATIBLE_MODELS."
+                )
+            )
+        return cls(
+            api_key=settings.OPENAI_COMPATIBLE_API_KEY,
+            server_url=settings.OPENAI_COMPATIBLE_SERVER_URL,
+            timeout_seconds=settings.MISTRAL_TIMEOUT_SECONDS,
+        )
+
+
 # -- Batch API ---------------------------------------------------------------------------
 # Mistral's asynchronous batch inference: the requests go up as one JSONL file (files
 # endpoint, purpose "batch"), a job runs them (batch jobs endpoint), and its output and

@@ -261,7 +261,5 @@ def test_dataset_export_carries_judge_scores_labelled(study, mistral_settings, f
         judge = record["llm_judge_scores"]
         assert judge["note"] == "scores of an LLM judge (blinded), not of the physicians"
         assert judge["by_model"] == {
-            "mistral-small-latest": {
-                d: _judge_score(by_code[record["code"]], d) for d in DOMAINS
-            }
+            "mistral-small-latest": {d: _judge_score(by_code[record["code"]], d) for d in DOMAINS}
         }
