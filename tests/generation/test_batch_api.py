@@ -168,3 +168,35 @@ def test_sweep_leaves_items_with_the_provider_alone(batch_api_batch, fake_mistra
         "requeued_running": 0,
         "reenqueued_pending": 0,
     }
+
+
+def test_api_launches_a_batch_api_batch_and_refuses_bad_critique_input(
+    coordinator_client, mistral_settings
+):
+    response = coordinator_client.post(
+        "/api/v1/batches/",
+        {
+            "count": 2,
+            "backend": "mistral",
+            "seed": 4,
+            "prompt": "compte-rendu-fr-v1",
+            "mode": "batch_api",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert (data["mode"], data["provider_job_id"], data["provider_status"]) == (
+        "batch_api",
+        "",
+        "",
+    )
+    assert data["progress"]["conform"] == 0
+    bad = coordinator_client.post(
+        "/api/v1/batches/",
+        {"count": 2, "backend": "mistral", "judge_model": "gpt-unknown"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert "Unknown judge model 'gpt-unknown'" in bad.content.decode()
+    assert Batch.objects.count() == 1
