@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from generation.models import Batch, BatchItem, PromptTemplate
@@ -57,6 +59,15 @@ def _status_counts(prefix: str = "") -> dict:
 def batch_progress(*, batch: Batch) -> BatchProgress:
     """Counters derived from item rows, in one aggregate query whatever the batch size."""
     row = BatchItem.objects.filter(batch=batch).aggregate(
+        # Written reports carry their exact cost (every pass at its model's price, Batch API
+        # lines at the batch price); other items' tokens are priced at the writer's. First:
+        # below, the aliases tokens_in/tokens_out shadow the fields.
+        done_cost=Sum(
+            Cast(KeyTextTransform("cost_eur", "report__provenance"), FloatField()),
+            default=0.0,
+        ),
+        open_tokens_in=Sum("tokens_in", filter=~Q(status=BatchItem.Status.DONE), default=0),
+        open_tokens_out=Sum("tokens_out", filter=~Q(status=BatchItem.Status.DONE), default=0),
         **_status_counts(),
         total=Count("id"),
         tokens_in=Sum("tokens_in", default=0),
@@ -88,8 +99,14 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
         flagged=row["flagged"],
         tokens_in=row["tokens_in"],
         tokens_out=row["tokens_out"],
-        cost_eur=cost_eur(
-            model=batch.model, tokens_in=row["tokens_in"], tokens_out=row["tokens_out"]
+        cost_eur=round(
+            row["done_cost"]
+            + cost_eur(
+                model=batch.model,
+                tokens_in=row["open_tokens_in"],
+                tokens_out=row["open_tokens_out"],
+            ),
+            4,
         ),
         per_minute=per_minute,
         eta_seconds=None if finished else eta,

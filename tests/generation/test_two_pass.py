@@ -393,3 +393,20 @@ def test_batch_list_compares_prompt_versions(
     assert int(cells(v1)[8]) == round(
         sum(i.tokens_in + i.tokens_out for i in one_pass.items.all()) / 2
     )
+
+
+def test_batch_cost_so_far_sums_each_pass_at_its_model_price(two_pass_batch, fake_mistral):
+    from generation.selectors import batch_progress
+
+    batch = two_pass_batch(count=2, judge_model="mistral-small-latest")
+    first, second = batch.items.order_by("index")
+    assert _process(first) == "done"
+    fake_mistral.push("ok", "503")  # the second item spends a writer call, then fails
+    with pytest.raises(TransientBackendError):
+        _process(second)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    expected = first.report.provenance["cost_eur"] + round(
+        (second.tokens_in * 2.0 + second.tokens_out * 6.0) / 1e6, 4
+    )
+    assert batch_progress(batch=batch).cost_eur == round(expected, 4)
