@@ -200,3 +200,26 @@ def test_api_launches_a_batch_api_batch_and_refuses_bad_critique_input(
     assert bad.status_code == 400
     assert "Unknown judge model 'gpt-unknown'" in bad.content.decode()
     assert Batch.objects.count() == 1
+
+
+def test_poller_and_judge_tasks_are_registered_and_scheduled(settings):
+    from generation import tasks
+    from synthreports.celery import app
+
+    assert tasks.provider_jobs_poll.name == "generation.provider_jobs_poll"
+    assert tasks.study_report_judge.name == "generation.study_report_judge"
+    assert settings.CELERY_BEAT_SCHEDULE["generation-provider-jobs-poll"] == {
+        "task": "generation.provider_jobs_poll",
+        "schedule": 60.0,
+    }
+    assert "generation.provider_jobs_poll" in app.tasks
+
+
+def test_poll_task_submits_through_the_sdk(batch_api_batch, fake_mistral):
+    from generation import tasks
+
+    batch = batch_api_batch(2)
+    assert tasks.provider_jobs_poll.run() == {"submitted": 1, "polled": 0}
+    batch.refresh_from_db()
+    assert batch.provider_job_id == "job-1"
+    assert [r.body["path"] for r in fake_mistral.requests] == ["/v1/files", "/v1/batch/jobs"]
