@@ -263,3 +263,31 @@ def test_dataset_export_carries_judge_scores_labelled(study, mistral_settings, f
         assert judge["by_model"] == {
             "mistral-small-latest": {d: _judge_score(by_code[record["code"]], d) for d in DOMAINS}
         }
+
+
+@pytest.mark.parametrize("n", [3, 9])
+def test_results_page_with_a_judge_query_count_is_constant(
+    db, coordinator, reviewers, coordinator_client, django_assert_num_queries, n
+):
+    from review.models import Domain
+
+    study = rated_study(
+        coordinator=coordinator,
+        reviewers=reviewers,
+        n_real=n,
+        n_synthetic=n,
+        score=_physician_score,
+    )
+    domains = list(Domain.objects.filter(study=study))
+    JudgeRating.objects.bulk_create(
+        JudgeRating(study=study, report=r, domain=d, model="judge-x", score=_judge_score(r, d.key))
+        for r in _reports(study)
+        for d in domains
+    )
+    url = reverse("review:study_results", args=[study.pk])
+    coordinator_client.get(url)
+    # session, user, permissions, study, fingerprint, panel progress (figures cached), then
+    # the judge: its scores, the physicians' table, the domains
+    with django_assert_num_queries(9):
+        body = coordinator_client.get(url).content.decode()
+    assert body.count('<tr data-domain="') == 6
