@@ -76,6 +76,12 @@ class FailureSerializer(serializers.Serializer):
 class BatchSerializer(serializers.ModelSerializer):
     frame = serializers.CharField(source="frame.label")
     prompt = serializers.CharField(source="prompt.label")
+    guideline = serializers.CharField(
+        source="guideline.label",
+        allow_null=True,
+        default=None,
+        help_text="Clinical knowledge base (name@version) the scenarios were drawn with.",
+    )
     progress = serializers.SerializerMethodField()
     failures = serializers.SerializerMethodField()
 
@@ -100,6 +106,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "critique",
             "judge_model",
             "max_revisions",
+            "guideline",
             "created_at",
             "finished_at",
             "progress",
@@ -129,7 +136,7 @@ class RetryFailedSerializer(serializers.Serializer):
 # Re-read after every action: the services update the rows with conditional UPDATEs, so the
 # instance a view holds may be stale.
 def _batch(pk: int) -> Batch:
-    return get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
+    return get_object_or_404(Batch.objects.select_related("frame", "prompt", "guideline"), pk=pk)
 
 
 class BatchCreateView(APIView):

@@ -1,4 +1,4 @@
-"""Catalogue writes and look-ups: sampling frames and prompt templates.
+"""Catalogue writes and look-ups: sampling frames, prompt templates, guideline knowledge bases.
 
 Keyword-only functions; bad input raises `review.exceptions.InvalidInput` and writes
 nothing. Frames and prompt versions are immutable once a batch used them (provenance names
@@ -13,7 +13,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
 
 from generation import frame_format
-from generation.models import PromptTemplate, SamplingFrame
+from generation.clinical import knowledge
+from generation.models import GuidelineVersion, PromptTemplate, SamplingFrame
 from generation.output import EXTRACTION_SCHEMA_VERSION, OUTPUT_SCHEMA_VERSION
 from generation.prompts import DEFAULT_PROMPTS, PROMPTS_V2
 from review.exceptions import InvalidInput
@@ -184,3 +185,58 @@ def prompt_resolve(*, prompt: PromptTemplate | str | None, language: str) -> Pro
             code="prompt_language",
         )
     return found
+
+
+def guideline_default_ensure() -> GuidelineVersion:
+    """The release's knowledge base (seeded by migration; recreated if a test emptied it)."""
+    kb = knowledge.default_knowledge()
+    found = GuidelineVersion.objects.filter(name=kb.name, version=kb.version).first()
+    if found is not None:
+        return found
+    found, _created = GuidelineVersion.objects.get_or_create(
+        name=kb.name,
+        version=kb.version,
+        defaults={"title": kb.title, "text": knowledge.default_knowledge_text()},
+    )
+    return found
+
+
+def guideline_latest() -> GuidelineVersion:
+    """The newest version of the default base's name: what new batches are drawn with."""
+    default = guideline_default_ensure()
+    latest = GuidelineVersion.objects.filter(name=default.name).order_by("-version").first()
+    return latest or default
+
+
+def guideline_knowledge(*, guideline: GuidelineVersion | None) -> knowledge.KnowledgeBase:
+    """The parsed base of a stored version (cached by content), the default one for None."""
+    if guideline is None:
+        return knowledge.default_knowledge()
+    return knowledge.knowledge_from_text(guideline.text)
+
+
+def guideline_create(*, text: str, created_by: User = None) -> GuidelineVersion:
+    """Validate an uploaded knowledge base (YAML) and store it as a new version."""
+    try:
+        data = knowledge.knowledge_parse_text(text)
+        kb = knowledge.knowledge_validate(data)
+    except knowledge.KnowledgeInvalid as exc:
+        raise InvalidInput(
+            _("The knowledge base is invalid: %(errors)s") % {"errors": " | ".join(exc.errors)},
+            code="guideline_invalid",
+        ) from None
+    if GuidelineVersion.objects.filter(name=kb.name, version=kb.version).exists():
+        raise InvalidInput(
+            _("A knowledge base %(label)s already exists; raise its version.")
+            % {"label": kb.label},
+            code="guideline_exists",
+        )
+    guideline = GuidelineVersion.objects.create(
+        name=kb.name,
+        version=kb.version,
+        title=kb.title,
+        text=text,
+        created_by=user_or_none(created_by),
+    )
+    audit_log(actor=created_by, action="generation.guideline_created", target=guideline.label)
+    return guideline

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from string import Template
 from typing import Any
 
+from generation.clinical.knowledge import KnowledgeBase
 from generation.output import JudgeAnomaly, JudgeVerdict
 from generation.prompt_context import prompt_context
 from generation.prompts import JUDGE_PROMPTS, REVISION_PROMPTS
@@ -102,9 +103,14 @@ def _checker_text(checker: list[ConsistencyFlag], language: str) -> str:
 
 
 def judge_prompts(
-    *, scenario: Scenario, narrative: str, checker: list[ConsistencyFlag], language: str
+    *,
+    scenario: Scenario,
+    narrative: str,
+    checker: list[ConsistencyFlag],
+    language: str,
+    kb: KnowledgeBase | None = None,
 ) -> tuple[str, str]:
-    context = prompt_context(scenario, language)
+    context = prompt_context(scenario, language, kb)
     spec = JUDGE_PROMPTS[language]
     user = Template(spec["user"]).safe_substitute(
         scenario=scenario_summary(scenario, language),

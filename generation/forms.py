@@ -11,10 +11,8 @@ from generation.models import Batch, PromptTemplate, SamplingFrame
 
 def site_choices() -> list[tuple[str, str]]:
     language = "fr" if (get_language() or "").startswith("fr") else "en"
-    return [("", _("all sites, by frequency"))] + [
-        (key, spec["labels"].get(language, spec["labels"]["en"]))
-        for key, spec in guidelines.SITES.items()
-    ]
+    sites = [(key, guidelines.site_label(key, language)) for key, _en in guidelines.site_choices()]
+    return [("", str(_("all sites, by frequency"))), *sites]
 
 
 class BatchLaunchForm(forms.Form):
@@ -104,3 +102,13 @@ class StudyJudgeForm(forms.Form):
         initial="mistral",
     )
     model = forms.ChoiceField(label=_("Judge model"), choices=network_model_choices)
+
+
+class GuidelineUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Knowledge base file (YAML)"),
+        help_text=_(
+            "A revised version of the knowledge base: download the current one below, edit it "
+            "(raise `version`), upload it. It is checked before anything is saved."
+        ),
+    )

@@ -17,7 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from generation import guidelines
+from generation.clinical import knowledge
+from generation.clinical.population import Population
 
 FRAMES_DIR = Path(__file__).resolve().parent / "data" / "frames"
 DEFAULT_FRAME_FILE = FRAMES_DIR / "france-incidence-2023.json"
@@ -29,7 +30,9 @@ ECOG = ("0", "1", "2", "3", "4")
 REASONS = ("surgery", "systemic_start", "toxicity", "complication", "diagnostic")
 COMORBIDITIES = {
     "diabetes": {"fr": "diabète de type 2", "en": "type 2 diabetes"},
-    "cardiovascular_disease": {"fr": "cardiopathie ischémique", "en": "ischaemic heart disease"},
+    "ischaemic_heart_disease": {"fr": "cardiopathie ischémique", "en": "ischaemic heart disease"},
+    "heart_failure": {"fr": "insuffisance cardiaque", "en": "heart failure"},
+    "stroke": {"fr": "antécédent d'AVC", "en": "history of stroke"},
     "hypertension": {"fr": "hypertension artérielle", "en": "hypertension"},
     "copd": {"fr": "BPCO", "en": "COPD"},
     "chronic_kidney_disease": {
@@ -116,10 +119,14 @@ class Frame(_Strict):
     description: str = ""
     sources: dict[str, Source] = Field(min_length=1)
     sites: dict[str, SiteFigures] = Field(min_length=1)
+    # Independent prevalences (frames before version 2); `correlations` supersedes them.
     comorbidities: dict[str, Comorbidity] = Field(default_factory=dict)
     smoking: Distribution
     ecog: Distribution
     reasons: Distribution
+    # Joint and conditional tables (breast subtypes, NSCLC drivers given smoking, COPD given
+    # smoking, menopause and hypertension given age…): generation.clinical.population.
+    correlations: Population | None = None
 
 
 def _loc(parts) -> str:
@@ -145,7 +152,7 @@ def _semantic_errors(frame: Frame) -> list[str]:
     known("ecog.p", frame.ecog.p, ECOG)
     known("reasons.p", frame.reasons.p, REASONS)
     known("comorbidities", frame.comorbidities, COMORBIDITIES)
-    known("sites", frame.sites, guidelines.SITES)
+    known("sites", frame.sites, knowledge.default_knowledge().sites)
     for where, figure in (
         ("smoking", frame.smoking),
         ("ecog", frame.ecog),
@@ -169,37 +176,24 @@ def _semantic_errors(frame: Frame) -> list[str]:
         )
         if missing_age:
             errors.append(f"{here}.age.median: no median age for sex {', '.join(missing_age)}")
-        known(f"{here}.stage.p", figures.stage.p, guidelines.STAGES)
-        if site not in guidelines.SITES:
+        kb = knowledge.default_knowledge()
+        if site not in kb.sites:
             continue
-        spec = guidelines.SITES[site]
-        known(f"{here}.histology.p", figures.histology.p, spec["histologies"])
-        known(f"{here}.biomarkers", figures.biomarkers, spec["biomarkers"])
+        spec = kb.sites[site]
+        known(f"{here}.stage.p", figures.stage.p, spec.stages)
+        known(f"{here}.histology.p", figures.histology.p, spec.histologies)
+        known(f"{here}.biomarkers", figures.biomarkers, spec.biomarkers)
         for name, biomarker in figures.biomarkers.items():
             sourced(f"{here}.biomarkers.{name}", biomarker.source)
-            if name in spec["biomarkers"]:
-                known(f"{here}.biomarkers.{name}.p", biomarker.p, spec["biomarkers"][name])
+            if name in spec.biomarkers:
+                known(f"{here}.biomarkers.{name}.p", biomarker.p, spec.biomarkers[name].values)
             if biomarker.applies_to is not None:
                 known(
                     f"{here}.biomarkers.{name}.applies_to",
                     biomarker.applies_to,
-                    spec["histologies"],
+                    spec.histologies,
                 )
-        if errors:
-            continue
-        # Every combination the sampler can draw must have a guideline plan.
-        for histology, stage in itertools.product(figures.histology.p, figures.stage.p):
-            if figures.histology.p[histology] == 0 or figures.stage.p[stage] == 0:
-                continue
-            for combination in biomarker_combinations(figures, histology):
-                options = guidelines.plan_options(
-                    site=site, histology=histology, stage=stage, biomarkers=combination
-                )
-                if not options:
-                    described = ", ".join(f"{k}={v}" for k, v in combination.items()) or "-"
-                    errors.append(
-                        f"{here}: no guideline plan for {histology} stage {stage} ({described})"
-                    )
+    # Plans for every setting a site can produce are the knowledge base's own check.
     return errors
 
 

@@ -150,6 +150,15 @@ class Batch(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The clinical knowledge base the scenarios were drawn with (null: batches from before it).
+    guideline = models.ForeignKey(
+        "GuidelineVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="batches",
+        verbose_name=_("guideline knowledge base"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -243,3 +252,35 @@ class BatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}#{self.index}"
+
+
+class GuidelineVersion(models.Model):
+    """A version of the clinical knowledge base (YAML: plans, eligibility, rules, sources).
+
+    Validated on creation (generation.clinical.knowledge) and immutable: a batch names the
+    version its scenarios were drawn with, so a revision is always a new version.
+    """
+
+    name = models.SlugField(_("name"), max_length=100)
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    text = models.TextField(_("knowledge base (YAML)"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "version"], name="guideline_name_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"

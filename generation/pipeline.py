@@ -25,6 +25,7 @@ from generation.backends import (
     TransientBackendError,
     backend_get,
 )
+from generation.catalogue import guideline_knowledge
 from generation.models import Batch, BatchItem, PromptTemplate
 from generation.output import (
     OUTPUT_SCHEMA_VERSION,
@@ -153,7 +154,9 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     # The batch's prompt and frame come in the same query: fetched lazily they were two
     # more round trips per item.
     item = (
-        BatchItem.objects.filter(pk=item_id).select_related("batch__prompt", "batch__frame").first()
+        BatchItem.objects.filter(pk=item_id)
+        .select_related("batch__prompt", "batch__frame", "batch__guideline")
+        .first()
     )
     if item is None:
         return "missing"
@@ -218,7 +221,12 @@ def _single_pass_finish(
             item_id=item_id, claim_token=claim_token, error=str(exc), usage=usage
         )
         return ("retry" if released else "failed"), str(exc)
-    validated = report_validate(output=output, scenario=scenario, language=batch.language)
+    validated = report_validate(
+        output=output,
+        scenario=scenario,
+        language=batch.language,
+        kb=guideline_knowledge(guideline=batch.guideline),
+    )
     return _item_complete(
         item_id=item_id,
         claim_token=claim_token,
@@ -237,7 +245,9 @@ def batch_item_apply_result(*, item_id: int, claim_token: str, result: BackendRe
     then parsed, validated and written exactly as a direct answer, at the batch price.
     Returns the outcome; "retry" means the item is PENDING again for direct mode."""
     item = (
-        BatchItem.objects.filter(pk=item_id).select_related("batch__prompt", "batch__frame").first()
+        BatchItem.objects.filter(pk=item_id)
+        .select_related("batch__prompt", "batch__frame", "batch__guideline")
+        .first()
     )
     if item is None:
         return "missing"
@@ -360,6 +370,7 @@ def _generation_request(*, batch: Batch, item: BatchItem, scenario: Scenario) ->
         user_template=prompt.user_template,
         scenario=scenario,
         language=batch.language,
+        kb=guideline_knowledge(guideline=batch.guideline),
     )
     return GenerationRequest(
         scenario=scenario,
@@ -372,6 +383,7 @@ def _generation_request(*, batch: Batch, item: BatchItem, scenario: Scenario) ->
         language=batch.language,
         json_schema=output_json_schema(),
         max_tokens=MAX_OUTPUT_TOKENS,
+        knowledge=guideline_knowledge(guideline=batch.guideline),
     )
 
 
@@ -448,6 +460,7 @@ def _provenance(
         if passes is not None
         else OUTPUT_SCHEMA_VERSION,
         frame=batch.frame.label,
+        guideline=batch.guideline.label if batch.guideline else "",
         seed=batch.seed,
         temperature=batch.temperature,
         scenario=item.scenario,

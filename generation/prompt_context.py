@@ -13,37 +13,23 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from generation import guidelines
+from generation.clinical.knowledge import KnowledgeBase, default_knowledge, rule_applies
 from generation.scenario import Scenario
 from generation.vocabulary import REASON_LABELS, comorbidity_label, format_date, treatment_label
 
-# The guideline knowledge base these texts come from. The versioned YAML knowledge base
-# (issue 13) replaces this label with its own version when it lands.
-GUIDELINE_VERSION = "builtin-guidelines@1"
-
-# Usual long-term treatments of the frame's comorbidities (HAS guides de parcours: diabète
-# de type 2 2014, HTA 2016, BPCO 2019, MRC 2021; ESC 2019 chronic coronary syndromes).
-# They belong in the discharge treatment: forbidding them made reports implausible.
+# Usual long-term treatments when the knowledge base names none for a comorbidity (HAS
+# guides de parcours: diabète de type 2 2014, HTA 2016, BPCO 2019, MRC 2021; ESC 2019
+# chronic coronary syndromes). They belong in the discharge treatment.
 COMORBIDITY_TREATMENTS: dict[str, dict[str, str]] = {
-    "diabetes": {
-        "fr": "metformine (± insuline selon l'équilibre glycémique)",
-        "en": "metformin (± insulin depending on glycaemic control)",
-    },
-    "hypertension": {
-        "fr": "IEC ou ARA2, inhibiteur calcique ou diurétique thiazidique",
-        "en": "ACE inhibitor or ARB, calcium-channel blocker or thiazide diuretic",
-    },
-    "cardiovascular_disease": {
-        "fr": "aspirine à faible dose, statine, bêtabloquant",
-        "en": "low-dose aspirin, statin, beta-blocker",
-    },
+    "diabetes": {"fr": "metformine", "en": "metformin"},
+    "hypertension": {"fr": "IEC ou ARA2", "en": "ACE inhibitor or ARB"},
     "copd": {
-        "fr": "bronchodilatateurs inhalés de longue durée d'action (LAMA/LABA)",
-        "en": "long-acting inhaled bronchodilators (LAMA/LABA)",
+        "fr": "bronchodilatateurs inhalés de longue durée d'action",
+        "en": "long-acting inhaled bronchodilators",
     },
     "chronic_kidney_disease": {
-        "fr": "adaptation des posologies à la clairance, IEC ou ARA2",
-        "en": "doses adjusted to creatinine clearance, ACE inhibitor or ARB",
+        "fr": "posologies adaptées à la clairance",
+        "en": "doses adjusted to creatinine clearance",
     },
 }
 
@@ -151,82 +137,139 @@ class PromptContext:
         return asdict(self)
 
 
-def _guideline_text(scenario: Scenario, language: str) -> str:
-    group = (
-        guidelines.histology_group(scenario.site, scenario.histology)
-        if scenario.histology in guidelines.SITES[scenario.site]["histologies"]
-        else ""
-    )
-    rules = [
-        f"- {rule['text']} [{rule['id']}]"
-        for rule in guidelines.RULES
-        if guidelines._rule_applies(
-            rule["when"],
-            site=scenario.site,
-            group=group,
-            stage=scenario.stage,
-            biomarkers=scenario.biomarkers,
-        )
-    ]
+def _citation(kb: KnowledgeBase, key: str) -> str:
+    # Citations carry their year already (the knowledge base validates them).
+    source = kb.sources.get(key)
+    return source.citation if source else key
+
+
+def _guideline_text(scenario: Scenario, language: str, kb: KnowledgeBase) -> str:
+    fr = language == "fr"
     plan = "; ".join(treatment_label(t, language) for t in scenario.treatments)
-    head = "Plan retenu en RCP" if language == "fr" else "Tumour board plan"
-    justification = "Règles applicables" if language == "fr" else "Applicable rules"
-    none = "aucune règle spécifique" if language == "fr" else "no specific rule"
-    return f"{head} : {plan}\n{justification} :\n" + ("\n".join(rules) or f"- {none}")
+    lines = [f"{'Plan retenu en RCP' if fr else 'Tumour board plan'} : {plan}"]
+    source = scenario.plan_source or _plan_source(kb, scenario.plan)
+    if source:
+        lines.append(f"{'Référence' if fr else 'Reference'} : {_citation(kb, source)}")
+    if scenario.fallback_reasons:
+        # The patient was not fit for the standard plan: say why, so the text does too.
+        why = "; ".join(scenario.fallback_reasons)
+        head = (
+            "Plan adapté au patient (standard non retenu)"
+            if fr
+            else "Plan adapted to the patient (standard not chosen)"
+        )
+        lines.append(f"{head} : {why}")
+    case = scenario.clinical_case()
+    rules = (
+        [
+            f"- {rule.text} [{rule.id} ; {_citation(kb, rule.source)}]"
+            for rule in kb.rules
+            if rule_applies(rule, case.facts())
+        ]
+        if case is not None
+        else []
+    )
+    lines.append("Règles applicables :" if fr else "Applicable rules:")
+    lines += rules or ["- aucune règle spécifique" if fr else "- no specific rule"]
+    return "\n".join(lines)
+
+
+def _plan_source(kb: KnowledgeBase, plan_id: str) -> str:
+    try:
+        return kb.plan(plan_id).source
+    except KeyError:
+        return ""
+
+
+_STATUS = {
+    "done": {"fr": "fait", "en": "done"},
+    "current": {"fr": "en cours (ce séjour)", "en": "current (this stay)"},
+    "planned": {"fr": "à venir", "en": "to come"},
+}
 
 
 def _timeline(scenario: Scenario, language: str) -> str:
-    # The scenario (schema 1) has no diagnosis or prior-line dates yet: the knowledge-base
-    # issue adds a per-scenario timeline, which replaces this when it lands.
     admin = scenario.admin
     fr = language == "fr"
-    stay = (
-        f"naissance le {format_date(admin.birth_date, language)} ; "
-        if fr
-        else f"born {format_date(admin.birth_date, language)}; "
-    )
-    stay += (
+    parts = []
+    if scenario.timeline is not None:
+        parts.append(
+            f"{'diagnostic le' if fr else 'diagnosed'} "
+            f"{format_date(scenario.timeline.diagnosis_date, language)}"
+        )
+        if scenario.timeline.surgery_date:
+            parts.append(
+                f"{'chirurgie le' if fr else 'surgery'} "
+                f"{format_date(scenario.timeline.surgery_date, language)}"
+            )
+    parts.append(
         f"séjour du {format_date(admin.admission_date, language)} au "
         f"{format_date(admin.discharge_date, language)}"
         if fr
         else f"stay from {format_date(admin.admission_date, language)} to "
         f"{format_date(admin.discharge_date, language)}"
     )
-    steps = ", ".join(
-        f"{step}. {treatment_label(treatment, language)}"
-        for step, treatment in enumerate(scenario.treatments, start=1)
-    )
-    order = "ordre du plan" if fr else "order of the plan"
-    return f"{stay} ; {order} : {steps}" if fr else f"{stay}; {order}: {steps}"
+    steps = []
+    for number, treatment in enumerate(scenario.treatments, start=1):
+        when = (
+            f", {'début' if fr else 'start'} {format_date(treatment.start_date, language)}"
+            if treatment.start_date
+            else ""
+        )
+        status = _STATUS.get(treatment.status, {}).get(language, treatment.status)
+        steps.append(f"{number}. {treatment_label(treatment, language)} ({status}{when})")
+    separator = " ; " if fr else "; "
+    plan = ("ordre du plan : " if fr else "order of the plan: ") + ", ".join(steps)
+    return separator.join([*parts, plan])
 
 
-def _expected_course(scenario: Scenario, language: str) -> str:
+def _expected_course(scenario: Scenario, language: str, kb: KnowledgeBase) -> str:
+    lines = []
+    if scenario.complication and scenario.complication in kb.complications:
+        # The event the scenario drew for this stay (by drug class or procedure).
+        event = getattr(kb.complications[scenario.complication], language)
+        lines.append(
+            f"- {'événement de ce séjour' if language == 'fr' else 'event of this stay'} : {event}"
+        )
     seen: list[str] = []
     for treatment in scenario.treatments:
         if treatment.modality in EXPECTED_COURSE and treatment.modality not in seen:
             seen.append(treatment.modality)
-    return "\n".join(f"- {EXPECTED_COURSE[m][language]}" for m in seen) or "-"
+    lines += [f"- {EXPECTED_COURSE[m][language]}" for m in seen]
+    return "\n".join(lines) or "-"
 
 
-def _comorbidity_treatments(scenario: Scenario, language: str) -> str:
-    rows = [
-        f"- {comorbidity_label(c, language)} : {COMORBIDITY_TREATMENTS[c][language]}"
-        for c in scenario.comorbidities
-        if c in COMORBIDITY_TREATMENTS
-    ]
+def _comorbidity_treatments(scenario: Scenario, language: str, kb: KnowledgeBase) -> str:
+    rows = []
+    for comorbidity in scenario.comorbidities:
+        drugs = kb.comorbidity_drugs.get(comorbidity)
+        if drugs is not None:
+            rows.append(
+                f"- {comorbidity_label(comorbidity, language)} : {getattr(drugs, language)}"
+            )
+        elif comorbidity in COMORBIDITY_TREATMENTS:
+            rows.append(
+                f"- {comorbidity_label(comorbidity, language)} : "
+                f"{COMORBIDITY_TREATMENTS[comorbidity][language]}"
+            )
     return "\n".join(rows) or ("- aucune" if language == "fr" else "- none")
 
 
-def prompt_context(scenario: Scenario, language: str) -> PromptContext:
+def prompt_context(
+    scenario: Scenario, language: str, kb: KnowledgeBase | None = None
+) -> PromptContext:
+    """The texts of a version-2 prompt, from the knowledge base the scenario was drawn with
+    (`kb`; the release's when None)."""
+    kb = kb or default_knowledge()
     position = _POSITION.get(scenario.reason, {}).get(language) or REASON_LABELS.get(
         scenario.reason, {}
     ).get(language, scenario.reason)
     return PromptContext(
-        guideline=_guideline_text(scenario, language),
-        guideline_version=GUIDELINE_VERSION,
+        guideline=_guideline_text(scenario, language, kb),
+        guideline_version=scenario.guideline or kb.label,
         timeline=_timeline(scenario, language),
         stay_position=position,
-        expected_course=_expected_course(scenario, language),
-        comorbidity_treatments=_comorbidity_treatments(scenario, language),
+        expected_course=_expected_course(scenario, language, kb),
+        comorbidity_treatments=_comorbidity_treatments(scenario, language, kb),
         required_elements=REQUIRED_ELEMENTS[language],
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from string import Template
 from typing import get_args
 
+from generation.clinical.knowledge import KnowledgeBase
 from generation.output import AnnotationField, ExtractionField
 from generation.prompt_context import prompt_context
 from generation.scenario import Scenario
@@ -230,6 +231,7 @@ def prompt_render(
     language: str,
     output_schema_version: int = 1,
     extra: dict[str, str] | None = None,
+    kb: KnowledgeBase | None = None,
 ) -> tuple[str, str]:
     # The scenario goes in as a readable summary, not JSON: labels in the report's language
     # are what the model should reuse in the text.
@@ -242,7 +244,7 @@ def prompt_render(
         else "; ".join(REPORT_SECTIONS[language]),
         "fields": ", ".join(fields),
         "language": language,
-        **prompt_context(scenario, language).as_values(),
+        **prompt_context(scenario, language, kb).as_values(),
         **(extra or {}),
     }
     # safe_substitute: a coordinator's prompt may contain a literal "$" (prices, JSON

@@ -154,7 +154,7 @@ def provider_jobs_poll(*, enqueue: bool = True) -> dict[str, int]:
     open_batches = (
         Batch.objects.filter(mode=Batch.Mode.BATCH_API)
         .exclude(provider_status=PROCESSED)
-        .select_related("prompt", "frame")
+        .select_related("prompt", "frame", "guideline")
     )
     for batch in open_batches:
         try:

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from generation.clinical.draw import ClinicalCase, Labs, Timeline
+
 
 class _Frozen(BaseModel):
     # Extra keys are refused: a stored scenario that does not match is a bug to see, not
@@ -21,12 +23,20 @@ class _Frozen(BaseModel):
 
 
 class Treatment(_Frozen):
-    """One step of the guideline plan (guidelines._t): what, why, which regimen, which line."""
+    """One treatment of the plan: what, why, which regimen and line; from schema 2 also its
+    drugs or procedure, its step (same step = given together) and where the stay stands."""
 
     modality: str
     intent: str
     regimen: str
     line: int | None = None
+    regimen_en: str = ""
+    drugs: list[str] = Field(default_factory=list)
+    procedure: str | None = None
+    step: int = 0
+    concurrent: bool = False
+    status: str = "planned"
+    start_date: str | None = None
 
 
 class ScenarioAdmin(_Frozen):
@@ -62,6 +72,53 @@ class Scenario(_Frozen):
     treatments: list[Treatment]
     reason: str
     admin: ScenarioAdmin
+    # Schema 2 (the clinical knowledge base): absent from scenarios stored before it.
+    guideline: str = ""
+    group: str = ""
+    stage_group: str = ""
+    menopause: str | None = None
+    child_pugh: str | None = None
+    plan_source: str = ""
+    plan_fallback: int = 0
+    fallback_reasons: list[str] = Field(default_factory=list)
+    complication: str | None = None
+    labs: Labs | None = None
+    timeline: Timeline | None = None
+
+    def clinical_case(self) -> ClinicalCase | None:
+        """The clinical facts as the consistency checker reads them (None before schema 2)."""
+        if self.labs is None or self.timeline is None:
+            return None
+        return ClinicalCase(
+            knowledge=self.guideline,
+            site=self.site,
+            histology=self.histology,
+            group=self.group,
+            stage=self.stage,
+            stage_group=self.stage_group,
+            tnm=self.tnm,
+            sex=self.sex,  # type: ignore[arg-type]
+            age=self.age,
+            menopause=self.menopause,  # type: ignore[arg-type]
+            ecog=self.ecog,
+            child_pugh=self.child_pugh,  # type: ignore[arg-type]
+            biomarkers=self.biomarkers,
+            metastatic_sites=self.metastatic_sites,
+            comorbidities=self.comorbidities,
+            smoking=self.smoking,
+            plan=self.plan,
+            plan_source=self.plan_source,
+            plan_fallback=self.plan_fallback,
+            fallback_reasons=self.fallback_reasons,
+            treatments=[t.model_dump() for t in self.treatments],  # type: ignore[misc]
+            reason=self.reason,
+            complication=self.complication,
+            labs=self.labs,
+            timeline=self.timeline,
+            admission_date=self.admin.admission_date,
+            discharge_date=self.admin.discharge_date,
+            birth_date=self.admin.birth_date,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

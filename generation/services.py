@@ -23,7 +23,15 @@ from django.utils.translation import gettext as _
 
 from generation import frame_format
 from generation.backends import BACKENDS, BackendUnavailable, TransientBackendError, backend_get
-from generation.catalogue import User, frame_resolve, prompt_resolve, user_or_none
+from generation.catalogue import (
+    User,
+    frame_resolve,
+    guideline_knowledge,
+    guideline_latest,
+    prompt_resolve,
+    user_or_none,
+)
+from generation.clinical import knowledge
 from generation.models import Batch, BatchItem, PromptTemplate, SamplingFrame
 from generation.pipeline import batch_item_process
 from generation.prompts import DEFAULT_PROMPTS
@@ -75,6 +83,8 @@ def batch_launch(
         frame_obj = frame_resolve(frame=frame)
         prompt_obj = prompt_resolve(prompt=prompt, language=language)
         _mode_check(mode=mode, backend=backend, prompt=prompt_obj)
+        # New batches draw with the newest knowledge base; the batch keeps which one.
+        guideline = guideline_latest()
         parsed = frame_format.frame_validate(frame_obj.data)
         if site_filter and site_filter not in parsed.sites:
             raise InvalidInput(
@@ -96,9 +106,10 @@ def batch_launch(
             judge_model=judge_model,
             max_revisions=max_revisions,
             mode=mode,
+            guideline=guideline,
             created_by=user_or_none(created_by),
         )
-        _batch_items_create(batch=batch, frame=parsed)
+        _batch_items_create(batch=batch, frame=parsed, kb=guideline_knowledge(guideline=guideline))
         audit_log(
             actor=created_by,
             action="generation.batch_launched",
@@ -199,7 +210,9 @@ def _critique_parameters_check(*, backend: str, judge_model: str, max_revisions:
         )
 
 
-def _batch_items_create(*, batch: Batch, frame: frame_format.Frame) -> None:
+def _batch_items_create(
+    *, batch: Batch, frame: frame_format.Frame, kb: knowledge.KnowledgeBase
+) -> None:
     """One item per index, its scenario sampled now: seeded by (batch seed, index), so the
     batch's composition is reproducible and visible before any model call."""
     BatchItem.objects.bulk_create(
@@ -212,6 +225,7 @@ def _batch_items_create(*, batch: Batch, frame: frame_format.Frame) -> None:
                 index=index,
                 language=batch.language,
                 site_filter=batch.site_filter,
+                kb=kb,
             ).to_json(),
         )
         for index in range(batch.count)

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from generation.backends import Backend, BackendResult, GenerationRequest
+from generation.catalogue import guideline_knowledge
 from generation.critique import (
     CritiqueOutcome,
     consistency_check,
@@ -204,6 +205,7 @@ def _draft(
         output=ExtractedReport(narrative=narrative, annotations=extraction.annotations),
         scenario=scenario,
         language=batch.language,
+        kb=guideline_knowledge(guideline=batch.guideline),
     )
     record.detail = {"flags": validated.flag_codes}
     return narrative, validated
@@ -213,7 +215,11 @@ def _judge(
     caller: _Caller, *, batch: Batch, scenario: Scenario, round_: int, narrative: str, checker
 ) -> CritiqueOutcome:
     system, user = judge_prompts(
-        scenario=scenario, narrative=narrative, checker=checker, language=batch.language
+        scenario=scenario,
+        narrative=narrative,
+        checker=checker,
+        language=batch.language,
+        kb=guideline_knowledge(guideline=batch.guideline),
     )
     result, record = caller.call(
         kind="judge",
@@ -263,6 +269,7 @@ def item_two_pass(
         scenario=scenario,
         language=batch.language,
         output_schema_version=batch.prompt.output_schema_version,
+        kb=guideline_knowledge(guideline=batch.guideline),
     )
     result, record = caller.call(
         kind="writer",

@@ -14,4 +14,6 @@ urlpatterns = [
     path("studies/<int:pk>/judge/", views.study_judge, name="study_judge"),
     path("frames/", views.frame_list, name="frame_list"),
     path("frames/<int:pk>/download/", views.frame_download, name="frame_download"),
+    path("guidelines/", views.guideline_list, name="guideline_list"),
+    path("guidelines/<int:pk>/download/", views.guideline_download, name="guideline_download"),
 ]

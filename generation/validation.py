@@ -5,7 +5,10 @@ enter a study):
 
 * `segment_not_found` — an annotation's segment is not a verbatim part of the narrative;
 * `contradicts_scenario` — an annotated stage, ECOG, site, date… differs from the scenario;
-* `guideline_violated` — an annotated treatment breaks a rule of `guidelines.RULES`;
+* the clinical checker's named rules (generation.clinical.checker.RULES:
+  `tnm_vs_metastatic_sites`, `regimen_vs_biomarkers`, `plan_vs_fitness`, `lab_vs_disease`,
+  `concurrent_vs_sequential`…), each with its evidence and the knowledge-base rule (`ref`):
+  on the scenario, on what the narrative states and on the annotated treatments;
 * `missing_section` — a heading of the compte rendu structure is absent;
 * `leftover_markdown` — Markdown headings, bold, code fences;
 * `chatter` — text addressed to the user ("Voici le compte rendu…", disclaimers).
@@ -19,7 +22,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from generation import guidelines
+from generation.clinical import checker, knowledge
+from generation.clinical.knowledge import KnowledgeBase
+from generation.clinical.tnm import stage_group
 from generation.output import ExtractedReport, GeneratedReport
 from generation.scenario import Scenario
 from generation.vocabulary import REPORT_SECTIONS
@@ -27,10 +32,11 @@ from generation.vocabulary import REPORT_SECTIONS
 FLAG_CODES = (
     "segment_not_found",
     "contradicts_scenario",
-    "guideline_violated",
     "missing_section",
     "leftover_markdown",
     "chatter",
+    # The clinical consistency checker's rules (generation.clinical.checker.RULES).
+    *checker.RULES,
 )
 
 # Word stems, compared on folded text (no accents, lower case): the model may write the
@@ -166,7 +172,7 @@ def _contradictions(output: GeneratedReport | ExtractedReport, scenario: Scenari
         value = annotation.value
         if annotation.field == "stage":
             match = _STAGE.search(value)
-            if match and match.group(1) != scenario.stage:
+            if match and match.group(1) != stage_group(scenario.stage):
                 flag(f"stage {match.group(1)} annotated, scenario stage {scenario.stage}")
         elif annotation.field == "ecog":
             match = _DIGIT.search(value)
@@ -180,7 +186,7 @@ def _contradictions(output: GeneratedReport | ExtractedReport, scenario: Scenari
             # tumour") names none and is left alone.
             if not own and others:
                 flag(f"primary site {value!r} annotated, scenario site {scenario.site}")
-        elif annotation.field == "metastatic_site" and scenario.stage != "IV":
+        elif annotation.field == "metastatic_site" and not scenario.metastatic_sites:
             flag(f"metastasis {value!r} annotated, scenario stage {scenario.stage}")
         elif annotation.field in ("admission_date", "discharge_date"):
             parsed = _parse_date(value, language)
@@ -190,27 +196,29 @@ def _contradictions(output: GeneratedReport | ExtractedReport, scenario: Scenari
     return flags
 
 
-def _guideline_flags(output: GeneratedReport | ExtractedReport, scenario: Scenario):
-    # The annotated treatments, not the scenario's plan: the check is on what the report
-    # says was decided (a model may propose surgery the plan did not include).
-    treatments = [
-        {"modality": a.modality, "intent": a.intent or "", "regimen": a.value, "line": a.line}
+def _clinical_flags(
+    output: GeneratedReport | ExtractedReport, scenario: Scenario, language: str, kb: KnowledgeBase
+) -> list[dict[str, str]]:
+    """The consistency checker on the scenario, the narrative and the annotated treatments
+    (prohibitions only: a report may rightly leave part of the plan unsaid)."""
+    case = scenario.clinical_case()
+    if case is None:  # a scenario stored before the knowledge base (schema 1)
+        return []
+    annotations = [
+        {"field": a.field, "value": a.value, "modality": a.modality, "intent": a.intent}
         for a in output.annotations
-        if a.field == "treatment" and a.modality in guidelines.MODALITY_LABELS
     ]
-    broken = guideline_violations_for(scenario, treatments)
-    return [{"code": "guideline_violated", "detail": f"{b['rule']}: {b['text']}"} for b in broken]
-
-
-def guideline_violations_for(scenario: Scenario, treatments, *, requirements=False):
-    return guidelines.guideline_violations(
-        site=scenario.site,
-        histology=scenario.histology,
-        stage=scenario.stage,
-        biomarkers=scenario.biomarkers,
-        treatments=treatments,
-        check_requirements=requirements,
-    )
+    violations = [
+        *checker.scenario_violations(kb, case),
+        *checker.report_text_violations(kb, case, output.narrative, language),
+        *checker.annotation_violations(kb, case, annotations),
+    ]
+    flags: list[dict[str, str]] = []
+    for violation in violations:
+        flag = violation.as_flag()
+        if flag not in flags:
+            flags.append(flag)
+    return flags
 
 
 def _structure_flags(narrative: str, language: str) -> list[dict[str, str]]:
@@ -229,12 +237,16 @@ def _structure_flags(narrative: str, language: str) -> list[dict[str, str]]:
 
 
 def report_validate(
-    *, output: GeneratedReport | ExtractedReport, scenario: Scenario, language: str
+    *,
+    output: GeneratedReport | ExtractedReport,
+    scenario: Scenario,
+    language: str,
+    kb: KnowledgeBase | None = None,
 ) -> ValidatedReport:
     # Flags never reject the report: it is kept, marked, and a coordinator decides whether
     # flagged reports may enter a study.
     spans, flags = _locate(output.narrative, output.annotations)
     flags += _contradictions(output, scenario, language)
-    flags += _guideline_flags(output, scenario)
+    flags += _clinical_flags(output, scenario, language, kb or knowledge.default_knowledge())
     flags += _structure_flags(output.narrative, language)
     return ValidatedReport(narrative=output.narrative, annotations=spans, flags=flags)

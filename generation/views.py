@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generation import catalogue, pricing, selectors, services
-from generation.forms import BatchLaunchForm, FrameUploadForm, StudyJudgeForm
+from generation.forms import BatchLaunchForm, FrameUploadForm, GuidelineUploadForm, StudyJudgeForm
 from generation.judge_rater import study_judge_launch
-from generation.models import Batch, BatchItem, SamplingFrame
+from generation.models import Batch, BatchItem, GuidelineVersion, SamplingFrame
 from generation.presentation import annotated_html
 from review.exceptions import ServiceError
 from review.models import Study
@@ -109,7 +109,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
 @coordinator_required
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(Batch.objects.select_related("frame", "prompt"), pk=pk)
+    batch = get_object_or_404(Batch.objects.select_related("frame", "prompt", "guideline"), pk=pk)
     progress = selectors.batch_progress(batch=batch)
     if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
         context: dict = {"batch": batch, "progress": progress}
@@ -249,3 +249,48 @@ def study_judge(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "generation/study_judge.html", {"study": study, "form": form}, status=status
     )
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def guideline_list(request: HttpRequest) -> HttpResponse:
+    """The knowledge-base versions: download one to review it, upload a revised version."""
+    catalogue.guideline_default_ensure()
+    form = GuidelineUploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                text = form.cleaned_data["file"].read().decode("utf-8")
+            except UnicodeDecodeError:
+                form.add_error("file", _("The file is not UTF-8 text."))
+            else:
+                try:
+                    guideline = catalogue.guideline_create(text=text, created_by=request.user)
+                except ServiceError as exc:
+                    # One line per problem: an oncologist fixes them all in one pass.
+                    for line in exc.message.split(" | "):
+                        form.add_error("file", line)
+                else:
+                    messages.success(
+                        request, _("Knowledge base %(g)s saved.") % {"g": guideline.label}
+                    )
+                    return redirect("generation:guideline_list")
+    guidelines = GuidelineVersion.objects.order_by("name", "-version")
+    return render(
+        request,
+        "generation/guideline_list.html",
+        {"guidelines": guidelines, "form": form},
+        status=status,
+    )
+
+
+@coordinator_required
+@require_GET
+def guideline_download(request: HttpRequest, pk: int) -> HttpResponse:
+    guideline = get_object_or_404(GuidelineVersion, pk=pk)
+    response = HttpResponse(guideline.text, content_type="application/yaml; charset=utf-8")
+    filename = f"{guideline.name}-v{guideline.version}.yaml"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

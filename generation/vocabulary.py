@@ -97,6 +97,8 @@ BIOMARKER_VALUE_FR = {
     "rearranged": "réarrangé",
     "not rearranged": "non réarrangé",
     "V600E mutated": "muté V600E",
+    "left": "gauche",
+    "right": "droit",
 }
 LANGUAGES = ("fr", "en")
 
@@ -121,13 +123,27 @@ def format_date(value: str, language: str) -> str:
 def treatment_label(treatment: Treatment, language: str) -> str:
     modality = guidelines.MODALITY_LABELS[treatment.modality][language]
     intent = guidelines.INTENT_LABELS.get(treatment.intent, {}).get(language, "")
-    regimen = regimen_label(treatment.regimen, language)
+    regimen = (
+        treatment.regimen_en
+        if language == "en" and treatment.regimen_en
+        else regimen_label(treatment.regimen, language)
+    )
+    if treatment.concurrent:
+        regimen += ", concomitant" if language == "fr" else ", concurrent"
     line = treatment.line
     if language == "fr":
         line_text = f", {'1re' if line == 1 else f'{line}e'} ligne" if line else ""
     else:
         line_text = f", line {line}" if line else ""
     return f"{modality} {intent} ({regimen}{line_text})".replace("  ", " ")
+
+
+def _stage_text(scenario: Scenario) -> str:
+    if scenario.tnm:
+        return f"{scenario.stage} ({scenario.tnm}, AJCC 8)"
+    # HCC: BCLC stage and liver function, not TNM (BCLC 2022).
+    child_pugh = f", Child-Pugh {scenario.child_pugh}" if scenario.child_pugh else ""
+    return f"BCLC {scenario.stage}{child_pugh}"
 
 
 def scenario_summary(scenario: Scenario, language: str) -> str:
@@ -165,7 +181,7 @@ def scenario_summary(scenario: Scenario, language: str) -> str:
             "Histologie" if fr else "Histology",
             guidelines.histology_label(site, scenario.histology, language),
         ),
-        ("Stade" if fr else "Stage", f"{scenario.stage} ({scenario.tnm})"),
+        ("Stade" if fr else "Stage", _stage_text(scenario)),
         ("Biomarqueurs" if fr else "Biomarkers", biomarkers or none),
         ("Métastases" if fr else "Metastases", metastases or none),
         ("ECOG", str(scenario.ecog)),

@@ -1,7 +1,10 @@
 """Django admin, for coordinators and staff only (reviewers are never staff)."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from review import services
 from review.models import (
     Assignment,
     AuditEvent,
@@ -18,6 +21,70 @@ class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
 
+    # Domains are read by every figure: fixed once an assessment is submitted.
+    def has_add_permission(self, request, obj=None):
+        return obj is None or not services.study_settings_locked(study=obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or not services.study_settings_locked(study=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not services.study_settings_locked(study=obj)
+
+
+class StudyAdminForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for changing a locked setting"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Required to change the margin or the scale once ratings have been submitted; "
+            "recorded in the audit trail."
+        ),
+    )
+
+    class Meta:
+        model = Study
+        fields = [
+            "name",
+            "description",
+            "raters_per_report",
+            "scale_min",
+            "scale_max",
+            "seed",
+            "noninferiority_margin",
+            "created_by",
+        ]
+
+    def locked_changes(self) -> dict[str, list]:
+        if not self.instance.pk or not services.study_settings_locked(study=self.instance):
+            return {}
+        return {
+            field: [self.initial.get(field), self.cleaned_data.get(field)]
+            for field in services.LOCKED_STUDY_FIELDS
+            if field in self.changed_data
+        }
+
+    def clean(self):
+        data = super().clean() or {}
+        changes = self.locked_changes()
+        if changes and not (data.get("change_reason") or "").strip():
+            raise forms.ValidationError(
+                _("Ratings have been submitted: give a reason to change %(fields)s.")
+                % {"fields": ", ".join(sorted(changes))}
+            )
+        if changes and {"scale_min", "scale_max"} & set(changes):
+            low, high = data.get("scale_min"), data.get("scale_max")
+            outside = Rating.objects.filter(assignment__study=self.instance).exclude(
+                score__gte=low, score__lte=high
+            )
+            if low is not None and high is not None and outside.exists():
+                raise forms.ValidationError(
+                    _("Some submitted scores lie outside %(low)s–%(high)s.")
+                    % {"low": low, "high": high}
+                )
+        return data
+
 
 class StudyReviewerInline(admin.TabularInline):
     model = StudyReviewer
@@ -31,6 +98,22 @@ class StudyAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     inlines = [DomainInline, StudyReviewerInline]
     readonly_fields = ["code", "status", "opened_at", "closed_at"]
+    form = StudyAdminForm
+
+    def save_model(self, request, obj, form, change):
+        changes = form.locked_changes() if change else {}
+        super().save_model(request, obj, form, change)
+        if changes:
+            services.audit_log(
+                actor=request.user,
+                action="study.locked_settings_change",
+                study=obj,
+                target=obj.code,
+                details={
+                    "reason": form.cleaned_data["change_reason"].strip(),
+                    "changes": changes,
+                },
+            )
 
 
 @admin.register(Report)

@@ -88,3 +88,24 @@ def longest_run(labels: Sequence[str]) -> int:
         previous = label
         longest = max(longest, current)
     return longest
+
+
+def queue_with_checks[R: Hashable](
+    *, queue: Sequence[R], calibration: Sequence[R], attention_checks: int, seed: int
+) -> list[tuple[R, str]]:
+    """A reviewer's queue at study opening as (report, kind): the calibration items first
+    (same order for everyone), then their queue, with `attention_checks` of its reports
+    shown a second time ("attention") at least three reports later."""
+    rows: list[tuple[R, str]] = [(item, "calibration") for item in calibration]
+    regular: list[tuple[R, str]] = [(item, "regular") for item in queue]
+    checks = min(attention_checks, len(queue) // 2)
+    if checks:
+        rng = random.Random(seed)
+        # Repeats come from the first half and land in the second, so the two showings are
+        # never side by side.
+        half = len(queue) // 2
+        for index in sorted(rng.sample(range(half), checks), reverse=True):
+            start = min(max(index + 3, half), len(regular))
+            regular.insert(rng.randrange(start, len(regular) + 1), (queue[index], "attention"))
+    rows.extend(regular)
+    return rows

@@ -10,36 +10,51 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from review.models import JudgeRating, Report, Study
-from review.stats.results import BREAKDOWN_FIELDS
+from django.db.models import Avg, Count
+
+from review.models import Assignment, JudgeRating, Rating, Report, Study
+from review.stats.analysis import BREAKDOWN_FIELDS
+from review.stats.methods import LANGUAGES, methods_markdown
+from review.stats.notes import note_text
 
 SUMMARY_FIELDS = (
     "domain",
     "n_reports_real",
     "n_ratings_real",
     "mean_real",
+    "mean_real_ci_low",
+    "mean_real_ci_high",
+    "mean_real_ratings",
     "sd_real",
     "median_real",
     "iqr_real",
     "n_reports_synthetic",
     "n_ratings_synthetic",
     "mean_synthetic",
+    "mean_synthetic_ci_low",
+    "mean_synthetic_ci_high",
+    "mean_synthetic_ratings",
     "sd_synthetic",
     "median_synthetic",
     "iqr_synthetic",
     "difference",
     "ci_low",
     "ci_high",
+    "ci_level",
+    "adjustment",
+    "ci95_low",
+    "ci95_high",
+    "margin",
+    "verdict",
     "mann_whitney_u",
     "p_value",
     "p_holm",
     "cliffs_delta",
-    "margin",
-    "verdict",
     "note",
 )
 AGREEMENT_FIELDS = (
@@ -51,6 +66,13 @@ AGREEMENT_FIELDS = (
     "ci_high",
     "n_reports",
     "n_reviewers",
+    "k",
+    "design",
+    "valid",
+    "recommended",
+    "band",
+    "ci_method",
+    "note",
 )
 AUTHORSHIP_FIELDS = (
     "scope",
@@ -58,6 +80,8 @@ AUTHORSHIP_FIELDS = (
     "auc",
     "ci_low",
     "ci_high",
+    "delong_ci_low",
+    "delong_ci_high",
     "n_real",
     "n_synthetic",
     "accuracy",
@@ -129,12 +153,40 @@ def text_chunks(pieces: Iterable[str], *, size: int = 64 * 1024) -> Iterator[str
 
 
 def records_rows(records: Iterable[dict], fields: Sequence[str]) -> Iterator[list[Any]]:
+    """Rows of `fields`; a `note` (engine codes) is written out in English."""
     for record in records:
-        yield [record.get(f) for f in fields]
+        yield [note_text(record.get(f), record) if f == "note" else record.get(f) for f in fields]
 
 
+@dataclass(frozen=True)
+class FigureTable:
+    """One CSV file derived from the figures: its columns and its records."""
+
+    name: str
+    fields: tuple[str, ...]
+    records: Callable[[dict], list[dict]]
+
+
+# Filled by @figure_table below: the results page's export buttons, the CSV view and the
+# `analyse_ratings` command all list these, so a new table is added in this file only.
+FIGURE_TABLES: dict[str, FigureTable] = {}
+
+
+def figure_table(name: str, fields: Sequence[str]):
+    def register(records: Callable[[dict], list[dict]]) -> Callable[[dict], list[dict]]:
+        FIGURE_TABLES[name] = FigureTable(name, tuple(fields), records)
+        return records
+
+    return register
+
+
+@figure_table("summary", SUMMARY_FIELDS)
 def summary_records(figures: dict) -> list[dict]:
-    """Comparison per domain joined with the real and synthetic descriptives."""
+    """Comparison per domain joined with the real and synthetic descriptives.
+
+    mean_* are report-weighted (each report once) with their 95% bootstrap CI; mean_*_ratings
+    are rating-weighted. ci_low/ci_high are the Bonferroni-adjusted BCa interval the
+    verdict reads (level in ci_level, family in adjustment); ci95_* the unadjusted one."""
     described = {(row["domain"], row["scope"]): row for row in figures["descriptives"]}
     rows = []
     for row in figures["comparison"]:
@@ -142,28 +194,33 @@ def summary_records(figures: dict) -> list[dict]:
         for source in ("real", "synthetic"):
             stats = described.get((row["domain"], source), {})
             record[f"n_ratings_{source}"] = stats.get("n_ratings")
-            for measure in ("mean", "sd", "median", "iqr"):
+            # The mean stays the comparison's report-weighted one; spread is of ratings.
+            for measure in ("sd", "median", "iqr"):
                 record[f"{measure}_{source}"] = stats.get(measure)
         rows.append(record)
     return rows
 
 
+@figure_table("agreement", AGREEMENT_FIELDS)
+def agreement_records(figures: dict) -> list[dict]:
+    return list(figures["agreement"])
+
+
+@figure_table("authorship", AUTHORSHIP_FIELDS)
+def authorship_records(figures: dict) -> list[dict]:
+    return list(figures["authorship"])
+
+
+@figure_table("breakdown", BREAKDOWN_FIELDS)
+def breakdown_records(figures: dict) -> list[dict]:
+    return list(figures["breakdown"])
+
+
 def export_tables(figures: dict) -> dict[str, tuple[Sequence[str], list[list[Any]]]]:
     """The figures' CSV files by name: (header, rows)."""
     return {
-        "summary": (SUMMARY_FIELDS, list(records_rows(summary_records(figures), SUMMARY_FIELDS))),
-        "agreement": (
-            AGREEMENT_FIELDS,
-            list(records_rows(figures["agreement"], AGREEMENT_FIELDS)),
-        ),
-        "authorship": (
-            AUTHORSHIP_FIELDS,
-            list(records_rows(figures["authorship"], AUTHORSHIP_FIELDS)),
-        ),
-        "breakdown": (
-            BREAKDOWN_FIELDS,
-            list(records_rows(figures["breakdown"], BREAKDOWN_FIELDS)),
-        ),
+        name: (table.fields, list(records_rows(table.records(figures), table.fields)))
+        for name, table in FIGURE_TABLES.items()
     }
 
 
@@ -188,10 +245,31 @@ def _judge_scores(*, study: Study) -> dict[str, dict[str, dict[str, int]]]:
     return scores
 
 
+def dataset_ratings(*, study: Study) -> dict[str, dict[str, dict[str, float | int]]]:
+    """Per report code and domain key: the mean of the physicians' submitted ratings and
+    their number, from one query."""
+    rows = (
+        Rating.objects.filter(
+            assignment__study=study,
+            assignment__status=Assignment.Status.SUBMITTED,
+            assignment__report__source=Report.Source.SYNTHETIC,
+        )
+        .values_list("assignment__report__code", "domain__key")
+        .annotate(mean=Avg("score"), n=Count("id"))
+        .order_by("assignment__report__code", "domain__key")
+    )
+    ratings: dict[str, dict[str, dict[str, float | int]]] = {}
+    for code, domain, mean, n in rows:
+        ratings.setdefault(code, {})[domain] = {"mean": float(mean), "n_ratings": int(n)}
+    return ratings
+
+
 def dataset_lines(*, study: Study) -> Iterator[str]:
     """One JSON object per synthetic report of the study: text, annotations with offsets,
-    and, when an LLM judge rated the study, its scores under a key that says so (never
-    mixed with the physicians' ratings)."""
+    the physicians' mean rating per domain (labelled as such; {} before any), and, when an
+    LLM judge rated the study, its scores under a key that says so (never mixed with the
+    physicians' ratings)."""
+    ratings = dataset_ratings(study=study)
     judge = _judge_scores(study=study)
     for code, text, language, annotations, provenance in dataset_reports(study=study).iterator(
         chunk_size=500
@@ -202,6 +280,7 @@ def dataset_lines(*, study: Study) -> Iterator[str]:
             "text": text,
             "annotations": annotations,
             "provenance": provenance,
+            "physician_ratings": ratings.get(code, {}),
         }
         if code in judge:
             record["llm_judge_scores"] = {
@@ -234,6 +313,7 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
     models: Counter[str] = Counter()
     prompts: Counter[str] = Counter()
     frames: Counter[str] = Counter()
+    guidelines: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     labels: Counter[str] = Counter()
     for _, _, language, annotations, provenance in dataset_reports(study=study).iterator(
@@ -246,13 +326,19 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
             models[label] += 1
         for label in _labels(provenance.get("prompt_version")):
             prompts[label] += 1
+        # The clinical knowledge base (plans, eligibility, rules) the scenario was drawn with.
+        for label in _labels(provenance.get("guideline")):
+            guidelines[label] += 1
         for key in _FRAME_KEYS:
             for label in _labels(provenance.get(key)):
                 frames[f"{key}: {label}"] += 1
         for annotation in annotations or []:
             counts["annotations"] += 1
             if isinstance(annotation, dict):
-                labels[str(annotation.get("label") or annotation.get("type") or "?")] += 1
+                # Annotations name their minimal-dataset item in `field` (generation's
+                # validation writes it); `label`/`type` are read for imported files.
+                name = annotation.get("field") or annotation.get("label") or annotation.get("type")
+                labels[str(name or "?")] += 1
 
     def listing(counter: Counter[str]) -> str:
         if not counter:
@@ -267,14 +353,17 @@ def dataset_card(*, study: Study, figures: dict, domain_labels: dict[str, str]) 
         f"- Synthetic reports: {counts['reports']}\n",
         f"- Annotations: {counts['annotations']}\n",
         "- Format: JSON Lines, one report per line with `code`, `language`, `text`, "
-        "`annotations` (spans with `start`/`end` character offsets into `text`) and "
-        "`provenance`.\n\n",
+        "`annotations` (spans with `field`, `value` and `start`/`end` character offsets into "
+        "`text`), `provenance` and `physician_ratings` (per domain, the mean of the blinded "
+        "physicians' submitted ratings and their number).\n\n",
         "### Languages\n\n",
         listing(languages),
-        "\n### Annotation labels\n\n",
+        "\n### Annotations by field\n\n",
         listing(labels),
         "\n## Sampling frame\n\n",
         listing(frames),
+        "\n## Clinical guideline knowledge base\n\n",
+        listing(guidelines),
         "\n## Models\n\n",
         listing(models),
         "\n## Prompt versions\n\n",
@@ -306,12 +395,19 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def figure_files(figures: dict, plots: dict[str, str]) -> dict[str, str]:
-    """Every file derived from the figures, by file name, fully built before any is written."""
+def figure_files(
+    figures: dict, plots: dict[str, str], *, labels: dict[str, str], title: str
+) -> dict[str, str]:
+    """Every file derived from the figures, by file name, fully built before any is written:
+    the CSV tables, results.json, the SVG plots and the methods in English and French."""
     files = {
         f"{name}.csv": "".join(csv_lines(header, rows))
         for name, (header, rows) in export_tables(figures).items()
     }
     files["results.json"] = json.dumps(figures, ensure_ascii=False, indent=1) + "\n"
     files.update({f"{name}.svg": svg for name, svg in plots.items()})
+    for language in LANGUAGES:
+        files[f"methods-{language}.md"] = methods_markdown(
+            figures, labels=labels, title=title, language=language
+        )
     return files

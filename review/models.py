@@ -113,6 +113,15 @@ class Study(models.Model):
     scale_max = models.SmallIntegerField(_("highest score"), default=10)
     seed = models.BigIntegerField(_("random seed"), default=0)
     noninferiority_margin = models.FloatField(_("non-inferiority margin"), default=1.0)
+    # Shown to reviewers before their first report and on demand; Markdown, rendered with
+    # raw HTML disabled (review/instructions.py). English and French versions.
+    instructions = models.TextField(_("instructions (English)"), blank=True)
+    instructions_fr = models.TextField(_("instructions (French)"), blank=True)
+    # How many of each reviewer's reports come back a second time, later in their queue,
+    # as an attention check (test–retest agreement on the results page).
+    attention_checks = models.PositiveSmallIntegerField(
+        _("attention checks per reviewer"), default=0
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -157,12 +166,23 @@ class Study(models.Model):
 
 
 class StudyReport(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", _("Study report")
+        CALIBRATION = "calibration", _("Calibration item")
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memberships")
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="memberships")
+    # Calibration items are rated first by every reviewer, then shown with the panel's
+    # reference scores ({domain key: score}); they never enter the study's statistics.
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    reference_scores = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["study", "report"], name="studyreport_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=["member", "calibration"]), name="studyreport_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -197,7 +217,12 @@ class Domain(models.Model):
     help_text = models.TextField(_("help text"), blank=True)
     anchor_low = models.CharField(_("low anchor"), max_length=200, blank=True)
     anchor_high = models.CharField(_("high anchor"), max_length=200, blank=True)
-    # Other languages: {"fr": {"label": …, "help_text": …, "anchor_low": …, "anchor_high": …}}.
+    # Worked examples of what a 1, a 5 and a 10 look like in this domain (study guidelines).
+    example_low = models.TextField(_("example of a lowest score"), blank=True)
+    example_mid = models.TextField(_("example of a middle score"), blank=True)
+    example_high = models.TextField(_("example of a highest score"), blank=True)
+    # Other languages: {"fr": {"label": …, "help_text": …, "anchor_low": …, "anchor_high": …,
+    # "example_low": …, …}}.
     translations = models.JSONField(default=dict, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -224,6 +249,12 @@ class Assignment(models.Model):
         IN_PROGRESS = "in_progress", _("In progress")
         SUBMITTED = "submitted", _("Submitted")
 
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("Study report")
+        CALIBRATION = "calibration", _("Calibration item")
+        # The second showing of a report already in the reviewer's queue.
+        ATTENTION = "attention", _("Attention check")
+
     code = models.CharField(max_length=16, unique=True, default=assignment_code_new)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="assignments")
     reviewer = models.ForeignKey(
@@ -235,6 +266,14 @@ class Assignment(models.Model):
     first_opened_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     active_seconds = models.PositiveIntegerField(default=0)
+    # Reading time as the page measured it (visible, focused, not idle), in milliseconds,
+    # each contribution capped by the wall time since the previous one (reading_clock_at).
+    active_ms = models.PositiveBigIntegerField(default=0)
+    reading_clock_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.REGULAR)
+    # What the reviewer sees in place of the report's code: an attention check must not
+    # give itself away by showing a code the reviewer has already rated.
+    display_code = models.CharField(max_length=16, blank=True)
     comment = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -242,7 +281,11 @@ class Assignment(models.Model):
         ordering = ["study", "reviewer", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["study", "reviewer", "report"], name="assignment_unique_report"
+                fields=["study", "reviewer", "report", "kind"], name="assignment_unique_report"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["regular", "calibration", "attention"]),
+                name="assignment_kind_valid",
             ),
             models.UniqueConstraint(
                 fields=["study", "reviewer", "position"], name="assignment_unique_position"
@@ -319,6 +362,60 @@ class JudgeRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}:{self.report_id}/{self.domain_id}={self.score}"
+
+
+class CannotAssess(models.Model):
+    """A reviewer could not assess a report (e.g. identifying details left in). The
+    assignment and its scores are gone; this row keeps what happened for the coordinator."""
+
+    class Reason(models.TextChoices):
+        IDENTIFYING = "identifying", _("Identifying data left in")
+        LANGUAGE = "language", _("Wrong language")
+        TRUNCATED = "truncated", _("Truncated or unreadable")
+        OTHER = "other", _("Other")
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="cannot_assess")
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="cannot_assess")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cannot_assess"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    # Who took the report over; null when no other reviewer was free to.
+    reassigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=["identifying", "language", "truncated", "other"]),
+                name="cannotassess_reason_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.reason}"
+
+
+class ReviewerPreference(models.Model):
+    """Per-reviewer display settings, copied into the session at login (no query per page)."""
+
+    class TextSize(models.TextChoices):
+        SMALL = "s", _("Small")
+        MEDIUM = "m", _("Medium")
+        LARGE = "l", _("Large")
+        XLARGE = "xl", _("Extra large")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_preference"
+    )
+    text_size = models.CharField(max_length=2, choices=TextSize.choices, default=TextSize.MEDIUM)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.text_size}"
 
 
 class AuditEvent(models.Model):

@@ -39,6 +39,9 @@ class Provenance:
     # Only for writers that are not a language model (the offline templates): absent
     # otherwise, as before the type existed.
     note: str | None = None
+    # The clinical knowledge base (name@version) the scenario was drawn with; empty for
+    # reports generated before it existed.
+    guideline: str = ""
     # Two-pass prompts only (absent otherwise, as before): every LLM call (writer,
     # extraction, judge, revision) with its tokens, latency, cost and model, the critique's
     # final verdict (conform | not_conform | judge_unavailable) and the judge's model.
@@ -55,6 +58,8 @@ class Provenance:
         for key in self.OPTIONAL:
             if data[key] is None:
                 del data[key]
+        if not self.guideline:
+            del data["guideline"]
         return data
 
     @classmethod

@@ -23,7 +23,7 @@ from review.stats import Scale, analyse
 from review.stats.plots import WORDS, study_plots
 
 # Bump when the figures' shape changes so stale cache entries are not read back.
-RESULTS_VERSION = 1
+RESULTS_VERSION = 2
 RESULTS_CACHE_SECONDS = 24 * 3600
 
 RATING_FIELDS = (
@@ -46,7 +46,11 @@ def study_ratings_rows(*, study: Study) -> QuerySet:
     """One row per submitted rating, in RATING_FIELDS order, from ONE query."""
     return (
         Rating.objects.filter(
-            assignment__study=study, assignment__status=Assignment.Status.SUBMITTED
+            assignment__study=study,
+            assignment__status=Assignment.Status.SUBMITTED,
+            # Calibration items and attention-check repeats are checks on the reviewers,
+            # not data on the reports: they never enter the statistics or the exports.
+            assignment__kind=Assignment.Kind.REGULAR,
         )
         .annotate(
             seat=FilteredRelation(
@@ -95,7 +99,9 @@ def study_ratings_frame(*, study: Study) -> pd.DataFrame:
 
 def study_ratings_fingerprint(*, study: Study) -> str:
     summary = Rating.objects.filter(
-        assignment__study=study, assignment__status=Assignment.Status.SUBMITTED
+        assignment__study=study,
+        assignment__status=Assignment.Status.SUBMITTED,
+        assignment__kind=Assignment.Kind.REGULAR,
     ).aggregate(n=Count("id"), last=Max("updated_at"), submitted=Max("assignment__updated_at"))
     last = summary["last"].isoformat() if summary["last"] else "-"
     submitted = summary["submitted"].isoformat() if summary["submitted"] else "-"

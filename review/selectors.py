@@ -14,7 +14,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from review.blinding.presentation import Block, blocks_text, report_blocks
@@ -26,6 +27,7 @@ from review.models import (
     Rating,
     Report,
     Study,
+    StudyReport,
     StudyReviewer,
 )
 from review.services import audit_log
@@ -44,6 +46,7 @@ class ReviewerStudy:
     total: int
     submitted: int
     next_assignment_code: str | None
+    has_instructions: bool = False
 
     @property
     def percent(self) -> int:
@@ -58,6 +61,11 @@ class BlindedDomain:
     anchor_low: str
     anchor_high: str
     score: int | None
+    example_low: str = ""
+    example_mid: str = ""
+    example_high: str = ""
+    # Calibration items, once submitted: the panel's reference score for this domain.
+    reference_score: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,10 +92,20 @@ class BlindedAssignment:
     scale_min: int = 1
     scale_max: int = 10
     extra: dict = field(default_factory=dict)
+    kind: str = Assignment.Kind.REGULAR
 
     @property
     def is_submitted(self) -> bool:
         return self.status == Assignment.Status.SUBMITTED
+
+    @property
+    def is_calibration(self) -> bool:
+        return self.kind == Assignment.Kind.CALIBRATION
+
+    @property
+    def scores_editable(self) -> bool:
+        """Open study; a calibration item is frozen once submitted (references shown)."""
+        return self.study_open and not (self.is_calibration and self.is_submitted)
 
     @property
     def is_complete(self) -> bool:
@@ -135,6 +153,7 @@ def reviewer_studies(*, reviewer: User) -> list[ReviewerStudy]:
             total=study.total or 0,
             submitted=study.submitted or 0,
             next_assignment_code=study.next_code,
+            has_instructions=bool(study.instructions or study.instructions_fr),
         )
         for study in studies
     ]
@@ -167,7 +186,10 @@ def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[Que
         QueueEntry(code=code, report_code=report_code, position=position, status=status)
         for code, report_code, position, status in assignments.order_by(
             "study__name", "study_id", "position"
-        ).values_list("code", "report__code", "position", "status")
+        )
+        # An attention check shows its own code, never the repeated report's.
+        .annotate(shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"))
+        .values_list("code", "shown_code", "position", "status")
     ]
 
 
@@ -181,7 +203,9 @@ def assignment_for_reviewer_update(*, reviewer: User, code: str) -> Assignment:
         raise Http404 from None
 
 
-def _blinded_domain(domain: Domain, score: int | None, language: str | None) -> BlindedDomain:
+def _blinded_domain(
+    domain: Domain, score: int | None, language: str | None, reference: int | None = None
+) -> BlindedDomain:
     return BlindedDomain(
         key=domain.key,
         label=domain.localized("label", language),
@@ -189,6 +213,10 @@ def _blinded_domain(domain: Domain, score: int | None, language: str | None) -> 
         anchor_low=domain.localized("anchor_low", language),
         anchor_high=domain.localized("anchor_high", language),
         score=score,
+        example_low=domain.localized("example_low", language),
+        example_mid=domain.localized("example_mid", language),
+        example_high=domain.localized("example_high", language),
+        reference_score=reference,
     )
 
 
@@ -198,9 +226,9 @@ def _blinded_domain(domain: Domain, score: int | None, language: str | None) -> 
 # the queue indexes (tests/review/test_query_plans.py). Of the report, only its code and
 # text are read.
 _RATING_PAGE_SQL = f"""
-SELECT a.id, a.code, a.status, a.position, a.comment,
+SELECT a.id, a.code, a.status, a.position, a.comment, a.kind, a.report_id,
        s.id, s.code, s.name, s.status, s.scale_min, s.scale_max,
-       r.code, r.text,
+       COALESCE(NULLIF(a.display_code, ''), r.code), r.text,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
          WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id),
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -251,6 +279,8 @@ def reviewer_assignment(
         status,
         position,
         comment,
+        kind,
+        report_id,
         study_id,
         study_code,
         study_name,
@@ -265,8 +295,16 @@ def reviewer_assignment(
         next_code,
         next_unrated_code,
     ) = row
+    # Only for a submitted calibration item: the panel's reference scores (one more query).
+    references: dict = {}
+    if kind == Assignment.Kind.CALIBRATION and status == Assignment.Status.SUBMITTED:
+        references = (
+            StudyReport.objects.filter(study_id=study_id, report_id=report_id)
+            .values_list("reference_scores", flat=True)
+            .first()
+        ) or {}
     domains = [
-        _blinded_domain(domain, domain.own_score, language)
+        _blinded_domain(domain, domain.own_score, language, references.get(domain.key))
         for domain in Domain.objects.filter(study_id=study_id)
         .annotate(
             own_score=Subquery(
@@ -298,6 +336,7 @@ def reviewer_assignment(
         next_unrated_code=next_unrated_code,
         scale_min=scale_min,
         scale_max=scale_max,
+        kind=kind,
     )
 
 

@@ -16,7 +16,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from review.allocation import allocate_reviewers, interleave_by_source
+from review.allocation import allocate_reviewers, interleave_by_source, queue_with_checks
 from review.exceptions import Conflict, InvalidInput
 from review.models import (
     Assignment,
@@ -27,6 +27,7 @@ from review.models import (
     Study,
     StudyReport,
     StudyReviewer,
+    report_code_new,
 )
 from review.protocol import DEFAULT_DOMAINS
 
@@ -176,18 +177,50 @@ def study_update_settings(
     if noninferiority_margin is not None:
         if noninferiority_margin <= 0:
             raise InvalidInput(_("The non-inferiority margin must be positive."), code="margin")
+        if noninferiority_margin != study.noninferiority_margin and study_settings_locked(
+            study=study
+        ):
+            raise Conflict(
+                _(
+                    "The margin is locked: ratings have been submitted. An administrator can "
+                    "change it with a recorded reason."
+                ),
+                code="settings_locked",
+            )
         study.noninferiority_margin = noninferiority_margin
     study.save()
     return study
 
 
+# Read by the statistics: once an assessment is submitted, changing them would rewrite
+# results already seen (ICH E9, 1998, section 5.1: the analysis is specified in advance).
+LOCKED_STUDY_FIELDS = ("noninferiority_margin", "scale_min", "scale_max")
+
+
+def study_settings_locked(*, study: Study) -> bool:
+    """Margin, scale and domains are fixed once the study has a submitted assessment."""
+    return Assignment.objects.filter(study=study, status=Assignment.Status.SUBMITTED).exists()
+
+
 def study_open(*, study: Study, actor: User | None = None) -> Study:
     """Open a draft study: assign every report to k distinct reviewers, balanced, each
-    reviewer getting their own seeded order that interleaves real and synthetic reports."""
+    reviewer getting their own seeded order that interleaves real and synthetic reports
+    (after the calibration items, with the study's attention checks)."""
+
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study.pk)
         _require_draft(study)
-        report_rows = list(study.reports.values_list("pk", "source"))
+        # Calibration items are rated by everyone, outside the allocation (services_reviewer).
+        report_rows = list(
+            study.memberships.filter(role=StudyReport.Role.MEMBER).values_list(
+                "report_id", "report__source"
+            )
+        )
+        calibration = list(
+            study.memberships.filter(role=StudyReport.Role.CALIBRATION)
+            .order_by("report_id")
+            .values_list("report_id", flat=True)
+        )
         reviewer_ids = list(
             study.panel.filter(active=True).order_by("pk").values_list("reviewer_id", flat=True)
         )
@@ -216,9 +249,23 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
             queue = interleave_by_source(
                 items=report_ids, source_of=source_of, seed=study.seed * 1_000_003 + reviewer_id
             )
+            rows = queue_with_checks(
+                queue=queue,
+                calibration=calibration,
+                attention_checks=study.attention_checks,
+                seed=study.seed * 104_729 + reviewer_id,
+            )
             assignments.extend(
-                Assignment(study=study, reviewer_id=reviewer_id, report_id=report_id, position=i)
-                for i, report_id in enumerate(queue, start=1)
+                Assignment(
+                    study=study,
+                    reviewer_id=reviewer_id,
+                    report_id=report_id,
+                    position=position,
+                    kind=kind,
+                    # A repeat shows a code of its own, or it would give itself away.
+                    display_code=report_code_new() if kind == Assignment.Kind.ATTENTION else "",
+                )
+                for position, (report_id, kind) in enumerate(rows, start=1)
             )
         Assignment.objects.bulk_create(assignments, batch_size=2000)
         study.status = Study.Status.OPEN
@@ -409,6 +456,14 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     """Save one score at once (every click is kept). Two tabs saving the same rating: the
     last write wins, atomically, through an upsert on (assignment, domain)."""
     _require_open(assignment)
+    if (
+        assignment.kind == Assignment.Kind.CALIBRATION
+        and assignment.status == Assignment.Status.SUBMITTED
+    ):
+        # Its reference scores are on screen now: a change would only copy them.
+        raise Conflict(
+            _("A submitted calibration item cannot be changed."), code="calibration_locked"
+        )
     study = assignment.study
     try:
         domain = Domain.objects.get(study_id=study.pk, key=domain_key)

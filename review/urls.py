@@ -1,6 +1,13 @@
 from django.urls import path
 
-from review.views import blinding, coordinator, imports, reviewer
+from review.views import (
+    blinding,
+    coordinator,
+    coordinator_guidance,
+    imports,
+    reviewer,
+    reviewer_guidance,
+)
 from review.views import results as results_views
 
 app_name = "review"
@@ -14,6 +21,24 @@ urlpatterns = [
     path("r/<str:code>/comment/", reviewer.rate_comment, name="rate_comment"),
     path("r/<str:code>/submit/", reviewer.rate_submit, name="rate_submit"),
     path("r/<str:code>/heartbeat/", reviewer.rate_heartbeat, name="rate_heartbeat"),
+    path(
+        "r/<str:code>/score/<slug:domain_key>/clear/",
+        reviewer_guidance.rate_score_clear,
+        name="rate_score_clear",
+    ),
+    path(
+        "r/<str:code>/cannot-assess/",
+        reviewer_guidance.rate_cannot_assess,
+        name="rate_cannot_assess",
+    ),
+    path("s/<str:study_code>/reports/", reviewer_guidance.my_reports, name="my_reports"),
+    path("s/<str:study_code>/instructions/", reviewer_guidance.instructions, name="instructions"),
+    path("preferences/text-size/", reviewer_guidance.text_size_set, name="text_size"),
+    path(
+        "coordinate/studies/<int:pk>/guidance/",
+        coordinator_guidance.study_guidance,
+        name="study_guidance",
+    ),
     # Coordinators.
     path("coordinate/studies/", coordinator.study_list, name="study_list"),
     path("coordinate/studies/new/", coordinator.study_create, name="study_create"),
@@ -46,6 +71,16 @@ urlpatterns = [
         "coordinate/results/<int:pk>/dataset-card.md",
         results_views.study_dataset_card,
         name="study_dataset_card",
+    ),
+    path(
+        "coordinate/results/<int:pk>/methods-<slug:language>.md",
+        results_views.study_methods_markdown,
+        name="study_methods",
+    ),
+    path(
+        "coordinate/results/<int:pk>/figures/<slug:name>.<slug:fmt>",
+        results_views.study_figure,
+        name="study_figure",
     ),
     path("coordinate/imports/", imports.report_import, name="report_import"),
     path("coordinate/imports/commit/", imports.report_import_confirm, name="report_import_commit"),

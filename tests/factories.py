@@ -60,5 +60,6 @@ class SyntheticReportFactory(ReportFactory):
             "batch": "7",
             "model": "mistral-large-latest",
             "prompt_version": "fr-v1",
+            "guideline": "oncology-fr@1",
         }
     )

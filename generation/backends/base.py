@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from generation.clinical.knowledge import KnowledgeBase
 from generation.scenario import Scenario
 
 
@@ -24,6 +25,8 @@ class GenerationRequest:
     json_schema: dict[str, Any] = field(default_factory=dict)
     max_tokens: int = 4096
     schema_name: str = "generated_report"
+    # The clinical knowledge base the scenario was drawn with (None: the release's).
+    knowledge: KnowledgeBase | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from typing import Any
 
 from generation import guidelines
 from generation.backends.base import BackendError, BackendResult, GenerationRequest
+from generation.clinical import narrative
+from generation.clinical.knowledge import KnowledgeBase, default_knowledge
 from generation.scenario import Scenario
 from generation.vocabulary import (
     REASON_LABELS,
@@ -55,43 +57,6 @@ SITE_PHRASE = {
     },
 }
 
-COURSE = {
-    "surgery": {
-        "fr": "Intervention réalisée sans complication per-opératoire. Suites opératoires simples, "
-        "reprise du transit à J2, douleurs contrôlées par antalgiques de palier 1.",
-        "en": "The procedure was performed without intraoperative complication. Uneventful "
-        "recovery, bowel function resumed on day 2, pain controlled with simple analgesics.",
-    },
-    "systemic_start": {
-        "fr": "Premier cycle administré selon le protocole, bonne tolérance clinique immédiate, "
-        "pas de réaction à la perfusion.",
-        "en": "The first cycle was given as planned with good immediate tolerance and no "
-        "infusion reaction.",
-    },
-    "toxicity": {
-        "fr": "Hospitalisation pour neutropénie fébrile à J10 du dernier cycle. Mise sous "
-        "antibiothérapie probabiliste par pipéracilline-tazobactam, apyrexie en 48 heures, "
-        "sortie de neutropénie à J4.",
-        "en": "Admitted with febrile neutropenia on day 10 of the last cycle. Empirical "
-        "piperacillin-tazobactam was started; afebrile within 48 hours, neutrophils "
-        "recovered on day 4.",
-    },
-    "complication": {
-        "fr": "Prise en charge d'une altération de l'état général avec douleurs mal contrôlées. "
-        "Adaptation du traitement antalgique, avis de l'équipe de soins de support, "
-        "amélioration progressive.",
-        "en": "Managed for deterioration of general condition with poorly controlled pain. "
-        "Analgesia was adjusted and the supportive care team consulted, with gradual "
-        "improvement.",
-    },
-    "diagnostic": {
-        "fr": "Réalisation du bilan diagnostique et d'extension, dossier présenté en réunion de "
-        "concertation pluridisciplinaire.",
-        "en": "Diagnostic and staging work-up completed; the case was discussed at the "
-        "multidisciplinary tumour board.",
-    },
-}
-
 
 class _Writer:
     """Text assembled piece by piece; annotated pieces become verbatim segments."""
@@ -119,7 +84,7 @@ class _Writer:
         return "".join(self.parts)
 
 
-def _write(scenario: Scenario, language: str) -> dict[str, Any]:
+def _write(scenario: Scenario, language: str, kb: KnowledgeBase | None = None) -> dict[str, Any]:
     """The report as the LLM would return it: narrative plus annotations whose segments
     are verbatim pieces of it. Sections in the order of REPORT_SECTIONS."""
     admin = scenario.admin
@@ -131,10 +96,11 @@ def _write(scenario: Scenario, language: str) -> dict[str, Any]:
     histology, site_phrase = _tumour_names(scenario, language)
     _write_reason(w, scenario, language, sections, histology, site_phrase)
     _write_history(w, scenario, language, sections)
-    _write_disease(w, scenario, language, sections, histology, site_phrase)
+    kb = kb or default_knowledge()
+    _write_disease(w, scenario, language, sections, histology, site_phrase, kb)
     # Vitals before labs: the draws from `rng` keep their order, so the text is unchanged.
     _write_examination(w, scenario, language, sections, rng)
-    _write_results_course_discharge(w, scenario, language, sections, rng)
+    _write_results_course_discharge(w, scenario, language, sections, rng, kb)
     return {"narrative": w.text, "annotations": w.annotations}
 
 
@@ -220,6 +186,15 @@ def _write_history(w: _Writer, scenario: Scenario, language: str, sections: Sequ
         w.add(".\n")
     else:
         w.add("Pas d'antécédent médical notable.\n" if fr else "No significant medical history.\n")
+    if scenario.menopause is not None:
+        # Stated because it decides the endocrine therapy (ESMO early breast 2024).
+        status = {
+            ("fr", "post"): "Ménopausée.",
+            ("fr", "pre"): "Non ménopausée.",
+            ("en", "post"): "Postmenopausal.",
+            ("en", "pre"): "Premenopausal.",
+        }[(language, scenario.menopause)]
+        w.add(status + "\n")
     w.add("Allergies : aucune allergie connue.\n\n" if fr else "Allergies: none known.\n\n")
 
     w.add(f"{sections[2]}\n")
@@ -238,22 +213,30 @@ def _write_disease(
     sections: Sequence[str],
     histology: str,
     site_phrase: str,
+    kb: KnowledgeBase,
 ) -> None:
     fr = language == "fr"
+    case = scenario.clinical_case()
     w.add(f"{sections[3]}\n")
     w.add("Diagnostic histologique d'un " if fr else "Histological diagnosis of ")
     w.add(f"{histology} {site_phrase}, " + ("classé " if fr else "staged "))
-    w.mark(scenario.tnm, "tnm")
-    w.add(", ")
-    stage_text = f"stade {scenario.stage}" if fr else f"stage {scenario.stage}"
-    w.mark(stage_text, "stage", scenario.stage)
-    w.add(". ")
+    if scenario.tnm:
+        w.mark(scenario.tnm, "tnm")
+        w.add(", ")
+        stage_text = f"stade {scenario.stage}" if fr else f"stage {scenario.stage}"
+        w.mark(stage_text, "stage", scenario.stage)
+        w.add(" (AJCC 8e édition). " if fr else " (AJCC 8th edition). ")
+    else:
+        # HCC is staged by BCLC with the Child-Pugh class, not by TNM (BCLC 2022).
+        w.mark(f"BCLC {scenario.stage}", "stage", scenario.stage)
+        w.add(f", Child-Pugh {scenario.child_pugh}. " if scenario.child_pugh else ". ")
     if scenario.biomarkers:
         w.add("Biologie moléculaire et immunohistochimie : " if fr else "Biomarkers: ")
         for i, (marker, value) in enumerate(scenario.biomarkers.items()):
             if i:
                 w.add(", ")
-            label = f"{marker} {biomarker_value_label(value, language)}"
+            name = getattr(kb.biomarkers[marker], language) if marker in kb.biomarkers else marker
+            label = f"{name} {biomarker_value_label(value, language)}"
             w.mark(label, "biomarker", value, name=marker)
         w.add(". ")
     if scenario.metastatic_sites:
@@ -273,17 +256,35 @@ def _write_disease(
             if fr
             else "No distant metastasis on staging. "
         )
+    if case is not None:
+        w.add(narrative.history_text(case, language) + " ")
     w.add("La RCP a retenu la stratégie suivante : " if fr else "The tumour board recommended: ")
-    for i, treatment in enumerate(scenario.treatments):
-        if i:
-            w.add(", puis " if fr else ", then ")
-        w.mark(
-            regimen_label(treatment.regimen, language),
-            "treatment",
-            modality=treatment.modality,
-            intent=treatment.intent,
-            line=treatment.line,
-        )
+    within, concurrent, between = narrative.step_joiners(language)
+    steps: dict[int, list] = {}
+    for treatment in scenario.treatments:
+        steps.setdefault(treatment.step, []).append(treatment)
+    # Treatments of one step are given together and written as one combination; steps are
+    # written in sequence ("letrozole + ribociclib", never "letrozole, then ribociclib").
+    for index, step in enumerate(steps[key] for key in sorted(steps)):
+        if index:
+            w.add(between)
+        for position, treatment in enumerate(step):
+            if position:
+                w.add(within)
+            label = (
+                treatment.regimen_en or regimen_label(treatment.regimen, language)
+                if language == "en"
+                else treatment.regimen
+            )
+            w.mark(
+                label,
+                "treatment",
+                modality=treatment.modality,
+                intent=treatment.intent,
+                line=treatment.line,
+            )
+        if len(step) > 1:
+            w.add(concurrent)
     w.add(".\n\n")
 
 
@@ -292,6 +293,8 @@ def _write_examination(
 ) -> None:
     fr = language == "fr"
     weight = rng.randint(52, 96)
+    if scenario.labs is not None:
+        weight = scenario.labs.weight_kg
     w.add(f"{sections[4]}\n")
     w.add(
         f"Poids {weight} kg, pression artérielle {rng.randint(110, 150)}/{rng.randint(60, 90)} "
@@ -310,29 +313,48 @@ def _write_examination(
 
 
 def _write_results_course_discharge(
-    w: _Writer, scenario: Scenario, language: str, sections: Sequence[str], rng: random.Random
+    w: _Writer,
+    scenario: Scenario,
+    language: str,
+    sections: Sequence[str],
+    rng: random.Random,
+    kb: KnowledgeBase,
 ) -> None:
     fr = language == "fr"
-    hb = rng.randint(95, 145) / 10
-    creat = rng.randint(55, 110)
+    case = scenario.clinical_case()
     w.add(f"{sections[5]}\n")
+    if case is not None:
+        # Labs follow the disease: liver tests with HCC or liver metastases, creatinine
+        # with the kidney function the eligibility was judged on.
+        w.add(narrative.labs_text(case, language) + " ")
     w.add(
-        f"Biologie : hémoglobine {hb:.1f} g/dL, créatininémie {creat} µmol/L, bilan hépatique "
-        "normal. Scanner thoraco-abdomino-pelvien de référence réalisé.\n\n"
+        "Scanner thoraco-abdomino-pelvien de référence réalisé.\n\n"
         if fr
-        else f"Bloods: haemoglobin {hb:.1f} g/dL, creatinine {creat} µmol/L, liver tests normal. "
-        "Baseline chest-abdomen-pelvis CT performed.\n\n"
+        else "Baseline chest-abdomen-pelvis CT performed.\n\n"
     )
-    w.add(f"{sections[6]}\n{COURSE[scenario.reason][language]}\n\n")
+    course = (
+        narrative.course_text(kb, case, language)
+        if case is not None
+        else REASON_LABELS[scenario.reason][language]
+    )
+    w.add(f"{sections[6]}\n{course}\n\n")
     w.add(f"{sections[7]}\n")
+    discharge = (
+        narrative.discharge_treatment(kb, case, language)
+        if case is not None
+        else (
+            "paracétamol 1 g jusqu'à 3 fois par jour si douleur"
+            if fr
+            else "paracetamol 1 g up to three times daily as needed"
+        )
+    )
     w.add(
         "Sortie à domicile. Suite de la prise en charge selon la stratégie décidée en RCP, "
         "consultation de suivi dans trois semaines avec bilan biologique préalable. "
-        "Traitement de sortie : paracétamol 1 g jusqu'à 3 fois par jour si douleur.\n"
+        f"Traitement de sortie : {discharge}.\n"
         if fr
-        else "Discharged home. Further management as decided by the tumour board, follow-up visit "
-        "in three weeks with blood tests beforehand. Discharge medication: paracetamol 1 g up "
-        "to three times daily as needed for pain.\n"
+        else "Discharged home. Further management as decided by the tumour board, follow-up "
+        f"visit in three weeks with blood tests beforehand. Discharge medication: {discharge}.\n"
     )
 
 
@@ -347,7 +369,9 @@ class OfflineBackend:
         started = time.monotonic()
         if request.scenario is None:
             raise BackendError("The offline writer needs a scenario.")
-        content = json.dumps(_write(request.scenario, request.language), ensure_ascii=False)
+        content = json.dumps(
+            _write(request.scenario, request.language, request.knowledge), ensure_ascii=False
+        )
         return BackendResult(
             content=content,
             tokens_in=0,

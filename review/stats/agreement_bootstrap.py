@@ -43,7 +43,19 @@ def _resample_weights(counts: np.ndarray, n_boot: int, rng: np.random.Generator)
     """(n_boot × patterns) numbers of reports drawn of each pattern: drawing reports
     uniformly with replacement is a multinomial draw over the patterns' frequencies."""
     total = int(counts.sum())
+    if total * n_boot <= _DIRECT_DRAWS:
+        # Small tables: drawing the reports themselves and counting them by pattern is
+        # several times faster than numpy's multinomial (one binomial per pattern).
+        pattern_of = np.repeat(np.arange(len(counts)), counts)
+        draws = pattern_of[rng.integers(0, total, size=(n_boot, total))]
+        draws += (np.arange(n_boot) * len(counts))[:, None]
+        cells = np.bincount(draws.ravel(), minlength=n_boot * len(counts))
+        return cells.reshape(n_boot, len(counts)).astype(float)
     return rng.multinomial(total, counts / total, size=n_boot).astype(float)
+
+
+# Reports drawn one by one below this many draws in all (memory: 8 bytes each).
+_DIRECT_DRAWS = 2_000_000
 
 
 # --- Krippendorff's alpha ------------------------------------------------------------------
@@ -133,3 +145,49 @@ def kappa_interval(
     cells[np.arange(len(patterns)), patterns[:, 0] * size + patterns[:, 1]] = 1
     resampled = (weights @ cells).reshape(n_boot, size, size)
     return _interval(kappa_from_confusion(resampled))
+
+
+# --- Gwet's AC2 ----------------------------------------------------------------------------
+
+
+def quadratic_weights(values: np.ndarray) -> np.ndarray:
+    """Gwet's quadratic agreement weights: 1 − (x_k − x_l)² / (x_max − x_min)²."""
+    spread = float(values.max() - values.min()) or 1.0
+    return 1 - (values[:, None] - values[None, :]) ** 2 / spread**2
+
+
+def ac2_unit_terms(counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per unit (rows of units × categories rating counts, ≥ 1 rating each), the additive
+    terms of Gwet's AC2: [1, rated twice or more, weighted pair agreement, r_ik / r_i …].
+
+    Gwet (2014), *Handbook of Inter-Rater Reliability*, 4th ed., multiple raters with
+    missing ratings: p_a averages, over units with r_i ≥ 2, Σ_k r_ik (r*_ik − 1) /
+    (r_i (r_i − 1)) where r*_ik = Σ_l w_kl r_il; π_k averages r_ik / r_i over all units."""
+    raters = counts.sum(axis=1)
+    multi = raters >= 2
+    weighted = counts @ weights.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        agreement = (counts * (weighted - 1)).sum(axis=1) / (raters * (raters - 1))
+    agreement = np.where(multi, agreement, 0.0)
+    return np.column_stack([np.ones(len(counts)), multi, agreement, counts / raters[:, None]])
+
+
+def ac2_from_terms(totals: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """AC2 = (p_a − p_e) / (1 − p_e), p_e = T_w / (q (q − 1)) · Σ_k π_k (1 − π_k), for each
+    row of summed unit terms."""
+    q = weights.shape[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pa = totals[..., 2] / totals[..., 1]
+        pi = totals[..., 3:] / totals[..., :1]
+        pe = weights.sum() / (q * (q - 1)) * (pi * (1 - pi)).sum(axis=-1)
+        return np.where(pe < 1, (pa - pe) / (1 - pe), np.nan)
+
+
+def ac2_interval(
+    counts: np.ndarray, weights: np.ndarray, *, n_boot: int, rng: np.random.Generator
+) -> tuple[float, float]:
+    """95% bootstrap interval of AC2, resampling units (by their count patterns)."""
+    patterns, frequency = _patterns(counts)
+    terms = ac2_unit_terms(patterns.astype(float), weights)
+    resampled = _resample_weights(frequency, n_boot, rng) @ terms
+    return _interval(ac2_from_terms(resampled, weights))

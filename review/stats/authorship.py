@@ -1,18 +1,23 @@
 """Can reviewers tell AI-written reports apart? The `ai_authorship` score as a classifier.
 
-AUC 0.5 means they could not. The AUC's interval comes from a report-level bootstrap:
+AUC 0.5 means they could not. Beside the bootstrap interval, the clustered DeLong interval
+(Obuchowski 1997) of each scope. The AUC's bootstrap interval comes from a report-level bootstrap:
 with discrete scores the AUC only needs, per resample, how many real and synthetic
 ratings fell on each score level, which is one matrix product per chunk of resamples.
 """
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from review.stats.bootstrap import percentile_interval, resampled_totals
 from review.stats.frame import AUTHORSHIP_DOMAIN, SYNTHETIC, Scale
+from review.stats.notes import note_codes
 
 POOLED = "pooled"
+# Fewer reports than this in either class: the AUC is shown without an interval.
+MIN_REPORTS_PER_CLASS = 5
 REVIEWER = "reviewer"
 
 
@@ -28,14 +33,22 @@ def authorship(
     rows, curves = [], []
     for index, (scope, reviewer, group) in enumerate(groups):
         row, curve = _classify(scope, reviewer, group, scale)
-        row["ci_low"], row["ci_high"] = (
-            intervals[index] if np.isfinite(row["auc"]) else (np.nan, np.nan)
-        )
+        per_class = group.groupby("source", observed=True)["report"].nunique()
+        if np.isfinite(row["auc"]) and per_class.min() < MIN_REPORTS_PER_CLASS:
+            # An AUC of 1.0 [1.0, 1.0] from one report per source says nothing.
+            row["note"] = note_codes("few_reports_for_auc")
+        elif np.isfinite(row["auc"]):
+            row["ci_low"], row["ci_high"] = intervals[index]
+            row["delong_ci_low"], row["delong_ci_high"] = clustered_auc_interval(
+                group["score"].to_numpy(),
+                (group["source"] == SYNTHETIC).to_numpy(),
+                group["report"].to_numpy(dtype=object),
+            )
         rows.append(row)
         if curve:
             curves.append(curve)
     if part.empty:
-        rows[0]["note"] = f"no ratings in the {AUTHORSHIP_DOMAIN} domain"
+        rows[0]["note"] = note_codes("no_authorship_ratings")
     return pd.DataFrame(rows), curves
 
 
@@ -52,6 +65,8 @@ def _classify(scope: str, reviewer: str, group: pd.DataFrame, scale: Scale):
         "auc": np.nan,
         "ci_low": np.nan,
         "ci_high": np.nan,
+        "delong_ci_low": np.nan,
+        "delong_ci_high": np.nan,
         "n_real": n_real,
         "n_synthetic": n_synthetic,
         "accuracy": float((said_ai == truth).mean()) if len(truth) else np.nan,
@@ -61,7 +76,7 @@ def _classify(scope: str, reviewer: str, group: pd.DataFrame, scale: Scale):
         "note": "",
     }
     if n_real == 0 or n_synthetic == 0:
-        row["note"] = "needs ratings of both real and synthetic reports"
+        row["note"] = note_codes("needs_both_sources")
         return row, None
     row["auc"] = float(roc_auc_score(truth, scores))
     fpr, tpr, thresholds = roc_curve(truth, scores)
@@ -73,6 +88,48 @@ def _classify(scope: str, reviewer: str, group: pd.DataFrame, scale: Scale):
         "thresholds": [float(t) if np.isfinite(t) else None for t in thresholds],
     }
     return row, curve
+
+
+def clustered_auc_interval(
+    scores: np.ndarray, synthetic: np.ndarray, clusters: np.ndarray, level: float = 0.95
+) -> tuple[float, float]:
+    """Normal interval of the AUC with the variance of Obuchowski (1997, Biometrics
+    53:567–578): DeLong's structural components summed per cluster (a report, rated by
+    several reviewers), so correlated ratings of one report are not counted as independent.
+    With one rating per report it is DeLong, DeLong & Clarke-Pearson (1988)."""
+    positives, negatives = scores[synthetic], scores[~synthetic]
+    m, n = len(positives), len(negatives)
+    if m == 0 or n == 0:
+        return np.nan, np.nan
+    sorted_neg, sorted_pos = np.sort(negatives), np.sort(positives)
+    # Each positive rating against every negative: P(neg < x) + ½ P(neg = x); and back.
+    below = np.searchsorted(sorted_neg, positives, side="left")
+    ties = np.searchsorted(sorted_neg, positives, side="right") - below
+    v10 = (below + 0.5 * ties) / n
+    above = m - np.searchsorted(sorted_pos, negatives, side="right")
+    ties = np.searchsorted(sorted_pos, negatives, side="right") - np.searchsorted(
+        sorted_pos, negatives, side="left"
+    )
+    v01 = (above + 0.5 * ties) / m
+    auc = float(v10.mean())
+    codes, uniques = pd.factorize(clusters, sort=True)
+    size = len(uniques)
+    if size < 2:
+        return np.nan, np.nan
+    v10_sum = np.bincount(codes[synthetic], weights=v10, minlength=size)
+    v01_sum = np.bincount(codes[~synthetic], weights=v01, minlength=size)
+    m_i = np.bincount(codes[synthetic], minlength=size)
+    n_i = np.bincount(codes[~synthetic], minlength=size)
+    d10, d01 = v10_sum - m_i * auc, v01_sum - n_i * auc
+    factor = size / (size - 1)
+    variance = (
+        factor * (d10**2).sum() / m**2
+        + factor * (d01**2).sum() / n**2
+        + 2 * factor * (d10 * d01).sum() / (m * n)
+    )
+    half = float(ndtri((1 + level) / 2) * np.sqrt(variance))
+    # An AUC lives in [0, 1]: the normal interval is cut there.
+    return max(auc - half, 0.0), min(auc + half, 1.0)
 
 
 def auc_from_counts(real: np.ndarray, synthetic: np.ndarray) -> np.ndarray:
@@ -107,7 +164,7 @@ def _auc_intervals(
     counts: dict[bool, np.ndarray | None] = {}
     for synthetic in (False, True):
         mask = (part["source"] == SYNTHETIC).to_numpy() == synthetic
-        report_codes, _ = pd.factorize(part["report"].to_numpy()[mask])
+        report_codes, _ = pd.factorize(part["report"].to_numpy()[mask], sort=True)
         n_reports = int(report_codes.max(initial=-1)) + 1
         width = n_groups * n_levels
         # Columns: pooled levels, then each reviewer's levels.

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from review.stats.frame import SCOPES, Scale
+from review.stats.notes import note_codes
 
 
 def descriptives(frame: pd.DataFrame, *, domains: list[str], scale: Scale) -> pd.DataFrame:
@@ -42,7 +43,7 @@ def _describe(
         "note": "",
     }
     if n == 0:
-        row["note"] = "no ratings"
+        row["note"] = note_codes("no_ratings")
         return row
     q1, median, q3 = np.percentile(scores, [25, 50, 75])
     row.update(mean=float(scores.mean()), median=float(median), q1=float(q1), q3=float(q3))
@@ -50,5 +51,5 @@ def _describe(
     if n >= 2:
         row["sd"] = float(scores.std(ddof=1))
     else:
-        row["note"] = "one rating: no standard deviation"
+        row["note"] = note_codes("one_rating")
     return row

@@ -59,9 +59,9 @@ def _value(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
 
-def means_plot(
+def _means_figure(
     comparison: Sequence[dict], labels: dict[str, str], words: Mapping[str, str] = WORDS
-) -> str:
+) -> Figure:
     """Mean per domain with its 95% CI, real and synthetic side by side."""
     figure = _figure(7, 3.2)
     with rc_context(_RC):
@@ -86,15 +86,15 @@ def means_plot(
         )
         axes.set_ylabel(words["mean_score"])
         axes.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
-    return _svg(figure, "means")
+    return figure
 
 
-def distribution_plot(
+def _distribution_figure(
     descriptives: Sequence[dict],
     labels: dict[str, str],
     scale_low: int,
     words: Mapping[str, str] = WORDS,
-) -> str:
+) -> Figure:
     """Share of each score per domain and source, as one heat map (one artist: fast)."""
     names, shares = [], []
     for row in descriptives:
@@ -116,10 +116,10 @@ def distribution_plot(
             axes.set_xticks(range(width), [str(scale_low + i) for i in range(width)])
         axes.set_yticks(range(len(names)), names)
         axes.set_xlabel(words["score"])
-    return _svg(figure, "distributions")
+    return figure
 
 
-def roc_plot(curves: Sequence[dict], words: Mapping[str, str] = WORDS) -> str:
+def _roc_figure(curves: Sequence[dict], words: Mapping[str, str] = WORDS) -> Figure:
     """ROC of the AI-authorship score: pooled in bold, each reviewer thin."""
     figure = _figure(4, 4)
     with rc_context(_RC):
@@ -140,12 +140,12 @@ def roc_plot(curves: Sequence[dict], words: Mapping[str, str] = WORDS) -> str:
         axes.set_ylim(0, 1)
         if curves:
             axes.legend(frameon=False, fontsize=7, loc="lower right")
-    return _svg(figure, "roc")
+    return figure
 
 
-def progress_plot(
+def _progress_figure(
     progress: Sequence[tuple[str, int, int]], words: Mapping[str, str] = WORDS
-) -> str:
+) -> Figure:
     """Submitted against assigned reports, per reviewer pseudonym."""
     figure = _figure(5, 0.45 * max(2, len(progress)) + 0.8)
     with rc_context(_RC):
@@ -164,7 +164,47 @@ def progress_plot(
             axes.legend(
                 frameon=False, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2
             )
-    return _svg(figure, "progress")
+    return figure
+
+
+def means_plot(*args: Any, **kwargs: Any) -> str:
+    return _svg(_means_figure(*args, **kwargs), "means")
+
+
+def distribution_plot(*args: Any, **kwargs: Any) -> str:
+    return _svg(_distribution_figure(*args, **kwargs), "distributions")
+
+
+def roc_plot(*args: Any, **kwargs: Any) -> str:
+    return _svg(_roc_figure(*args, **kwargs), "roc")
+
+
+def progress_plot(*args: Any, **kwargs: Any) -> str:
+    return _svg(_progress_figure(*args, **kwargs), "progress")
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    with rc_context(_RC):
+        # 200 dpi: sharp enough for a journal's figure upload.
+        figure.savefig(
+            buffer, format="png", dpi=200, metadata={"Software": None}, bbox_inches="tight"
+        )
+    return buffer.getvalue()
+
+
+def study_plots_png(
+    results: Any, *, labels: dict[str, str], words: Mapping[str, str] = WORDS
+) -> dict[str, bytes]:
+    """The same plots as `study_plots`, as PNG images (for papers and slides)."""
+    figures = results.as_dict() if hasattr(results, "as_dict") else results
+    return {
+        "means": _png(_means_figure(figures["comparison"], labels, words)),
+        "distributions": _png(
+            _distribution_figure(figures["descriptives"], labels, figures["scale"]["min"], words)
+        ),
+        "roc": _png(_roc_figure(figures["roc"], words)),
+    }
 
 
 def study_plots(

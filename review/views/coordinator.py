@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from review import selectors, services
+from review import selectors, selectors_queue, services
 from review.exceptions import ServiceError
 from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
 from review.models import Report, Study
@@ -86,6 +86,7 @@ def study_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
     context = _study_detail_context(study)
     context["reviewer_form"] = ReviewerChoiceForm()
+    context["cannot_assess"] = selectors_queue.study_cannot_assess(study=study)
     return render(request, "review/study_detail.html", context)
 
 

@@ -6,11 +6,11 @@ from typing import Any
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from review import exports, selectors, services
+from review import exports, selectors, selectors_queue, services
 from review.judge import judge_results
 from review.models import Study
 from review.permissions import coordinator_required
@@ -21,15 +21,19 @@ from review.results import (
     study_results,
 )
 from review.stats import comparison
-from review.stats.agreement import ICC_FORMS
-from review.stats.plots import progress_plot
+from review.stats.agreement import SENSITIVITY_SUFFIX
+from review.stats.methods import LANGUAGES, methods_markdown
+from review.stats.notes import band_text, note_text
+from review.stats.plots import progress_plot, study_plots_png
 
-AGREEMENT_COLUMNS = (*ICC_FORMS, "alpha_interval", "alpha_ordinal", "kappa_quadratic")
-FIGURE_EXPORTS = ("summary", "agreement", "authorship", "breakdown")
-# The figures and exports hold English codes; the page shows them in the reader's language.
+# Derived from the tables that register themselves in review.exports.
+FIGURE_EXPORTS = tuple(exports.FIGURE_TABLES)
+# The figures hold English codes (notes: see review.stats.notes); the page shows them in the
+# reader's language.
 AGREEMENT_HEADERS = {
     "alpha_interval": _("Krippendorff α (interval)"),
     "alpha_ordinal": _("Krippendorff α (ordinal)"),
+    "ac2_quadratic": _("Gwet AC2 (quadratic weights)"),
     "kappa_quadratic": _("Cohen κ (quadratic)"),
 }
 VALUE_LABELS = {
@@ -46,22 +50,6 @@ VALUE_LABELS = {
     "batch": _("batch"),
     "model": _("model"),
     "prompt_version": _("prompt version"),
-    # Fixed notes of the statistics engine (notes with figures in them stay in English).
-    "fewer than two reports of a source: no interval or test": _(
-        "fewer than two reports of a source: no interval or test"
-    ),
-    "scores are constant: no rank test": _("scores are constant: no rank test"),
-    "needs ratings of both real and synthetic reports": _(
-        "needs ratings of both real and synthetic reports"
-    ),
-    "no ratings": _("no ratings"),
-    "one rating: no standard deviation": _("one rating: no standard deviation"),
-    "scores are constant": _("scores are constant"),
-    "no report was rated by two reviewers": _("no report was rated by two reviewers"),
-    "needs exactly two reviewers who rated the same reports": _(
-        "needs exactly two reviewers who rated the same reports"
-    ),
-    "the two reviewers rated no report in common": _("the two reviewers rated no report in common"),
 }
 
 
@@ -69,28 +57,55 @@ def _shown(value: Any) -> Any:
     return VALUE_LABELS.get(value, value) if isinstance(value, str) else value
 
 
+def _note(row: dict) -> str:
+    """The engine's note codes as text in the reader's language."""
+    return note_text(row.get("note"), row, gettext)
+
+
 def _localized_row(row: dict, labels: dict[str, str]) -> dict[str, Any]:
-    shown = {key: _shown(row.get(key)) for key in ("verdict", "scope", "factor", "note")}
-    return {**row, **shown, "label": labels.get(row.get("domain", ""), row.get("domain"))}
+    shown = {key: _shown(row.get(key)) for key in ("verdict", "scope", "factor")}
+    return {
+        **row,
+        **shown,
+        "note": _note(row),
+        "label": labels.get(row.get("domain", ""), row.get("domain")),
+    }
 
 
-def _agreement_grid(figures: dict, labels: dict[str, str]) -> list[dict[str, Any]]:
-    """Rows (domain, scope) × the nine agreement statistics, for a compact table."""
-    grid: dict[tuple[str, str], dict[str, Any]] = {}
+def _statistic_label(statistic: str) -> str:
+    if statistic.endswith(SENSITIVITY_SUFFIX):
+        form = statistic.removesuffix(SENSITIVITY_SUFFIX)
+        return f"{form} " + gettext("on the complete sub-table (sensitivity)")
+    return str(AGREEMENT_HEADERS.get(statistic, statistic))
+
+
+def _agreement_domains(figures: dict, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Per domain: the recommended statistic of each scope (per source first, then pooled),
+    and every statistic for the "details" toggle."""
+    domains: dict[str, dict[str, Any]] = {}
     for row in figures["agreement"]:
-        entry = grid.setdefault(
-            (row["domain"], row["scope"]),
-            {
-                "domain": labels.get(row["domain"], row["domain"]),
-                "scope": _shown(row["scope"]),
-                "cells": {},
-            },
+        entry = domains.setdefault(
+            row["domain"],
+            {"label": labels.get(row["domain"], row["domain"]), "recommended": [], "all": []},
         )
-        entry["cells"][row["statistic"]] = {**row, "note": _shown(row["note"])}
-    return [
-        {**entry, "cells": [entry["cells"].get(s) for s in AGREEMENT_COLUMNS]}
-        for entry in grid.values()
-    ]
+        shown = {
+            **row,
+            "scope": _shown(row["scope"]),
+            "statistic_label": _statistic_label(row["statistic"]),
+            "band": band_text(row.get("band"), gettext),
+            "note": _note(row),
+        }
+        entry["all"].append(shown)
+        if row.get("recommended"):
+            entry["recommended"].append(shown)
+    return list(domains.values())
+
+
+def _multiplicity(figures: dict) -> dict[str, Any]:
+    """The family of non-inferiority verdicts and the level of each of its intervals."""
+    family = [row for row in figures["comparison"] if row.get("adjustment")]
+    level = family[0]["ci_level"] if family else 0.95
+    return {"family": len(family), "level": f"{100 * level:.2f}".rstrip("0").rstrip(".")}
 
 
 def _offset_grid(figures: dict, domains: list[str]) -> list[dict[str, Any]]:
@@ -126,8 +141,8 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         "study": study,
         "figures": figures,
         "summary": summary,
-        "agreement_columns": [AGREEMENT_HEADERS.get(c, c) for c in AGREEMENT_COLUMNS],
-        "agreement": _agreement_grid(figures, labels),
+        "agreement": _agreement_domains(figures, labels),
+        "multiplicity": _multiplicity(figures),
         "offset_domains": [labels.get(d, d) for d in figures["domains"]],
         "offsets": _offset_grid(figures, figures["domains"]),
         "authorship": [_localized_row(row, labels) for row in figures["authorship"]],
@@ -137,6 +152,10 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         # The LLM judge's comparison with the panel (review.judge), kept out of `figures`.
         "judge_comparisons": judge_results(study=study),
         "exports": ("ratings", *FIGURE_EXPORTS),
+        "methods_languages": LANGUAGES,
+        "figure_names": FIGURE_NAMES,
+        "calibration_agreement": selectors_queue.study_calibration_agreement(study=study),
+        "test_retest": selectors_queue.study_test_retest(study=study),
     }
     return render(request, "review/study_results.html", context)
 
@@ -192,4 +211,49 @@ def study_dataset_card(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response = HttpResponse(card, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.code}-dataset-card.md"'
+    return response
+
+
+@coordinator_required
+@require_GET
+def study_methods_markdown(request: HttpRequest, pk: int, language: str) -> HttpResponse:
+    """The methods paragraph and tables, in English or French whatever the page's language."""
+    if language not in LANGUAGES:
+        raise Http404("No such language.")
+    study = get_object_or_404(Study, pk=pk)
+    results = study_results(study=study, with_plots=False, language=language)
+    text = methods_markdown(
+        results.figures, labels=results.domain_labels, title=study.name, language=language
+    )
+    services.audit_log(actor=request.user, action="export.methods", study=study, target=study.code)
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{study.code}-methods-{language}.md"'
+    return response
+
+
+FIGURE_NAMES = ("means", "distributions", "roc")
+
+
+@coordinator_required
+@require_GET
+def study_figure(request: HttpRequest, pk: int, name: str, fmt: str) -> HttpResponse:
+    """One results plot as SVG (as drawn on the page) or PNG (200 dpi)."""
+    if name not in FIGURE_NAMES or fmt not in ("svg", "png"):
+        raise Http404("No such figure.")
+    study = get_object_or_404(Study, pk=pk)
+    language = get_language()
+    if fmt == "svg":
+        body: str | bytes = study_results(study=study, language=language).plots[name]
+        content_type = "image/svg+xml; charset=utf-8"
+    else:
+        results = study_results(study=study, with_plots=False, language=language)
+        body = study_plots_png(
+            results.figures, labels=results.domain_labels, words=plot_words(language)
+        )[name]
+        content_type = "image/png"
+    services.audit_log(
+        actor=request.user, action=f"export.figure_{name}", study=study, target=study.code
+    )
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{study.code}-{name}.{fmt}"'
     return response

@@ -12,8 +12,9 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from review import selectors, services
+from review import selectors, services, services_reviewer
 from review.exceptions import Conflict, ServiceError
+from review.models import CannotAssess, ReviewerPreference
 from review.permissions import (
     AuthenticatedRequest,
     reviewer_required,
@@ -50,7 +51,16 @@ def _rate_context(request: AuthenticatedRequest, code: str, **extra) -> dict:
     assignment = selectors.reviewer_assignment(
         reviewer=request.user, code=code, language=get_language()
     )
-    return {"a": assignment, **extra}
+    # After an incomplete submit the first unscored domain is marked, focused and scrolled
+    # to by rate.js, next to the message.
+    missing = next((d.key for d in assignment.domains if d.score is None), None)
+    return {
+        "a": assignment,
+        "cannot_assess_reasons": CannotAssess.Reason.choices,
+        "text_sizes": ReviewerPreference.TextSize.choices,
+        "missing_first": missing if extra.get("submit_error") else None,
+        **extra,
+    }
 
 
 @reviewer_required
@@ -70,6 +80,7 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
     error, status, rating = "", 200, None
     try:
         rating = services.rating_save(assignment=assignment, domain_key=domain_key, score=score)
+        _reading_time_add(request, assignment)
     except ServiceError as exc:
         error, status = exc.message, exc.status_code
     except DatabaseError:
@@ -133,6 +144,7 @@ def rate_comment(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     comment = request.POST.get("comment")
+    _reading_time_add(request, assignment)
     try:
         # Without JavaScript the scores arrive with the submit rather than one by one.
         for key, value in request.POST.items():
@@ -167,4 +179,13 @@ def rate_heartbeat(request: AuthenticatedRequest, code: str) -> HttpResponse:
     except ValueError:
         return HttpResponse(_("seconds must be a whole number"), status=400)
     services.assignment_heartbeat(assignment=assignment, seconds=seconds)
+    _reading_time_add(request, assignment)
     return HttpResponse(status=204)
+
+
+def _reading_time_add(request: AuthenticatedRequest, assignment) -> None:
+    """The page's active reading time (ms) sent with a save, heartbeat or submit; no
+    query when the request carries none."""
+    client_ms = services_reviewer.reading_ms_parse(request.POST.get("active_ms"))
+    if client_ms:
+        services_reviewer.assignment_reading_time_add(assignment=assignment, client_ms=client_ms)

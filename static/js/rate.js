@@ -1,41 +1,93 @@
-// Keyboard-first rating: digits score the highlighted domain and move on, Enter submits.
-// Each score is saved by htmx as soon as its radio changes; this file only adds the keys,
-// the highlight and the "is the reviewer here" signal used for active reading time.
+// Keyboard-first rating that is safe for reading. The report holds the focus on arrival, so
+// Space, PageDown and the arrows scroll it; only digits score, and only the highlighted
+// domain. Each score is saved by htmx as soon as its radio changes; this file adds the keys,
+// the highlight, undo, the phone/tablet one-domain bar and the active reading time sent with
+// every save.
 (function () {
   "use strict";
   const layout = document.querySelector(".rate-layout");
   if (!layout) return;
   const scaleMin = Number(layout.dataset.scaleMin);
   const scaleMax = Number(layout.dataset.scaleMax);
+  const report = document.getElementById("report");
+  const form = document.getElementById("submit-form");
+  const sheet = document.getElementById("shortcut-sheet");
+  const IDLE_MS = 60000;
   let current = 0;
-  let lastActivity = Date.now();
+  const undoStack = [];
 
-  window.synthreportsActive = function () {
-    return Date.now() - lastActivity < 120000;
-  };
-  ["keydown", "mousemove", "scroll", "touchstart", "click"].forEach(function (type) {
-    document.addEventListener(type, function () { lastActivity = Date.now(); }, { passive: true });
+  // ---- Active reading time --------------------------------------------------------------
+  // Counted while the page is visible, the window focused and the reviewer not idle (no
+  // input for 60 s); banked in milliseconds and handed to the next request that saves.
+  let banked = 0;
+  let segmentStart = null;
+  let lastInput = Date.now();
+
+  function engaged(now) {
+    return document.visibilityState === "visible" && document.hasFocus() && now - lastInput < IDLE_MS;
+  }
+  function settle(now) {
+    if (segmentStart !== null) {
+      const end = Math.min(now, lastInput + IDLE_MS);
+      if (end > segmentStart) banked += end - segmentStart;
+    }
+    segmentStart = engaged(now) ? now : null;
+  }
+  function takeActiveMs() {
+    settle(Date.now());
+    const out = Math.round(banked);
+    banked = 0;
+    return out;
+  }
+  ["keydown", "pointerdown", "pointermove", "wheel", "scroll", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, function () {
+      const now = Date.now();
+      settle(now);
+      lastInput = now;
+      if (segmentStart === null && engaged(now)) segmentStart = now;
+    }, { passive: true, capture: true });
+  });
+  ["focus", "blur"].forEach(function (type) {
+    window.addEventListener(type, function () { settle(Date.now()); });
+  });
+  document.addEventListener("visibilitychange", function () { settle(Date.now()); });
+  settle(Date.now());
+
+  // The heartbeat element asks this before it fires.
+  window.synthreportsActive = function () { return engaged(Date.now()); };
+  window.synthreportsTakeActiveMs = takeActiveMs;
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const path = event.detail.path || "";
+    if (/\/r\/[^/]+\/(score|heartbeat)\//.test(path)) {
+      event.detail.parameters.active_ms = String(takeActiveMs());
+    }
   });
 
+  // ---- Domains and the highlight ----------------------------------------------------------
   function domains() {
     return Array.from(document.querySelectorAll("fieldset.domain"));
   }
-
-  function highlight(index, moveFocus, keepScroll) {
+  function focusIsInDomain() {
+    const el = document.activeElement;
+    return Boolean(el && el.closest && el.closest("fieldset.domain"));
+  }
+  function focusDomain(fieldset) {
+    const target = fieldset.querySelector("input:checked") || fieldset.querySelector("input");
+    if (target) target.focus({ preventScroll: true });
+  }
+  function highlight(index, moveFocus) {
     const all = domains();
     if (!all.length) return;
     current = Math.max(0, Math.min(index, all.length - 1));
     all.forEach(function (el, i) { el.classList.toggle("current", i === current); });
-    if (moveFocus) {
-      const target = all[current].querySelector("input:checked") || all[current].querySelector("input");
-      if (target) target.focus({ preventScroll: Boolean(keepScroll) });
+    const count = document.querySelector(".step-count");
+    if (count) {
+      count.textContent = (current + 1) + " / " + all.length;
     }
+    if (moveFocus) focusDomain(all[current]);
   }
-
   function firstUnscored() {
-    const all = domains();
-    const index = all.findIndex(function (el) { return !el.querySelector("input:checked"); });
-    return index === -1 ? 0 : index;
+    return domains().findIndex(function (el) { return !el.querySelector("input:checked"); });
   }
 
   function valueForKey(key) {
@@ -46,35 +98,162 @@
     return value;
   }
 
-  document.addEventListener("focusin", function (event) {
+  function choose(fieldset, value) {
+    const radio = fieldset.querySelector('input[type=radio][value="' + value + '"]');
+    if (!radio || radio.disabled) return false;
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+    return true;
+  }
+
+  // Every change (key, click or tap) is remembered with the score it replaced, for `u`.
+  document.addEventListener("change", function (event) {
     const fieldset = event.target.closest && event.target.closest("fieldset.domain");
-    if (fieldset) highlight(domains().indexOf(fieldset), false);
-  });
+    if (!fieldset || event.target.type !== "radio" || fieldset.dataset.undoing) return;
+    undoStack.push({ key: fieldset.dataset.domain, previous: fieldset.dataset.score || "" });
+    hideMissing();
+  }, true);
+
+  function undo() {
+    const last = undoStack.pop();
+    if (!last) return;
+    const fieldset = document.querySelector('fieldset.domain[data-domain="' + last.key + '"]');
+    if (!fieldset) return;
+    highlight(domains().indexOf(fieldset), focusIsInDomain());
+    if (last.previous !== "") {
+      fieldset.dataset.undoing = "1";
+      choose(fieldset, last.previous);
+      return;
+    }
+    // The domain had no score before: clear it on the server and swap the row back.
+    if (window.htmx) {
+      window.htmx.ajax("POST", fieldset.getAttribute("hx-post") + "clear/", {
+        target: fieldset, swap: "outerHTML", values: { active_ms: String(takeActiveMs()) },
+      });
+    }
+  }
+
+  // ---- Incomplete submit: show the missing domain where it is -------------------------
+  const missingMessage = document.getElementById("missing-message");
+  function hideMissing() {
+    if (missingMessage) missingMessage.hidden = true;
+    domains().forEach(function (el) { el.classList.remove("missing"); });
+  }
+  function showMissing(fieldset) {
+    const index = domains().indexOf(fieldset);
+    highlight(index, false);
+    fieldset.classList.add("missing");
+    if (missingMessage) {
+      const label = fieldset.querySelector(".domain-label");
+      missingMessage.textContent = (missingMessage.dataset.template || "Score this domain before submitting: ") +
+        (label ? label.textContent : "");
+      missingMessage.hidden = false;
+    }
+    fieldset.scrollIntoView({ block: "nearest" });
+    focusDomain(fieldset);
+  }
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      const missing = domains().find(function (el) { return !el.querySelector("input:checked"); });
+      if (missing) {
+        event.preventDefault();
+        showMissing(missing);
+        return;
+      }
+      const field = document.getElementById("submit-active-ms");
+      if (field) field.value = String(takeActiveMs());
+    });
+  }
+
+  // ---- Keys --------------------------------------------------------------------------
+  function scrollReport(event) {
+    // On a radio the browser would change the selection (and save it): scroll instead.
+    const step = { ArrowDown: 40, ArrowUp: -40, ArrowRight: 40, ArrowLeft: -40 }[event.key];
+    const page = window.innerHeight * 0.9;
+    let by = step;
+    if (event.key === " ") by = event.shiftKey ? -page : page;
+    if (event.key === "PageDown") by = page;
+    if (event.key === "PageUp") by = -page;
+    if (event.key === "Home") { window.scrollTo({ top: 0 }); return; }
+    if (event.key === "End") { window.scrollTo({ top: document.body.scrollHeight }); return; }
+    window.scrollBy({ top: by });
+  }
+  const READING_KEYS = ["ArrowDown", "ArrowUp", "ArrowLeft", "ArrowRight", " ", "PageDown", "PageUp", "Home", "End"];
+
+  function go(url) { if (url) window.location.assign(url); }
 
   document.addEventListener("keydown", function (event) {
     const target = event.target;
+    if (sheet && sheet.open) return;  // the dialog has its own keys (Esc closes it)
     if (target.matches("textarea, input[type=text], select")) return;
-    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const onRadio = target.matches("fieldset.domain input[type=radio]");
+    if (event.altKey && !event.ctrlKey && !event.metaKey) {
+      if (event.key === "ArrowLeft") { event.preventDefault(); go(layout.dataset.previousUrl); }
+      if (event.key === "ArrowRight") { event.preventDefault(); go(layout.dataset.nextUrl); }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey) return;
+    if (onRadio && READING_KEYS.indexOf(event.key) !== -1) {
+      event.preventDefault();
+      scrollReport(event);
+      return;
+    }
+    if (event.key === "Tab" && (onRadio || target === report)) {
+      const all = domains();
+      if (target === report && !event.shiftKey) {
+        event.preventDefault();
+        highlight(current, true);
+        return;
+      }
+      const next = current + (event.shiftKey ? -1 : 1);
+      if (onRadio && next >= 0 && next < all.length) {
+        event.preventDefault();
+        highlight(next, true);
+      }
+      return;  // past either end: the browser's own order (comment, links)
+    }
+    if (target.matches("a, button, summary") && (event.key === "Enter" || event.key === " ")) return;
     if (event.key === "Enter") {
-      const form = document.getElementById("submit-form");
       if (form && document.getElementById("submit-button")) {
         event.preventDefault();
         form.requestSubmit();
       }
       return;
     }
+    if (event.key === "j" || event.key === "k") {
+      event.preventDefault();
+      highlight(current + (event.key === "j" ? 1 : -1), focusIsInDomain());
+      return;
+    }
+    if (event.key === "[") { event.preventDefault(); go(layout.dataset.previousUrl); return; }
+    if (event.key === "]") { event.preventDefault(); go(layout.dataset.nextUrl); return; }
+    if (event.key === "u") { event.preventDefault(); undo(); return; }
+    if (event.key === "?") { event.preventDefault(); openSheet(); return; }
     const value = valueForKey(event.key);
     if (value === null) return;
     const fieldset = domains()[current];
     if (!fieldset) return;
-    const radio = fieldset.querySelector('input[type=radio][value="' + value + '"]');
-    if (!radio || radio.disabled) return;
     event.preventDefault();
-    radio.checked = true;
-    radio.dispatchEvent(new Event("change", { bubbles: true }));
-    // The saved row comes back from the server and replaces this one; move on now so
-    // fast typists are not held up by the round trip.
-    highlight(current + 1, true);
+    const hadFocus = focusIsInDomain();
+    if (choose(fieldset, value)) {
+      // The saved row comes back from the server and replaces this one; move on now so
+      // fast typists are not held up by the round trip.
+      highlight(current + 1, hadFocus);
+    }
+  });
+
+  // Clicks and taps: the clicked domain becomes the highlighted one; after a tap on a
+  // score the bar (phone, tablet) moves on to the next domain.
+  document.addEventListener("focusin", function (event) {
+    const fieldset = event.target.closest && event.target.closest("fieldset.domain");
+    if (fieldset) highlight(domains().indexOf(fieldset), false);
+  });
+  document.addEventListener("click", function (event) {
+    const input = event.target.closest && event.target.closest("fieldset.domain .choice");
+    if (!input || event.detail === 0) return;  // detail 0: a keyboard "click"
+    const fieldset = input.closest("fieldset.domain");
+    const index = domains().indexOf(fieldset);
+    window.setTimeout(function () { highlight(index + 1, false); }, 0);
   });
 
   // A saved row is swapped in whole; if it held the focus, put the focus back on the
@@ -84,7 +263,37 @@
     highlight(current, lost);
   });
 
-  // On arrival the reader starts at the top of the report (on a tablet the ratings are
-  // below it), so take the focus without scrolling to it.
-  highlight(firstUnscored(), true, true);
+  // ---- Phone and tablet: one domain at a time -------------------------------------------
+  const previousStep = document.querySelector(".step-previous");
+  const nextStep = document.querySelector(".step-next");
+  if (previousStep) previousStep.addEventListener("click", function () { highlight(current - 1, false); });
+  if (nextStep) nextStep.addEventListener("click", function () { highlight(current + 1, false); });
+  const panel = document.getElementById("rating-panel");
+  let touchX = null;
+  if (panel) {
+    panel.addEventListener("touchstart", function (event) { touchX = event.touches[0].clientX; }, { passive: true });
+    panel.addEventListener("touchend", function (event) {
+      if (touchX === null) return;
+      const dx = event.changedTouches[0].clientX - touchX;
+      touchX = null;
+      if (Math.abs(dx) > 60) highlight(current + (dx < 0 ? 1 : -1), false);
+    }, { passive: true });
+  }
+
+  // ---- Shortcut sheet ------------------------------------------------------------------
+  function openSheet() {
+    if (sheet && !sheet.open && typeof sheet.showModal === "function") sheet.showModal();
+  }
+  const opener = document.getElementById("shortcuts-open");
+  if (opener) opener.addEventListener("click", openSheet);
+
+  // ---- Arrival ---------------------------------------------------------------------------
+  const missing = document.querySelector("fieldset.domain.missing");
+  if (missing) {
+    showMissing(missing);
+  } else {
+    const first = firstUnscored();
+    highlight(first === -1 ? 0 : first, false);
+    if (report) report.focus({ preventScroll: true });
+  }
 })();

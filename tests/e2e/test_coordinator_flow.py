@@ -204,9 +204,22 @@ def test_coordinator_composes_a_study_follows_it_and_reads_results(
     expect(page.locator("#authorship tbody tr").first.locator("td").nth(2)).to_contain_text(
         "1.00 ["
     )
-    agreement, offsets = page.locator("#agreement table").all()
+    tables = page.locator("#agreement table").all()
+    # The recommended statistic, one detail table per domain (closed), the offsets.
+    agreement, offsets = tables[0], tables[-1]
+    assert len(tables) == 1 + 6 + 1
     expect(agreement.locator("tbody tr")).to_have_count(18)  # 6 domains × 3 scopes
-    expect(agreement.locator("thead th")).to_contain_text(["ICC(1,1)", "Krippendorff α (interval)"])
+    # Both reviewers rated every report: crossed, so ICC(2,1), per source before pooled.
+    first_row = agreement.locator("tbody tr").nth(0).locator("td")
+    expect(first_row.nth(1)).to_have_text("real")
+    expect(first_row.nth(2)).to_have_text("ICC(2,1)")
+    # The domain cell spans its three rows: the pooled row starts with its scope.
+    pooled_row = agreement.locator("tbody tr").nth(2).locator("td")
+    expect(pooled_row.nth(0)).to_have_text("all")
+    expect(pooled_row.nth(1)).to_have_text("ICC(2,1)")
+    details = page.locator("#agreement details").first
+    details.locator("summary").click()
+    expect(details.locator("tbody")).to_contain_text("Gwet AC2 (quadratic weights)")
     expect(offsets.locator("tbody tr td:first-child")).to_have_text(["R1", "R2"])
     # Readable at 1280 px: none of the result tables needs sideways scrolling.
     overflowing = page.evaluate(

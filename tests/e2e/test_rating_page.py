@@ -72,6 +72,8 @@ def test_each_domain_is_a_labelled_radio_group_with_its_anchors(new_context, stu
 
 def test_focus_is_visible_and_a_score_is_shown_by_more_than_colour(new_context, study_setup):
     page = open_rating_page(new_context, study_setup)
+    # The report holds the focus on arrival; Tab takes it to the highlighted domain.
+    page.keyboard.press("Tab")
     focused_choice = page.locator("fieldset.domain.current input:focus + span")
     expect(focused_choice).to_have_count(1)
     assert focused_choice.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
@@ -136,6 +138,8 @@ def test_rating_page_weighs_under_budget_and_a_save_swaps_only_its_row(new_conte
         [
             reverse("review:rate", args=[first.code]),
             "/static/css/app.css",
+            # The page's declared icon (issue 17: no more /favicon.ico 404), 300 bytes.
+            "/static/favicon.svg",
             "/static/js/rate.js",
             "/static/vendor/htmx.min.js",
         ]

@@ -16,7 +16,14 @@ def test_default_frame_is_valid_and_sourced():
     assert frame.name == "france-incidence-2023"
     assert frame.sites["breast"].cases.n == 61214
     assert frame.sites["lung"].stage.p["IV"] == 0.576
-    assert frame.comorbidities["diabetes"].prevalence == 0.15
+    assert frame.version == 2
+    # Version 2: correlated tables, corrected breast stage marginals, HCC by BCLC.
+    assert frame.correlations is not None
+    assert frame.correlations.comorbidities.diabetes.p == 0.15
+    assert frame.correlations.breast.subtypes.p["HR-/HER2-"] == 0.12
+    assert frame.sites["breast"].stage.p["III"] == 0.10
+    assert sorted(frame.sites["liver"].stage.p) == ["0", "A", "B", "C", "D"]
+    assert frame.comorbidities == {}
     assert len(frame.sites) == 11
 
 
@@ -43,12 +50,28 @@ def test_frame_validate_extra_field_rejected():
     assert _errors(data) == ["sites.breast.colour: Extra inputs are not permitted"]
 
 
-def test_frame_validate_combination_without_plan():
+def test_frame_validate_biomarker_value_unknown_to_the_knowledge_base():
     data = frame_format.default_frame_data()
-    # Make every melanoma BRAF wild-type impossible to treat at stage III: remove the option.
-    data["sites"]["lung"]["biomarkers"]["EGFR"]["p"] = {"mutated": 0.5, "exon 20": 0.5}
-    errors = _errors(data)
-    assert errors == [
-        "sites.lung.biomarkers.EGFR.p: unknown key(s) 'exon 20'; "
-        "expected some of 'mutated', 'wild-type'"
+    data["sites"]["stomach"]["biomarkers"] = {
+        "HER2": {"p": {"positive": 0.5, "equivocal": 0.5}, "source": "assumption"}
+    }
+    assert _errors(data) == [
+        "sites.stomach.biomarkers.HER2.p: unknown key(s) 'equivocal'; expected some of "
+        "'positive', 'negative'"
+    ]
+
+
+def test_frame_validate_tnm_stage_for_the_liver_is_refused():
+    data = frame_format.default_frame_data()
+    data["sites"]["liver"]["stage"]["p"] = {"I": 0.5, "IV": 0.5}
+    assert _errors(data) == [
+        "sites.liver.stage.p: unknown key(s) 'I', 'IV'; expected some of '0', 'A', 'B', 'C', 'D'"
+    ]
+
+
+def test_frame_validate_correlation_table_must_sum_to_one():
+    data = frame_format.default_frame_data()
+    data["correlations"]["breast"]["subtypes"]["p"]["HR-/HER2-"] = 0.21
+    assert _errors(data) == [
+        "correlations.breast.subtypes.p: Value error, probabilities sum to 1.0900, not 1"
     ]

@@ -286,8 +286,8 @@ def test_results_page_with_a_judge_query_count_is_constant(
     )
     url = reverse("review:study_results", args=[study.pk])
     coordinator_client.get(url)
-    # session, user, permissions, study, fingerprint, panel progress (figures cached), then
-    # the judge: its scores, the physicians' table, the domains
-    with django_assert_num_queries(9):
+    # session, user, permissions, study, fingerprint, panel progress, calibration references
+    # (figures cached), then the judge: its scores, the physicians' table, the domains
+    with django_assert_num_queries(10):
         body = coordinator_client.get(url).content.decode()
     assert body.count('<tr data-domain="') == 6

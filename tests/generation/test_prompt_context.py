@@ -17,23 +17,29 @@ def test_v2_prompt_carries_guideline_context_and_allows_supportive_drugs(
     assert "response_format" not in writer or writer["response_format"] is None
     assert "Les traitements de support (antiémétiques, antalgiques, G-CSF" in system
     assert "n'ajoute aucun traitement qui n'y figure pas" not in system
-    # Seed 3, item 0: stage II triple-negative breast cancer, surgery first.
+    # Seed 3, item 0: a 46-year-old man, stage IIB melanoma, surgical stay before adjuvant
+    # pembrolizumab (knowledge base oncology-fr@1).
     assert (
-        "Recommandation qui justifie le plan (référentiel builtin-guidelines@1) :\n"
-        "Plan retenu en RCP : chirurgie à visée curative (tumorectomie + ganglion sentinelle); "
-        "chimiothérapie adjuvante (EC puis paclitaxel); radiothérapie adjuvante "
-        "(radiothérapie mammaire)\nRègles applicables :\n"
-        "- No endocrine therapy for HR- breast cancer. [breast-hr-negative-no-endocrine]\n"
-        "- No anti-HER2 therapy for HER2- breast cancer. [breast-her2-negative-no-anti-her2]"
+        "Recommandation qui justifie le plan (référentiel oncology-fr@1) :\n"
+        "Plan retenu en RCP : chirurgie à visée curative (reprise d'exérèse + biopsie du "
+        "ganglion sentinelle); immunothérapie adjuvante (pembrolizumab adjuvant 1 an)\n"
+        "Référence : Luke JJ, et al. KEYNOTE-716, Lancet 2022;"
     ) in user
     assert (
-        "Chronologie de la maladie : naissance le 19/05/1949 ; séjour du 29/05/2024 au "
-        "02/06/2024 ; ordre du plan : 1. chirurgie à visée curative" in user
+        "- Stage IIB-IIC melanoma: adjuvant anti-PD-1 for one year. "
+        "[melanoma-iib-iic-needs-adjuvant-pd1 ; Luke JJ, et al. KEYNOTE-716" in user
     )
+    assert (
+        "Chronologie de la maladie : diagnostic le 22/06/2024 ; chirurgie le 08/07/2024 ; "
+        "séjour du 07/07/2024 au 09/07/2024 ; ordre du plan : 1. chirurgie à visée curative "
+        "(reprise d'exérèse + biopsie du ganglion sentinelle) (en cours (ce séjour), début "
+        "07/07/2024), 2. immunothérapie adjuvante (pembrolizumab adjuvant 1 an) (à venir)"
+    ) in user
     assert "Place de ce séjour dans le parcours : séjour chirurgical du parcours" in user
-    assert "- cytotoxiques : nausées, asthénie, nadir des neutrophiles" in user
-    assert "- diabète de type 2 : metformine" in user
-    assert "- cardiopathie ischémique : aspirine à faible dose, statine, bêtabloquant" in user
+    assert "- inhibiteurs de points de contrôle : toxicités immuno-médiées" in user
+    # The comorbidities' treatments come from the knowledge base (with doses).
+    assert "- antécédent d'AVC : clopidogrel 75 mg et atorvastatine 40 mg par jour" in user
+    assert "- syndrome dépressif : sertraline 50 mg par jour" in user
     assert "décret n° 2016-995 : motif d'hospitalisation ; antécédents pertinents" in user
     assert "traitement de sortie avec posologies et durées" in user
     # Pass 2 lists the extended schema.

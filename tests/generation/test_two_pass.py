@@ -20,9 +20,9 @@ PERIOP = OK_NARRATIVE.replace(
     "Évolution\nChimiothérapie par FLOT avant la chirurgie, bien tolérée. Après la chirurgie, "
     "reprise du FLOT prévue pour quatre cures.",
 )
-PLANTED = OK_NARRATIVE.replace(
-    "Conclusion\n", "Conclusion\nHormonothérapie par létrozole 2,5 mg par jour. "
-)
+# Seed 3, index 0 of the default frame and knowledge base: a 46-year-old man (born
+# 11/09/1977, admitted 07/07/2024) with a stage IIB melanoma. The plant: he is said to be 71.
+PLANTED = OK_NARRATIVE.replace("Examen clinique\n", "Examen clinique\nPatient de 71 ans. ")
 
 
 def _extraction(*annotations):
@@ -116,19 +116,13 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
     two_pass_batch, fake_mistral
 ):
     fake_mistral.script("narrative", PLANTED, OK_NARRATIVE)
-    endocrine = _annotation(
-        "treatment",
-        "létrozole",
-        "Hormonothérapie par létrozole",
-        modality="endocrine",
-        intent="adjuvant",
-    )
-    fake_mistral.script("extraction", _extraction(HOSPITAL, endocrine), _extraction(HOSPITAL))
+    age = _annotation("age", "71", "71 ans")
+    fake_mistral.script("extraction", _extraction(HOSPITAL, age), _extraction(HOSPITAL))
     anomaly = {
-        "category": "guideline",
-        "evidence": "Hormonothérapie par létrozole",
-        "explanation": "Tumeur RH négative : pas d'hormonothérapie.",
-        "correction": "Supprimer le létrozole.",
+        "category": "chronology",
+        "evidence": "Patient de 71 ans.",
+        "explanation": "Né le 11/09/1977 : 46 ans à l'admission.",
+        "correction": "Patient de 46 ans.",
     }
     fake_mistral.script("verdict", _verdict(False, anomaly), _verdict(True))
     batch = two_pass_batch(judge_model="mistral-small-latest")
@@ -145,9 +139,9 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
     ]
     # The checker flagged the planted drug before the judge did, and told the judge.
     first_judge = item.passes[2]
-    assert first_judge["detail"]["checker"] == ["guideline_violated"]
+    assert first_judge["detail"]["checker"] == ["age_vs_birth_date"]
     assert first_judge["detail"]["anomalies"] == [anomaly]
-    assert "guideline_violated: breast-hr-negative-no-endocrine" in (
+    assert "age_vs_birth_date: age 71 stated, born 1977-09-11, admitted 2024-07-07" in (
         fake_mistral.requests_of("verdict")[0].prompt_text
     )
     # The judge ran on its own model; the revision was told the anomaly.
@@ -159,7 +153,7 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
         "mistral-large-latest",
         "mistral-small-latest",
     ]
-    assert "Supprimer le létrozole." in fake_mistral.requests[3].prompt_text
+    assert "Patient de 46 ans." in fake_mistral.requests[3].prompt_text
     assert item.passes[2]["cost_eur"] == round(
         (item.passes[2]["tokens_in"] * 0.1 + item.passes[2]["tokens_out"] * 0.3) / 1e6, 4
     )

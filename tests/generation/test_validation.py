@@ -27,7 +27,7 @@ def _offline(frame_model, *, language="fr", index=0, site=""):
 
 def test_offline_reports_have_exact_offsets_and_no_flags(frame_model):
     for language in ("fr", "en"):
-        for index in range(40):
+        for index in range(150):
             scenario, data = _offline(frame_model, language=language, index=index)
             validated = report_validate(
                 output=output_parse(json.dumps(data)), scenario=scenario, language=language
@@ -92,7 +92,7 @@ def test_flag_guideline_violated_on_planted_surgery(frame_model):
     # Find a stage IV lung scenario and make the report add a curative lobectomy.
     for index in range(100):
         scenario, data = _offline(frame_model, site="lung", index=index)
-        if scenario.stage == "IV":
+        if scenario.stage_group == "IV" and scenario.histology == "adenocarcinoma":
             break
     data["narrative"] += "\nLobectomie programmée.\n"
     data["annotations"].append(
@@ -107,8 +107,30 @@ def test_flag_guideline_violated_on_planted_surgery(frame_model):
     validated = report_validate(
         output=GeneratedReport.model_validate(data), scenario=scenario, language="fr"
     )
-    assert [f["code"] for f in validated.flags] == ["guideline_violated"]
-    assert validated.flags[0]["detail"].startswith("no-curative-surgery-metastatic")
+    assert [(f["code"], f.get("ref")) for f in validated.flags] == [
+        ("regimen_vs_histology", "no-curative-surgery-metastatic")
+    ]
+    assert validated.flags[0]["detail"].startswith(
+        "No curative surgery for distant metastatic disease"
+    )
+
+
+def test_clinical_flags_on_what_the_narrative_states(frame_model):
+    # An HCC report that calls the liver tests normal, and a concurrent combination
+    # written in sequence: both named, with evidence.
+    for index in range(200):
+        scenario, data = _offline(frame_model, site="liver", index=index)
+        if scenario.plan == "hcc-atezo-bev":
+            break
+    assert scenario.plan == "hcc-atezo-bev"
+    data["narrative"] += "\nBilan hépatique normal. Atézolizumab, puis bévacizumab.\n"
+    validated = report_validate(
+        output=GeneratedReport.model_validate(data), scenario=scenario, language="fr"
+    )
+    assert sorted(f["code"] for f in validated.flags) == [
+        "concurrent_vs_sequential",
+        "lab_vs_disease",
+    ]
 
 
 def test_flag_missing_section_markdown_and_chatter(frame_model):

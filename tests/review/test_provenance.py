@@ -40,6 +40,13 @@ def test_provenance_without_note_stores_no_note_key():
     assert "note" not in Provenance.from_json(data).to_json()
 
 
+def test_provenance_with_guideline_version_round_trips():
+    data = {**STORED, "guideline": "oncology-fr@1"}
+    provenance = Provenance.from_json(data)
+    assert provenance.guideline == "oncology-fr@1"
+    assert provenance.to_json() == data
+
+
 def test_provenance_of_another_kind_is_refused():
     with pytest.raises(ValueError, match="not a generation provenance \\(kind 'import'\\)"):
         Provenance.from_json({"kind": "import"})

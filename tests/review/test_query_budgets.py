@@ -109,6 +109,37 @@ def test_save_score_queries_fixed(client, coordinator, django_assert_num_queries
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_save_score_with_reading_time_queries_fixed(
+    client, coordinator, django_assert_num_queries, size
+):
+    _study, reviewer, last = _study_of(size, coordinator=coordinator)
+    services.assignment_open(assignment=last)
+    _login(client, reviewer)
+    # As above plus one conditional update: the page's reading time (issue 17), sent with
+    # every save, added in milliseconds and bounded by the wall time since the last one.
+    with django_assert_num_queries(REQUEST_OVERHEAD + 4):
+        response = client.post(
+            reverse("review:rate_score", args=[last.code, "completeness"]),
+            {"score-completeness": "6", "active_ms": "250"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    last.refresh_from_db()
+    assert 0 < last.active_ms <= 250
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_my_reports_queries_fixed(client, coordinator, django_assert_num_queries, size):
+    study, reviewer, _last = _study_of(size, coordinator=coordinator)
+    _login(client, reviewer)
+    # The study (and that the reviewer has a queue in it), then the queue with last changes.
+    with django_assert_num_queries(REQUEST_OVERHEAD + 2):
+        response = client.get(reverse("review:my_reports", args=[study.code]))
+    assert response.status_code == 200
+    assert response.content.decode().count('<tr data-status="submitted">') == size - 1
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_submit_queries_fixed(client, coordinator, django_assert_num_queries, size):
     study, reviewer, last = _study_of(size, coordinator=coordinator)
     services.assignment_open(assignment=last)
@@ -132,11 +163,12 @@ def test_study_progress_page_queries_fixed(
     study, _reviewer, _last = _study_of(size, coordinator=coordinator)
     url = reverse("review:study_detail", args=[study.pk])
     # The study, progress per reviewer, source counts, domains, reviewers for the add form,
-    # the membership fingerprint of the surface cues, and (first view only) the texts the
-    # cues are computed from.
-    with django_assert_num_queries(REQUEST_OVERHEAD + 7):
+    # the membership fingerprint of the surface cues, the reports reviewers could not
+    # assess (issue 17: the coordinator sees them where they follow the study), and (first
+    # view only) the texts the cues are computed from.
+    with django_assert_num_queries(REQUEST_OVERHEAD + 8):
         first = coordinator_client.get(url)
-    with django_assert_num_queries(REQUEST_OVERHEAD + 6):
+    with django_assert_num_queries(REQUEST_OVERHEAD + 7):
         response = coordinator_client.get(url)
     assert first.status_code == response.status_code == 200
     assert f'<td class="num">{size - 1}</td>' in response.content.decode()

@@ -36,10 +36,14 @@ def test_analyse_ratings_writes_tables_and_plots_without_database(tmp_path):
         "breakdown.csv",
         "distributions.svg",
         "means.svg",
+        "methods-en.md",
+        "methods-fr.md",
         "results.json",
         "roc.svg",
         "summary.csv",
     ]
+    assert "## Methods" in (out / "methods-en.md").read_text(encoding="utf-8")
+    assert "## Méthodes" in (out / "methods-fr.md").read_text(encoding="utf-8")
     with (out / "agreement.csv").open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == [
@@ -51,9 +55,31 @@ def test_analyse_ratings_writes_tables_and_plots_without_database(tmp_path):
         "ci_high",
         "n_reports",
         "n_reviewers",
+        "k",
+        "design",
+        "valid",
+        "recommended",
+        "band",
+        "ci_method",
+        "note",
     ]
-    # Two domains × three scopes × nine statistics.
-    assert len(rows) == 1 + 54
+    # Two domains × three scopes (real, synthetic, then pooled) × ten statistics (a complete
+    # crossed table: no sensitivity sub-table row).
+    assert len(rows) == 1 + 60
+    assert [row[1] for row in rows[1:11]] == ["real"] * 10
+    recommended = [row for row in rows[1:] if row[11] == "true"]
+    assert [(row[0], row[1], row[2]) for row in recommended][:3] == [
+        ("language_quality", "real", "ICC(2,1)"),
+        ("language_quality", "synthetic", "ICC(2,1)"),
+        ("language_quality", "all", "ICC(2,1)"),
+    ]
+    # Three reports per source: the estimate without an interval, and the note says why.
+    assert recommended[0][3:6] == ["0.6666666666666666", "", ""]
+    assert recommended[0][14] == (
+        "crossed design: the reviewers who rated at least half the reports filled four "
+        "cells in five or more of theirs; the empty cells are missing ratings; fewer than 5 "
+        "reports rated by two reviewers or more: no interval"
+    )
     with (out / "authorship.csv").open(encoding="utf-8") as handle:
         authorship = list(csv.DictReader(handle))
     # Synthetic reports always score 7, real 3: perfect separation.
@@ -159,6 +185,8 @@ def test_export_study_writes_every_file(tmp_path, coordinator, reviewers):
         "dataset.jsonl",
         "distributions.svg",
         "means.svg",
+        "methods-en.md",
+        "methods-fr.md",
         "ratings.csv",
         "results.json",
         "roc.svg",

@@ -14,6 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from review.stats import Scale, analyse
 from review.stats.agreement import icc_table
 from review.stats.authorship import auc_from_counts
+from review.stats.notes import NOTE_LABELS, note_codes, note_text
 
 # Shrout & Fleiss (1979), "Intraclass correlations: uses in assessing rater reliability",
 # Psychological Bulletin 86(2), Table 2: 6 targets rated by 4 judges.
@@ -159,11 +160,23 @@ def test_difference_and_rank_test_match_scipy_on_report_means():
 
 def test_holm_adjustment_matches_statsmodels():
     table = _two_sources()
-    results = analyse(table, n_boot=200)
-    p = results.comparison["p_value"].to_numpy()
-    assert results.comparison["p_holm"].to_numpy() == pytest.approx(
+    table = pd.concat(
+        [
+            table,
+            table[table["domain"] == "medical_consistency"].assign(
+                domain="completeness", score=lambda t: (t["score"] % 10) + 1
+            ),
+        ]
+    )
+    comparison = analyse(table, n_boot=200).comparison.set_index("domain")
+    # The family is the quality domains; ai_authorship is not a quality verdict.
+    family = ["medical_consistency", "completeness"]
+    p = comparison.loc[family, "p_value"].to_numpy()
+    assert comparison.loc[family, "p_holm"].to_numpy() == pytest.approx(
         multipletests(p, method="holm")[1], rel=1e-12
     )
+    assert math.isnan(comparison.loc["ai_authorship", "p_holm"])
+    assert math.isfinite(comparison.loc["ai_authorship", "p_value"])
 
 
 def test_bootstrap_resamples_reports_not_ratings():
@@ -283,9 +296,11 @@ def test_descriptives_match_numpy():
     assert row["histogram"] == [int((scores == v).sum()) for v in range(1, 11)]
 
 
-def test_one_way_design_flags_two_way_forms_and_uses_complete_subtable():
+def test_one_way_design_uses_every_rating_and_keeps_the_subtable_as_sensitivity():
     # Three reviewers, each report rated by two: R1+R2 on six reports, R2+R3 on three,
-    # R1+R3 on two. The largest complete block is R1+R2 on six reports.
+    # R1+R3 on two. No set of reviewers covers 80% of the reports: one-way design, ICC(1,1)
+    # on all eleven reports; the largest complete block (R1+R2, six reports) is only the
+    # labelled sensitivity figure.
     rows = []
     plan = [("R1", "R2")] * 6 + [("R2", "R3")] * 3 + [("R1", "R3")] * 2
     for i, pair in enumerate(plan):
@@ -293,14 +308,20 @@ def test_one_way_design_flags_two_way_forms_and_uses_complete_subtable():
             rows.append((f"U{i}", "real", reviewer, "completeness", 3 + (i % 5) + j))
     table = pd.DataFrame(rows, columns=["report", "source", "reviewer", "domain", "score"])
     rows = agreement_values(analyse(table, n_boot=100))
-    assert rows["ICC(1,1)"]["valid"] is True
+    one_way = rows["ICC(1,1)"]
+    assert (one_way["n_reports"], one_way["n_reviewers"], one_way["design"]) == (11, 3, "one-way")
+    assert one_way["recommended"] is True
+    assert one_way["note"] == "design_one_way"
+    assert math.isnan(rows["ICC(2,1)"]["value"])
     assert rows["ICC(2,1)"]["valid"] is False
-    assert rows["ICC(3,k)"]["valid"] is False
-    assert (rows["ICC(1,1)"]["n_reports"], rows["ICC(1,1)"]["n_reviewers"]) == (6, 2)
-    assert "one-way design; complete sub-table 6 reports × 2 reviewers" in rows["ICC(2,1)"]["note"]
-    assert (
-        rows["kappa_quadratic"]["note"] == "needs exactly two reviewers who rated the same reports"
+    assert rows["ICC(2,1)"]["note"] == "design_one_way;two_way_needs_crossed"
+    sensitivity = rows["ICC(1,1) complete sub-table"]
+    assert (sensitivity["n_reports"], sensitivity["n_reviewers"]) == (6, 2)
+    assert note_text(sensitivity["note"], sensitivity) == (
+        "sensitivity figure only: ratings outside the complete sub-table are left out; "
+        "complete sub-table 6 reports × 2 reviewers"
     )
+    assert rows["kappa_quadratic"]["note"] == "kappa_needs_two"
 
 
 def test_reviewer_offsets_show_the_harsh_reviewer():
@@ -313,14 +334,14 @@ def test_reviewer_offsets_show_the_harsh_reviewer():
 
 
 def test_breakdown_by_prompt_version():
-    table = _shifted([8] * 10, [5] * 5 + [8] * 5)
+    table = _shifted([8, 9] * 5, [5, 6, 5, 6, 5, 8, 9, 8, 9, 8])  # v1 then v2
     table["prompt_version"] = [None] * 10 + ["v1"] * 5 + ["v2"] * 5
     breakdown = analyse(table, n_boot=200).breakdown
     rows = breakdown[breakdown["factor"] == "prompt_version"].set_index("level")
-    assert rows.loc["v1", "mean"] == 5.0
-    assert rows.loc["v1", "difference"] == -3.0
+    assert rows.loc["v1", "mean"] == pytest.approx(5.4)
+    assert rows.loc["v1", "difference"] == pytest.approx(-3.1)
     assert rows.loc["v1", "verdict"] == "inferior"
-    assert rows.loc["v2", "difference"] == 0.0
+    assert rows.loc["v2", "difference"] == pytest.approx(-0.1)
     assert breakdown[breakdown["factor"] == "batch"].empty
 
 
@@ -330,34 +351,34 @@ def test_breakdown_by_prompt_version():
 def test_one_reviewer_gives_no_agreement_with_reason():
     rows = agreement_values(analyse(long_table(np.array([[5], [6], [7]])), n_boot=100))
     assert math.isnan(rows["ICC(1,1)"]["value"])
-    assert rows["ICC(1,1)"]["note"] == "no report was rated by two reviewers"
+    assert rows["ICC(1,1)"]["note"] == "no_pairs"
     assert math.isnan(rows["alpha_interval"]["value"])
-    assert rows["alpha_interval"]["note"] == "no report was rated by two reviewers"
+    assert rows["alpha_interval"]["note"] == "no_pairs"
 
 
 def test_constant_scores_give_no_agreement_with_reason():
     rows = agreement_values(analyse(long_table(np.full((5, 3), 7)), n_boot=100))
     assert math.isnan(rows["ICC(3,1)"]["value"])
-    assert rows["ICC(3,1)"]["note"] == "scores are constant"
-    assert rows["alpha_ordinal"]["note"] == "scores are constant"
+    assert rows["ICC(3,1)"]["note"] == "constant"
+    assert rows["alpha_ordinal"]["note"] == "constant"
 
 
 def test_only_one_source_gives_no_comparison_with_reason():
     results = analyse(long_table(np.array([[5, 6], [7, 7], [8, 6]])), n_boot=100)
     row = results.comparison.iloc[0]
     assert row["verdict"] == "not computable"
-    assert row["note"] == "no rating of synthetic reports"
+    assert row["note"] == "no_synthetic_ratings"
     assert math.isnan(row["ci_low"])
     pooled = results.authorship.iloc[0]
     assert math.isnan(pooled["auc"])
-    assert pooled["note"] == "no ratings in the ai_authorship domain"
+    assert pooled["note"] == "no_authorship_ratings"
 
 
 def test_domain_without_ratings_and_empty_table():
     table = long_table(np.array([[5, 6], [7, 7]]))
     results = analyse(table, n_boot=100, domains=["completeness", "language_quality"])
     described = results.descriptives.set_index(["domain", "scope"])
-    assert described.loc[("completeness", "all"), "note"] == "no ratings"
+    assert described.loc[("completeness", "all"), "note"] == "no_ratings"
     assert described.loc[("completeness", "all"), "histogram"] == [0] * 10
     empty = analyse(table.iloc[0:0], n_boot=100, domains=["completeness"])
     assert empty.n_ratings == 0
@@ -369,7 +390,7 @@ def test_two_sources_with_single_report_each():
     table = _shifted([7], [6])
     row = analyse(table, n_boot=100).comparison.iloc[0]
     assert row["difference"] == -1.0
-    assert row["note"] == "fewer than two reports of a source: no interval or test"
+    assert row["note"] == "one_report_per_source"
     assert row["verdict"] == "not computable"
 
 
@@ -387,3 +408,12 @@ def test_holm_with_missing_and_large_p_values_matches_statsmodels():
     adjusted = holm(p)
     assert math.isnan(adjusted[1])
     assert adjusted[finite] == pytest.approx(multipletests(p[finite], method="holm")[1])
+
+
+def test_every_note_code_has_a_label_and_unknown_codes_are_refused():
+    assert note_text("constant;no_pairs") == (
+        "scores are constant; no report was rated by two reviewers"
+    )
+    assert all(label for label in NOTE_LABELS.values())
+    with pytest.raises(KeyError):
+        note_codes("made_up")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
+from generation import catalogue
 from review.models import Assignment
 from tests.factories import PASSWORD
 
@@ -160,6 +161,22 @@ ACCESS: dict[str, Access] = {
         403,
         200,
     ),
+    "review:study_methods": Access(
+        "get",
+        lambda c: reverse("review:study_methods", args=[c["study"].pk, "fr"]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "review:study_figure": Access(
+        "get",
+        lambda c: reverse("review:study_figure", args=[c["study"].pk, "roc", "svg"]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
     "api-study-results": Access(
         "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 403, 403, 403, 200
     ),
@@ -215,6 +232,20 @@ ACCESS: dict[str, Access] = {
     "generation:frame_download": Access(
         "get",
         lambda c: reverse("generation:frame_download", args=[c["batch"].frame_id]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "generation:guideline_list": Access(
+        "get", lambda c: reverse("generation:guideline_list"), LOGIN, 403, 403, 200
+    ),
+    "generation:guideline_download": Access(
+        "get",
+        lambda c: reverse(
+            "generation:guideline_download",
+            args=[catalogue.guideline_default_ensure().pk],
+        ),
         LOGIN,
         403,
         403,

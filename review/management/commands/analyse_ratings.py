@@ -50,7 +50,12 @@ class Command(BaseCommand):
             seed=options["seed"],
         )
         labels = {domain: domain for domain in results.domains}
-        files = figure_files(results.as_dict(), study_plots(results, labels=labels))
+        files = figure_files(
+            results.as_dict(),
+            study_plots(results, labels=labels),
+            labels=labels,
+            title=options["ratings"].name,
+        )
         out.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
             (out / name).write_text(content, encoding="utf-8")

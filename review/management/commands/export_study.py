@@ -33,7 +33,9 @@ class Command(BaseCommand):
         if out.exists() and not out.is_dir():
             raise CommandError(f"{out} exists and is not a directory.")
         results = study_results(study=study)
-        files = exports.figure_files(results.figures, results.plots)
+        files = exports.figure_files(
+            results.figures, results.plots, labels=results.domain_labels, title=study.name
+        )
         files["dataset-card.md"] = exports.dataset_card(
             study=study, figures=results.figures, domain_labels=results.domain_labels
         )

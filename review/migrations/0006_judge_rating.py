@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('review', '0004_assignment_next_unrated_index'),
+        ('review', '0005_reviewer_guidance'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0003_selfcheck_passes_verdict'),
+        ('generation', '0005_selfcheck_passes_verdict'),
     ]
 
     operations = [

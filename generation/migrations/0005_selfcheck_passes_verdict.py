@@ -30,7 +30,7 @@ def seed_two_pass_prompts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0002_default_frame_and_prompts'),
+        ('generation', '0004_default_frame_v2'),
         ('review', '0004_assignment_next_unrated_index'),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0004_batch_api_mode'),
+        ('generation', '0006_batch_api_mode'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,132 @@
+import copy
+
+import pytest
+
+from generation.clinical import knowledge
+
+
+@pytest.fixture(scope="module")
+def data():
+    return knowledge.knowledge_parse_text(knowledge.default_knowledge_text())
+
+
+def _errors(data) -> list[str]:
+    with pytest.raises(knowledge.KnowledgeInvalid) as info:
+        knowledge.knowledge_validate(data)
+    return info.value.errors
+
+
+def _plan(data, plan_id):
+    return next(p for p in data["plans"] if p["id"] == plan_id)
+
+
+def test_default_knowledge_base_is_valid_and_sourced(kb):
+    assert kb.label == "oncology-fr@1"
+    assert len(kb.plans) == 127
+    assert len(kb.rules) == 45
+    cited = {p.source for p in kb.plans} | {r.source for r in kb.rules}
+    assert cited <= set(kb.sources)
+    assert all(source.year >= 2010 for source in kb.sources.values())
+
+
+def test_wrong_drug_name_is_a_clear_error(data):
+    broken = copy.deepcopy(data)
+    _plan(broken, "bladder-mibc-ddmvac")["steps"][0]["drugs"] = ["methotrexate", "cisplatine"]
+    assert _errors(broken) == [
+        "plan bladder-mibc-ddmvac.steps[0]: unknown drug 'cisplatine' "
+        "(not in the controlled list 'drugs')"
+    ]
+
+
+def test_unknown_biomarker_is_a_clear_error(data):
+    broken = copy.deepcopy(data)
+    _plan(broken, "nsclc-iv-pembro-mono")["requires"]["biomarkers"]["PDL1"] = [">50"]
+    errors = _errors(broken)
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        "plan nsclc-iv-pembro-mono.requires.biomarkers: unknown biomarker 'PDL1'; "
+        "known biomarkers: ALK, BRAF, EGFR, HER2, HR, MSI, PD-L1 CPS"
+    )
+
+
+def test_unknown_biomarker_value_is_a_clear_error(data):
+    broken = copy.deepcopy(data)
+    _plan(broken, "breast-met-tn-cps10")["requires"]["biomarkers"]["PD-L1 CPS"] = [">=10"]
+    assert _errors(broken) == [
+        "plan breast-met-tn-cps10.requires.biomarkers.PD-L1 CPS: unknown value '>=10'; "
+        "expected one of '≥10', '<10' or 'not tested'"
+    ]
+
+
+def test_plan_without_eligibility_is_a_clear_error(data):
+    broken = copy.deepcopy(data)
+    del _plan(broken, "pancreas-advanced-folfirinox")["requires"]
+    errors = _errors(broken)
+    assert errors == [
+        "plan pancreas-advanced-folfirinox: Value error, the plan states no eligibility: "
+        "add `requires` with at least `ecog_max`"
+    ]
+
+
+def test_plan_without_performance_status_limit_is_an_error(data):
+    broken = copy.deepcopy(data)
+    _plan(broken, "kidney-partial")["requires"] = {}
+    assert _errors(broken) == [
+        "plan kidney-partial.requires: state the performance status limit (ecog_max)"
+    ]
+
+
+def test_plan_laxer_than_its_drugs_is_an_error(data):
+    # dd-MVAC without the cisplatin-eligibility check (Galsky 2011): creatinine clearance.
+    broken = copy.deepcopy(data)
+    del _plan(broken, "bladder-mibc-ddmvac")["requires"]["crcl_min"]
+    assert _errors(broken) == [
+        "plan bladder-mibc-ddmvac.requires.crcl_min: cisplatin requires crcl_min 60, "
+        "the plan says nothing",
+        "plan bladder-mibc-ddmvac.requires.crcl_min: dd-mvac requires crcl_min 60, "
+        "the plan says nothing",
+    ]
+
+
+def test_tnm_table_must_give_its_stage(data):
+    broken = copy.deepcopy(data)
+    broken["sites"]["head_and_neck"]["tnm"]["III"].append("T4aN2bM0")
+    assert _errors(broken) == [
+        "sites.head_and_neck.tnm.III: T4aN2bM0 is stage IV (AJCC 8th), not III"
+    ]
+
+
+def test_setting_without_a_fallback_for_unfit_patients_is_an_error(data):
+    broken = copy.deepcopy(data)
+    broken["plans"] = [p for p in broken["plans"] if p["id"] != "pancreas-bsc"]
+    errors = _errors(broken)
+    assert errors[0].startswith(
+        "sites.pancreas: no plan (not even a fallback) for an unfit patient with "
+        "ductal_adenocarcinoma stage IA"
+    )
+
+
+def test_plan_breaking_a_rule_is_an_error(data):
+    broken = copy.deepcopy(data)
+    plan = _plan(broken, "nsclc-iv-sq-chemo-io")
+    plan["steps"][0]["together"][0]["drugs"] = ["carboplatin", "pemetrexed"]
+    plan["requires"]["crcl_min"] = 45
+    errors = _errors(broken)
+    assert errors
+    assert all(
+        "plan nsclc-iv-sq-chemo-io breaks rule pemetrexed-non-squamous-only" in e for e in errors
+    )
+
+
+def test_unknown_source_is_an_error(data):
+    broken = copy.deepcopy(data)
+    _plan(broken, "kidney-partial")["source"] = "esmo-rcc-2099"
+    assert _errors(broken) == [
+        "plan kidney-partial.source: 'esmo-rcc-2099' is not a key of 'sources'"
+    ]
+
+
+def test_invalid_yaml_is_a_clear_error():
+    with pytest.raises(knowledge.KnowledgeInvalid) as info:
+        knowledge.knowledge_parse_text("plans: [\n")
+    assert info.value.errors[0].startswith("The file is not valid YAML:")
