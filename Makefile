@@ -6,15 +6,24 @@ PYTHON_FOR_VENV = $(shell scripts/find_python.sh)
 
 .PHONY: demo test lint fmt typecheck bench vendor messages clean
 
+# Two install stamps: the demo needs only what running the app needs (the runtime
+# dependencies, without byte-compiling every module of pandas/SciPy up front: Python compiles
+# what it imports); the tests, lint and benchmarks add the project and its development extras.
+$(VENV)/.runtime: pyproject.toml
+	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) scripts/requirements.py runtime | $(PY) -m pip install --quiet --no-compile -r /dev/stdin
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $@
+	touch $(VENV)/.runtime $@
 
-# Install, migrate, seed demo users and reports, start web + worker (SQLite, file broker,
-# offline generator). Ctrl-C stops both.
-demo: $(VENV)/.installed
+# Install (runtime dependencies only), migrate, seed demo users and reports, start web +
+# worker (SQLite, file broker, offline generator, DEBUG off). PORT=8000 by default.
+# Ctrl-C stops both.
+demo: $(VENV)/.runtime
 	scripts/demo.sh
 
 # The whole suite on PostgreSQL (127.0.0.1:5432 unless DATABASE_URL says otherwise).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -15,27 +16,31 @@ from generation import selectors, services
 from generation.backends import BACKEND_NAMES
 from generation.models import Batch
 from review.permissions import IsCoordinator
+from synthreports.serializer_fields import StrictCharField, StrictFloatField, StrictIntegerField
 
 
 class BatchLaunchSerializer(serializers.Serializer):
     # Shape only: the bounds and the look-ups (frame, prompt, model, backend configured) are
     # checked once, in services.batch_launch, for the page, the API and the CLI alike.
-    count = serializers.IntegerField(help_text="Number of reports (1..GENERATION_MAX_BATCH_SIZE).")
-    frame = serializers.CharField(
+    # The bounds are in the schema too (integrators and the fuzz test rely on it).
+    count = StrictIntegerField(
+        min_value=1,
+        max_value=settings.GENERATION_MAX_BATCH_SIZE,
+        help_text="Number of reports (1..GENERATION_MAX_BATCH_SIZE).",
+    )
+    frame = StrictCharField(
         required=False, allow_blank=True, help_text="Frame name or name@version; default frame."
     )
-    prompt = serializers.CharField(
+    prompt = StrictCharField(
         required=False, allow_blank=True, help_text="Prompt label (name-vN) or name; latest."
     )
     backend = serializers.ChoiceField(choices=BACKEND_NAMES, required=False)
-    model = serializers.CharField(required=False, allow_blank=True)
-    temperature = serializers.FloatField(required=False, min_value=0, max_value=2, default=0.7)
-    seed = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
-    )
+    model = StrictCharField(required=False, allow_blank=True)
+    temperature = StrictFloatField(required=False, min_value=0, max_value=2, default=0.7)
+    seed = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
     language = serializers.ChoiceField(choices=["fr", "en"], default="fr")
-    site_filter = serializers.CharField(required=False, allow_blank=True, default="")
-    name = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    site_filter = StrictCharField(required=False, allow_blank=True, default="")
+    name = StrictCharField(required=False, allow_blank=True, max_length=120, default="")
     mode = serializers.ChoiceField(choices=["direct", "batch_api"], default="direct")
     critique = serializers.BooleanField(
         default=True, help_text="Two-pass prompts: checker, LLM judge and revisions."
@@ -142,11 +147,30 @@ def _batch(pk: int) -> Batch:
 class BatchCreateView(APIView):
     permission_classes = [IsAuthenticated, IsCoordinator]
 
-    @extend_schema(request=BatchLaunchSerializer, responses={201: BatchSerializer})
+    @extend_schema(
+        request=BatchLaunchSerializer,
+        responses={201: BatchSerializer, 200: BatchSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Any unique string (at most 100 characters): a launch replayed "
+                "with the same key returns the batch the first created (200), not a new one.",
+            )
+        ],
+    )
     def post(self, request: Request) -> Response:
         payload = BatchLaunchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        key = request.headers.get("Idempotency-Key", "").strip()
+        # A replay answers 200 with the batch already launched; launching it again is a
+        # no-op in the service too, which also settles two replays arriving at once.
+        replayed = services.batch_for_idempotency_key(created_by=request.user, key=key)
+        if replayed is not None:
+            return Response(BatchSerializer(_batch(replayed.pk)).data, status=status.HTTP_200_OK)
         # InvalidInput / Conflict from the service become 400 / 409 in the project's DRF
         # exception handler, with the same message as the page shows.
         batch = services.batch_launch(
@@ -165,6 +189,7 @@ class BatchCreateView(APIView):
             judge_model=data["judge_model"],
             max_revisions=data.get("max_revisions"),
             created_by=request.user,
+            idempotency_key=key,
         )
         return Response(BatchSerializer(_batch(batch.pk)).data, status=status.HTTP_201_CREATED)
 

@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -7,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from generation import guidelines
 from generation.backends import BACKEND_CHOICES, network_model_choices
 from generation.models import Batch, PromptTemplate, SamplingFrame
+from review.models import ReportImport
 
 
 def site_choices() -> list[tuple[str, str]]:
@@ -16,6 +19,15 @@ def site_choices() -> list[tuple[str, str]]:
 
 
 class BatchLaunchForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=120,
+        required=False,
+        help_text=_(
+            "Shown when composing studies (e.g. “Lung pilot, Mistral Large”); empty: the date, "
+            "language and size."
+        ),
+    )
     count = forms.IntegerField(label=_("Number of reports"), min_value=1, initial=10)
     frame = forms.ModelChoiceField(
         label=_("Sampling frame"), queryset=SamplingFrame.objects.all(), empty_label=None
@@ -67,9 +79,25 @@ class BatchLaunchForm(forms.Form):
         required=False,
         help_text=_("Leave empty for a random seed; the same seed gives the same scenarios."),
     )
+    style_import = forms.ModelChoiceField(
+        label=_("Write like the real reports of"),
+        queryset=ReportImport.objects.order_by("-created_at"),
+        required=False,
+        empty_label=_("no style profile"),
+        help_text=_(
+            "The reports then follow that import's lengths, sections and heading style, so "
+            "reviewers cannot tell the sources apart by their look."
+        ),
+    )
+
+    # A fresh token in every form shown; a replayed POST of the same form (double click,
+    # back and resubmit) carries it again and finds the batch launched the first time.
+    launch_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["launch_token"].initial = uuid.uuid4().hex
         # The maximum comes from settings at request time, not at import time.
         self.fields["count"] = forms.IntegerField(
             label=_("Number of reports"),

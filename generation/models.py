@@ -159,11 +159,19 @@ class Batch(models.Model):
         related_name="batches",
         verbose_name=_("guideline knowledge base"),
     )
+    # The launch request's Idempotency-Key (API) or form token (page): a replayed launch
+    # finds this batch instead of paying for a second one.
+    idempotency_key = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "batches"
         constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="batch_idempotency_key_unique",
+            ),
             models.CheckConstraint(condition=Q(count__gte=1), name="batch_count_positive"),
             models.CheckConstraint(
                 condition=Q(status__in=["running", "finished", "cancelled"]),

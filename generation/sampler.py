@@ -19,7 +19,8 @@ from generation.clinical.draw import clinical_draw
 from generation.clinical.knowledge import KnowledgeBase
 from generation.clinical.population import default_population
 from generation.frame_format import Frame
-from generation.scenario import Scenario, ScenarioAdmin
+from generation.scenario import Scenario, ScenarioAdmin, ScenarioStyle
+from review.blinding.style_profile import StyleProfile
 from review.surrogates import DEPARTMENTS, SurrogateGenerator
 
 SCENARIO_SCHEMA = 2
@@ -69,6 +70,7 @@ def scenario_sample(
     language: str,
     site_filter: str = "",
     kb: KnowledgeBase | None = None,
+    style_profile: StyleProfile | None = None,
 ) -> Scenario:
     """One scenario; the clinical part follows the knowledge base `kb` (default: the
     release's), so only plans the patient is eligible for are drawn."""
@@ -111,4 +113,16 @@ def scenario_sample(
             admission_date=case.admission_date,
             discharge_date=case.discharge_date,
         ),
+        # Drawn last, and only with a profile: scenarios without one keep their draws.
+        style=_style(rng, style_profile),
+    )
+
+
+def _style(rng: random.Random, profile: StyleProfile | None) -> ScenarioStyle | None:
+    if profile is None:
+        return None
+    return ScenarioStyle(
+        target_length=profile.length_target(draw=rng.random()),
+        sections=list(profile.sections),
+        heading_style=profile.heading_style,
     )

@@ -53,6 +53,15 @@ class ScenarioAdmin(_Frozen):
     discharge_date: str
 
 
+class ScenarioStyle(_Frozen):
+    """How the report should be written to look like an import's real reports (its style
+    profile): a length drawn from theirs, their usual sections, their heading style."""
+
+    target_length: int
+    sections: list[str]
+    heading_style: str  # "title", "capitals" or "numbered"
+
+
 class Scenario(_Frozen):
     # Stored under the key "schema"; renamed here because pydantic models own `schema`.
     schema_version: int = Field(alias="schema")
@@ -72,6 +81,7 @@ class Scenario(_Frozen):
     treatments: list[Treatment]
     reason: str
     admin: ScenarioAdmin
+    style: ScenarioStyle | None = None
     # Schema 2 (the clinical knowledge base): absent from scenarios stored before it.
     guideline: str = ""
     group: str = ""
@@ -121,7 +131,10 @@ class Scenario(_Frozen):
         )
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        data = self.model_dump(mode="json", by_alias=True)
+        if data["style"] is None:
+            del data["style"]  # the stored shape of a scenario without a style is unchanged
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scenario:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
@@ -130,10 +131,24 @@ def batch_failures(*, batch: Batch, limit: int = 100) -> QuerySet[BatchItem]:
     ]
 
 
-def batch_items(*, batch: Batch, limit: int = 500) -> QuerySet[BatchItem]:
+ITEM_ROWS_SHOWN = 500
+
+
+def batch_items(
+    *, batch: Batch, limit: int = ITEM_ROWS_SHOWN, changed_since: datetime | None = None
+) -> QuerySet[BatchItem]:
+    """The batch page's item rows, by index. With `changed_since`, only the rows (among the
+    first `limit`) whose state moved since then: every transition stamps the time of a
+    claim, a retry (enqueued_at) or an end (finished_at)."""
+    items = BatchItem.objects.filter(batch=batch)
+    if changed_since is not None:
+        items = items.filter(index__lt=limit).filter(
+            Q(claimed_at__gte=changed_since)
+            | Q(enqueued_at__gte=changed_since)
+            | Q(finished_at__gte=changed_since)
+        )
     return (
-        BatchItem.objects.filter(batch=batch)
-        .select_related("report")
+        items.select_related("report")
         # .only: the report text and provenance can be large and the table needs neither.
         .only(
             "index",

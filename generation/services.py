@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +37,7 @@ from generation.pipeline import batch_item_process
 from generation.prompts import DEFAULT_PROMPTS
 from generation.queue import items_enqueue
 from generation.sampler import scenario_sample
+from review.blinding.style_profile import StyleProfile
 from review.exceptions import Conflict, InvalidInput
 from review.services import audit_log
 
@@ -59,8 +60,18 @@ def batch_launch(
     judge_model: str = "",
     max_revisions: int | None = None,
     mode: str = "direct",
+    idempotency_key: str = "",
+    style_profile: StyleProfile | None = None,
 ) -> Batch:
     """Create a batch and its items (scenarios sampled now) atomically; enqueue on commit.
+
+    Idempotent under `idempotency_key` (the API's Idempotency-Key header, the page's form
+    token): a launch replayed by the same user, even at the same moment, returns the batch
+    the first one created and pays for nothing more (a unique constraint decides the race).
+
+    With a `style_profile` (`review.blinding.style_profile`, from an import of real
+    reports) every scenario carries a style drawn from it (target length, sections, heading
+    style) that the writers follow, so the batch reads like that corpus.
 
     Everything is checked before anything is written: count within 1..GENERATION_MAX_BATCH_SIZE,
     known frame, prompt (in the batch's language), backend and model, and a usable backend
@@ -69,6 +80,16 @@ def batch_launch(
     CLI's in-process mode).
     """
     backend = backend or settings.GENERATION_DEFAULT_BACKEND
+    if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_CHARS or not idempotency_key.isprintable():
+        raise InvalidInput(
+            _("The idempotency key must be at most %(n)d printable characters.")
+            % {"n": IDEMPOTENCY_KEY_MAX_CHARS},
+            code="bad_idempotency_key",
+        )
+    if idempotency_key:
+        existing = batch_for_idempotency_key(created_by=created_by, key=idempotency_key)
+        if existing is not None:
+            return existing
     model = _launch_parameters_check(
         count=count, language=language, backend=backend, model=model, temperature=temperature
     )
@@ -79,48 +100,77 @@ def batch_launch(
     )
     if seed is None:
         seed = int(timezone.now().timestamp() * 1000) % 2**31
-    with transaction.atomic():
-        frame_obj = frame_resolve(frame=frame)
-        prompt_obj = prompt_resolve(prompt=prompt, language=language)
-        _mode_check(mode=mode, backend=backend, prompt=prompt_obj)
-        # New batches draw with the newest knowledge base; the batch keeps which one.
-        guideline = guideline_latest()
-        parsed = frame_format.frame_validate(frame_obj.data)
-        if site_filter and site_filter not in parsed.sites:
-            raise InvalidInput(
-                _("Site %(s)r is not in frame %(f)s.") % {"s": site_filter, "f": frame_obj.label},
-                code="unknown_site",
+    try:
+        with transaction.atomic():
+            frame_obj = frame_resolve(frame=frame)
+            prompt_obj = prompt_resolve(prompt=prompt, language=language)
+            _mode_check(mode=mode, backend=backend, prompt=prompt_obj)
+            # New batches draw with the newest knowledge base; the batch keeps which one.
+            guideline = guideline_latest()
+            parsed = frame_format.frame_validate(frame_obj.data)
+            if site_filter and site_filter not in parsed.sites:
+                raise InvalidInput(
+                    _("Site %(s)r is not in frame %(f)s.")
+                    % {"s": site_filter, "f": frame_obj.label},
+                    code="unknown_site",
+                )
+            batch = Batch.objects.create(
+                name=name or f"{timezone.localtime():%Y-%m-%d %H:%M} {language} x{count}",
+                count=count,
+                frame=frame_obj,
+                prompt=prompt_obj,
+                backend=backend,
+                model=model,
+                temperature=temperature,
+                seed=seed,
+                language=language,
+                site_filter=site_filter,
+                created_by=user_or_none(created_by),
+                critique=critique,
+                judge_model=judge_model,
+                max_revisions=max_revisions,
+                mode=mode,
+                guideline=guideline,
+                idempotency_key=idempotency_key,
             )
-        batch = Batch.objects.create(
-            name=name or f"{timezone.localtime():%Y-%m-%d %H:%M} {language} x{count}",
-            count=count,
-            frame=frame_obj,
-            prompt=prompt_obj,
-            backend=backend,
-            model=model,
-            temperature=temperature,
-            seed=seed,
-            language=language,
-            site_filter=site_filter,
-            critique=critique,
-            judge_model=judge_model,
-            max_revisions=max_revisions,
-            mode=mode,
-            guideline=guideline,
-            created_by=user_or_none(created_by),
-        )
-        _batch_items_create(batch=batch, frame=parsed, kb=guideline_knowledge(guideline=guideline))
-        audit_log(
-            actor=created_by,
-            action="generation.batch_launched",
-            target=f"batch:{batch.pk}",
-            details={"count": count, "backend": backend, "model": model},
-        )
-        # A Batch API batch is submitted by the periodic poller as one provider job.
-        if enqueue and mode == Batch.Mode.DIRECT:
-            item_ids = list(batch.items.values_list("pk", flat=True))
-            transaction.on_commit(lambda: items_enqueue(item_ids=item_ids))
+            _batch_items_create(
+                batch=batch,
+                frame=parsed,
+                kb=guideline_knowledge(guideline=guideline),
+                style_profile=style_profile,
+            )
+            details: dict = {"count": count, "backend": backend, "model": model}
+            if style_profile is not None:
+                details["style_profile"] = style_profile.as_dict()
+            audit_log(
+                actor=created_by,
+                action="generation.batch_launched",
+                target=f"batch:{batch.pk}",
+                details=details,
+            )
+            # A Batch API batch is submitted by the periodic poller as one provider job.
+            if enqueue and mode == Batch.Mode.DIRECT:
+                item_ids = list(batch.items.values_list("pk", flat=True))
+                transaction.on_commit(lambda: items_enqueue(item_ids=item_ids))
+    except IntegrityError:
+        # The same key, launched at the same moment by the same user: the other request's
+        # batch won the unique constraint; this one created nothing.
+        existing = batch_for_idempotency_key(created_by=created_by, key=idempotency_key)
+        if not idempotency_key or existing is None:
+            raise
+        return existing
     return batch
+
+
+IDEMPOTENCY_KEY_MAX_CHARS = 100  # Batch.idempotency_key
+
+
+def batch_for_idempotency_key(*, created_by: User, key: str) -> Batch | None:
+    """The batch this user already launched under this key, if any."""
+    user = user_or_none(created_by)
+    if not key or user is None:
+        return None
+    return Batch.objects.filter(created_by=user, idempotency_key=key).first()
 
 
 def _launch_parameters_check(
@@ -211,7 +261,11 @@ def _critique_parameters_check(*, backend: str, judge_model: str, max_revisions:
 
 
 def _batch_items_create(
-    *, batch: Batch, frame: frame_format.Frame, kb: knowledge.KnowledgeBase
+    *,
+    batch: Batch,
+    frame: frame_format.Frame,
+    kb: knowledge.KnowledgeBase,
+    style_profile: StyleProfile | None = None,
 ) -> None:
     """One item per index, its scenario sampled now: seeded by (batch seed, index), so the
     batch's composition is reproducible and visible before any model call."""
@@ -226,6 +280,7 @@ def _batch_items_create(
                 language=batch.language,
                 site_filter=batch.site_filter,
                 kb=kb,
+                style_profile=style_profile,
             ).to_json(),
         )
         for index in range(batch.count)
@@ -283,13 +338,20 @@ def batch_retry_failed(*, batch: Batch, actor: User = None) -> int:
 def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str, int]:
     """Periodic sweep: items RUNNING for too long (their worker died) go back to PENDING,
     and PENDING items of running batches whose message may have been lost are enqueued
-    again. Duplicate messages are harmless (the claim decides)."""
+    again. Duplicate messages are harmless (the claim decides).
+
+    A message may have been lost (a Redis restart empties the queue) when a batch with
+    items waiting has made no progress for GENERATION_PENDING_RESEND_SECONDS (one minute):
+    no item claimed or finished since. Those are sent again after that minute, not after
+    GENERATION_STUCK_AFTER_SECONDS; a long queue that is moving is left alone."""
     seconds = (
         settings.GENERATION_STUCK_AFTER_SECONDS
         if older_than_seconds is None
         else older_than_seconds
     )
-    cutoff = timezone.now() - dt.timedelta(seconds=seconds)
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=seconds)
+    quiet_since = now - dt.timedelta(seconds=settings.GENERATION_PENDING_RESEND_SECONDS)
     with transaction.atomic():
         # skip_locked: an item a live worker is finishing right now is locked by it; two
         # sweeps (beat and the CLI) never take the same rows either.
@@ -301,6 +363,9 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
         BatchItem.objects.filter(pk__in=stuck).update(
             status=BatchItem.Status.PENDING, claim_token="", error="requeued: worker lost"
         )
+        progressed = BatchItem.objects.filter(batch=OuterRef("batch")).filter(
+            Q(claimed_at__gte=quiet_since) | Q(finished_at__gte=quiet_since)
+        )
         waiting = list(
             BatchItem.objects.filter(
                 status=BatchItem.Status.PENDING,
@@ -308,8 +373,13 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
             )
             # Items of a Batch API job still with the provider are the poller's.
             .exclude(Q(batch__mode=Batch.Mode.BATCH_API) & ~Q(batch__provider_status="PROCESSED"))
-            # Never enqueued (crash before on_commit ran) or enqueued long ago (message lost).
-            .filter(Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True))
+            # Never enqueued (crash before on_commit ran), enqueued long ago, or enqueued
+            # over a minute ago in a batch that has stalled since (message lost).
+            .filter(
+                Q(enqueued_at__lt=cutoff)
+                | Q(enqueued_at__isnull=True)
+                | (Q(enqueued_at__lt=quiet_since) & ~Exists(progressed))
+            )
             .exclude(pk__in=stuck)
             .values_list("pk", flat=True)
         )

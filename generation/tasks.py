@@ -5,9 +5,9 @@ Keyword-only primitive ids; the service returns quietly when the row is gone or 
 Services enqueue these by name (`generation.queue`) and never import this module; the
 services are imported inside each task body, so importing the tasks loads no services.
 Only transient errors (429 with Retry-After, 5xx, timeouts, connection errors, unusable
-answers within the attempt bound) are retried, with exponential backoff and jitter. The
-task id is the claim token: a message redelivered after a worker died carries the same id
-and may take its own item back.
+answers within the attempt bound, database OperationalError/InterfaceError) are retried,
+with exponential backoff and jitter. The task id is the claim token: a message
+redelivered after a worker died carries the same id and may take its own item back.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 import generation.backends.mistral  # noqa: F401 (load the SDK when the worker starts)
 from generation.backends import TransientBackendError
@@ -46,6 +47,15 @@ def item_generate(self, *, item_id: int) -> str:
         raise self.retry(
             exc=exc, countdown=retry_countdown(self.request.retries, exc.retry_after)
         ) from None
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away (restart, failover, a killed connection): as transient as
+        # an LLM 503. The item is still RUNNING under this task's id, which the retry (same
+        # id) may claim back; without the retry it waited for the stuck-item sweep.
+        # A broken connection is dropped here so that the retry opens a new one.
+        if not connection.in_atomic_block:
+            connection.close()
+        close_old_connections()
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries, None)) from None
     except SoftTimeLimitExceeded:
         if batch_item_release(item_id=item_id, claim_token=token, error="task time limit exceeded"):
             raise self.retry(countdown=retry_countdown(self.request.retries, None)) from None

@@ -26,8 +26,9 @@ from generation.clinical import checker, knowledge
 from generation.clinical.knowledge import KnowledgeBase
 from generation.clinical.tnm import stage_group
 from generation.output import ExtractedReport, GeneratedReport
-from generation.scenario import Scenario
-from generation.vocabulary import REPORT_SECTIONS
+from generation.scenario import Scenario, ScenarioStyle
+from generation.vocabulary import styled_sections
+from review.coherence import report_coherence_check
 
 FLAG_CODES = (
     "segment_not_found",
@@ -221,10 +222,13 @@ def _clinical_flags(
     return flags
 
 
-def _structure_flags(narrative: str, language: str) -> list[dict[str, str]]:
+def _structure_flags(
+    narrative: str, language: str, style: ScenarioStyle | None = None
+) -> list[dict[str, str]]:
     flags = []
     folded = _fold(narrative)
-    for heading in REPORT_SECTIONS.get(language, REPORT_SECTIONS["fr"]):
+    # With a style profile only the sections the real reports have are expected.
+    for heading in styled_sections(language, style):
         if _fold(heading) not in folded:
             flags.append({"code": "missing_section", "detail": heading})
     markdown = _MARKDOWN.search(narrative)
@@ -248,5 +252,10 @@ def report_validate(
     spans, flags = _locate(output.narrative, output.annotations)
     flags += _contradictions(output, scenario, language)
     flags += _clinical_flags(output, scenario, language, kb or knowledge.default_knowledge())
-    flags += _structure_flags(output.narrative, language)
+    flags += _structure_flags(output.narrative, language, scenario.style)
+    # The same coherence checker as imported real reports: the audit compares the sources on it.
+    flags += [
+        {"code": f"incoherent_{problem.code}", "detail": problem.detail}
+        for problem in report_coherence_check(text=output.narrative, language=language)
+    ]
     return ValidatedReport(narrative=output.narrative, annotations=spans, flags=flags)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,7 +17,8 @@ from generation import catalogue, pricing, selectors, services
 from generation.forms import BatchLaunchForm, FrameUploadForm, GuidelineUploadForm, StudyJudgeForm
 from generation.judge_rater import study_judge_launch
 from generation.models import Batch, BatchItem, GuidelineVersion, SamplingFrame
-from generation.presentation import annotated_html
+from review.annotations import annotated_text
+from review.blinding.style_profile import style_profile_from_import
 from review.exceptions import ServiceError
 from review.models import Study
 from review.permissions import coordinator_required
@@ -23,6 +26,7 @@ from review.selectors import report_for_coordinator
 
 # htmx stops polling when a response has this status.
 HTMX_STOP_POLLING = 286
+ROW_CHANGE_MARGIN = timedelta(seconds=5)
 
 
 @coordinator_required
@@ -94,7 +98,14 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     judge_model=data["judge_model"] or "",
                     max_revisions=_max_revisions(data),
                     mode=data["mode"] or Batch.Mode.DIRECT,
+                    name=data["name"].strip(),
                     created_by=request.user,
+                    idempotency_key=f"form:{data['launch_token']}" if data["launch_token"] else "",
+                    style_profile=(
+                        style_profile_from_import(report_import=data["style_import"])
+                        if data["style_import"]
+                        else None
+                    ),
                 )
             except ServiceError as exc:
                 form.add_error(None, exc.message)
@@ -110,9 +121,16 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(Batch.objects.select_related("frame", "prompt", "guideline"), pk=pk)
+    # Taken before reading: a row that moves while this request runs is sent again next time.
+    # The margin covers transitions stamped before, but committed after, this read.
+    rows_since = int((timezone.now() - ROW_CHANGE_MARGIN).timestamp() * 1000)
     progress = selectors.batch_progress(batch=batch)
     if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
-        context: dict = {"batch": batch, "progress": progress}
+        context: dict = {"batch": batch, "progress": progress, "rows_since": rows_since}
+        since = _since(request.GET.get("since", ""))
+        if since is not None and not progress.finished:
+            # Rows that moved since the previous poll, swapped in place out of band.
+            context["changed_items"] = list(selectors.batch_items(batch=batch, changed_since=since))
         if progress.finished:
             # The last answer also swaps in (out of band) the status, buttons and items.
             context.update(
@@ -132,8 +150,19 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": progress,
             "failures": selectors.batch_failures(batch=batch),
             "items": selectors.batch_items(batch=batch),
+            "rows_since": rows_since,
         },
     )
+
+
+def _since(raw: str) -> datetime | None:
+    """The `since` of a poll (milliseconds since the epoch), or None when absent or bad."""
+    if not raw.isdigit():
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 @coordinator_required
@@ -175,15 +204,11 @@ def item_report(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "item": item,
             "report": report,
-            "narrative": annotated_html(report.text, report.annotations) if report else "",
-            "scenario_json": json.dumps(item.scenario, ensure_ascii=False, indent=2),
-            "provenance_json": json.dumps(
-                {k: v for k, v in report.provenance.items() if k != "scenario"},
-                ensure_ascii=False,
-                indent=2,
-            )
-            if report
-            else "",
+            "annotated": annotated_text(report.text, report.annotations) if report else None,
+            "scenario": item.scenario,
+            "provenance": (
+                {k: v for k, v in report.provenance.items() if k != "scenario"} if report else {}
+            ),
         },
     )
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from generation import guidelines
 from generation.frame_format import COMORBIDITIES
-from generation.scenario import Scenario, Treatment
+from generation.scenario import Scenario, ScenarioStyle, Treatment
 
 REGIMEN_EN = {
     "BCG-thérapie endovésicale": "intravesical BCG",
@@ -162,11 +163,13 @@ def scenario_summary(scenario: Scenario, language: str) -> str:
     none = "aucune" if fr else "none"
     rows = [
         (
-            "Patient" if not fr else "Patient(e)",
+            # Agreed with the sex: the model copies "Patient(e) … né(e)" into its report.
+            "Patiente" if fr and scenario.sex == "F" else "Patient",
             f"{admin.patient_first_name} {admin.patient_last_name}, "
             f"{SEX_LABELS[scenario.sex][language]}, {scenario.age} "
             f"{'ans' if fr else 'years old'}, "
-            f"{'né(e) le' if fr else 'born'} {format_date(admin.birth_date, language)}",
+            f"{('née le' if scenario.sex == 'F' else 'né le') if fr else 'born'} "
+            f"{format_date(admin.birth_date, language)}",
         ),
         ("Établissement" if fr else "Hospital", f"{admin.hospital}, {admin.department}"),
         ("Médecin" if fr else "Physician", admin.physician),
@@ -192,6 +195,25 @@ def scenario_summary(scenario: Scenario, language: str) -> str:
             "; ".join(treatment_label(t, language) for t in scenario.treatments),
         ),
     ]
+    if scenario.style is not None:
+        # The import's style profile: the model writes to its length, sections and headings.
+        style = scenario.style
+        rows.append(
+            (
+                "Style",
+                (
+                    f"environ {style.target_length} caractères ; sections : "
+                    f"{', '.join(styled_sections(language, style))} ; titres : "
+                    f"{HEADING_STYLE_LABELS[style.heading_style]['fr']}"
+                )
+                if fr
+                else (
+                    f"about {style.target_length} characters; sections: "
+                    f"{', '.join(styled_sections(language, style))}; headings: "
+                    f"{HEADING_STYLE_LABELS[style.heading_style]['en']}"
+                ),
+            )
+        )
     return "\n".join(
         f"- {label} : {value}" if fr else f"- {label}: {value}" for label, value in rows
     )
@@ -221,3 +243,38 @@ REPORT_SECTIONS = {
         "Conclusion",
     ),
 }
+
+
+HEADING_STYLE_LABELS = {
+    "title": {"fr": "casse normale", "en": "sentence case"},
+    "capitals": {"fr": "en majuscules", "en": "in capitals"},
+    "numbered": {"fr": "numérotés, en majuscules", "en": "numbered, in capitals"},
+}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def styled_sections(language: str, style: ScenarioStyle | None) -> tuple[str, ...]:
+    """The writer's sections a style keeps: those the real reports have (by folded name),
+    always with the reason for admission first and the conclusion last, where the
+    diagnosis and the plan are written."""
+    sections = REPORT_SECTIONS.get(language, REPORT_SECTIONS["fr"])
+    if style is None:
+        return sections
+    wanted = {_fold(section) for section in style.sections}
+    return tuple(
+        section
+        for index, section in enumerate(sections)
+        if index in (0, len(sections) - 1) or _fold(section) in wanted
+    )
+
+
+def heading_styled(title: str, *, number: int, style: ScenarioStyle | None) -> str:
+    if style is None or style.heading_style == "title":
+        return title
+    if style.heading_style == "numbered":
+        return f"{number}. {title.upper()}"
+    return title.upper()

@@ -1,7 +1,17 @@
-"""Django admin, for coordinators and staff only (reviewers are never staff)."""
+"""Django admin, for coordinators and staff only (reviewers are never staff).
+
+The admin is no way around the study rules: once a study has submitted ratings, what they
+were given against (scale, seed, raters per report, margin, domain keys) is read-only; a
+report in an opened study keeps its text, source and provenance; assignments and ratings
+are read-only (their writes go through the services, which audit them). Every change made
+here is audited, and so is every page that shows reports' sources.
+"""
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from review import services
@@ -15,21 +25,87 @@ from review.models import (
     Study,
     StudyReviewer,
 )
+from review.selectors import report_list_unblinded
+from review.services import audit_log
+
+
+def _study_of(obj: Any) -> Study | None:
+    if isinstance(obj, Study):
+        return obj
+    return getattr(obj, "study", None)
+
+
+def _has_submitted_ratings(study: Study | None) -> bool:
+    return bool(
+        study is not None
+        and study.pk is not None
+        and study.assignments.filter(status=Assignment.Status.SUBMITTED).exists()
+    )
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every addition, change and deletion made in the admin is also an AuditEvent
+    ("admin.<model>.<verb>", with the fields changed)."""
+
+    def _audit(self, request: HttpRequest, obj: Any, verb: str, details: dict) -> None:
+        audit_log(
+            actor=request.user,
+            action=f"admin.{obj._meta.model_name}.{verb}",
+            study=_study_of(obj),
+            target=str(obj)[:120],
+            details=details,
+        )
+
+    def log_addition(self, request, obj, message):
+        self._audit(request, obj, "add", {})
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        # Django's change message: the object's own changed fields, then one entry per
+        # inline row added, changed or deleted (with its model's name).
+        changed = sorted(
+            {
+                field
+                for entry in message
+                if "changed" in entry and "name" not in entry["changed"]
+                for field in entry["changed"]["fields"]
+            }
+        )
+        inlines = sorted(
+            {
+                f"{verb} {entry[verb]['name']}"
+                for entry in message
+                for verb in ("added", "changed", "deleted")
+                if verb in entry and "name" in entry[verb]
+            }
+        )
+        self._audit(request, obj, "change", {"fields": changed, "inlines": inlines})
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, "delete", {})
+        return super().log_deletions(request, queryset)
 
 
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
 
-    # Domains are read by every figure: fixed once an assessment is submitted.
+    def get_readonly_fields(self, request, obj=None):
+        # A submitted rating was given against this key and these anchors.
+        if _has_submitted_ratings(obj):
+            return ["key", "label", "help_text", "anchor_low", "anchor_high", "translations"]
+        return []
+
     def has_add_permission(self, request, obj=None):
-        return obj is None or not services.study_settings_locked(study=obj)
+        return not _has_submitted_ratings(obj) and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return obj is None or not services.study_settings_locked(study=obj)
+        return not _has_submitted_ratings(obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return obj is None or not services.study_settings_locked(study=obj)
+        return not _has_submitted_ratings(obj) and super().has_delete_permission(request, obj)
 
 
 class StudyAdminForm(forms.ModelForm):
@@ -89,10 +165,18 @@ class StudyAdminForm(forms.ModelForm):
 class StudyReviewerInline(admin.TabularInline):
     model = StudyReviewer
     extra = 0
+    # Panel changes go through the study page, which reassigns and audits.
+    readonly_fields = ["reviewer", "pseudonym", "active"]
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or obj.status == Study.Status.DRAFT
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.status == Study.Status.DRAFT
 
 
 @admin.register(Study)
-class StudyAdmin(admin.ModelAdmin):
+class StudyAdmin(AuditedAdmin):
     list_display = ["name", "code", "status", "raters_per_report", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "code"]
@@ -115,13 +199,49 @@ class StudyAdmin(admin.ModelAdmin):
                 },
             )
 
+    # Opened: the allocation was drawn from these. Margin and scale stay editable with a
+    # reason (StudyAdminForm), since a protocol amendment is sometimes legitimate.
+    FROZEN_ONCE_OPENED = ["seed", "raters_per_report"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != Study.Status.DRAFT:
+            fields += self.FROZEN_ONCE_OPENED
+        return fields
+
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(AuditedAdmin):
     list_display = ["code", "source", "language", "external_id", "created_at"]
     list_filter = ["source", "language"]
     search_fields = ["code", "external_id"]
     readonly_fields = ["code", "content_hash", "created_at"]
+    FROZEN_IN_STUDY = ["text", "original_text", "source", "language", "annotations", "provenance"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.studies.exclude(status=Study.Status.DRAFT).exists():
+            fields += self.FROZEN_IN_STUDY
+        return fields
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None and request.method == "GET":
+            # The list shows each report's source: an unblinding view of every report on it.
+            report_list_unblinded(
+                actor=request.user,
+                codes=[report.code for report in changelist.result_list],
+                where="admin",
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        report = getattr(response, "context_data", {}).get("original")
+        if report is not None and request.method == "GET":
+            audit_log(actor=request.user, action="report.unblinded_view", target=report.code)
+        return response
 
 
 @admin.register(ReportImport)
@@ -130,15 +250,29 @@ class ReportImportAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ReportImport._meta.fields]
 
 
+class ReadOnlyAdmin(AuditedAdmin):
+    """Viewable, not editable: these rows change through the services only (locks, the
+    study's state, the change-after-submit audit)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ["code", "study", "reviewer", "position", "status", "submitted_at"]
     list_filter = ["status", "study"]
     raw_id_fields = ["report", "reviewer", "study"]
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "domain", "score", "updated_at"]
     raw_id_fields = ["assignment", "domain"]
 

@@ -20,3 +20,11 @@ class Conflict(ServiceError):
     """The request is well-formed but the object's state forbids it (e.g. a closed study)."""
 
     status_code = 409
+
+
+class NotFound(ServiceError):
+    """The object is gone or no longer the user's: an assignment reassigned away, or a
+    reviewer removed from the study's panel. Answered as a 404, like any object that is
+    not the user's, so that nothing about it leaks."""
+
+    status_code = 404

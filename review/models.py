@@ -58,6 +58,18 @@ class ReportImport(models.Model):
         return f"{self.file_name} ({self.report_count} reports)"
 
 
+class Tag(models.Model):
+    """A coordinator's label on reports ("pilot", "lung-2024"), used to compose studies."""
+
+    name = models.SlugField(_("name"), max_length=64, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Report(models.Model):
     class Source(models.TextChoices):
         REAL = "real", _("Real")
@@ -80,6 +92,7 @@ class Report(models.Model):
     )
     content_hash = models.CharField(max_length=64, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="reports")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -274,6 +287,9 @@ class Assignment(models.Model):
     # What the reviewer sees in place of the report's code: an attention check must not
     # give itself away by showing a code the reviewer has already rated.
     display_code = models.CharField(max_length=16, blank=True)
+    # When the server last saw the rating page alive (opened, or a heartbeat): reading time
+    # is counted from these times, not from what the page claims (services.assignment_heartbeat).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,9 +9,11 @@ leak either.
 """
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum, Value
@@ -35,6 +37,17 @@ from review.services import audit_log
 # ---------------------------------------------------------------------------------------
 # Reviewer side (blinded)
 # ---------------------------------------------------------------------------------------
+
+
+def _seated(reviewer: User, study=None):
+    """An active seat on the study's panel: part of every reviewer read, so a reviewer
+    removed from a study no longer sees or opens anything of it (404, as for any object
+    that is not theirs)."""
+    return Exists(
+        StudyReviewer.objects.filter(
+            study=OuterRef(study or "study"), reviewer_id=reviewer.pk, active=True
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +139,11 @@ def reviewer_studies(*, reviewer: User) -> list[ReviewerStudy]:
     # Counted in subqueries on the reviewer's own queue (index assign_queue), not by joining
     # every assignment of the study: the page costs the same in a study of 100 or 100,000.
     studies = (
-        Study.objects.filter(Exists(own), status__in=[Study.Status.OPEN, Study.Status.CLOSED])
+        Study.objects.filter(
+            Exists(own),
+            _seated(reviewer, study="pk"),
+            status__in=[Study.Status.OPEN, Study.Status.CLOSED],
+        )
         .annotate(
             total=Subquery(own.order_by().values("study").annotate(n=Count("pk")).values("n")),
             submitted=Subquery(
@@ -162,22 +179,22 @@ def reviewer_studies(*, reviewer: User) -> list[ReviewerStudy]:
 def queue_next_for_reviewer(*, reviewer: User, study_code: str) -> str | None:
     """The code of the reviewer's first unsubmitted assignment in the study, or None when
     they are done. 404 if the reviewer has nothing in that study."""
+    own = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer, study__code=study_code)
     rows = list(
-        Assignment.objects.filter(reviewer=reviewer, study__code=study_code)
-        .exclude(status=Assignment.Status.SUBMITTED)
+        own.exclude(status=Assignment.Status.SUBMITTED)
         .order_by("position")
         .values_list("code", flat=True)[:1]
     )
     if rows:
         return rows[0]
-    if not Assignment.objects.filter(reviewer=reviewer, study__code=study_code).exists():
+    if not own.exists():
         raise Http404
     return None
 
 
 def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
     """A reviewer's assignments in queue order: code, position, status — nothing else."""
-    assignments = Assignment.objects.filter(reviewer=reviewer).exclude(
+    assignments = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer).exclude(
         study__status=Study.Status.DRAFT
     )
     if study_code:
@@ -194,10 +211,14 @@ def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[Que
 
 
 def assignment_for_reviewer_update(*, reviewer: User, code: str) -> Assignment:
-    """The reviewer's own assignment, for passing to a service (never to a template)."""
+    """The reviewer's own assignment, for passing to a service (never to a template).
+    The services check the seat again under lock, as the removal may come in between."""
     try:
         return Assignment.objects.select_related("study").get(
-            code=code, reviewer=reviewer, study__status__in=[Study.Status.OPEN, Study.Status.CLOSED]
+            _seated(reviewer),
+            code=code,
+            reviewer=reviewer,
+            study__status__in=[Study.Status.OPEN, Study.Status.CLOSED],
         )
     except Assignment.DoesNotExist:
         raise Http404 from None
@@ -223,12 +244,12 @@ def _blinded_domain(
 # The rating page is the most requested page of the app. Its main read is written in SQL:
 # built by the ORM (five correlated subqueries) it cost ~5 ms of CPU per request to compose,
 # against ~0.2 ms to run. Portable SQL (PostgreSQL and SQLite); each subquery is served by
-# the queue indexes (tests/review/test_query_plans.py). Of the report, only its code and
-# text are read.
+# the queue indexes (tests/review/test_query_plans.py). Of the report, only its code, text
+# and language (for the house style) are read.
 _RATING_PAGE_SQL = f"""
 SELECT a.id, a.code, a.status, a.position, a.comment, a.kind, a.report_id,
        s.id, s.code, s.name, s.status, s.scale_min, s.scale_max,
-       COALESCE(NULLIF(a.display_code, ''), r.code), r.text,
+       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
          WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id),
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -246,6 +267,8 @@ FROM {Assignment._meta.db_table} a
 JOIN {Study._meta.db_table} s ON s.id = a.study_id
 JOIN {Report._meta.db_table} r ON r.id = a.report_id
 WHERE a.code = %s AND a.reviewer_id = %s AND s.status IN (%s, %s)
+  AND EXISTS (SELECT 1 FROM {StudyReviewer._meta.db_table} p
+               WHERE p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id AND p.active)
 """  # noqa: S608 (table names come from the models; every value is a bound parameter)
 
 
@@ -289,6 +312,7 @@ def reviewer_assignment(
         scale_max,
         report_code,
         text,
+        report_language,
         queue_length,
         submitted_count,
         previous_code,
@@ -315,7 +339,8 @@ def reviewer_assignment(
         )
         .order_by("order", "id")
     ]
-    blocks = report_blocks(text)
+    # The house style of the report's own language (not the reviewer's interface language).
+    blocks = report_blocks(text, language=report_language)
     return BlindedAssignment(
         code=assignment_code,
         report_code=report_code,
@@ -347,6 +372,7 @@ def reviewer_domain(
     try:
         domain = (
             Domain.objects.filter(
+                _seated(reviewer),
                 key=domain_key,
                 study__assignments__code=code,
                 study__assignments__reviewer=reviewer,
@@ -386,6 +412,8 @@ class ReviewerProgress:
     submitted: int
     in_progress: int
     active_seconds: int
+    # The reviewer's latest opening, score or submission in this study (None: never).
+    last_activity: datetime | None = None
 
     @property
     def percent(self) -> int:
@@ -427,6 +455,22 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
                 "reviewer__assignments__active_seconds",
                 filter=Q(reviewer__assignments__study=study),
             ),
+            last_opened=Max(
+                "reviewer__assignments__first_opened_at",
+                filter=Q(reviewer__assignments__study=study),
+            ),
+            last_submitted=Max(
+                "reviewer__assignments__submitted_at",
+                filter=Q(reviewer__assignments__study=study),
+            ),
+            # A subquery, not a join: joining ratings would multiply the counts above.
+            last_scored=Subquery(
+                Rating.objects.filter(
+                    assignment__study=study, assignment__reviewer=OuterRef("reviewer")
+                )
+                .order_by("-updated_at")
+                .values("updated_at")[:1]
+            ),
         )
         .order_by("pseudonym")
     )
@@ -440,6 +484,10 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
             submitted=row.submitted,
             in_progress=row.in_progress,
             active_seconds=row.seconds or 0,
+            last_activity=max(
+                (t for t in (row.last_opened, row.last_submitted, row.last_scored) if t),
+                default=None,
+            ),
         )
         for row in rows
     ]
@@ -452,12 +500,42 @@ def study_source_counts(*, study: Study) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in Report.Source.values}
 
 
+# Report languages and the PostgreSQL text-search configuration their text is indexed with
+# (migration 0006 builds one GIN index per configuration, on these exact expressions).
+SEARCH_CONFIGS = {"fr": "french", "en": "english"}
+
+
+def _fulltext_match(search: str) -> Q:
+    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word),
+    each stemmed with its own language's configuration: "métastases" finds "métastase" and
+    "Métastases" but not "métastatique" (the French snowball stemmer keeps "métastat").
+    Accents count: "metastases" does not find "métastases"."""
+    match = Q()
+    for language, config in SEARCH_CONFIGS.items():
+        matching = (
+            Report.objects.filter(language=language)
+            .annotate(document=SearchVector("text", config=config))
+            .filter(document=SearchQuery(search, config=config, search_type="websearch"))
+            .values("pk")
+        )
+        match |= Q(pk__in=matching)
+    return match
+
+
 def report_list(*, source: str | None = None, search: str = ""):
+    """Coordinators' report list, newest first. `search` matches a code or an external id
+    (part of it) or, on PostgreSQL, the text by full-text search in the report's language;
+    the embedded SQLite of the demo falls back to a case-insensitive substring."""
     reports = Report.objects.select_related("report_import").order_by("-created_at", "-id")
     if source:
         reports = reports.filter(source=source)
     if search:
-        reports = reports.filter(Q(code__icontains=search) | Q(external_id__icontains=search))
+        match = Q(code__icontains=search) | Q(external_id__icontains=search)
+        if connection.vendor == "postgresql":
+            match |= _fulltext_match(search)
+        else:
+            match |= Q(text__icontains=search)
+        reports = reports.filter(match)
     return reports
 
 
@@ -480,6 +558,20 @@ def report_for_coordinator(
         raise Http404 from None
     audit_log(actor=actor, action="report.unblinded_view", target=report.code, details=details)
     return report
+
+
+def report_list_unblinded(
+    *, actor: AbstractBaseUser | AnonymousUser | None, codes: list[str], where: str
+) -> None:
+    """Record that a list showing these reports' sources was read (the API's list, the
+    reports page, the admin): one "report.unblinded_view" entry per page read, naming every
+    report on it, as `report_for_coordinator` does for one report."""
+    audit_log(
+        actor=actor,
+        action="report.unblinded_view",
+        target=f"{where}:list",
+        details={"reports": codes},
+    )
 
 
 @dataclass(frozen=True)
@@ -514,20 +606,28 @@ def study_surface_cues(*, study: Study) -> StudySurface:
     return StudySurface(cues=cues)
 
 
-def synthetic_batches() -> list[str]:
-    """Distinct generation batches recorded in synthetic reports' provenance."""
-    values = (
-        Report.objects.filter(source=Report.Source.SYNTHETIC, provenance__has_key="batch")
-        .values_list("provenance__batch", flat=True)
-        .distinct()
-    )
-    return sorted({str(value) for value in values if value not in (None, "")})
+@dataclass(frozen=True)
+class AuditFilter:
+    study_code: str = ""
+    username: str = ""
+    action: str = ""  # a prefix: "study." gives every study action
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
 
 
-def audit_events(*, study_id: int | None = None, action: str = ""):
+def audit_events(*, where: AuditFilter | None = None):
+    """Audit events newest first, filtered by the study's code (as shown on every page),
+    the actor's login, an action prefix and a date range (local dates, inclusive)."""
+    where = where or AuditFilter()
     events = AuditEvent.objects.select_related("actor", "study").order_by("-created_at", "-id")
-    if study_id:
-        events = events.filter(study_id=study_id)
-    if action:
-        events = events.filter(action__startswith=action)
+    if where.study_code:
+        events = events.filter(study__code__iexact=where.study_code.strip())
+    if where.username:
+        events = events.filter(actor__username__iexact=where.username.strip())
+    if where.action:
+        events = events.filter(action__startswith=where.action.strip())
+    if where.date_from:
+        events = events.filter(created_at__date__gte=where.date_from)
+    if where.date_to:
+        events = events.filter(created_at__date__lte=where.date_to)
     return events

@@ -6,18 +6,22 @@ both cases nothing is written.
 """
 
 import random
+import re
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Case, Count, F, Max, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from review.allocation import allocate_reviewers, interleave_by_source, queue_with_checks
-from review.exceptions import Conflict, InvalidInput
+from review.exceptions import Conflict, InvalidInput, NotFound
 from review.models import (
     Assignment,
     AuditEvent,
@@ -27,8 +31,10 @@ from review.models import (
     Study,
     StudyReport,
     StudyReviewer,
+    Tag,
     report_code_new,
 )
+from review.permissions import user_is_coordinator
 from review.protocol import DEFAULT_DOMAINS
 
 # A heartbeat arrives every 15 s while the page is visible; more than this between two
@@ -121,13 +127,22 @@ def _require_draft(study: Study) -> None:
         )
 
 
+def _study_lock(study: Study) -> Study:
+    """The study's row, locked until the transaction ends, with its current status. Inside
+    `transaction.atomic()`; a check on the caller's copy could be stale (a study opened or
+    closed by another coordinator in between)."""
+    return Study.objects.select_for_update().get(pk=study.pk)
+
+
 def study_reports_add(*, study: Study, reports: Iterable[Report]) -> int:
     """Add reports to a draft study; reports already in it are ignored. Returns the count added."""
     _require_draft(study)
-    report_ids = {report.pk for report in reports}
-    existing = set(study.memberships.values_list("report_id", flat=True))
-    new_ids = sorted(report_ids - existing)
-    StudyReport.objects.bulk_create(StudyReport(study=study, report_id=pk) for pk in new_ids)
+    with transaction.atomic():
+        _require_draft(_study_lock(study))
+        report_ids = {report.pk for report in reports}
+        existing = set(study.memberships.values_list("report_id", flat=True))
+        new_ids = sorted(report_ids - existing)
+        StudyReport.objects.bulk_create(StudyReport(study=study, report_id=pk) for pk in new_ids)
     return len(new_ids)
 
 
@@ -139,12 +154,9 @@ def study_reviewers_set(
     _require_draft(study)
     reviewers = list(dict.fromkeys(reviewers))
     for reviewer in reviewers:
-        if not reviewer.has_perm("review.rate"):
-            raise InvalidInput(
-                _("%(user)s is not a reviewer.") % {"user": reviewer.get_username()},
-                code="not_reviewer",
-            )
+        _require_panel_eligible(reviewer)
     with transaction.atomic():
+        _require_draft(_study_lock(study))
         study.panel.all().delete()
         order = list(range(1, len(reviewers) + 1))
         random.Random(study.seed).shuffle(order)
@@ -158,6 +170,21 @@ def study_reviewers_set(
             study=study,
             target=study.code,
             details={"reviewers": len(reviewers)},
+        )
+
+
+def _require_panel_eligible(reviewer: User) -> None:
+    if not reviewer.has_perm("review.rate"):
+        raise InvalidInput(
+            _("%(user)s is not a reviewer.") % {"user": reviewer.get_username()},
+            code="not_reviewer",
+        )
+    # A coordinator sees every report's source: on a panel, they would rate unblinded.
+    if user_is_coordinator(reviewer):
+        raise InvalidInput(
+            _("%(user)s is a coordinator and sees every report's source: not on a panel.")
+            % {"user": reviewer.get_username()},
+            code="coordinator_on_panel",
         )
 
 
@@ -205,8 +232,9 @@ def study_settings_locked(*, study: Study) -> bool:
 def study_open(*, study: Study, actor: User | None = None) -> Study:
     """Open a draft study: assign every report to k distinct reviewers, balanced, each
     reviewer getting their own seeded order that interleaves real and synthetic reports
-    (after the calibration items, with the study's attention checks)."""
-
+    (after the calibration items, with the study's attention checks).
+    A study not ready (no reports, no domains, too few reviewers) is a Conflict (409): the
+    request is right, the study's state is not."""
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study.pk)
         _require_draft(study)
@@ -225,11 +253,11 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
             study.panel.filter(active=True).order_by("pk").values_list("reviewer_id", flat=True)
         )
         if not report_rows:
-            raise InvalidInput(_("Add reports before opening the study."), code="no_reports")
+            raise Conflict(_("Add reports before opening the study."), code="no_reports")
         if not study.domains.exists():
-            raise InvalidInput(_("The study has no rating domains."), code="no_domains")
+            raise Conflict(_("The study has no rating domains."), code="no_domains")
         if len(reviewer_ids) < study.raters_per_report:
-            raise InvalidInput(
+            raise Conflict(
                 _(
                     "Each report needs %(k)d distinct reviewers but the panel has %(m)d. "
                     "Add reviewers or lower the raters per report."
@@ -293,19 +321,56 @@ def study_close(*, study: Study, actor: User | None = None) -> Study:
     return study
 
 
+def _pseudonym_next(study: Study) -> str:
+    """R{n} after the highest number in use. The caller holds the study's row lock, so two
+    coordinators adding reviewers at once take turns instead of both picking the same n."""
+    numbers = [
+        int(match.group(1))
+        for pseudonym in study.panel.values_list("pseudonym", flat=True)
+        if (match := re.fullmatch(r"R(\d+)", pseudonym))
+    ]
+    return f"R{max(numbers, default=0) + 1}"
+
+
+def study_reopen(*, study: Study, actor: User | None, reason: str) -> Study:
+    """Reopen a closed study (ratings can change again), with the reason in the audit
+    trail; its assignments and submitted ratings are kept as they were."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Say why the study is reopened."), code="reason_required")
+    if len(reason) > 500:
+        raise InvalidInput(_("The reason is limited to 500 characters."), code="reason_long")
+    with transaction.atomic():
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        if study.status != Study.Status.CLOSED:
+            raise Conflict(_("Only a closed study can be reopened."), code="study_not_closed")
+        closed_at = study.closed_at
+        study.status = Study.Status.OPEN
+        study.closed_at = None
+        study.save(update_fields=["status", "closed_at"])
+        audit_log(
+            actor=actor,
+            action="study.reopen",
+            study=study,
+            target=study.code,
+            details={"reason": reason, "closed_at": closed_at.isoformat() if closed_at else ""},
+        )
+    return study
+
+
 def study_reviewer_add(*, study: Study, reviewer: User, actor: User | None = None) -> StudyReviewer:
     """Add a reviewer to the panel (for an open study, they receive reports on drop-outs)."""
-    if study.status == Study.Status.CLOSED:
-        raise Conflict(_("The study is closed."), code="study_closed")
-    if not reviewer.has_perm("review.rate"):
-        raise InvalidInput(_("This user is not a reviewer."), code="not_reviewer")
+    _require_panel_eligible(reviewer)
     with transaction.atomic():
-        seat, created = StudyReviewer.objects.get_or_create(
-            study=study,
-            reviewer=reviewer,
-            defaults={"pseudonym": f"R{study.panel.count() + 1}"},
-        )
-        if not created and not seat.active:
+        study = _study_lock(study)
+        if study.status == Study.Status.CLOSED:
+            raise Conflict(_("The study is closed."), code="study_closed")
+        seat = study.panel.filter(reviewer=reviewer).first()
+        if seat is None:
+            seat = StudyReviewer.objects.create(
+                study=study, reviewer=reviewer, pseudonym=_pseudonym_next(study)
+            )
+        elif not seat.active:
             seat.active = True
             seat.save(update_fields=["active"])
         audit_log(actor=actor, action="panel.add", study=study, target=seat.pseudonym, details={})
@@ -315,10 +380,15 @@ def study_reviewer_add(*, study: Study, reviewer: User, actor: User | None = Non
 def study_reviewer_remove(*, study: Study, reviewer: User, actor: User | None = None) -> int:
     """A reviewer drops out: their submitted ratings stay; every report they had not yet
     submitted goes to the least-loaded active reviewer who does not already have it.
-    Returns the number of reports reassigned."""
+    Returns the number of reports reassigned.
+
+    Never loses a submission made while the removal runs: the study's row lock waits for
+    every rating write and submit in flight (they hold a share lock on it, see
+    `_assignment_lock`) and holds off new ones; each assignment is then locked and
+    deleted only if it is still unsubmitted."""
     with transaction.atomic():
-        study = Study.objects.select_for_update().get(pk=study.pk)
-        seat = study.panel.filter(reviewer=reviewer, active=True).first()
+        study = _study_lock(study)
+        seat = study.panel.select_for_update().filter(reviewer=reviewer, active=True).first()
         if seat is None:
             raise InvalidInput(_("This reviewer is not on the study's panel."), code="not_panel")
         if study.status == Study.Status.CLOSED:
@@ -328,10 +398,9 @@ def study_reviewer_remove(*, study: Study, reviewer: User, actor: User | None = 
         if study.status == Study.Status.DRAFT:
             audit_log(actor=actor, action="panel.remove", study=study, target=seat.pseudonym)
             return 0
+        own = study.assignments.filter(reviewer=reviewer)
         unfinished = list(
-            study.assignments.filter(reviewer=reviewer)
-            .exclude(status=Assignment.Status.SUBMITTED)
-            .order_by("position")
+            own.select_for_update().exclude(status=Assignment.Status.SUBMITTED).order_by("position")
         )
         others = list(
             study.panel.filter(active=True)
@@ -365,28 +434,41 @@ def study_reviewer_remove(*, study: Study, reviewer: User, actor: User | None = 
                     % {"code": assignment.report.code},
                     code="no_replacement",
                 )
+            # Conditional on the status as well as locked: a submitted row is never deleted.
+            _count, deleted = (
+                Assignment.objects.filter(pk=assignment.pk)
+                .exclude(status=Assignment.Status.SUBMITTED)
+                .delete()
+            )
+            if not deleted.get(Assignment._meta.label):
+                continue
             target = min(candidates, key=lambda rid: (load[rid], rng.random()))
             next_position[target] = next_position.get(target, 0) + 1
-            report_id = assignment.report_id
-            assignment.delete()
             Assignment.objects.create(
-                study=study, reviewer_id=target, report_id=report_id, position=next_position[target]
+                study=study,
+                reviewer_id=target,
+                report_id=assignment.report_id,
+                position=next_position[target],
             )
             load[target] += 1
-            has_report.add((target, report_id))
+            has_report.add((target, assignment.report_id))
             moved += 1
         audit_log(
             actor=actor,
             action="panel.remove",
             study=study,
             target=seat.pseudonym,
-            details={"reassigned": moved},
+            details={
+                "reassigned": moved,
+                "kept_submitted": own.filter(status=Assignment.Status.SUBMITTED).count(),
+            },
         )
     return moved
 
 
 def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
-    """Replace a draft study's domains by `rows` (key, label, help_text, anchors, order)."""
+    """Replace a draft study's domains by `rows` (key, label, help_text, anchors, and the
+    same with a `_fr` suffix for French), in the order given."""
     _require_draft(study)
     keys = [row.get("key", "") for row in rows]
     if not rows:
@@ -394,13 +476,22 @@ def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
     if len(set(keys)) != len(keys) or any(not key for key in keys):
         raise InvalidInput(_("Domain keys must be present and unique."), code="domain_keys")
     with transaction.atomic():
+        _require_draft(_study_lock(study))
         existing = {domain.key: domain for domain in study.domains.all()}
         study.domains.exclude(key__in=keys).delete()
         for order, row in enumerate(rows):
             domain = existing.get(row["key"]) or Domain(study=study, key=row["key"])
+            french = dict(domain.translations.get("fr", {}))
             for field in ("label", "help_text", "anchor_low", "anchor_high"):
                 if field in row:
                     setattr(domain, field, row[field])
+                if f"{field}_fr" in row:
+                    french[field] = row[f"{field}_fr"]
+            # Empty French fields fall back to English (Domain.localized).
+            domain.translations = {
+                **domain.translations,
+                "fr": {field: value for field, value in french.items() if value},
+            }
             if not domain.label:
                 raise InvalidInput(_("Every domain needs a label."), code="domain_label")
             domain.order = order
@@ -408,39 +499,104 @@ def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def _require_open(assignment: Assignment) -> None:
+    """A quick refusal on the caller's copy; the check that counts is `_assignment_lock`."""
     if assignment.study.status != Study.Status.OPEN:
         raise Conflict(
             _("This study is closed; ratings can no longer be changed."), code="study_closed"
         )
 
 
-def assignment_open(*, assignment: Assignment) -> Assignment:
-    """Record the first time a reviewer opens a report."""
-    if assignment.first_opened_at is None and assignment.study.status == Study.Status.OPEN:
-        now = timezone.now()
-        updated = Assignment.objects.filter(pk=assignment.pk, first_opened_at__isnull=True).update(
-            first_opened_at=now,
-            status=Assignment.Status.IN_PROGRESS,
+@dataclass(frozen=True)
+class AssignmentState:
+    """An assignment's state read under `_assignment_lock`: it cannot change before the
+    transaction that read it ends."""
+
+    status: str
+    last_seen_at: datetime | None
+
+
+def _locking(clause: str) -> str:
+    # SQLite has no row locks (and needs none: the demo's transactions are IMMEDIATE, one
+    # writer at a time); PostgreSQL gets the clause.
+    return clause if connection.features.has_select_for_update else ""
+
+
+_ASSIGNMENT_TABLE = Assignment._meta.db_table
+_STUDY_TABLE = Study._meta.db_table
+_SEAT_TABLE = StudyReviewer._meta.db_table
+
+# Lock order, the same in every write so that none deadlocks with another: the study's row
+# first, then the assignment, then the seat. The study is taken in the weakest share mode
+# (KEY SHARE): reviewers writing at once do not wait for each other, but closing the study,
+# adding or removing a reviewer take FOR UPDATE on it and so wait for the writes in flight,
+# and later writes wait for them. The assignment is locked against a concurrent submit or
+# reassignment, the seat against its deactivation.
+_STUDY_SHARE_SQL = f"SELECT s.status FROM {_STUDY_TABLE} s WHERE s.id = %s"  # noqa: S608 (table name from the model)
+_STUDY_SHARE_CLAUSE = " FOR KEY SHARE"
+_ASSIGNMENT_LOCK_SQL = f"""
+SELECT a.status, p.active, a.last_seen_at
+FROM {_ASSIGNMENT_TABLE} a
+JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
+WHERE a.id = %s
+"""  # noqa: S608 (table names from the models, values bound)
+_ASSIGNMENT_LOCK_CLAUSE = " FOR NO KEY UPDATE OF a FOR SHARE OF p"
+
+
+def _assignment_lock(assignment: Assignment) -> AssignmentState:
+    """Inside a transaction: lock the study, the assignment and the reviewer's seat, then
+    check what a reviewer's write needs — the study is open (Conflict otherwise), the
+    assignment still exists and the reviewer is still on the panel (NotFound otherwise)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STUDY_SHARE_SQL + _locking(_STUDY_SHARE_CLAUSE), [assignment.study_id])
+        (study_status,) = cursor.fetchone()
+        cursor.execute(_ASSIGNMENT_LOCK_SQL + _locking(_ASSIGNMENT_LOCK_CLAUSE), [assignment.pk])
+        row = cursor.fetchone()
+    if row is None or not row[1]:
+        raise NotFound(_("This report is no longer assigned to you."), code="not_assigned")
+    if study_status != Study.Status.OPEN:
+        raise Conflict(
+            _("This study is closed; ratings can no longer be changed."), code="study_closed"
         )
-        if updated:
-            assignment.first_opened_at = now
-            assignment.status = Assignment.Status.IN_PROGRESS
+    status, _active, last_seen_at = row
+    return AssignmentState(status=status, last_seen_at=last_seen_at)
+
+
+def assignment_open(*, assignment: Assignment) -> Assignment:
+    """Record the first time a reviewer opens a report, and (re)start its reading clock,
+    in one statement."""
+    if assignment.study.status != Study.Status.OPEN:
+        return assignment
+    now = timezone.now()
+    Assignment.objects.filter(pk=assignment.pk).update(
+        last_seen_at=now,
+        first_opened_at=Coalesce(F("first_opened_at"), Value(now)),
+        status=Case(
+            When(status=Assignment.Status.PENDING, then=Value(Assignment.Status.IN_PROGRESS)),
+            default=F("status"),
+        ),
+    )
+    if assignment.first_opened_at is None:
+        assignment.first_opened_at = now
+    if assignment.status == Assignment.Status.PENDING:
+        assignment.status = Assignment.Status.IN_PROGRESS
     return assignment
 
 
-def _rating_upsert(rating: Rating) -> None:
-    """Insert or overwrite one score in a single statement and set the rating's pk.
+# Quoted: the reliability tests recognise the rating write by its SQL (INTO "review_rating").
+_RATING_TABLE = connection.ops.quote_name(Rating._meta.db_table)
+_UPSERT_TAIL = """
+ON CONFLICT (assignment_id, domain_id)
+DO UPDATE SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at
+RETURNING id"""
 
-    bulk_create(update_conflicts=…) does the same inside its own transaction, which costs
-    two more round trips on the hottest write of the app. ON CONFLICT … EXCLUDED and
-    RETURNING are understood by PostgreSQL and SQLite alike."""
-    table = connection.ops.quote_name(Rating._meta.db_table)
+
+def _rating_upsert(rating: Rating) -> None:
+    """Insert or overwrite one score in a single statement and set the rating's pk. The
+    caller holds `_assignment_lock`."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (assignment_id, domain_id, score, updated_at) "  # noqa: S608 (table name from the model, values bound)
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (assignment_id, domain_id) "
-            "DO UPDATE SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at "
-            "RETURNING id",
+            f"INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at) "  # noqa: S608 (table name from the model, values bound)
+            "VALUES (%s, %s, %s, %s)" + _UPSERT_TAIL,
             [
                 rating.assignment_id,
                 rating.domain_id,
@@ -452,9 +608,65 @@ def _rating_upsert(rating: Rating) -> None:
     rating._state.adding = False
 
 
+def _rating_upsert_in_progress(rating: Rating) -> bool:
+    """The hot path, a reviewer clicking through a report they have started: lock and check
+    (in progress, study open, seat active) and upsert in one statement, so one round trip.
+    False when the checks fail, and nothing was written: the caller takes the slow path,
+    which says why. bulk_create(update_conflicts=…) would cost two more round trips."""
+    # The study's lock sits in an uncorrelated subquery, which PostgreSQL runs (once)
+    # before it fetches and locks the assignment: the lock order of `_assignment_lock`.
+    sql = (
+        f"WITH target AS (SELECT a.id FROM {_ASSIGNMENT_TABLE} a "  # noqa: S608 (names from the models, values bound)
+        f"JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id "
+        f"WHERE a.id = %s AND a.status = %s AND p.active AND a.study_id = "
+        f"({_STUDY_SHARE_SQL} AND s.status = %s{_locking(_STUDY_SHARE_CLAUSE)})"
+        f"{_locking(_ASSIGNMENT_LOCK_CLAUSE)}) "
+        f"INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at) "
+        "SELECT %s, %s, %s, %s FROM target" + _UPSERT_TAIL
+    ).replace("SELECT s.status FROM", "SELECT s.id FROM", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                rating.assignment_id,
+                Assignment.Status.IN_PROGRESS.value,
+                rating.assignment.study_id,
+                Study.Status.OPEN.value,
+                rating.assignment_id,
+                rating.domain_id,
+                rating.score,
+                connection.ops.adapt_datetimefield_value(rating.updated_at),
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    rating.pk = row[0]
+    rating._state.adding = False
+    return True
+
+
+# A score is typed or clicked: ASCII digits with an optional sign, a few of them. str.isdigit
+# accepts "²" and "①", which int() then refuses; thousands of digits make int() slow.
+_SCORE_PATTERN = re.compile(r"[+-]?[0-9]{1,6}")
+
+
+def score_parse(value: Any) -> int:
+    """A score from a form or JSON value; InvalidInput unless it is a whole number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _SCORE_PATTERN.fullmatch(value.strip()):
+        return int(value.strip())
+    raise InvalidInput(_("The score must be a whole number."), code="score_not_integer")
+
+
 def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Rating:
     """Save one score at once (every click is kept). Two tabs saving the same rating: the
-    last write wins, atomically, through an upsert on (assignment, domain)."""
+    last write wins, atomically, through an upsert on (assignment, domain).
+
+    The assignment's and the study's states are checked under row locks in the statement
+    or transaction that writes: no score lands after the study closed, and a score changed
+    after its assignment was submitted always has its `rating.change_after_submit` row."""
     _require_open(assignment)
     if (
         assignment.kind == Assignment.Kind.CALIBRATION
@@ -471,12 +683,7 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
         raise InvalidInput(
             _("This domain is not part of the study."), code="unknown_domain"
         ) from None
-    if isinstance(score, bool):
-        score = None
-    if isinstance(score, str) and score.strip().lstrip("-").isdigit():
-        score = int(score.strip())
-    if not isinstance(score, int):
-        raise InvalidInput(_("The score must be a whole number."), code="score_not_integer")
+    score = score_parse(score)
     if not study.scale_min <= score <= study.scale_max:
         raise InvalidInput(
             _("The score must be between %(low)d and %(high)d.")
@@ -485,25 +692,29 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
         )
     now = timezone.now()
     rating = Rating(assignment=assignment, domain=domain, score=score, updated_at=now)
-    if assignment.status == Assignment.Status.IN_PROGRESS:
-        # The common case, a reviewer clicking through a report: one statement.
-        _rating_upsert(rating)
+    if assignment.status == Assignment.Status.IN_PROGRESS and _rating_upsert_in_progress(rating):
         return rating
     with transaction.atomic():
+        state = _assignment_lock(assignment)
         previous = None
-        if assignment.status == Assignment.Status.SUBMITTED:
+        if state.status == Assignment.Status.SUBMITTED:
             previous = (
                 Rating.objects.filter(assignment=assignment, domain=domain)
                 .values_list("score", flat=True)
                 .first()
             )
+        rating.updated_at = timezone.now()
         _rating_upsert(rating)
-        if assignment.status == Assignment.Status.PENDING:
+        if state.status == Assignment.Status.PENDING:
             Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.PENDING).update(
                 status=Assignment.Status.IN_PROGRESS, first_opened_at=now
             )
-            assignment.status = Assignment.Status.IN_PROGRESS
             assignment.first_opened_at = now
+        assignment.status = (
+            Assignment.Status.IN_PROGRESS
+            if state.status == Assignment.Status.PENDING
+            else state.status
+        )
         if previous is not None and previous != score:
             audit_log(
                 actor=assignment.reviewer,
@@ -519,7 +730,11 @@ def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignme
     _require_open(assignment)
     if len(comment) > 5000:
         raise InvalidInput(_("The comment is limited to 5,000 characters."), code="comment_long")
-    Assignment.objects.filter(pk=assignment.pk).update(comment=comment, updated_at=timezone.now())
+    with transaction.atomic():
+        _assignment_lock(assignment)
+        Assignment.objects.filter(pk=assignment.pk).update(
+            comment=comment, updated_at=timezone.now()
+        )
     assignment.comment = comment
     return assignment
 
@@ -530,6 +745,8 @@ def assignment_ratings_put(
     """Save several scores and the comment at once, all or nothing (the API's PUT)."""
     _require_open(assignment)
     with transaction.atomic():
+        state = _assignment_lock(assignment)
+        assignment.status = state.status
         for domain_key, score in scores.items():
             rating_save(assignment=assignment, domain_key=domain_key, score=score)
         if comment is not None:
@@ -539,40 +756,60 @@ def assignment_ratings_put(
 
 def assignment_submit(*, assignment: Assignment) -> Assignment:
     """Submit once every domain of the study is scored. A second submit is refused, so a
-    replayed request changes nothing."""
+    replayed request changes nothing. Checked under the assignment's lock: a score saved
+    at the same moment lands either before the submit or after it, with its audit row."""
     _require_open(assignment)
-    if assignment.status == Assignment.Status.SUBMITTED:
-        raise Conflict(_("This report was already submitted."), code="already_submitted")
-    missing = list(
-        assignment.study.domains.exclude(ratings__assignment=assignment).values_list(
-            "label", flat=True
+    with transaction.atomic():
+        state = _assignment_lock(assignment)
+        if state.status == Assignment.Status.SUBMITTED:
+            raise Conflict(_("This report was already submitted."), code="already_submitted")
+        missing = list(
+            assignment.study.domains.exclude(ratings__assignment=assignment).values_list(
+                "label", flat=True
+            )
         )
-    )
-    if missing:
-        raise InvalidInput(
-            _("Score every domain before submitting. Missing: %(domains)s.")
-            % {"domains": ", ".join(missing)},
-            code="incomplete",
+        if missing:
+            raise InvalidInput(
+                _("Score every domain before submitting. Missing: %(domains)s.")
+                % {"domains": ", ".join(missing)},
+                code="incomplete",
+            )
+        now = timezone.now()
+        Assignment.objects.filter(pk=assignment.pk).update(
+            status=Assignment.Status.SUBMITTED, submitted_at=now, updated_at=now
         )
-    now = timezone.now()
-    updated = (
-        Assignment.objects.filter(pk=assignment.pk)
-        .exclude(status=Assignment.Status.SUBMITTED)
-        .update(status=Assignment.Status.SUBMITTED, submitted_at=now, updated_at=now)
-    )
-    if not updated:
-        raise Conflict(_("This report was already submitted."), code="already_submitted")
     assignment.status = Assignment.Status.SUBMITTED
     assignment.submitted_at = now
     return assignment
 
 
-def assignment_heartbeat(*, assignment: Assignment, seconds: int) -> None:
-    """Add active reading time reported by the rating page (capped per beat)."""
+def assignment_heartbeat(*, assignment: Assignment, seconds: int) -> int:
+    """Count reading time from the times the server sees the page alive (opening, then a
+    heartbeat every 15 s while it is visible), never from the client's claim alone: each
+    beat adds the wall-clock time since the previous one, at most the `seconds` the page
+    says it was visible, and nothing after a gap longer than HEARTBEAT_MAX_SECONDS (the
+    reviewer was away). Returns the seconds added."""
     if assignment.study.status != Study.Status.OPEN:
-        return
-    seconds = max(0, min(int(seconds), HEARTBEAT_MAX_SECONDS))
-    Assignment.objects.filter(pk=assignment.pk).update(active_seconds=F("active_seconds") + seconds)
+        return 0
+    claimed = max(0, min(int(seconds), HEARTBEAT_MAX_SECONDS))
+    try:
+        with transaction.atomic():
+            state = _assignment_lock(assignment)
+            now = timezone.now()
+            added, seen = 0, now
+            if state.last_seen_at is not None and now >= state.last_seen_at:
+                elapsed = (now - state.last_seen_at).total_seconds()
+                if elapsed <= HEARTBEAT_MAX_SECONDS:
+                    added = min(int(elapsed), claimed)
+                    if added == int(elapsed):
+                        # Keep the fraction of a second not counted for the next beat.
+                        seen = state.last_seen_at + timedelta(seconds=added)
+            Assignment.objects.filter(pk=assignment.pk).update(
+                active_seconds=F("active_seconds") + added, last_seen_at=seen
+            )
+    except Conflict:
+        return 0
+    return added
 
 
 def reports_pick_for_study(
@@ -605,3 +842,52 @@ def reports_pick_for_study(
             )
         chosen.extend(random.Random(seed).sample(pool, synthetic_count))
     return chosen
+
+
+def report_tags_set(*, report: Report, names: Iterable[str], actor: User | None) -> list[str]:
+    """Replace a report's tags by `names` (slugs; new tags are created). Returns the sorted
+    names. Refused, writing nothing, when a name is not a slug of at most 64 characters."""
+    cleaned = sorted({name.strip().lower() for name in names if name.strip()})
+    for name in cleaned:
+        if len(name) > 64 or not all(c.isalnum() or c in "-_" for c in name):
+            raise InvalidInput(
+                _("Tags are single words (letters, digits, - and _), not “%(tag)s”.")
+                % {"tag": name},
+                code="tag_invalid",
+            )
+    with transaction.atomic():
+        tags = [Tag.objects.get_or_create(name=name)[0] for name in cleaned]
+        report.tags.set(tags)
+        audit_log(actor=actor, action="report.tags", target=report.code, details={"tags": cleaned})
+    return cleaned
+
+
+# Surface differences between the sources (length, sections) that the leak audit treats as
+# leaks unless a coordinator accepts them: the reference study found synthetic reports
+# longer, which can be a result, but opening a study with it must be a recorded decision.
+ACCEPTABLE_SURFACE_CUES = ("length", "sections")
+SURFACE_ACCEPTED = "blinding.surface_accepted"
+
+
+def blinding_surface_accept(*, study: Study, cue: str, reason: str, actor: User) -> AuditEvent:
+    """Record that `actor` accepts the difference in `cue` between the sources, with their
+    reason, in the audit trail (append-only); the audit then reports it as accepted."""
+    reason = reason.strip()
+    if cue not in ACCEPTABLE_SURFACE_CUES:
+        raise InvalidInput(
+            _("Only %(cues)s differences can be accepted.")
+            % {"cues": ", ".join(ACCEPTABLE_SURFACE_CUES)},
+            code="unknown_cue",
+        )
+    if len(reason) < 10:
+        raise InvalidInput(
+            _("Give the reason for accepting this difference (at least 10 characters)."),
+            code="reason_required",
+        )
+    return audit_log(
+        actor=actor,
+        action=SURFACE_ACCEPTED,
+        study=study,
+        target=study.code,
+        details={"cue": cue, "reason": reason},
+    )

@@ -7,8 +7,11 @@ carry names and places of the same kind and style, and neither gives itself away
 """
 
 import datetime as dt
+import json
 import random
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from faker import Faker
 
@@ -53,6 +56,25 @@ DEPARTMENTS = {
 }
 
 
+PLACES_FILE = Path(__file__).parent / "data" / "places.json"
+
+
+@lru_cache(maxsize=1)
+def real_places() -> dict[str, tuple[str, ...]]:
+    """Real town names per language. Faker's fr_FR `city()` invents names ("NavarroBourg",
+    "Saint DorothéeBourg") that no French physician has ever written: they told the
+    source of an imported report at a glance, so places come from a shipped list instead."""
+    data = json.loads(PLACES_FILE.read_text(encoding="utf-8"))
+    return {language: tuple(entry["name"] for entry in data[language]) for language in LOCALES}
+
+
+def _elide(preposition: str, name: str) -> str:
+    """French elision before a vowel: "de Angers" → "d'Angers"."""
+    if preposition.lower() == "de" and name[:1].lower() in "aeiouyéèêâîôh":
+        return f"{preposition[0]}'{name}"
+    return f"{preposition} {name}"
+
+
 @dataclass(frozen=True)
 class Person:
     first_name: str
@@ -83,20 +105,38 @@ class SurrogateGenerator:
     def person(self, *, sex: str | None = None) -> Person:
         sex = sex or self.random.choice("FM")
         first = self.faker.first_name_female() if sex == "F" else self.faker.first_name_male()
-        return Person(first_name=first, last_name=self.faker.last_name(), sex=sex)
+        return Person(first_name=first, last_name=self.last_name(avoid=first), sex=sex)
 
     def physician(self) -> str:
         person = self.person()
         return f"Dr {person.first_name} {person.last_name}"
 
     def city(self) -> str:
-        return self.faker.city()
+        return self.random.choice(real_places()[self.language])
 
     def hospital(self) -> str:
         pattern = self.random.choice(HOSPITAL_PATTERNS[self.language])
-        return pattern.format(
-            city=self.faker.city(), last=self.faker.last_name(), first=self.faker.first_name()
-        )
+        city = self.city()
+        if self.language == "fr" and "de {city}" in pattern:
+            pattern = pattern.replace("de {city}", _elide("de", city))
+        return pattern.format(city=city, last=self.faker.last_name(), first=self.faker.first_name())
+
+    def hospital_completion(self, *, prefix: str) -> str:
+        """What follows an institution type already written in the text: "CENTRE
+        HOSPITALIER <HOPITAL>" needs a town ("CENTRE HOSPITALIER DE BOURGES"), not a second
+        hospital name. `prefix` is the text just before the placeholder."""
+        city = self.city()
+        words = prefix.rstrip().split()
+        last = words[-1] if words else ""
+        letters = "".join(ch for ch in prefix if ch.isalpha())
+        upper = len(letters) > 1 and letters == letters.upper()
+        if self.language != "fr":
+            value = city
+        elif last.lower() in ("de", "du", "d'"):
+            value = city  # the preposition is already written
+        else:
+            value = _elide("de", city)
+        return value.upper() if upper else value
 
     def department(self) -> str:
         return self.random.choice(DEPARTMENTS[self.language])
@@ -127,8 +167,13 @@ class SurrogateGenerator:
         sex = sex or self.random.choice("FM")
         return self.faker.first_name_female() if sex == "F" else self.faker.first_name_male()
 
-    def last_name(self) -> str:
-        return self.faker.last_name()
+    def last_name(self, *, avoid: str = "") -> str:
+        """A family name; never `avoid` (Faker has names that are both, and "Dr Gilbert
+        Gilbert" reads as a surrogate slip)."""
+        name = self.faker.last_name()
+        while name.lower() == avoid.lower():
+            name = self.faker.last_name()
+        return name
 
     def postcode(self) -> str:
         return self.faker.postcode()
@@ -143,6 +188,24 @@ class SurrogateGenerator:
         """A plausible hospital-stay date for a report whose dates are all placeholders."""
         return self.date_between(dt.date(2015, 1, 1), dt.date(2024, 12, 31))
 
-    def birth_date(self, *, reference: dt.date) -> dt.date:
-        age_days = self.random.randint(35 * 365, 88 * 365)
-        return reference - dt.timedelta(days=age_days)
+    def birth_date(self, *, reference: dt.date, age: int | None = None) -> dt.date:
+        """A birth date before `reference`; with a stated `age`, one at which the patient is
+        exactly that old on `reference` (a "[DDN]" must agree with "66 ans")."""
+        if age is None:
+            age_days = self.random.randint(35 * 365, 88 * 365)
+            return reference - dt.timedelta(days=age_days)
+        latest = years_before(reference, age)  # the birthday falling on the reference day
+        earliest = years_before(reference, age + 1) + dt.timedelta(days=1)
+        return self.date_between(earliest, latest)
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a non-leap year
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Completed years of age on `day`."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

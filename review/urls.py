@@ -5,6 +5,7 @@ from review.views import (
     coordinator,
     coordinator_guidance,
     imports,
+    people,
     reviewer,
     reviewer_guidance,
 )
@@ -84,7 +85,10 @@ urlpatterns = [
     ),
     path("coordinate/imports/", imports.report_import, name="report_import"),
     path("coordinate/imports/commit/", imports.report_import_confirm, name="report_import_commit"),
+    path("coordinate/people/", people.people_page, name="people"),
+    path("coordinate/people/<int:pk>/<slug:action>/", people.person_action, name="person_action"),
     path("coordinate/audit/", coordinator.audit_list, name="audit_list"),
     path("coordinate/reports/", coordinator.report_list, name="report_list"),
     path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
+    path("coordinate/reports/<str:code>/tags/", coordinator.report_tags, name="report_tags"),
 ]

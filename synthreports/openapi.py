@@ -1,12 +1,14 @@
 """The OpenAPI schema documents the error answers every endpoint can give, not only its
 success: integrators (and the schemathesis fuzz test) rely on the schema being truthful.
 
-- 403 everywhere: every endpoint needs an authenticated user with the right role (an
-  anonymous or badly authenticated request gets 403 too, since session authentication
-  comes first and sends no WWW-Authenticate challenge);
+- 400 everywhere: the input boundary refuses NUL and lone surrogates in any query
+  parameter, list endpoints refuse a limit or offset out of range, writes get validation
+  errors per field or a service's {detail, code};
+- 401 everywhere (with WWW-Authenticate: Token) without valid credentials, 403 for a user
+  without the right role;
 - 404 where the path names an object;
-- 400 on writes (validation errors per field, or a service's {detail, code});
-- 409 on writes to a named object (a state change the object's state forbids).
+- 409 on writes to a named object (a state change the object's state forbids);
+- 413 and 415 on writes: a body above API_MAX_JSON_BYTES, a body that is not JSON.
 """
 
 from drf_spectacular.openapi import AutoSchema
@@ -27,9 +29,12 @@ ERROR_RESPONSES = {
         description="Invalid input: {field: [messages]} for a malformed request, "
         "or {detail, code} for a request the service refused.",
     ),
-    "403": OpenApiResponse(ERROR, description="Not authenticated, or not allowed for this role."),
+    "401": OpenApiResponse(ERROR, description="No valid credentials (WWW-Authenticate: Token)."),
+    "403": OpenApiResponse(ERROR, description="Not allowed for this role."),
     "404": OpenApiResponse(ERROR, description="No such object (or not yours)."),
     "409": OpenApiResponse(ERROR, description="The object's state forbids this change."),
+    "413": OpenApiResponse(ERROR, description="The request body is too large."),
+    "415": OpenApiResponse(ERROR, description="The request body is not JSON."),
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -37,11 +42,11 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 class ErrorDocumentingAutoSchema(AutoSchema):
     def _error_codes(self) -> list[str]:
         names_object = "{" in self.path
-        codes = ["403"]
+        codes = ["400", "401", "403"]
         if names_object:
             codes.append("404")
         if self.method in WRITE_METHODS:
-            codes.append("400")
+            codes.extend(["413", "415"])
             if names_object:
                 codes.append("409")
         return codes

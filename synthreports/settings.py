@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from synthreports import log_hygiene
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -104,6 +106,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: NUL/lone surrogates, JSON depth, API body size.
+    "synthreports.input_boundary.InputBoundaryMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,6 +116,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # An htmx request whose session expired: HX-Redirect to the login page.
+    "synthreports.htmx_answers.HtmxLoginRedirectMiddleware",
+    # After authentication: it needs request.user to know who is served.
+    "review.middleware.ReviewerNoStoreMiddleware",
     # Last, as django-axes requires: it turns repeated failed logins into a lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -168,6 +176,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "synthreports.login_throttle.AddressRangeThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -184,6 +193,12 @@ AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25, minimum=0)
 # Lock a username from one address: a shared hospital NAT address must not lock out everyone.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+# And a whole address range (IPv4 /24, IPv6 /64), at a higher count, against one password
+# sprayed over many usernames (synthreports/login_throttle.py).
+LOGIN_RANGE_FAILURE_LIMIT = env_int("LOGIN_RANGE_FAILURE_LIMIT", 30, minimum=1)
+LOGIN_RANGE_PREFIX_IPV4 = env_int("LOGIN_RANGE_PREFIX_IPV4", 24, minimum=8)
+LOGIN_RANGE_PREFIX_IPV6 = env_int("LOGIN_RANGE_PREFIX_IPV6", 64, minimum=16)
+CSRF_FAILURE_VIEW = "synthreports.htmx_answers.csrf_failure"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
@@ -231,16 +246,30 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# The input boundary (synthreports/input_boundary.py): JSON bodies of the API are small
+# (scores, codes, settings); deeper nesting than this is an attack, not a request.
+API_MAX_JSON_BYTES = env_int("API_MAX_JSON_BYTES", 2 * 1024 * 1024, minimum=1024)
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 32, minimum=4)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500, minimum=1)
+
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to a missing
+    # or bad credential, as HTTP asks; a browser session is still accepted.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON only: a form-encoded PUT used to be parsed into nothing and answered 200; now
+    # 415. The import endpoint declares its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # A maximum page size (API_MAX_PAGE_SIZE) and strictly parsed limit/offset.
+    "DEFAULT_PAGINATION_CLASS": "synthreports.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "review.api.exception_handler",
+    # The browsable pages document every field: coordinators only.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "synthreports.api_access.BrowsableForCoordinators",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "synthreports API",
@@ -324,13 +353,61 @@ GENERATION_MAX_REVISIONS = env_int("GENERATION_MAX_REVISIONS", 2, minimum=0)
 GENERATION_RATE_LIMIT_PER_SECOND = env_float("GENERATION_RATE_LIMIT_PER_SECOND", 5.0, minimum=0)
 GENERATION_TOKENS_PER_MINUTE = env_int("GENERATION_TOKENS_PER_MINUTE", 500_000, minimum=0)
 GENERATION_STUCK_AFTER_SECONDS = env_int("GENERATION_STUCK_AFTER_SECONDS", 900, minimum=30)
+# A batch with items waiting and no progress for this long may have lost its messages (a
+# Redis restart): the sweep sends them again (generation/services.py items_requeue_stuck).
+GENERATION_PENDING_RESEND_SECONDS = env_int("GENERATION_PENDING_RESEND_SECONDS", 60, minimum=10)
 # Model prices live with the backends (BACKENDS in generation/backends/__init__.py).
+
+# E-mail (invitations, access resets, reminders) through Django 6.1's MAILERS.
+# EMAIL_BACKEND=smtp (the default outside DEBUG) sends through EMAIL_HOST; console (the
+# default in DEBUG, and what `make demo` sets) prints each message to the web process's
+# output. README and .env.example list the SMTP variables.
+EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_EMAIL_BACKEND = env_str("EMAIL_BACKEND", "console" if DEBUG else "smtp")
+if _EMAIL_BACKEND not in EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={_EMAIL_BACKEND!r} is not one of: {', '.join(EMAIL_BACKENDS)}."
+    )
+_EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+_EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=_EMAIL_PORT == 587)
+_EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=_EMAIL_PORT == 465)
+if _EMAIL_USE_TLS and _EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
+MAILERS: dict[str, dict[str, object]] = {
+    "default": (
+        {
+            "BACKEND": EMAIL_BACKENDS["smtp"],
+            "OPTIONS": {
+                "host": env_str("EMAIL_HOST", "localhost"),
+                "port": _EMAIL_PORT,
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": _EMAIL_USE_TLS,
+                "use_ssl": _EMAIL_USE_SSL,
+                "timeout": env_int("EMAIL_TIMEOUT", 20, minimum=1),
+            },
+        }
+        if _EMAIL_BACKEND == "smtp"
+        else {"BACKEND": EMAIL_BACKENDS[_EMAIL_BACKEND]}
+    )
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "synthreports <noreply@localhost>")
+# An invitation's or access reset's set-password link (Django's PasswordResetTokenGenerator)
+# stays valid this many days, and only until the password is set.
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7, minimum=1)
+PASSWORD_RESET_TIMEOUT = INVITATION_VALID_DAYS * 24 * 3600
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"scrub": {"()": "synthreports.log_hygiene.ScrubSensitiveData"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
@@ -383,3 +460,8 @@ LOGGING["loggers"].update(  # type: ignore[attr-defined]
 GENERATION_RATE_LIMIT_HEADROOM = env_float("GENERATION_RATE_LIMIT_HEADROOM", 0.05, minimum=0)
 if GENERATION_RATE_LIMIT_HEADROOM > 0.5:
     raise ImproperlyConfigured("GENERATION_RATE_LIMIT_HEADROOM must be between 0 and 0.5.")
+
+# Exception messages (PostgreSQL's DETAIL and CONTEXT quote row values: patient names,
+# birth dates) are scrubbed from every log record of every process that reads these
+# settings (web, worker, commands), whatever handlers are configured later.
+log_hygiene.install()

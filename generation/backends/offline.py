@@ -7,6 +7,7 @@ their provenance says `backend: offline` so nobody mistakes them for model outpu
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import time
@@ -25,7 +26,9 @@ from generation.vocabulary import (
     biomarker_value_label,
     comorbidity_label,
     format_date,
+    heading_styled,
     regimen_label,
+    styled_sections,
 )
 
 SITE_PHRASE = {
@@ -84,6 +87,23 @@ class _Writer:
         return "".join(self.parts)
 
 
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+    "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+# French reports write dates in several ways (the real corpus mixes them); one per report.
+DATE_STYLES = {"fr": ("numeric", "written", "dotted"), "en": ("numeric",)}
+
+
+def _date_text(value: str, language: str, style: str) -> str:
+    if language != "fr" or style == "numeric":
+        return format_date(value, language)
+    day = dt.date.fromisoformat(str(value))
+    if style == "dotted":
+        return day.strftime("%d.%m.%y")
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
 def _write(scenario: Scenario, language: str, kb: KnowledgeBase | None = None) -> dict[str, Any]:
     """The report as the LLM would return it: narrative plus annotations whose segments
     are verbatim pieces of it. Sections in the order of REPORT_SECTIONS."""
@@ -112,16 +132,22 @@ def _write_header(w: _Writer, scenario: Scenario, language: str) -> None:
     w.mark(admin.department, "department")
     w.add("\n\n" + ("COMPTE RENDU D'HOSPITALISATION" if fr else "DISCHARGE SUMMARY") + "\n\n")
     name = f"{admin.patient_first_name} {admin.patient_last_name.upper()}"
-    w.add("Patient(e) : " if fr else "Patient: ")
+    female = scenario.sex == "F"
+    # Agreement with the patient's sex, never "Patient(e) … né(e)" (a tell of a template).
+    w.add(("Madame " if female else "Monsieur ") if fr else "Patient: ")
     w.mark(name, "patient_name")
-    w.add(f", {'né(e) le' if fr else 'born'} {format_date(admin.birth_date, language)}, ")
+    born = ("née le" if female else "né le") if fr else "born"
+    # Its own seeded draw, so the vitals and labs drawn from the writer's rng are unchanged.
+    style = random.Random(f"date-style:{admin.patient_last_name}").choice(DATE_STYLES[language])
+    w.add(f", {born} {_date_text(admin.birth_date, language, style)}, ")
     w.mark(f"{scenario.age} {'ans' if fr else 'years old'}", "age", str(scenario.age))
     w.add("\n" + ("Hospitalisation du " if fr else "Admitted from "))
-    admission = format_date(admin.admission_date, language)
-    discharge = format_date(admin.discharge_date, language)
-    w.mark(admission, "admission_date")
+    admission = _date_text(admin.admission_date, language, style)
+    discharge = _date_text(admin.discharge_date, language, style)
+    # The annotation value is the ISO date whatever the written form.
+    w.mark(admission, "admission_date", str(admin.admission_date))
     w.add(" au " if fr else " to ")
-    w.mark(discharge, "discharge_date")
+    w.mark(discharge, "discharge_date", str(admin.discharge_date))
     w.add("\n" + ("Médecin responsable : " if fr else "Attending physician: "))
     w.mark(admin.physician, "physician")
 
@@ -369,9 +395,9 @@ class OfflineBackend:
         started = time.monotonic()
         if request.scenario is None:
             raise BackendError("The offline writer needs a scenario.")
-        content = json.dumps(
-            _write(request.scenario, request.language, request.knowledge), ensure_ascii=False
-        )
+        written = _write(request.scenario, request.language, request.knowledge)
+        report = _restyle(written, request.scenario, request.language)
+        content = json.dumps(report, ensure_ascii=False)
         return BackendResult(
             content=content,
             tokens_in=0,
@@ -380,3 +406,52 @@ class OfflineBackend:
             finish_reason="stop",
             model="offline-template-v1",
         )
+
+
+def _restyle(report: dict[str, Any], scenario: Scenario, language: str) -> dict[str, Any]:
+    """The written report reshaped to the scenario's style (an import's style profile):
+    the sections real reports have, others added back in order only while the text is
+    shorter than the target length, headings set as theirs. Annotations whose text left
+    with a dropped section go too."""
+    style = scenario.style
+    if style is None:
+        return report
+    sections = REPORT_SECTIONS[language]
+    kept = set(styled_sections(language, style))
+    chunks: list[tuple[str | None, str]] = []
+    current: str | None = None
+    lines: list[str] = []
+    for line in report["narrative"].split("\n"):
+        if line in sections:
+            chunks.append((current, "\n".join(lines)))
+            current, lines = line, []
+        else:
+            lines.append(line)
+    chunks.append((current, "\n".join(lines)))
+
+    def length(chosen: set[str]) -> int:
+        return sum(
+            len(body) + len(title or "")
+            for title, body in chunks
+            if title in chosen or title is None
+        )
+
+    # Other sections come back, in the writer's order, while the report is under target.
+    for title, _body in chunks:
+        if title is not None and title not in kept and length(kept) < style.target_length:
+            kept.add(title)
+    parts: list[str] = []
+    number = 0
+    for title, body in chunks:
+        if title is None:
+            parts.append(body)
+        elif title in kept:
+            number += 1
+            parts.append(heading_styled(title, number=number, style=style) + "\n" + body)
+    narrative = "\n".join(parts)
+    annotations = [
+        annotation
+        for annotation in report["annotations"]
+        if all(segment in narrative for segment in annotation["segments"])
+    ]
+    return {"narrative": narrative, "annotations": annotations}

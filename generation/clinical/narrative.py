@@ -117,6 +117,10 @@ def course_text(kb: KnowledgeBase, case: ClinicalCase, language: str) -> str:
     )
 
 
+def _fr(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
 def labs_text(case: ClinicalCase, language: str) -> str:
     labs = case.labs
     if language == "fr":
@@ -127,8 +131,10 @@ def labs_text(case: ClinicalCase, language: str) -> str:
             f"{labs.bilirubin_umol_l} µmol/L, albumine {labs.albumin_g_l} g/L)"
         )
         return (
-            f"Biologie : hémoglobine {labs.haemoglobin_g_dl:.1f} g/dL, polynucléaires "
-            f"neutrophiles {labs.neutrophils_g_l:.1f} G/L, créatininémie "
+            # French decimal comma, as French reports write it (issue 15: a decimal point
+            # in every synthetic report told the source).
+            f"Biologie : hémoglobine {_fr(labs.haemoglobin_g_dl)} g/dL, polynucléaires "
+            f"neutrophiles {_fr(labs.neutrophils_g_l)} G/L, créatininémie "
             f"{labs.creatinine_umol_l} µmol/L (clairance de la créatinine selon Cockcroft-Gault "
             f"{labs.crcl_ml_min} mL/min), {liver}."
         )

@@ -3,7 +3,7 @@ with their source and provenance. Imports and results have their own modules.
 """
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,8 +12,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from review import selectors, services
+from review.blinding.wording import study_source_words
 from review.models import Report, Study
 from review.permissions import IsCoordinator, request_user
+from synthreports.serializer_fields import StrictCharField, StrictFloatField, StrictIntegerField
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -41,6 +43,9 @@ class ReportSerializer(serializers.ModelSerializer):
 
 class StudySerializer(serializers.ModelSerializer):
     report_count = serializers.SerializerMethodField()
+    # Words of the name or description that could tell reviewers the sources: the API's
+    # counterpart of the warning the study page shows.
+    source_words = serializers.SerializerMethodField()
     reviewers = serializers.SlugRelatedField(
         many=True,
         slug_field="username",
@@ -66,17 +71,43 @@ class StudySerializer(serializers.ModelSerializer):
             "opened_at",
             "closed_at",
             "report_count",
+            "source_words",
             "reviewers",
         ]
         read_only_fields = ["id", "code", "status", "created_at", "opened_at", "closed_at"]
-        extra_kwargs = {"seed": {"required": False, "min_value": 0, "max_value": 2**31 - 1}}
+        # The bounds the services and the database enforce, in the schema too. scale_min
+        # below scale_max and a positive margin are checked by the service (400).
+        extra_kwargs = {
+            "seed": {"required": False, "min_value": 0, "max_value": 2**31 - 1},
+            "raters_per_report": {"min_value": 1, "max_value": 100},
+            "scale_min": {"min_value": 0, "max_value": 99},
+            "scale_max": {"min_value": 1, "max_value": 100},
+            "noninferiority_margin": {
+                "min_value": 0,
+                "help_text": "Greater than 0, in points of the scale.",
+            },
+        }
+
+    # JSON types as the schema says: 0 is not a name, "2" is not a number.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+        models.FloatField: StrictFloatField,
+    }
 
     def get_report_count(self, study) -> int:
         return study.memberships.count()
 
+    def get_source_words(self, study) -> list[str]:
+        return study_source_words(name=study.name, description=study.description)
+
 
 class ReportCodesSerializer(serializers.Serializer):
-    report_codes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    report_codes = serializers.ListField(child=StrictCharField(), allow_empty=False)
 
 
 class ReviewerProgressSerializer(serializers.Serializer):
@@ -178,6 +209,17 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
         if source in Report.Source.values:
             reports = reports.filter(source=source)
         return reports
+
+    def list(self, request, *args, **kwargs):
+        # A page of reports with their sources: audited, naming every report on it. The
+        # page size is bounded (API_MAX_PAGE_SIZE), so no single read returns them all.
+        response = super().list(request, *args, **kwargs)
+        selectors.report_list_unblinded(
+            actor=request.user,
+            codes=[row["code"] for row in response.data["results"]],
+            where="api",
+        )
+        return response
 
     def retrieve(self, request, *args, **kwargs):
         # Not the viewset's get_object: reading one report unblinds it, and the selector

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from review import selectors, services
 from review.permissions import IsReviewer, request_user
+from synthreports.serializer_fields import StrictCharField, StrictIntegerField
 
 
 class QueueEntrySerializer(serializers.Serializer):
@@ -51,8 +52,8 @@ class BlindedAssignmentSerializer(serializers.Serializer):
 
 
 class RatingsPutSerializer(serializers.Serializer):
-    scores = serializers.DictField(child=serializers.IntegerField(), allow_empty=True)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    scores = serializers.DictField(child=StrictIntegerField(), allow_empty=True)
+    comment = StrictCharField(required=False, allow_blank=True, max_length=5000)
 
 
 class MyQueueView(APIView):
@@ -103,7 +104,12 @@ class MyRatingsView(APIView):
 class MySubmitView(APIView):
     permission_classes = [IsAuthenticated, IsReviewer]
 
-    @extend_schema(request=None, responses=BlindedAssignmentSerializer)
+    @extend_schema(
+        request=None,
+        responses=BlindedAssignmentSerializer,
+        description="Submit the assignment. Every domain of the study must be scored first "
+        "(400, code `incomplete`, naming the missing domains); a second submit is a 409.",
+    )
     def post(self, request: Request, code: str) -> Response:
         assignment = selectors.assignment_for_reviewer_update(
             reviewer=request_user(request), code=code

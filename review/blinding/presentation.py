@@ -15,10 +15,24 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from review.blinding.house_style import (
+    continues,
+    fold,
+    line_house_style,
+    list_item_house_style,
+)
+
 # Section titles of a French compte rendu d'hospitalisation and their English counterparts,
 # recognised with or without a trailing colon, in any case.
 KNOWN_SECTIONS = frozenset(
     (
+        # Document titles: headed in capitals by some writers, not by others.
+        "compte rendu d'hospitalisation",
+        "compte-rendu d'hospitalisation",
+        "compte rendu de consultation",
+        "lettre de sortie",
+        "courrier de sortie",
+        "discharge summary",
         "motif d'hospitalisation",
         "motif d'admission",
         "motif de consultation",
@@ -84,6 +98,10 @@ KNOWN_SECTIONS = frozenset(
         "plan",
     )
 )
+
+# Known headings by their folded form: "ANTECEDENTS" and "Antecedents" (exports that drop
+# accents) are shown as "Antécédents", exactly as a report that kept them.
+_KNOWN_BY_FOLD = {fold(section): section for section in KNOWN_SECTIONS}
 
 RIGHT_QUOTE = "\u2019"
 _APOSTROPHE = "['\u2019]"
@@ -208,14 +226,15 @@ def _heading_text(line: str, *, marked: bool = False) -> str | None:
     if not candidate or len(candidate) > 60:
         return None
     numbered = _NUMBERED_TITLE.match(candidate)
-    if numbered and numbered.group(1).lower().rstrip(" :") in KNOWN_SECTIONS:
+    if numbered and fold(numbered.group(1).rstrip(" :")) in _KNOWN_BY_FOLD:
         candidate = numbered.group(1).rstrip(" :")
-    lowered = candidate.lower().replace(RIGHT_QUOTE, "'")
-    if lowered in KNOWN_SECTIONS:
-        return _title(candidate.replace(RIGHT_QUOTE, "'"))
+    known = _KNOWN_BY_FOLD.get(fold(candidate))
+    if known is not None:
+        return _title(known)
     letters = [c for c in candidate if c.isalpha()]
-    if len(letters) >= 4 and all(c.isupper() for c in letters) and len(candidate.split()) <= 6:
-        return _title(candidate)
+    # An unknown line in capitals ("CENTRE HOSPITALIER DE BOURGES") is not taken for a
+    # heading: set in sentence case it would not be one on a second pass, and the
+    # normaliser must be idempotent. It is shown as a paragraph in sentence case.
     # "**Examens biologiques**", "## Bilan", "Examens biologiques :" alone on a line.
     words = candidate.split()
     short = len(words) <= 6 and candidate[0].isupper() and candidate[-1] not in ".;!?,"
@@ -235,19 +254,37 @@ def _split_inline_heading(line: str) -> tuple[str, str] | None:
         return None
     head, _sep, rest = line.partition(":")
     rest = rest.strip()
-    if head.strip().lower().replace(RIGHT_QUOTE, "'") in KNOWN_SECTIONS and rest:
-        return _title(head.strip().replace(RIGHT_QUOTE, "'")), rest[0].upper() + rest[1:]
+    known = _KNOWN_BY_FOLD.get(fold(head.strip()))
+    if known is not None and rest:
+        return _title(known), rest[0].upper() + rest[1:]
     return None
 
 
 def _continues(previous: str, line: str) -> bool:
-    """A hard-wrapped line: the previous one stops mid-sentence and this one goes on in
-    lower case (exports from hospital systems often wrap at 70 to 80 characters)."""
-    return bool(previous) and not _SENTENCE_END.search(previous) and line[:1].islower()
+    """A hard-wrapped line (exports from hospital systems often wrap at 70 to 80
+    characters): see `review.blinding.house_style.continues`, which also joins a continuation that
+    starts with a capital ("traité par\nTamoxifène")."""
+    return continues(previous, line)
 
 
-def report_blocks(text: str) -> list[Block]:
-    """The normalised report as headings, paragraphs and lists, for the one template."""
+def report_blocks(text: str, *, language: str = "fr") -> list[Block]:
+    """The normalised report as headings, paragraphs and lists, for the one template, in
+    the house style of `language` (`review.blinding.house_style`)."""
+    return [_styled(block, language) for block in _structure(text)]
+
+
+def _styled(block: Block, language: str) -> Block:
+    if block.kind == "paragraph":
+        return Block(kind="paragraph", text=line_house_style(block.text, language=language))
+    if block.kind == "list":
+        items = [
+            list_item_house_style(line_house_style(item, language=language)) for item in block.items
+        ]
+        return Block(kind="list", items=items)
+    return block
+
+
+def _structure(text: str) -> list[Block]:
     blocks: list[Block] = []
     after_blank = True
     for entry in _clean_lines(text):
@@ -307,10 +344,11 @@ def blocks_text(blocks: list[Block]) -> str:
     return "\n".join(out)
 
 
-def normalise_text(text: str) -> str:
+def normalise_text(text: str, *, language: str = "fr") -> str:
     """Canonical plain text: NFC, Unix line endings, single spaces, no Markdown, no chatter,
-    headings on their own line; the same structure the rating page shows."""
-    return blocks_text(report_blocks(text))
+    headings on their own line, the house style of `language`; the same structure the
+    rating page shows."""
+    return blocks_text(report_blocks(text, language=language))
 
 
 def section_count(text: str) -> int:

@@ -20,6 +20,9 @@ from review.models import Study
 # and large enough for a reader to notice (SURFACE_MIN_LENGTH_RATIO, one section).
 # WARN_P_VALUE is also the audit's warning threshold for codes and queue positions.
 WARN_P_VALUE = 0.01
+# Length or sections separate the sources when the rank-biserial |r| reaches this (and
+# chance does not explain it, p < WARN_P_VALUE): a leak in the audit unless accepted.
+SEPARATION_EFFECT = 0.5
 SURFACE_RATIO = 1.5
 SURFACE_EFFECT = 0.5
 SURFACE_MIN_LENGTH_RATIO = 1.2
@@ -35,6 +38,25 @@ class SurfaceCue:
     effect: float | None
     warn: bool
     note: str = ""
+
+    @property
+    def separates(self) -> bool:
+        """Length or sections that tell the sources apart (|r| >= 0.5, p < 0.01) by a
+        difference a reader notices (lengths 1.2 times apart, a section or more): a
+        consistent one-character difference separates in ranks but nobody sees it."""
+        if self.name not in ("length", "sections") or self.p_value is None:
+            return False
+        noticeable = (
+            self.ratio >= SURFACE_MIN_LENGTH_RATIO
+            if self.name == "length"
+            else abs(self.real_median - self.synthetic_median) >= 1
+        )
+        return (
+            noticeable
+            and self.effect is not None
+            and self.p_value < WARN_P_VALUE
+            and abs(self.effect) >= SEPARATION_EFFECT
+        )
 
 
 def rank_biserial(a: list[float], b: list[float]) -> tuple[float | None, float | None]:
@@ -52,8 +74,8 @@ def surface_cues(*, study: Study) -> list[SurfaceCue]:
     values: dict[str, dict[str, list[float]]] = {
         name: {"real": [], "synthetic": []} for name in ("length", "sections", "placeholders")
     }
-    for text, source in study.reports.values_list("text", "source"):
-        blocks = report_blocks(text)
+    for text, language, source in study.reports.values_list("text", "language", "source"):
+        blocks = report_blocks(text, language=language)
         shown = "\n".join(block.text or " ".join(block.items) for block in blocks)
         values["length"][source].append(float(len(shown)))
         values["sections"][source].append(float(sum(b.kind == "heading" for b in blocks)))

@@ -16,6 +16,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 import unicodedata
 import zipfile
@@ -107,6 +108,25 @@ def location_display(location: str) -> str:
     if kind == "line":
         return _("line %(line)s") % {"line": rest}
     return _("file %(name)s") % {"name": rest}
+
+
+def _problem_order(problem: ImportProblem) -> tuple:
+    """Whole-upload problems first, then lines in numeric order, then files by name with
+    their numbers compared as numbers (cr/2.txt before cr/10.txt)."""
+    match = _LOCATION.match(problem.location)
+    if not match:
+        return (0, (), problem.message)
+    kind, rest = match.groups()
+    pieces = tuple(
+        (0, int(piece), "") if piece.isdigit() else (1, 0, piece)
+        for piece in re.split(r"(\d+)", rest)
+        if piece
+    )
+    return (1 if kind == "line" else 2, pieces, problem.message)
+
+
+def problems_sorted(problems: list[ImportProblem]) -> list[ImportProblem]:
+    return sorted(problems, key=_problem_order)
 
 
 @dataclass
@@ -504,6 +524,9 @@ def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Par
                 ImportProblem(location, _("not valid JSON (%(error)s)") % {"error": exc.msg})
             )
             continue
+        except RecursionError:
+            result.problems.append(ImportProblem(location, _("JSON nested too deeply")))
+            continue
         if not isinstance(obj, dict):
             result.problems.append(ImportProblem(location, _("not a JSON object")))
             continue
@@ -546,11 +569,63 @@ def parse_jsonl(data: bytes, *, encoding: str = "", limits: ImportLimits) -> Par
 # --- whole uploads -----------------------------------------------------------------------
 
 
+# PostgreSQL stores neither in text or jsonb: a NUL ends a C string, a lone surrogate is not
+# UTF-8. Caught here, so that a preview that passes never fails at commit.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+EXTERNAL_ID_MAX_CHARS = 255  # Report.external_id
+
+
+def _unstorable_value(value: Any, where: str, depth: int = 0) -> str | None:
+    """The first part of a record PostgreSQL would refuse, described, or None."""
+    if depth > 32:
+        return _("%(field)s is nested too deeply") % {"field": where}
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            return _(
+                "%(field)s contains a NUL or invalid (lone surrogate) character, which "
+                "cannot be stored"
+            ) % {"field": where}
+    elif isinstance(value, float) and not math.isfinite(value):
+        return _("%(field)s is %(value)s, which JSON storage refuses") % {
+            "field": where,
+            "value": value,
+        }
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            label = f"{where} key" if _UNSTORABLE.search(str(key)) else f"{where}.{key}"
+            problem = _unstorable_value(str(key), label, depth + 1) or _unstorable_value(
+                item, f"{where}.{key}", depth + 1
+            )
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _unstorable_value(item, f"{where}[{index}]", depth + 1)
+            if problem:
+                return problem
+    return None
+
+
+def _record_unstorable(record: ParsedRecord) -> str | None:
+    if len(record.external_id) > EXTERNAL_ID_MAX_CHARS:
+        return _("the id is longer than %(n)d characters") % {"n": EXTERNAL_ID_MAX_CHARS}
+    return (
+        _unstorable_value(record.text, "text")
+        or _unstorable_value(record.external_id, "id")
+        or _unstorable_value(record.metadata, "metadata")
+    )
+
+
 def records_validate(records: list[ParsedRecord], *, limits: ImportLimits) -> list[ImportProblem]:
-    """Empty texts, texts over the size limit and duplicates inside the upload."""
+    """Empty texts, texts over the size limit, values the database cannot store, and
+    duplicates inside the upload."""
     problems = []
     first_seen: dict[str, str] = {}
     for record in records:
+        unstorable = _record_unstorable(record)
+        if unstorable:
+            problems.append(ImportProblem(record.location, unstorable))
+            continue
         if not record.text.strip():
             problems.append(ImportProblem(record.location, _("empty text")))
             continue

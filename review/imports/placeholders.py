@@ -26,7 +26,19 @@ from typing import Any
 
 from django.conf import settings
 
-from review.surrogates import SurrogateGenerator
+from review.surrogates import SurrogateGenerator, years_before
+from review.timeline import (
+    EN_TEXT_DATE,
+    FR_TEXT_DATE,
+    ISO_DATE,
+    ISO_MONTH_YEAR,
+    MONTHS,
+    NUMERIC_DATE,
+    NUMERIC_MONTH_YEAR,
+    Timeline,
+    role_before,
+    timeline_build,
+)
 
 KINDS = (
     "last_name",
@@ -83,54 +95,12 @@ GENERIC_PLACEHOLDER = re.compile(
     r"|(?<![*\w])\*{3,}(?![*\w])|\bX{3,}\b"
 )
 
-MONTHS = {
-    "fr": (
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
-_FR_MONTHS = "|".join(MONTHS["fr"]) + "|fevrier|aout|decembre"
-_EN_MONTHS = "|".join(MONTHS["en"])
-_NUMERIC_DATE = re.compile(
-    r"(?<![\d/])(?<!\d[.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])(?![.-]\d)"
-)
-_ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
-# The day is optional: "3 février 2021" and "février 2021", "March 5, 2021" and "March 2021".
-_FR_TEXT_DATE = re.compile(
-    rf"\b(?:(\d{{1,2}})(er)? )?({_FR_MONTHS}) ((?:19|20)\d\d)\b", re.IGNORECASE
-)
-_EN_TEXT_DATE = re.compile(rf"\b({_EN_MONTHS})(?: (\d{{1,2}}),)? ((?:19|20)\d\d)\b", re.IGNORECASE)
-# Month and year alone, numeric: "03/2021", "2021-03" (never part of a full date or of a
-# code such as "pT2/2019": no letter, digit or separator may touch them).
-# A full stop after them ends the sentence; before a digit it would make another number.
-_NUMERIC_MONTH_YEAR = re.compile(
-    r"(?<![\w/.-])(0?[1-9]|1[0-2])(/)((?:19|20)\d\d)(?![\w/])(?![.-]\d)"
-)
-_ISO_MONTH_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d\d)-(0[1-9]|1[0-2])(?![\w/])(?![.-]\d)")
+_FR_TEXT_DATE = FR_TEXT_DATE
+_EN_TEXT_DATE = EN_TEXT_DATE
+_NUMERIC_DATE = NUMERIC_DATE
+_ISO_DATE = ISO_DATE
+_NUMERIC_MONTH_YEAR = NUMERIC_MONTH_YEAR
+_ISO_MONTH_YEAR = ISO_MONTH_YEAR
 
 _FEMALE_BEFORE = re.compile(r"\b(mme|madame|mlle|mademoiselle|mrs|ms|miss|née)\.?\s*$", re.I)
 _MALE_BEFORE = re.compile(r"\b(m|monsieur|mr)\.?\s*$", re.I)
@@ -214,59 +184,179 @@ def report_seed(text: str) -> int:
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:15], 16)
 
 
-class _ReportSurrogates:
-    """The surrogates of one report, drawn lazily and remembered by token."""
+_FEMALE_WORDS = re.compile(
+    r"\b(?:madame|mme|mlle|mademoiselle|patiente|née|âgée|agee|hospitalisée|adressée|mrs|ms)\b",
+    re.I,
+)
+_MALE_WORDS = re.compile(
+    r"(?<!\w)M\.(?=\s)|\b(?:monsieur|patient|né|âgé|hospitalisé|adressé|mr)\b(?!\(e\))", re.I
+)
+# Institution words already written before a <HOPITAL> token: only a town is missing.
+_INSTITUTION_BEFORE = re.compile(
+    r"(?:centre\s+hospitalier(?:\s+(?:universitaire|r[ée]gional|intercommunal))?|\bCHU|\bCHR"
+    r"|\bCHI|\bCH|h[ôo]pital|clinique|polyclinique|institut|centre\s+de\s+lutte\s+contre\s+le"
+    r"\s+cancer|\bCLCC|hospital|infirmary)(?:\s+(?:de|du|d'))?\s*$",
+    re.I,
+)
+# A mask where a date belongs: "le ***", "né le XXX".
+_DATE_BEFORE = re.compile(r"\b(?:le|du|au|on)\s*$", re.I)
 
-    def __init__(self, generator: SurrogateGenerator, *, anchor: dt.date | None) -> None:
+
+def report_sex(text: str) -> str | None:
+    """The patient's sex as the report's own words tell it (titles, "née", agreement), or
+    None when they do not say: surrogate names then agree with "Madame", "née"."""
+    female, male = len(_FEMALE_WORDS.findall(text)), len(_MALE_WORDS.findall(text))
+    if female == male:
+        return None
+    return "F" if female > male else "M"
+
+
+def _sex_before(before: str) -> str | None:
+    return "F" if _FEMALE_BEFORE.search(before) else "M" if _MALE_BEFORE.search(before) else None
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    return years_before(day, -years)
+
+
+def stay_frame(timeline: Timeline, generator: SurrogateGenerator) -> tuple[dt.date, dt.date]:
+    """The stay (admission, discharge) the report's own dates imply, drawing only what they
+    leave open. Surrogate dates are then placed by role inside or around it."""
+    rnd = generator.random
+    admissions = [m.day for m in timeline.of_role("admission")]
+    discharges = [m.day for m in timeline.of_role("discharge")]
+    during = [m.day for m in timeline.of_role("other", "rcp")]
+    later = [m.day for m in timeline.of_role("followup", "letter")]
+    history = [m.day for m in timeline.of_role("history")]
+    birth, age = timeline.birth, timeline.age
+    if admissions:
+        start = min(admissions)
+    elif discharges:
+        start = min(discharges) - dt.timedelta(days=rnd.randint(2, 10))
+    elif during:
+        start = min(during)
+    elif later:
+        start = min(later) - dt.timedelta(days=rnd.randint(14, 45))
+    elif history:
+        start = max(history) + dt.timedelta(days=rnd.randint(7, 30))
+    elif birth is not None and age is not None:
+        # Only a real birth date and an age: the stay is when the patient had that age.
+        start = _years_after(birth, age) + dt.timedelta(days=rnd.randint(0, 300))
+    else:
+        start = generator.date_anchor()
+    if discharges:
+        return start, max(discharges)
+    end = start + dt.timedelta(days=rnd.randint(2, 10))
+    end = max([end, *during])
+    if later:
+        end = max(start, min(end, min(later)))
+    return start, end
+
+
+class _ReportSurrogates:
+    """The surrogates of one report, drawn against its timeline and remembered by token."""
+
+    def __init__(self, generator: SurrogateGenerator, *, text: str, timeline: Timeline) -> None:
         self.gen = generator
+        self.timeline = timeline
         self.by_token: dict[tuple[str, str], str] = {}
-        self.people: dict[str, tuple[str, str]] = {}
-        self.anchor = anchor
-        self.last_date: dt.date | None = None
+        self.people: dict[str, tuple[str, str, str]] = {}
+        self.patient_sex = report_sex(text)
+        self.start, self.end = stay_frame(timeline, generator)
+        self.birth: dt.date | None = timeline.birth
+        followups = [m.day for m in timeline.of_role("followup")]
+        self.last_followup = max([self.end, *followups])
+        self.last_other = self.start
+        self.fresh = 0
 
     def _suffix(self, token: str) -> str:
         digits = re.search(r"(\d{1,3})[\]>]$", token)
         return digits.group(1) if digits else ""
 
-    def _person(self, key: str, *, sex: str | None) -> tuple[str, str]:
+    def _person(self, key: str, *, sex: str | None) -> tuple[str, str, str]:
         if key not in self.people:
             sex = sex or self.gen.random.choice("FM")
-            self.people[key] = (self.gen.first_name(sex=sex), self.gen.last_name())
+            first = self.gen.first_name(sex=sex)
+            self.people[key] = (first, self.gen.last_name(avoid=first), sex)
         return self.people[key]
 
-    def _date(self) -> dt.date:
-        if self.anchor is None:
-            self.anchor = self.gen.date_anchor()
-            self.last_date = self.anchor
-            return self.anchor
-        # Each further distinct date token comes a little later, as a stay's dates do.
-        base = self.last_date or self.anchor
-        self.last_date = base + dt.timedelta(days=self.gen.random.randint(0, 10))
-        return self.last_date
+    def _new_person(self, *, sex: str | None) -> tuple[str, str, str]:
+        self.fresh += 1
+        return self._person(f"other{self.fresh}", sex=sex)
 
-    def surrogate(self, *, kind: str, token: str, before: str) -> str:
+    def _patient(self, *, sex: str | None, suffix: str = "") -> tuple[str, str, str]:
+        if not suffix and self.patient_sex is None and sex is not None:
+            self.patient_sex = sex
+        return self._person(f"patient{suffix}", sex=sex or self.patient_sex)
+
+    def _birth_date(self) -> dt.date:
+        if self.birth is None:
+            self.birth = self.gen.birth_date(reference=self.start, age=self.timeline.age)
+        return self.birth
+
+    def _date(self, role: str) -> dt.date:
+        rnd = self.gen.random
+        if role == "birth":
+            return self._birth_date()
+        if role == "admission":
+            return self.start
+        if role == "discharge":
+            return self.end
+        if role == "followup":
+            self.last_followup += dt.timedelta(days=rnd.randint(14, 56))
+            return self.last_followup
+        if role == "letter":
+            return self.end + dt.timedelta(days=rnd.randint(0, 3))
+        if role == "history":
+            return self.start - dt.timedelta(days=rnd.randint(7, 120))
+        # rcp and unlabelled dates: inside the stay, in reading order.
+        self.last_other = self.gen.date_between(max(self.start, self.last_other), self.end)
+        return self.last_other
+
+    def name_group(self, *, count: int, before: str, upper: bool) -> str:
+        """A run of masks ("*** ***") is one person: first name then surname, never the same
+        surname twice. A title before it decides who: "Dr" a physician, "Madame"/"Monsieur"
+        the patient when the sex agrees, anyone else a new person."""
+        sex = _sex_before(before)
+        if _TITLE_BEFORE.search(before):
+            first, last, _sex = self._new_person(sex=None)
+        elif sex is not None and (self.patient_sex in (None, sex)):
+            first, last, _sex = self._patient(sex=sex)
+        else:
+            first, last, _sex = self._new_person(sex=sex)
+        # French reports write a family name in capitals; the first name keeps its case
+        # unless the whole line is written in capitals.
+        first = first.upper() if upper else first
+        return last.upper() if count == 1 else f"{first} {last.upper()}"
+
+    def surrogate(self, *, kind: str, token: str, before: str, role: str) -> str:
         key = (kind, token.upper())
-        if key in self.by_token:
-            return self.by_token[key]
         suffix = self._suffix(token)
-        sex = "F" if _FEMALE_BEFORE.search(before) else "M" if _MALE_BEFORE.search(before) else None
+        # An unnumbered [DATE] stands for a different date at each occurrence (tools mask
+        # every date with the same token); a numbered one is one date throughout.
+        remembered = kind != "date" or bool(suffix)
+        if remembered and key in self.by_token:
+            return self.by_token[key]
+        sex = _sex_before(before)
         gen = self.gen
         if kind in ("last_name", "first_name", "full_name"):
-            first, last = self._person(f"patient{suffix}", sex=sex)
+            first, last, _sex = self._patient(sex=sex, suffix=suffix)
             value = {"last_name": last, "first_name": first, "full_name": f"{first} {last}"}[kind]
             if kind == "last_name" and token.isupper():
                 value = value.upper()  # French reports write the family name in capitals
         elif kind == "physician":
-            first, last = self._person(f"physician{suffix}", sex=sex)
+            first, last, _sex = self._person(f"physician{suffix}", sex=sex)
             value = f"{first} {last}" if _TITLE_BEFORE.search(before) else f"Dr {first} {last}"
-        elif kind == "name":
-            value = gen.last_name()
         elif kind == "date":
-            value = gen.format_date(self._date())
+            value = gen.format_date(self._date(role))
         elif kind == "birth_date":
-            value = gen.format_date(gen.birth_date(reference=self.anchor or gen.date_anchor()))
+            value = gen.format_date(self._birth_date())
         elif kind == "hospital":
-            value = gen.hospital()
+            institution = _INSTITUTION_BEFORE.search(before)
+            if institution:
+                value = gen.hospital_completion(prefix=institution.group(0))
+            else:
+                value = gen.hospital()
         elif kind == "city":
             value = gen.city()
         elif kind == "phone":
@@ -279,7 +369,8 @@ class _ReportSurrogates:
             value = gen.email()
         else:
             value = gen.identifier()
-        self.by_token[key] = value
+        if remembered:
+            self.by_token[key] = value
         return value
 
 
@@ -389,20 +480,29 @@ def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[di
     return text, shifter.changes
 
 
-def _first_date(changes: list[dict[str, Any]], language: str) -> dt.date | None:
-    for change in changes:
-        match = _NUMERIC_DATE.fullmatch(change["surrogate"])
-        if match and len(match.group(4)) == 4:
-            a, b = int(match.group(1)), int(match.group(3))
-            day, month = (b, a) if language == "en" else (a, b)
-            try:
-                return dt.date(int(match.group(4)), month, day)
-            except ValueError:
+def _spans(text: str, rules: tuple[PlaceholderRule, ...]) -> list[tuple[int, int, str, int]]:
+    """Placeholder spans in text order as (start, end, kind, mask count); earlier rules win an
+    overlap (a full-name token is not also read as its parts) and masks separated by one space
+    merge into one group ("*** ***" is one person's first name and surname)."""
+    spans: list[tuple[int, int, str]] = []
+    for rule in rules:
+        for match in rule.pattern.finditer(text):
+            start, end = match.span()
+            if _is_separator_line(text, match):
                 continue
-        iso = _ISO_DATE.fullmatch(change["surrogate"])
-        if iso:
-            return dt.date.fromisoformat(change["surrogate"])
-    return None
+            if any(start < e and s < end for s, e, _k in spans):
+                continue
+            spans.append((start, end, rule.kind))
+    spans.sort()
+    grouped: list[tuple[int, int, str, int]] = []
+    for start, end, kind in spans:
+        if grouped:
+            p_start, p_end, p_kind, count = grouped[-1]
+            if kind == p_kind == "name" and text[p_end:start] == " ":
+                grouped[-1] = (p_start, end, kind, count + 1)
+                continue
+        grouped.append((start, end, kind, 1))
+    return grouped
 
 
 def surrogates_apply(
@@ -414,8 +514,12 @@ def surrogates_apply(
     shift_dates: bool | None = None,
     rules: tuple[PlaceholderRule, ...] | None = None,
 ) -> SurrogateResult:
-    """Replace placeholders in one report by consistent surrogates; shift its real dates.
+    """Replace placeholders in one report by coherent surrogates; shift its real dates.
 
+    Real dates move first (one offset per report, so intervals stay true); then the report's
+    timeline (every date in any written form with its role, every stated age) frames the
+    surrogates: a birth date agrees with the stated age at the stay, an admission, discharge
+    or follow-up date keeps its place in the chronology, names agree with the patient's sex.
     Deterministic for a given text, language and rule set (the seed defaults to a hash of
     the text), so the preview shows exactly what the commit will store.
     """
@@ -433,28 +537,29 @@ def surrogates_apply(
         if changes:
             offset = candidate
             replacements.extend(changes)
-    # Surrogate dates start near the report's own (shifted) dates, keeping the stay coherent.
-    anchor = _first_date(replacements, language)
-    state = _ReportSurrogates(generator, anchor=anchor)
-
+    state = _ReportSurrogates(
+        generator, text=text, timeline=timeline_build(text, language=language)
+    )
     rules = placeholder_rules() if rules is None else rules
-    spans: list[tuple[int, int, str]] = []
-    # Earlier rules win an overlap: a full-name token is not also read as its parts.
-    for rule in rules:
-        for match in rule.pattern.finditer(text):
-            start, end = match.span()
-            if _is_separator_line(text, match):
-                continue
-            if any(start < e and s < end for s, e, _k in spans):
-                continue
-            spans.append((start, end, rule.kind))
-    spans.sort()
     pieces: list[str] = []
     cursor = 0
-    for start, end, kind in spans:
+    for start, end, kind, count in _spans(text, rules):
         token = text[start:end]
-        before = text[max(0, start - 14) : start]
-        value = state.surrogate(kind=kind, token=token, before=before)
+        line_start = text.rfind("\n", 0, start) + 1
+        before = text[max(line_start, start - 60) : start]
+        role = role_before(text, start)
+        if kind == "name" and role == "birth":
+            kind = "birth_date"  # "né le XXX": the mask hides a date
+        elif kind == "name" and _DATE_BEFORE.search(before) and not _TITLE_BEFORE.search(before):
+            kind = "date"
+        if kind == "name":
+            line_end = text.find("\n", end)
+            line = text[line_start : line_end if line_end != -1 else len(text)]
+            letters = re.sub(r"[^A-Za-zÀ-ÿ]", "", line.replace(token, ""))
+            upper = len(letters) > 3 and letters == letters.upper()
+            value = state.name_group(count=count, before=before, upper=upper)
+        else:
+            value = state.surrogate(kind=kind, token=token, before=before, role=role)
         pieces.append(text[cursor:start])
         pieces.append(value)
         cursor = end

@@ -8,13 +8,14 @@ stores: surrogates are seeded by each report's own text.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from review.coherence import report_coherence_check
 from review.exceptions import InvalidInput
 from review.imports.parsing import (
     DEFAULT_OPTIONS,
@@ -24,6 +25,7 @@ from review.imports.parsing import (
     ImportProblem,
     file_sha256,
     parse_upload,
+    problems_sorted,
 )
 from review.imports.placeholders import placeholders_find, surrogates_apply
 from review.models import Report, ReportImport, content_hash, report_code_new
@@ -60,6 +62,9 @@ class PreparedReport:
     replacements: list[dict[str, Any]]
     date_offset_days: int | None
     leftover_placeholders: list[str]
+    # What does not hold together after surrogates (ages, date order, agreement): shown in the
+    # preview and kept in the provenance, so the audit can compare the sources on it.
+    coherence: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def original_hash(self) -> str:
@@ -156,7 +161,9 @@ def _prepare(
     parsed = parse_upload(data, file_name=file_name, options=options, limits=limits)
     preview.file_format = parsed.file_format
     preview.encoding = parsed.encoding
-    preview.problems.extend(parsed.problems)
+    # Parsing, in-upload duplicates and stored duplicates are found in separate passes;
+    # the coordinator reads them in file order.
+    preview.problems.extend(problems_sorted(parsed.problems))
     if preview.problems:
         return preview
     # One generator per language for the whole upload (building Faker is slow);
@@ -178,9 +185,17 @@ def _prepare(
                 replacements=result.replacements,
                 date_offset_days=result.date_offset_days,
                 leftover_placeholders=placeholders_find(result.text),
+                coherence=[
+                    asdict(problem)
+                    for problem in report_coherence_check(
+                        text=result.text, language=report_language
+                    )
+                ],
             )
         )
-    preview.problems.extend(_existing_duplicates(preview.reports))
+    preview.problems[:] = problems_sorted(
+        [*preview.problems, *_existing_duplicates(preview.reports)]
+    )
     return preview
 
 
@@ -257,6 +272,7 @@ def _reports_create(*, preview: ImportPreview, report_import: ReportImport, file
                     "original_hash": prepared.original_hash,
                     "placeholders": prepared.replacements,
                     "date_offset_days": prepared.date_offset_days,
+                    "coherence": prepared.coherence,
                 },
                 report_import=report_import,
                 content_hash=content_hash(prepared.text),

@@ -23,6 +23,9 @@ _RC: dict[Any, Any] = {
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    # Labels are user text (domain labels, study names): "$…$" in them must be drawn as
+    # typed, not parsed as mathtext (which raised on malformed input and broke the page).
+    "text.parse_math": False,
 }
 WORDS: dict[str, str] = {
     "real": "real",

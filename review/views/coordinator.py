@@ -6,12 +6,22 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from review import selectors, selectors_queue, services
-from review.exceptions import ServiceError
-from review.forms import DomainFormSet, ReviewerChoiceForm, StudyCreateForm
+from review import composition, people, selectors, selectors_queue, services
+from review.annotations import annotated_text
+from review.blinding.wording import study_source_words
+from review.exceptions import InvalidInput, ServiceError
+from review.forms import (
+    AuditFilterForm,
+    CompositionForm,
+    DomainForm,
+    DomainFormSet,
+    ReviewerChoiceForm,
+    StudyCreateForm,
+)
 from review.models import Report, Study
 from review.permissions import AuthenticatedRequest, coordinator_required
 from review.provenance import provenance_critique
@@ -26,8 +36,12 @@ def study_list(request: AuthenticatedRequest) -> HttpResponse:
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def study_create(request: AuthenticatedRequest) -> HttpResponse:
+    if request.method == "POST" and request.GET.get("preview"):
+        # The composition's counts while the coordinator ticks boxes (htmx), before commit.
+        return _composition_preview(request)
     form = StudyCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    counting = request.method == "POST" and "preview" in request.POST  # the no-JS button
+    if request.method == "POST" and not counting and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -41,15 +55,7 @@ def study_create(request: AuthenticatedRequest) -> HttpResponse:
                     noninferiority_margin=data["noninferiority_margin"],
                     created_by=request.user,
                 )
-                reports = services.reports_pick_for_study(
-                    include_real=data["include_real"],
-                    synthetic_count=data["synthetic_count"] or 0,
-                    synthetic_batch=data["synthetic_batch"],
-                    exclude_flagged=data["exclude_flagged"],
-                    seed=study.seed,
-                )
-                if not reports:
-                    raise ServiceError(_("No report matches this selection."), code="no_reports")
+                reports = composition.reports_select(selection=data["selection"], seed=study.seed)
                 services.study_reports_add(study=study, reports=reports)
                 services.study_reviewers_set(
                     study=study, reviewers=list(data["reviewers"]), actor=request.user
@@ -58,16 +64,55 @@ def study_create(request: AuthenticatedRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Study created as a draft. Check it, then open it."))
+            words = study_source_words(name=data["name"], description=data["description"])
+            if words:
+                messages.warning(
+                    request,
+                    _(
+                        "Reviewers see the study's name and description, and these words "
+                        "may tell them where reports come from: %(words)s. Consider "
+                        "renaming the study before opening it."
+                    )
+                    % {"words": ", ".join(words)},
+                )
             return redirect("review:study_detail", pk=study.pk)
-    return render(request, "review/study_form.html", {"form": form})
+    preview = None
+    if request.method == "POST":
+        preview = _preview_of(CompositionForm(request.POST), request.POST.get("seed"))
+    status = 400 if request.method == "POST" and not counting else 200
+    return render(
+        request, "review/study_form.html", {"form": form, "preview": preview}, status=status
+    )
+
+
+def _preview_of(form: CompositionForm, seed: str | None) -> composition.CompositionPreview | None:
+    if not form.is_valid():
+        return None
+    # Without a seed yet the random draw is only illustrative: the counts are exact anyway.
+    seed_value = int(seed) if seed and seed.isdigit() else 0
+    return composition.composition_preview(
+        selection=form.cleaned_data["selection"], seed=seed_value
+    )
+
+
+def _composition_preview(request: AuthenticatedRequest) -> HttpResponse:
+    form = CompositionForm(request.POST)
+    return render(
+        request,
+        "review/study_form.html#composition",
+        {"preview": _preview_of(form, request.POST.get("seed")), "preview_form": form},
+    )
 
 
 def _study_detail_context(study: Study) -> dict:
+    domains = list(study.domains.all())
     return {
         "study": study,
         "progress": selectors.study_progress(study=study),
         "source_counts": selectors.study_source_counts(study=study),
-        "domains": list(study.domains.all()),
+        "domains": domains,
+        # In the page's language (French labels from the domain editor), as reviewers see them.
+        "domain_labels": [domain.localized("label", get_language()) for domain in domains],
         # Computed here, not in a template tag: it reads every report's text (cached per
         # set of member reports), work a template should not hide.
         "surface": selectors.study_surface_cues(study=study),
@@ -101,6 +146,34 @@ def study_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
         elif action == "close":
             services.study_close(study=study, actor=request.user)
             messages.success(request, _("The study is closed: ratings are frozen."))
+        elif action == "reopen":
+            services.study_reopen(
+                study=study, actor=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("The study is open again: reviewers can rate."))
+        elif action == "remind":
+            sent = people.study_reminders_send(
+                study=study, actor=request.user, base_url=request.build_absolute_uri("/")
+            )
+            messages.success(
+                request,
+                ngettext(
+                    "Reminder sent to %(n)d reviewer.",
+                    "Reminders sent to %(n)d reviewers.",
+                    sent.sent,
+                )
+                % {"n": sent.sent},
+            )
+            if sent.without_email:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(n)d reviewer with unfinished reports has no e-mail address.",
+                        "%(n)d reviewers with unfinished reports have no e-mail address.",
+                        sent.without_email,
+                    )
+                    % {"n": sent.without_email},
+                )
         elif action == "add-reviewer":
             form = ReviewerChoiceForm(request.POST)
             if not form.is_valid():
@@ -111,7 +184,10 @@ def study_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
                 )
                 messages.success(request, _("Reviewer added."))
         elif action == "remove-reviewer":
-            reviewer = get_object_or_404(get_user_model(), pk=request.POST.get("reviewer"))
+            reviewer_id = request.POST.get("reviewer", "")
+            if not (reviewer_id.isascii() and reviewer_id.isdigit() and len(reviewer_id) < 19):
+                raise InvalidInput(_("Choose a reviewer."), code="reviewer")
+            reviewer = get_object_or_404(get_user_model(), pk=int(reviewer_id))
             moved = services.study_reviewer_remove(
                 study=study, reviewer=reviewer, actor=request.user
             )
@@ -139,10 +215,11 @@ def study_domains(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     initial = [
         {
             "key": d.key,
-            "label": d.label,
-            "help_text": d.help_text,
-            "anchor_low": d.anchor_low,
-            "anchor_high": d.anchor_high,
+            **{field: getattr(d, field) for field in DomainForm.ENGLISH},
+            **{
+                f"{field}_fr": d.translations.get("fr", {}).get(field, "")
+                for field in DomainForm.ENGLISH
+            },
         }
         for d in study.domains.all()
     ]
@@ -174,6 +251,10 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
         source = ""
     reports = selectors.report_list(source=source or None, search=request.GET.get("q", "").strip())
     page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    # The list shows each report's source: audited, as a report's own page is.
+    selectors.report_list_unblinded(
+        actor=request.user, codes=[report.code for report in page.object_list], where="page"
+    )
     return render(
         request,
         "review/report_list.html",
@@ -185,25 +266,56 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def report_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
     report = selectors.report_for_coordinator(code=code, actor=request.user)
+    provenance = dict(report.provenance or {})
+    scenario = provenance.pop("scenario", None)
     return render(
         request,
         "review/report_detail.html",
-        {"report": report, "critique": provenance_critique(report.provenance)},
+        {
+            "report": report,
+            "annotated": annotated_text(report.text, report.annotations),
+            "provenance": provenance,
+            "scenario": scenario,
+            "tags": [tag.name for tag in report.tags.all()],
+            "critique": provenance_critique(report.provenance),
+        },
     )
+
+
+@coordinator_required
+@require_POST
+def report_tags(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    report = get_object_or_404(Report, code=code)
+    names = request.POST.get("tags", "").replace(",", " ").split()
+    try:
+        saved = services.report_tags_set(report=report, names=names, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Tags saved: %(tags)s.") % {"tags": ", ".join(saved) or _("none")}
+        )
+    return redirect("review:report_detail", code=report.code)
 
 
 @coordinator_required
 @require_GET
 def audit_list(request: AuthenticatedRequest) -> HttpResponse:
-    try:
-        study_id = int(request.GET.get("study") or 0) or None
-    except ValueError:
-        study_id = None
-    action = request.GET.get("action", "").strip()
-    events = selectors.audit_events(study_id=study_id, action=action)
-    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    form = AuditFilterForm(request.GET or None)
+    where = selectors.AuditFilter()
+    if form.is_valid():
+        data = form.cleaned_data
+        where = selectors.AuditFilter(
+            study_code=data["study"],
+            username=data["user"],
+            action=data["action"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+    page = Paginator(selectors.audit_events(where=where), 100).get_page(request.GET.get("page"))
     return render(
         request,
         "review/audit_list.html",
-        {"page": page, "action": action, "study_id": study_id or ""},
+        {"page": page, "form": form},
+        status=200 if form.is_valid() or not request.GET else 400,
     )

@@ -6,14 +6,14 @@ Every read goes through the blinded selectors; templates never receive a Report.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, services, services_reviewer
-from review.exceptions import Conflict, ServiceError
+from review.exceptions import Conflict, NotFound, ServiceError
 from review.models import CannotAssess, ReviewerPreference
 from review.permissions import (
     AuthenticatedRequest,
@@ -81,6 +81,8 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
     try:
         rating = services.rating_save(assignment=assignment, domain_key=domain_key, score=score)
         _reading_time_add(request, assignment)
+    except NotFound:
+        raise Http404 from None
     except ServiceError as exc:
         error, status = exc.message, exc.status_code
     except DatabaseError:
@@ -124,6 +126,8 @@ def rate_comment(request: AuthenticatedRequest, code: str) -> HttpResponse:
     comment = request.POST.get("comment", "")
     try:
         services.assignment_comment_save(assignment=assignment, comment=comment)
+    except NotFound:
+        raise Http404 from None
     except ServiceError as exc:
         if not request.htmx:
             messages.error(request, exc.message)
@@ -153,6 +157,8 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
         if comment is not None and comment != assignment.comment:
             services.assignment_comment_save(assignment=assignment, comment=comment)
         services.assignment_submit(assignment=assignment)
+    except NotFound:
+        raise Http404 from None
     except Conflict as exc:
         if exc.code != "already_submitted":
             messages.error(request, exc.message)
@@ -175,10 +181,13 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def rate_heartbeat(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     try:
-        seconds = int(request.POST.get("seconds", "0"))
-    except ValueError:
+        seconds = services.score_parse(request.POST.get("seconds", "0"))
+    except ServiceError:
         return HttpResponse(_("seconds must be a whole number"), status=400)
-    services.assignment_heartbeat(assignment=assignment, seconds=seconds)
+    try:
+        services.assignment_heartbeat(assignment=assignment, seconds=seconds)
+    except NotFound:
+        raise Http404 from None
     _reading_time_add(request, assignment)
     return HttpResponse(status=204)
 

@@ -114,8 +114,13 @@ def test_coordinator_composes_a_study_follows_it_and_reads_results(
     page.get_by_label("Name").fill("Pilot: synthetic vs real")
     page.get_by_label("Raters per report").fill("2")
     page.get_by_label("Random seed").fill("42")
-    expect(page.get_by_label("All real reports")).to_be_checked()
-    page.get_by_label("Random synthetic reports").fill("6")
+    # Real reports by import (these six have none), synthetic ones by batch; the counts
+    # show before anything is created.
+    page.get_by_label("Not from an import (e.g. demo stand-ins) — 6 reports").check()
+    expect(page.locator("#composition")).to_contain_text("6 reports in the study")
+    page.get_by_label("batch (#4) — 6 reports").check()
+    expect(page.locator("#composition")).to_contain_text("12 reports in the study")
+    expect(page.locator("#composition")).to_contain_text("(6 real, 6 synthetic;")
     for reviewer in reviewers:
         page.get_by_label(reviewer.username, exact=True).check()
     page.get_by_role("button", name="Create draft study").click()

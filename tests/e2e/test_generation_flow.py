@@ -67,7 +67,9 @@ def redis_broker(transactional_db) -> Iterator[redis.Redis]:
 
 
 @contextmanager
-def celery_worker() -> Iterator[subprocess.Popen]:
+def celery_worker(
+    *, extra_env: dict[str, str] | None = None, concurrency: int = 2
+) -> Iterator[subprocess.Popen]:
     """A real worker process on Redis DB 6 and the test database, stopped on exit."""
     db = connection.settings_dict
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
@@ -78,6 +80,7 @@ def celery_worker() -> Iterator[subprocess.Popen]:
             "REDIS_URL": REDIS_URL,
             "GENERATION_DEFAULT_BACKEND": "offline",
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
     )
     worker = subprocess.Popen(
@@ -89,7 +92,7 @@ def celery_worker() -> Iterator[subprocess.Popen]:
             "synthreports",
             "worker",
             "--pool=prefork",
-            "--concurrency=2",
+            f"--concurrency={concurrency}",
             "--loglevel=WARNING",
             "-n",
             "e2e@%h",

@@ -188,10 +188,19 @@ def test_item_report_highlights_annotations(coordinator_client, launch):
     body = coordinator_client.get(
         reverse("generation:item_report", args=[item.pk])
     ).content.decode()
-    assert body.count('<mark class="annotation"') == len(item.report.annotations)
+    spans = item.report.annotations
+    # One link per span that does not overlap an earlier one; every span has a table row.
+    ends = [s["end"] for s in spans]
+    shown = sum(1 for i, s in enumerate(spans) if all(s["start"] >= e for e in ends[:i]))
+    assert body.count('<a class="annotation ann-') == shown
+    assert body.count('<tr id="ann-') == len(spans)
     stage = item.scenario["stage"]
-    assert f'data-field="stage" title="stage: {stage}">stade {stage}</mark>' in body
-    assert "&quot;prompt_version&quot;: &quot;compte-rendu-fr-v2&quot;" in body
+    span = next(s for s in spans if s["field"] == "stage")
+    assert (
+        f'data-field="stage" title="stage: {stage} [{span["start"]}–{span["end"]}]">'
+        f"stade {stage}</a>"
+    ) in body
+    assert "<dt>prompt_version</dt><dd>compte-rendu-fr-v2</dd>" in body
 
 
 def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_client):
@@ -271,7 +280,6 @@ def test_api_cancel(api, launch):
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({"count": 0}, "bad_count"),
         ({"count": 2, "frame": "nope"}, "unknown_frame"),
         ({"count": 2, "model": "nope", "backend": "mistral"}, "unknown_model"),
         ({"count": 2, "backend": "mistral"}, "backend_unavailable"),
@@ -283,6 +291,14 @@ def test_api_bad_input_creates_nothing(api, settings, payload, code):
     response = api.post("/api/v1/batches/", payload, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == code
+    assert Batch.objects.count() == 0
+
+
+@pytest.mark.parametrize("count", [0, -3])
+def test_api_count_below_one_400_field_error(api, count):
+    response = api.post("/api/v1/batches/", {"count": count}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"count": ["Ensure this value is greater than or equal to 1."]}
     assert Batch.objects.count() == 0
 
 
@@ -322,3 +338,49 @@ def test_batch_page_shows_scenario_labels_not_keys(coordinator_client, launch):
     )
     assert expected in body
     assert f"· {scenario['reason']}</td>" not in body
+
+
+def test_launch_form_names_the_batch_and_composing_lists_it_by_name(
+    coordinator_client, django_capture_on_commit_callbacks
+):
+    from generation import services
+    from review.composition import synthetic_batch_choices
+
+    coordinator_client.get(reverse("generation:batch_launch"))
+    with django_capture_on_commit_callbacks(execute=False):
+        response = coordinator_client.post(
+            reverse("generation:batch_launch"),
+            {
+                "name": "  Lung pilot, offline ",
+                "count": 2,
+                "frame": SamplingFrame.objects.get().pk,
+                "language": "fr",
+                "backend": "offline",
+                "seed": 4,
+            },
+        )
+    batch = Batch.objects.get()
+    assert response.status_code == 302, response.content.decode()
+    assert batch.name == "Lung pilot, offline"
+    services.batch_run_in_process(batch=batch)
+    assert [(c.label, c.count) for c in synthetic_batch_choices()] == [
+        (f"Lung pilot, offline (#{batch.pk})", 2)
+    ]
+
+
+def test_migration_fills_missing_batch_names_in_provenance(launch):
+    import importlib
+
+    from django.apps import apps
+
+    from review.models import Report
+    from tests.factories import SyntheticReportFactory
+
+    batch = launch(count=1, name="Older batch")
+    old = SyntheticReportFactory(provenance={"kind": "generation", "batch": str(batch.pk)})
+    named = SyntheticReportFactory(
+        provenance={"kind": "generation", "batch": str(batch.pk), "batch_name": "Kept"}
+    )
+    importlib.import_module("generation.migrations.0005_report_batch_names").forward(apps, None)
+    assert Report.objects.get(pk=old.pk).provenance["batch_name"] == "Older batch"
+    assert Report.objects.get(pk=named.pk).provenance["batch_name"] == "Kept"

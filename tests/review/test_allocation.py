@@ -3,7 +3,7 @@ from collections import Counter
 import pytest
 from scipy.stats import mannwhitneyu
 
-from review.allocation import allocate_reviewers, interleave_by_source, longest_run
+from review.allocation import MAX_RUN, allocate_reviewers, interleave_by_source, longest_run
 from review.models import Assignment
 from tests.conftest import make_open_study
 from tests.factories import ReviewerFactory
@@ -65,17 +65,83 @@ def test_interleave_has_no_long_runs_and_keeps_every_item():
     for seed in range(30):
         order = interleave_by_source(items=items, source_of=source_of, seed=seed)
         assert sorted(order) == items
-        assert longest_run([source_of[i] for i in order]) <= 8
+        assert longest_run([source_of[i] for i in order]) <= MAX_RUN == 6
 
 
-def test_interleave_unbalanced_sources_spread_evenly():
+def test_interleave_unbalanced_sources_keep_the_run_limit():
+    # Was "spread evenly per fifth of the queue": that held by construction with permuted
+    # blocks, which is exactly what let a reviewer infer a block's remainder. The order is
+    # now random; what is guaranteed is the run limit, and the spread holds on average.
     items = list(range(100))
     source_of = {i: "real" if i < 20 else "synthetic" for i in items}
-    order = interleave_by_source(items=items, source_of=source_of, seed=3)
-    real_positions = [position for position, i in enumerate(order) if source_of[i] == "real"]
-    # Each fifth of the queue holds close to a fifth of the real reports.
-    per_fifth = Counter(position // 20 for position in real_positions)
-    assert all(2 <= per_fifth[fifth] <= 6 for fifth in range(5))
+    per_fifth = Counter()
+    for seed in range(200):
+        order = interleave_by_source(items=items, source_of=source_of, seed=seed)
+        assert sorted(order) == items
+        assert longest_run([source_of[i] for i in order]) <= 6
+        per_fifth.update(p // 20 for p, i in enumerate(order) if source_of[i] == "real")
+    # 200 queues x 20 real reports = 4000, about 800 per fifth.
+    assert all(700 <= per_fifth[fifth] <= 900 for fifth in range(5))
+
+
+def test_interleave_blocks_are_not_balanced_so_a_block_cannot_be_inferred():
+    items = list(range(40))
+    source_of = {i: "real" if i % 2 else "synthetic" for i in items}
+    first_four = Counter()
+    fourth_after_three_real = Counter()
+    for seed in range(400):
+        labels = [
+            source_of[i] for i in interleave_by_source(items=items, source_of=source_of, seed=seed)
+        ]
+        first_four[labels[:4].count("real")] += 1
+        if labels[:3] == ["real"] * 3:
+            fourth_after_three_real[labels[3]] += 1
+    # Any mix can open a queue (permuted blocks of 4 always held exactly 2 of each) ...
+    assert set(first_four) == {0, 1, 2, 3, 4}
+    # ... and three real reports in a row do not announce a synthetic one.
+    total = sum(fourth_after_three_real.values())
+    assert total >= 20
+    assert 0.25 <= fourth_after_three_real["real"] / total <= 0.6
+
+
+def test_interleave_draws_every_allowed_order_alike():
+    # Two real, two synthetic: a run limit of 1 allows only the alternations; a limit of 2
+    # allows all six orders, and each comes about equally often (uniform, not weighted).
+    items = [0, 1, 2, 3]
+    source_of = {0: "real", 1: "real", 2: "synthetic", 3: "synthetic"}
+    strict = Counter()
+    loose = Counter()
+    for seed in range(600):
+        strict[
+            "".join(
+                source_of[i][0]
+                for i in interleave_by_source(
+                    items=items, source_of=source_of, seed=seed, max_run=1
+                )
+            )
+        ] += 1
+        loose[
+            "".join(
+                source_of[i][0]
+                for i in interleave_by_source(
+                    items=items, source_of=source_of, seed=seed, max_run=2
+                )
+            )
+        ] += 1
+    assert set(strict) == {"rsrs", "srsr"}
+    assert set(loose) == {"rrss", "rsrs", "rssr", "srrs", "srsr", "ssrr"}
+    assert all(70 <= count <= 130 for count in loose.values())
+
+
+def test_interleave_infeasible_limit_still_orders_every_item():
+    items = list(range(30))
+    source_of = {i: "real" if i < 2 else "synthetic" for i in items}
+    order = interleave_by_source(items=items, source_of=source_of, seed=1)
+    assert sorted(order) == items
+    # 28 synthetic reports around 2 real ones: three runs, the longest at least ceil(28/3).
+    assert longest_run([source_of[i] for i in order]) == 10
+    with pytest.raises(ValueError, match="max_run must be at least 1"):
+        interleave_by_source(items=items, source_of=source_of, seed=1, max_run=0)
 
 
 def test_interleave_positions_carry_no_source_information():

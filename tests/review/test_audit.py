@@ -36,7 +36,7 @@ def test_panel_changes_are_audited(open_study, coordinator, reviewer):
         ("panel.add", "R3"),
         ("panel.remove", events[1].target),
     ]
-    assert events[1].details == {"reassigned": 8}
+    assert events[1].details == {"reassigned": 8, "kept_submitted": 0}
     assert Assignment.objects.filter(study=open_study, reviewer=newcomer).count() == 8
 
 

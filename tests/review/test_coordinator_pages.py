@@ -17,9 +17,9 @@ def test_coordinator_creates_and_opens_study_from_the_page(coordinator_client, r
             "scale_max": 10,
             "seed": 3,
             "noninferiority_margin": 1.0,
-            "include_real": "on",
+            "real_imports": ["none"],
             "synthetic_count": 4,
-            "synthetic_batch": "7",
+            "synthetic_batches": ["7"],
             "reviewers": [r.pk for r in reviewers],
         },
     )
@@ -54,11 +54,11 @@ def test_study_create_form_errors_create_nothing(coordinator_client, reviewers):
             "reviewers": [reviewers[0].pk],
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = response.content.decode()
     assert "The highest score must be above the lowest." in body
     assert "Choose at least 3 reviewers for 3 raters per report." in body
-    assert "Choose some reports for the study." in body
+    assert "Choose some reports: an import, a batch, or both." in body
     assert Study.objects.count() == 0
 
 
@@ -73,10 +73,11 @@ def test_study_create_too_many_synthetic_requested(coordinator_client, reviewers
             "scale_max": 10,
             "noninferiority_margin": 1,
             "synthetic_count": 5,
+            "synthetic_batches": ["7"],
             "reviewers": [r.pk for r in reviewers],
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Only 2 synthetic reports match; asked for 5." in response.content.decode()
     assert Study.objects.count() == 0
 

@@ -68,8 +68,18 @@ def test_anonymous_sent_to_login(client, open_study):
 
 
 def test_anonymous_api_refused(client, open_study):
-    assert client.get("/api/v1/me/queue/").status_code == 403
-    assert client.get("/api/v1/studies/").status_code == 403
+    # 401 with a challenge, as HTTP asks of a request without credentials.
+    for url in ("/api/v1/me/queue/", "/api/v1/studies/"):
+        response = client.get(url)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
+
+
+def test_bad_token_401_with_challenge(client, open_study):
+    response = client.get("/api/v1/studies/", HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json() == {"detail": "Invalid token."}
 
 
 def test_reviewer_a_cannot_read_reviewer_b_assignment(reviewer_client, open_study, other_reviewer):

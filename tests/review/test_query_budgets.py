@@ -77,14 +77,15 @@ def test_continue_queries_fixed(client, coordinator, django_assert_num_queries, 
 def test_rating_page_queries_fixed(client, coordinator, django_assert_num_queries, size):
     _study, reviewer, last = _study_of(size, coordinator=coordinator)
     _login(client, reviewer)
-    # The assignment (for the service), the first-opening update, then the blinded page:
-    # assignment with queue neighbours, domains with scores.
+    # The assignment (for the service), the opening update (first opening and the start of
+    # the reading clock), then the blinded page: assignment with queue neighbours, domains
+    # with scores.
     with django_assert_num_queries(REQUEST_OVERHEAD + 4):
         first = client.get(reverse("review:rate", args=[last.code]))
     assert first.status_code == 200
     assert f"Report {size} of {size}" in first.content.decode()
-    # Opened already: no update.
-    with django_assert_num_queries(REQUEST_OVERHEAD + 3):
+    # Opened already: the update restarts the reading clock only.
+    with django_assert_num_queries(REQUEST_OVERHEAD + 4):
         again = client.get(reverse("review:rate", args=[last.code]))
     assert again.status_code == 200
     last.refresh_from_db()
@@ -146,9 +147,10 @@ def test_submit_queries_fixed(client, coordinator, django_assert_num_queries, si
     for domain in Domain.objects.filter(study=study):
         services.rating_save(assignment=last, domain_key=domain.key, score=5)
     _login(client, reviewer)
-    # The assignment, the missing-domain check, the conditional update, the next report
-    # (none left, so the success message goes to the session: one more write).
-    with django_assert_num_queries(REQUEST_OVERHEAD + 5):
+    # The assignment, the study's and the assignment's locks, the missing-domain check, the
+    # update, the next report (none left, so the success message goes to the session: one
+    # more write); the transaction is a savepoint inside the test's (two more statements).
+    with django_assert_num_queries(REQUEST_OVERHEAD + 9):
         response = client.post(reverse("review:rate_submit", args=[last.code]))
     assert response.status_code == 302
     assert response["Location"] == reverse("review:home")

@@ -1,4 +1,8 @@
+import time
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from review import services
 from review.exceptions import Conflict, InvalidInput
@@ -105,7 +109,7 @@ def test_study_open_without_enough_reviewers_rejected(coordinator, reviewer):
     study = services.study_create(name="s", created_by=coordinator, raters_per_report=2)
     services.study_reports_add(study=study, reports=ReportFactory.create_batch(3))
     services.study_reviewers_set(study=study, reviewers=[reviewer])
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(Conflict) as error:
         services.study_open(study=study)
     assert error.value.code == "too_few_reviewers"
     study.refresh_from_db()
@@ -171,8 +175,45 @@ def test_reviewer_drop_out_reassigns_unfinished_keeps_submitted(coordinator, db)
     assert AuditEvent.objects.filter(action="panel.remove").count() == 1
 
 
-def test_heartbeat_adds_capped_seconds(open_study, reviewer):
+def _seen_seconds_ago(assignment, seconds: float) -> None:
+    Assignment.objects.filter(pk=assignment.pk).update(
+        last_seen_at=timezone.now() - timedelta(seconds=seconds)
+    )
+
+
+def test_heartbeat_counts_wall_clock_since_last_beat_at_most_the_claim(open_study, reviewer):
     assignment = _assignment(open_study, reviewer)
-    services.assignment_heartbeat(assignment=assignment, seconds=15)
-    services.assignment_heartbeat(assignment=assignment, seconds=5000)
-    assert Assignment.objects.get(pk=assignment.pk).active_seconds == 15 + 60
+    _seen_seconds_ago(assignment, 15.4)
+    assert services.assignment_heartbeat(assignment=assignment, seconds=15) == 15
+    # The page claims 5,000 s, but the server saw it 10 s ago: 10 s.
+    _seen_seconds_ago(assignment, 10.2)
+    assert services.assignment_heartbeat(assignment=assignment, seconds=5000) == 10
+    # The page says it was visible 5 s of the last 15.
+    _seen_seconds_ago(assignment, 15.1)
+    assert services.assignment_heartbeat(assignment=assignment, seconds=5) == 5
+    assert Assignment.objects.get(pk=assignment.pk).active_seconds == 15 + 10 + 5
+
+
+def test_heartbeat_after_a_long_gap_adds_nothing_and_restarts_the_clock(open_study, reviewer):
+    assignment = _assignment(open_study, reviewer)
+    _seen_seconds_ago(assignment, 600)
+    assert services.assignment_heartbeat(assignment=assignment, seconds=15) == 0
+    stored = Assignment.objects.get(pk=assignment.pk)
+    assert stored.active_seconds == 0
+    assert (timezone.now() - stored.last_seen_at).total_seconds() < 5
+
+
+def test_heartbeat_flood_adds_only_the_wall_clock_time(open_study, reviewer):
+    # 200 beats claiming 60 s each, sent as fast as possible: at most the seconds elapsed.
+    assignment = _assignment(open_study, reviewer)
+    services.assignment_open(assignment=assignment)
+    started = time.monotonic()
+    for _ in range(200):
+        services.assignment_heartbeat(assignment=assignment, seconds=60)
+    elapsed = time.monotonic() - started
+    assert Assignment.objects.get(pk=assignment.pk).active_seconds <= int(elapsed)
+
+
+def test_heartbeat_before_the_page_was_opened_adds_nothing(open_study, reviewer):
+    assignment = _assignment(open_study, reviewer)
+    assert services.assignment_heartbeat(assignment=assignment, seconds=15) == 0

@@ -38,44 +38,46 @@ ACCESS: dict[str, Access] = {
     "set_language": Access(
         "post", lambda c: reverse("set_language"), 302, 302, 302, 302, {"language": "fr"}
     ),
-    # The schema describes endpoints, not data; integrators fetch it before logging in.
-    "api-schema": Access("get", lambda c: "/api/schema/", 200, 200, 200, 200),
-    "api-docs": Access("get", lambda c: "/api/docs/", 200, 200, 200, 200),
-    "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 403, 200, 200, 403),
+    # The schema documents coordinator fields (source, provenance): coordinators only;
+    # integrators read it with a coordinator token.
+    "api-schema": Access("get", lambda c: "/api/schema/", 403, 403, 403, 200),
+    "api-docs": Access("get", lambda c: "/api/docs/", 403, 403, 403, 200),
+    "api-root": Access("get", lambda c: "/api/v1/", 200, 200, 200, 200),
+    "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 401, 200, 200, 403),
     "api-my-assignment": Access(
-        "get", lambda c: f"/api/v1/me/assignments/{_mine(c)}/", 403, 200, 404, 403
+        "get", lambda c: f"/api/v1/me/assignments/{_mine(c)}/", 401, 200, 404, 403
     ),
     "api-my-ratings": Access(
         "put",
         lambda c: f"/api/v1/me/assignments/{_mine(c)}/ratings/",
-        403,
+        401,
         200,
         404,
         403,
         {"scores": {}},
     ),
     "api-my-submit": Access(
-        "post", lambda c: f"/api/v1/me/assignments/{_mine(c)}/submit/", 403, 400, 404, 403
+        "post", lambda c: f"/api/v1/me/assignments/{_mine(c)}/submit/", 401, 400, 404, 403
     ),
-    "study-list": Access("get", lambda c: "/api/v1/studies/", 403, 403, 403, 200),
+    "study-list": Access("get", lambda c: "/api/v1/studies/", 401, 403, 403, 200),
     "study-detail": Access(
-        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/", 401, 403, 403, 200
     ),
     "study-add-reports": Access(
-        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/add-reports/", 403, 403, 403, 400
+        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/add-reports/", 401, 403, 403, 400
     ),
     "study-open": Access(
-        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/open/", 403, 403, 403, 409
+        "post", lambda c: f"/api/v1/studies/{c['study'].pk}/open/", 401, 403, 403, 409
     ),
     "study-close": Access(
-        "post", lambda c: f"/api/v1/studies/{c['draft'].pk}/close/", 403, 403, 403, 409
+        "post", lambda c: f"/api/v1/studies/{c['draft'].pk}/close/", 401, 403, 403, 409
     ),
     "study-progress": Access(
-        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/progress/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/progress/", 401, 403, 403, 200
     ),
-    "report-list": Access("get", lambda c: "/api/v1/reports/", 403, 403, 403, 200),
+    "report-list": Access("get", lambda c: "/api/v1/reports/", 401, 403, 403, 200),
     "report-detail": Access(
-        "get", lambda c: f"/api/v1/reports/{c['report'].code}/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/reports/{c['report'].code}/", 401, 403, 403, 200
     ),
     "review:home": Access("get", lambda c: reverse("review:home"), LOGIN, 200, 200, 302),
     "review:continue": Access(
@@ -178,10 +180,10 @@ ACCESS: dict[str, Access] = {
         200,
     ),
     "api-study-results": Access(
-        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 401, 403, 403, 200
     ),
     # A coordinator without a file: 400 (the upload itself is tested in test_api_imports).
-    "api-report-import": Access("post", lambda c: "/api/v1/imports/", 403, 403, 403, 400),
+    "api-report-import": Access("post", lambda c: "/api/v1/imports/", 401, 403, 403, 400),
     "review:report_import": Access(
         "get", lambda c: reverse("review:report_import"), LOGIN, 403, 403, 200
     ),
@@ -260,16 +262,36 @@ ACCESS: dict[str, Access] = {
         200,
     ),
     "api-batch-create": Access(
-        "post", lambda c: "/api/v1/batches/", 403, 403, 403, 400, {"count": 0}
+        "post", lambda c: "/api/v1/batches/", 401, 403, 403, 400, {"count": 0}
     ),
     "api-batch-detail": Access(
-        "get", lambda c: f"/api/v1/batches/{c['batch'].pk}/", 403, 403, 403, 200
+        "get", lambda c: f"/api/v1/batches/{c['batch'].pk}/", 401, 403, 403, 200
     ),
     "api-batch-cancel": Access(
-        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/cancel/", 403, 403, 403, 409
+        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/cancel/", 401, 403, 403, 409
     ),
     "api-batch-retry-failed": Access(
-        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/retry-failed/", 403, 403, 403, 409
+        "post", lambda c: f"/api/v1/batches/{c['batch'].pk}/retry-failed/", 401, 403, 403, 409
+    ),
+    # The invitation link's page answers everyone (a bad or used token says so).
+    "password_set": Access("get", lambda c: "/welcome/MQ/bad-token/", 200, 200, 200, 200),
+    "review:report_tags": Access(
+        "post",
+        lambda c: reverse("review:report_tags", args=[c["report"].code]),
+        LOGIN,
+        403,
+        403,
+        302,
+        {"tags": "pilot"},
+    ),
+    "review:people": Access("get", lambda c: reverse("review:people"), LOGIN, 403, 403, 200),
+    "review:person_action": Access(
+        "post",
+        lambda c: reverse("review:person_action", args=[c["assignment"].reviewer_id, "activate"]),
+        LOGIN,
+        403,
+        403,
+        302,
     ),
     "review:audit_list": Access(
         "get", lambda c: reverse("review:audit_list"), LOGIN, 403, 403, 200

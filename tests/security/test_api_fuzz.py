@@ -12,6 +12,7 @@ import os
 import zlib
 
 import hypothesis
+import hypothesis.stateful
 import pytest
 import schemathesis
 from django.core import signals
@@ -24,6 +25,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -129,4 +131,85 @@ def test_api_fuzz_as_reviewer(case, api_world):
     _realistic(case, api_world)
     case.call_and_validate(
         headers={"Authorization": f"Token {api_world['reviewer']}"}, checks=CHECKS
+    )
+
+
+# --checks all: every built-in check, including those that judge the API's semantics from
+# generated data (schema-violating data must be refused, schema-valid data accepted, an
+# operation needs its credentials, an undocumented method gets 405).
+#
+# One exception, per operation: where a schema-valid request can still be refused because
+# of what the database holds (a report code that does not exist, a frame or model not
+# installed, a file that is not a report, a submit before every domain is scored, a scale
+# whose lowest score is not below its highest), "schema-valid data is accepted" cannot
+# hold; those operations answer 400 with the reason and run every other check.
+STATE_DEPENDENT = {
+    ("POST", "/api/v1/studies/{id}/add-reports/"),
+    ("POST", "/api/v1/studies/"),
+    ("POST", "/api/v1/batches/"),
+    ("POST", "/api/v1/imports/"),
+    ("POST", "/api/v1/me/assignments/{code}/submit/"),
+    ("PUT", "/api/v1/me/assignments/{code}/ratings/"),
+}
+
+
+def _excluded(case) -> list:
+    if (case.method.upper(), case.path) in STATE_DEPENDENT:
+        return [positive_data_acceptance]
+    return []
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_fuzz_all_checks_as_coordinator(case, api_world):
+    _realistic(case, api_world)
+    case.call_and_validate(
+        headers={"Authorization": f"Token {api_world['coordinator']}"},
+        excluded_checks=_excluded(case),
+    )
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_api_fuzz_all_checks_as_reviewer(case, api_world):
+    _realistic(case, api_world)
+    case.call_and_validate(
+        headers={"Authorization": f"Token {api_world['reviewer']}"},
+        excluded_checks=_excluded(case),
+    )
+
+
+# Stateful: sequences of calls that follow the links inferred from the schema (create a
+# study, then open it, add reports, close it, read its progress; launch a batch, then
+# cancel it, retry it…), each response under every check.
+APIWorkflow = schema.as_state_machine()
+
+
+class CoordinatorWorkflow(APIWorkflow):  # type: ignore[misc,valid-type]
+    token = ""
+
+    def get_call_kwargs(self, case):
+        return {"headers": {"Authorization": f"Token {self.token}"}}
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        case.validate_response(
+            response,
+            additional_checks=additional_checks,
+            excluded_checks=_excluded(case),
+            headers={"Authorization": f"Token {self.token}"},
+            transport_kwargs=kwargs,
+        )
+
+
+def test_api_stateful_all_checks_as_coordinator(api_world):
+    CoordinatorWorkflow.token = api_world["coordinator"]
+    hypothesis.stateful.run_state_machine_as_test(
+        CoordinatorWorkflow,
+        settings=hypothesis.settings(
+            max_examples=int(os.environ.get("SCHEMATHESIS_STATEFUL_EXAMPLES", "20")),
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        ),
     )

@@ -85,7 +85,10 @@ def test_generation_viewer_escapes_text_between_and_inside_marks(coordinator_cli
     assert response.status_code == 200
     html = response.content.decode()
     assert_escaped(html)
-    assert f'title="smoking: &quot;&gt;&lt;b&gt;v&lt;/b&gt;">{ESCAPED_SCRIPT}</mark>' in html
+    assert (
+        f'title="smoking: &quot;&gt;&lt;b&gt;v&lt;/b&gt; [2–{2 + len(SCRIPT)}]">'
+        f"{ESCAPED_SCRIPT}</a>"
+    ) in html
     assert 'data-field="&lt;i&gt;f&lt;/i&gt;"' in html
     assert "<b>v</b>" not in html and "<i>f</i>" not in html
 

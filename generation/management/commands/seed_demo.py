@@ -22,6 +22,11 @@ DEMO_REPORTS = Path(__file__).resolve().parents[2] / "data" / "demo" / "reports.
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (printed demo login, local demo only)
 # Reviewers see the study name: it must not hint at the sources.
 DEMO_STUDY = "Demo study: oncology hospitalization reports"
+LOGIN_LINES = (
+    f"  admin:       admin / {DEMO_PASSWORD} (superuser, for /admin/)",
+    f"  coordinator: coordinator / {DEMO_PASSWORD} (studies, People page)",
+    f"  reviewers:   reviewer1 / {DEMO_PASSWORD}, reviewer2 / {DEMO_PASSWORD}",
+)
 
 
 class Command(BaseCommand):
@@ -46,23 +51,32 @@ class Command(BaseCommand):
                 )
                 services.study_open(study=study, actor=users["coordinator"])
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  coordinator: coordinator / {DEMO_PASSWORD}")
-        self.stdout.write(
-            f"  reviewers:   reviewer1 / {DEMO_PASSWORD}, reviewer2 / {DEMO_PASSWORD}"
-        )
+        # scripts/demo.sh copies these lines (two spaces, role, colon) to var/demo-logins.txt.
+        for line in LOGIN_LINES:
+            self.stdout.write(line)
 
     def _users(self) -> dict:
         User = get_user_model()
         coordinators = Group.objects.get(name="coordinator")
         reviewers = Group.objects.get(name="reviewer")
         users = {}
+        # The superuser is for the Django admin only: no role group, on no panel.
+        admin, created = User.objects.get_or_create(
+            username="admin",
+            defaults={"is_staff": True, "is_superuser": True, "email": "admin@demo.example"},
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save()
         for username, group, staff in (
             ("coordinator", coordinators, True),
             ("reviewer1", reviewers, False),
             ("reviewer2", reviewers, False),
         ):
+            # E-mail addresses so the People page and reminders work (printed, not sent).
             user, created = User.objects.get_or_create(
-                username=username, defaults={"is_staff": staff}
+                username=username,
+                defaults={"is_staff": staff, "email": f"{username}@demo.example"},
             )
             if created:
                 user.set_password(DEMO_PASSWORD)

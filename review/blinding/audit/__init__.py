@@ -11,9 +11,11 @@ queue, the htmx domain-row partial, the API's queue and assignment endpoints. Th
     creation times or database ids;
 (b) report codes and queue positions must carry no information: rank tests by source and
     a cross-validated classifier on code characters and positions, scored against chance;
-(c) surface cues of the writing itself (length, sections, leftover placeholders) are
-    compared per source, with a warning when they differ strongly: not a leak of the
-    software, but something a coordinator must know before opening the study.
+(c) the text as reviewers see it: its typography (a cross-validated classifier on the
+    rendered text with words masked: AUC >= 0.75 with p < 0.01 is a leak), the coherence of
+    its dates, ages and names per source, and its length and sections (a separation with
+    |r| >= 0.5 is a leak unless a coordinator accepted it, with a reason kept in the audit
+    trail; leftover placeholders and weaker differences are warnings).
 
 The audit changes nothing: rendering a rating page marks it opened, so everything runs in
 a transaction that is rolled back. A draft study is opened inside that transaction, so the
@@ -26,21 +28,24 @@ from typing import Any
 from django.db import transaction
 
 from review.blinding.audit.collect import payloads_collect
+from review.blinding.audit.explain import statistics_explained
 from review.blinding.audit.findings import (
     Finding,
+    coherence_findings,
+    formatting_findings,
     identifier_findings,
     order_findings,
     page_level_findings,
     panel_findings,
-    surface_finding,
+    surface_findings,
     token_findings,
 )
 from review.blinding.audit.tokens import Masker, page_analyse
 from review.blinding.surface import SurfaceCue, surface_cues
-from review.models import Report, Study
-from review.services import study_open
+from review.models import AuditEvent, Report, Study
+from review.services import SURFACE_ACCEPTED, study_open
 
-__all__ = ["AuditResult", "Finding", "SurfaceCue", "blinding_audit"]
+__all__ = ["AuditResult", "Finding", "SurfaceCue", "blinding_audit", "surface_acceptances"]
 
 
 @dataclass
@@ -65,6 +70,43 @@ class AuditResult:
     def passed(self) -> bool:
         return not self.leaks
 
+    @property
+    def headline(self) -> str:
+        """The verdict in plain words, first thing on the page and the command's output."""
+        if self.leaks:
+            count = len(self.leaks)
+            return (
+                f"Reviewers could tell real from synthetic reports: {count} "
+                f"problem{'s' if count > 1 else ''} to fix before the study is opened."
+            )
+        if self.warnings:
+            count = len(self.warnings)
+            return (
+                "No leak found: nothing reviewers receive tells the sources apart, but "
+                f"{count} point{'s' if count > 1 else ''} below deserve a look before opening."
+            )
+        return (
+            "No leak found: nothing reviewers receive (pages, codes, queue order, the look "
+            "and coherence of the text) tells real from synthetic reports."
+        )
+
+    @property
+    def explanations(self) -> list[str]:
+        return statistics_explained(self.statistics)
+
+
+def surface_acceptances(*, study: Study) -> dict[str, str]:
+    """Per surface cue, the latest coordinator decision to accept it: "by NAME on DATE:
+    reason", as the audit trail records it."""
+    accepted: dict[str, str] = {}
+    events = AuditEvent.objects.filter(study=study, action=SURFACE_ACCEPTED).select_related("actor")
+    for event in events.order_by("created_at", "id"):
+        who = event.actor.get_username() if event.actor else "?"
+        accepted[event.details.get("cue", "")] = (
+            f"by {who} on {event.created_at:%Y-%m-%d}: {event.details.get('reason', '')}"
+        )
+    return accepted
+
 
 def blinding_audit(
     *, study: Study, permutations: int = 100, max_reports_per_reviewer: int | None = None
@@ -72,7 +114,14 @@ def blinding_audit(
     """Run every check on what the study's reviewers receive; writes nothing."""
     result = AuditResult(study_code=study.code, simulated_opening=study.status == "draft")
     result.surface = surface_cues(study=study)
-    result.findings.extend(surface_finding(cue) for cue in result.surface if cue.warn)
+    result.findings.extend(
+        surface_findings(result.surface, acceptances=surface_acceptances(study=study))
+    )
+    rendered = list(study.reports.values_list("text", "language", "source"))
+    result.findings.extend(
+        formatting_findings(rendered, permutations=permutations, statistics=result.statistics)
+    )
+    result.findings.extend(coherence_findings(rendered, statistics=result.statistics))
     # Rendering a rating page marks it opened and the domain-row check saves a score: the
     # audit runs inside a transaction it rolls back, so it can run on a live study.
     with transaction.atomic():
@@ -85,7 +134,7 @@ def blinding_audit(
             for report in Report.objects.filter(studies=study).select_related("report_import")
         }
         mask = Masker(study)
-        texts = {pk: report.text for pk, report in reports.items()}
+        texts = {pk: (report.text, report.language) for pk, report in reports.items()}
         pages = [
             page_analyse(payload, mask, texts)
             for payload in payloads

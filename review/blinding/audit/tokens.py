@@ -137,11 +137,11 @@ class ReportPage:
     attributes: list[tuple[str, str]]
 
 
-def _strip_report_text(body: str, text: str) -> str:
+def _strip_report_text(body: str, text: str, language: str) -> str:
     """The page without the report's own words, so the source-word search does not flag
     a report that happens to say "réel" or "lot" in its text."""
     pieces = []
-    for block in report_blocks(text):
+    for block in report_blocks(text, language=language):
         pieces.extend([block.text] if block.kind != "list" else block.items)
     # Longest first: a short piece removed first could break a longer one that contains it.
     for piece in sorted((p for p in pieces if p), key=len, reverse=True):
@@ -149,8 +149,9 @@ def _strip_report_text(body: str, text: str) -> str:
     return body
 
 
-def page_analyse(payload: Payload, mask: Masker, texts: dict[int, str]) -> ReportPage:
-    text = texts.get(payload.report_id or 0, "")
+def page_analyse(payload: Payload, mask: Masker, texts: dict[int, tuple[str, str]]) -> ReportPage:
+    """`texts`: each report's (text, language), rendered as reviewers see it."""
+    text, language = texts.get(payload.report_id or 0, ("", "fr"))
     tokens: set[str] = set()
     numbers: dict[str, float] = {}
     urls: list[str] = []
@@ -172,5 +173,5 @@ def page_analyse(payload: Payload, mask: Masker, texts: dict[int, str]) -> Repor
         tokens = {f"{payload.kind}:{token}" for token in parser.tokens}
         numbers = {f"{payload.kind}:{key}": value for key, value in parser.numbers.items()}
         urls, attributes = parser.urls, parser.attributes
-        outside = _strip_report_text(payload.body, text) if text else payload.body
+        outside = _strip_report_text(payload.body, text, language) if text else payload.body
     return ReportPage(payload, tokens, numbers, outside, urls, attributes)

@@ -48,13 +48,13 @@ class Command(BaseCommand):
                 f"  {mark} {cue.name}: {cue.real_median:g} vs {cue.synthetic_median:g} "
                 f"(ratio {cue.ratio:.2f}, Mann-Whitney p={p_value}) {cue.note}".rstrip()
             )
-        for name, value in sorted(result.statistics.items()):
-            shown = f"{value:.3g}" if isinstance(value, float) else value
-            self.stdout.write(f"  {name}: {shown}")
+        self.stdout.write("What the figures mean:")
+        for line in result.explanations:
+            self.stdout.write(f"  {line}")
         for finding in result.warnings:
             self.stdout.write(self.style.WARNING(f"WARNING [{finding.check}] {finding.message}"))
         for finding in result.leaks:
             self.stderr.write(self.style.ERROR(f"LEAK [{finding.check}] {finding.message}"))
         if result.leaks:
-            raise CommandError(f"{len(result.leaks)} leak(s) found.")
-        self.stdout.write(self.style.SUCCESS("No leak found."))
+            raise CommandError(result.headline)
+        self.stdout.write(self.style.SUCCESS(result.headline))

@@ -74,9 +74,22 @@ def test_coordinator_reads_report_with_source_and_audit(coordinator):
     )
 
 
-def test_openapi_schema_served(client):
-    response = client.get("/api/schema/")
+def test_openapi_schema_served(coordinator_client):
+    response = coordinator_client.get("/api/schema/")
     assert response.status_code == 200
     body = response.content.decode()
     assert "/api/v1/me/queue/" in body
     assert "/api/v1/studies/{id}/open/" in body
+
+
+def test_study_api_names_source_words_of_name_and_description(coordinator):
+    api = api_client(coordinator)
+    created = api.post(
+        "/api/v1/studies/",
+        {"name": "LLM vs real", "description": "Lot Mistral 3", "seed": 1},
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.json()["source_words"] == ["llm", "real", "lot", "mistral"]
+    neutral = api.post("/api/v1/studies/", {"name": "Relecture 2024"}, format="json")
+    assert neutral.json()["source_words"] == []

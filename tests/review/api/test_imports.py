@@ -67,8 +67,8 @@ def test_problems_listed_by_line_and_nothing_imported(coordinator):
     assert body["code"] == "import_rejected"
     assert body["detail"] == "The import was refused: 2 problem(s); nothing was imported."
     assert body["problems"] == [
-        {"location": "line 3", "message": "not valid JSON (Expecting value)"},
         {"location": "line 1", "message": "empty text"},
+        {"location": "line 3", "message": "not valid JSON (Expecting value)"},
     ]
     assert (Report.objects.count(), ReportImport.objects.count()) == (0, 0)
 

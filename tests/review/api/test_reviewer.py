@@ -96,6 +96,7 @@ def test_assignment_text_is_the_normalised_text_the_rating_page_shows(open_study
         "**Bilan**  de suivi.\r\n\nCONCLUSION :\n- sortie à domicile\n"
     )
     data = api_client(reviewer).get(f"/api/v1/me/assignments/{assignment.code}/").json()
+    # List items capitalised: the house style's one list style.
     assert data["text"] == (
-        "Motif d'hospitalisation\nBilan de suivi.\n\nConclusion\n- sortie à domicile"
+        "Motif d'hospitalisation\nBilan de suivi.\n\nConclusion\n- Sortie à domicile"
     )

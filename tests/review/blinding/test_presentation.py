@@ -124,7 +124,8 @@ def test_lead_in_sentence_not_a_heading_and_bullets_unified():
     text = "Le patient présente :\n\u2022 une toux\n\u2013 une dyspnée\n1) une fièvre"
     assert report_blocks(text) == [
         Block(kind="paragraph", text="Le patient présente :"),
-        Block(kind="list", items=["une toux", "une dyspnée", "une fièvre"]),
+        # One list style: every item capitalised, whichever marker and case the source used.
+        Block(kind="list", items=["Une toux", "Une dyspnée", "Une fièvre"]),
     ]
 
 

@@ -83,12 +83,15 @@ def test_real_dates_shifted_by_one_offset_so_intervals_stay_true():
     assert all(
         entry["offset"] == offset for entry in result.replacements if entry["kind"] == "real_date"
     )
-    # A [DATE] placeholder lands in the same stay, not decades away.
-    surrogate_date = dt.datetime.strptime(
-        next(e["surrogate"] for e in result.replacements if e["placeholder"] == "[DATE]"),
-        "%d/%m/%Y",
-    ).date()
-    assert 0 <= (surrogate_date - start).days <= 10
+    # [DATE] placeholders land in the same stay, by role: "Revue le" is a follow-up after
+    # the discharge, "Sortie le" the discharge itself.
+    follow_up, exit_day = (
+        dt.datetime.strptime(e["surrogate"], "%d/%m/%Y").date()
+        for e in result.replacements
+        if e["placeholder"] == "[DATE]"
+    )
+    assert exit_day == end
+    assert 14 <= (follow_up - end).days <= 56
 
 
 def test_surrogates_reproducible_for_preview_and_commit():

@@ -43,6 +43,17 @@ def test_preview_writes_nothing_and_shows_surrogates(coordinator):
     assert ReportImport.objects.count() == 0
 
 
+def test_preview_reports_what_does_not_hold_together(coordinator):
+    # A real date contradicting the stated age survives surrogates: the preview says so.
+    text = "Monsieur [NOM], né le 03/05/1979, 66 ans, entré le 12/03/2024."
+    data = json.dumps({"text": text}).encode()
+    preview = report_import_preview(data=data, file_name="export.jsonl", options=ImportOptions())
+    assert preview.problems == []
+    [problem] = preview.reports[0].coherence
+    assert problem["code"] == "age_mismatch"
+    assert problem["detail"].startswith("stated age 66 but born ")
+
+
 def test_commit_creates_reports_with_provenance(coordinator):
     preview = report_import_preview(data=CSV_CP1252, file_name="export.csv", options=TEXTE)
     report_import = report_import_commit(
@@ -65,6 +76,7 @@ def test_commit_creates_reports_with_provenance(coordinator):
     kinds = [entry["kind"] for entry in reports[0].provenance["placeholders"]]
     assert kinds == ["real_date", "last_name"]
     assert reports[0].provenance["location"] == "line 2"
+    assert reports[0].provenance["coherence"] == []
     assert reports[0].report_import == report_import
     event = AuditEvent.objects.get(action="report.import")
     assert event.details["count"] == 2
@@ -83,10 +95,11 @@ def test_commit_all_or_nothing_lists_every_problem(coordinator):
     ).encode()
     with pytest.raises(ImportRejected) as caught:
         report_import_commit(data=data, file_name="r.jsonl", created_by=coordinator)
+    # In line order, whichever pass found them.
     assert [str(p) for p in caught.value.problems] == [
-        "line 5: not valid JSON (Expecting property name enclosed in double quotes)",
         "line 2: empty text",
         "line 4: same text as line 1",
+        "line 5: not valid JSON (Expecting property name enclosed in double quotes)",
     ]
     assert Report.objects.count() == 1
     assert ReportImport.objects.count() == 0
@@ -174,3 +187,22 @@ def test_command_refuses_reviewer_as_importer(tmp_path, reviewer):
     with pytest.raises(CommandError, match="is not a coordinator"):
         call_command("import_reports", str(path), "--user", reviewer.username)
     assert Report.objects.count() == 0
+
+
+def test_problems_sorted_upload_first_then_lines_then_files_naturally():
+    from review.imports.parsing import ImportProblem, problems_sorted
+
+    problems = [
+        ImportProblem("file cr/10.txt", "empty text"),
+        ImportProblem("line 12", "empty text"),
+        ImportProblem("file cr/2.txt", "empty text"),
+        ImportProblem("line 3", "empty text"),
+        ImportProblem("", "not a valid ZIP archive"),
+    ]
+    assert [p.location for p in problems_sorted(problems)] == [
+        "",
+        "line 3",
+        "line 12",
+        "file cr/2.txt",
+        "file cr/10.txt",
+    ]

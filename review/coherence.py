@@ -1,0 +1,102 @@
+"""The coherence checker: does a report's administrative story hold together?
+
+Run on every imported report (after surrogates) and every generated one, and counted per
+source by the blinding audit. An incoherent report (a birth date that contradicts the stated
+age, a follow-up before the admission, "Monsieur Salmon Salmon", "né(e)") both lowers its
+medical-consistency score and tells its source; if one source has more of them, the study's
+headline comparison is biased.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from review.surrogates import age_on
+from review.timeline import Timeline, timeline_build
+
+_REPEATED_NAME = re.compile(
+    r"\b(?:Madame|Monsieur|Mme|Mlle|M\.|Dr|Docteur|Pr|Mrs|Mr|Ms)\s+(?:[A-ZÀ-Ý][\w'-]*\s+)?"
+    r"([A-ZÀ-Ý][\w'-]+)\s+\1\b",
+    re.IGNORECASE,
+)
+_UNRESOLVED_AGREEMENT = re.compile(
+    r"\b(?:né|patient|âgé|hospitalisé|adressé|admis|sorti)\(e\)", re.IGNORECASE
+)
+# Within one sentence: a title of one sex with the other's participle.
+_FEMALE_TITLE_MALE_BIRTH = re.compile(r"\b(?:Madame|Mme)\b[^.\n]{0,80}?\bné\s+le\b", re.I)
+_MALE_TITLE_FEMALE_BIRTH = re.compile(r"\b(?:Monsieur|M\.)\s[^.\n]{0,80}?\bnée\s+le\b", re.I)
+
+
+@dataclass(frozen=True)
+class CoherenceProblem:
+    code: str  # age_mismatch, birth_after_stay, date_order, repeated_name, agreement
+    detail: str
+
+
+def _age_problems(timeline: Timeline) -> list[CoherenceProblem]:
+    birth, age, stay = timeline.birth, timeline.age, timeline.stay_start
+    if birth is None or age is None or stay is None:
+        return []
+    actual = age_on(birth, stay)
+    # One year of slack: the age may be stated at diagnosis or at a consultation.
+    if abs(actual - age) <= 1:
+        return []
+    return [
+        CoherenceProblem(
+            "age_mismatch",
+            f"stated age {age} but born {birth.isoformat()}: {actual} on {stay.isoformat()}",
+        )
+    ]
+
+
+def _order_problems(timeline: Timeline) -> list[CoherenceProblem]:
+    problems = []
+    birth = timeline.birth
+    others = [m for m in timeline.dates if m.role != "birth"]
+    if birth is not None and any(m.day <= birth for m in others):
+        first = min(m.day for m in others)
+        problems.append(
+            CoherenceProblem(
+                "birth_after_stay", f"birth {birth.isoformat()} not before {first.isoformat()}"
+            )
+        )
+    days = {
+        role: [m.day for m in timeline.of_role(role)]
+        for role in ("admission", "discharge", "followup", "letter")
+    }
+    # The chronology of a stay: admission ≤ discharge ≤ follow-up; a letter not before admission.
+    pairs = (
+        ("admission", "discharge"),
+        ("admission", "followup"),
+        ("discharge", "followup"),
+        ("admission", "letter"),
+    )
+    for earlier, later in pairs:
+        if days[earlier] and days[later] and max(days[earlier]) > min(days[later]):
+            problems.append(
+                CoherenceProblem(
+                    "date_order",
+                    f"{later} {min(days[later]).isoformat()} before "
+                    f"{earlier} {max(days[earlier]).isoformat()}",
+                )
+            )
+    return problems
+
+
+def _wording_problems(text: str) -> list[CoherenceProblem]:
+    problems = [
+        CoherenceProblem("repeated_name", match.group(0)) for match in _REPEATED_NAME.finditer(text)
+    ]
+    problems += [
+        CoherenceProblem("agreement", match.group(0))
+        for pattern in (_UNRESOLVED_AGREEMENT, _FEMALE_TITLE_MALE_BIRTH, _MALE_TITLE_FEMALE_BIRTH)
+        for match in pattern.finditer(text)
+    ]
+    return problems
+
+
+def report_coherence_check(*, text: str, language: str) -> list[CoherenceProblem]:
+    """Every coherence problem of one report's text, in a stable order (empty if none)."""
+    timeline = timeline_build(text, language=language)
+    return _age_problems(timeline) + _order_problems(timeline) + _wording_problems(text)

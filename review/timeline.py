@@ -1,0 +1,275 @@
+"""The timeline of one report: every date it states (in any written form) with the role its
+context gives it, and every age it states.
+
+Surrogates are drawn against this timeline so that a real report stays coherent once its
+placeholders are filled: a "[DDN]" agrees with "66 ans", an admission "[DATE]" lands in the
+report's own period, a follow-up comes after the discharge. The coherence checker
+(`review.coherence`) reads the same timeline to find what does not fit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+MONTHS = {
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+# Exports that drop accents (Latin-1 CSVs typed in capitals) write "fevrier", "aout".
+UNACCENTED_MONTHS = {"fevrier": "février", "aout": "août", "decembre": "décembre"}
+FR_MONTHS = "|".join(MONTHS["fr"]) + "|fevrier|aout|decembre"
+EN_MONTHS = "|".join(MONTHS["en"])
+NUMERIC_DATE = re.compile(
+    r"(?<![\d/])(?<!\d[.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])(?![.-]\d)"
+)
+ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+# The day is optional: "3 février 2021" and "février 2021", "March 5, 2021" and "March 2021".
+FR_TEXT_DATE = re.compile(rf"\b(?:(\d{{1,2}})(er)? )?({FR_MONTHS}) ((?:19|20)\d\d)\b", re.I)
+EN_TEXT_DATE = re.compile(rf"\b({EN_MONTHS})(?: (\d{{1,2}}),)? ((?:19|20)\d\d)\b", re.IGNORECASE)
+# Month and year alone, numeric: "03/2021", "2021-03" (never part of a full date or of a
+# code such as "pT2/2019": no letter, digit or separator may touch them).
+NUMERIC_MONTH_YEAR = re.compile(
+    r"(?<![\w/.-])(0?[1-9]|1[0-2])(/)((?:19|20)\d\d)(?![\w/])(?![.-]\d)"
+)
+ISO_MONTH_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d\d)-(0[1-9]|1[0-2])(?![\w/])(?![.-]\d)")
+
+# Context words before a date, nearest wins. Each role is a place in a stay's chronology.
+ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "birth",
+        re.compile(
+            r"\bn[ée]e?s?\b(?:\s*\(e\))?(?:\s+le)?|\bDDN\b|date de naissance|\bborn\b"
+            r"|date of birth|\bDOB\b",
+            re.I,
+        ),
+    ),
+    (
+        "admission",
+        re.compile(
+            r"\bentr[ée]e?s?\b|\badmise?s?\b|\badmission\b|\bhospitalis[ée]e?s?\b|\bs[ée]jour\b"
+            r"|\badmitted\b",
+            re.I,
+        ),
+    ),
+    ("discharge", re.compile(r"\bsortie?s?\b|\bdischarged?\b|\bretour à domicile\b", re.I)),
+    (
+        "followup",
+        re.compile(
+            r"\brevue?s?\b|\brendez-vous\b|\bRDV\b|\bsuivi\b|\bcontr[ôo]le\b|\breconvoqu[ée]e?"
+            r"|\bprochaine?\b|\bfollow-up\b|\bseen again\b|\breview(?:ed)?\b",
+            re.I,
+        ),
+    ),
+    ("rcp", re.compile(r"\bRCP\b|concertation pluridisciplinaire|\bMDT\b|tumou?r board", re.I)),
+    ("letter", re.compile(r"\bfait le\b|\bcourrier du\b|\bdict[ée]e?\b|\bletter dated\b", re.I)),
+    (
+        "history",
+        re.compile(
+            r"\bdiagnosti(?:c|qu[ée]e?)\b|\bbiopsie\b|\bd[ée]couvert[e]?\b|\bdepuis\b"
+            r"|\bant[ée]c[ée]dents?\b|\bdiagnosed\b|\bbiopsy\b",
+            re.I,
+        ),
+    ),
+)
+# A date written first on its own line ("Paris, le 12/03/2022") dates the letter.
+_LETTER_HEAD = re.compile(r"(?:^|\n)[ \t]*(?:[A-ZÀ-Ý][\w' -]*,\s*)?le\s*$", re.I)
+# "du 03/02 au 10/02": the second date of a stay's span is its end.
+_SPAN_END = re.compile(r"\bdu\s+\S+\s+au\s*$|\bfrom\s+\S+(?:\s+\S+)?\s+to\s*$", re.I)
+
+AGE = re.compile(
+    r"(?<![\d,.])(\d{1,3})\s*ans\b|(?<![\d,.])(\d{1,3})[- ]year[- ]old\b"
+    r"|\baged\s+(\d{1,3})\b|(?<![\d,.])(\d{1,3})\s+years\s+old\b",
+    re.I,
+)
+# "depuis 5 ans", "il y a 3 ans", "à 10 ans", "30 ans de tabagisme": durations, not ages.
+_NOT_AN_AGE_BEFORE = re.compile(
+    r"\b(?:depuis|pendant|durant|y a|dans|après|apres|avant|sur|tous les|pour|for|since|over"
+    r"|at|à|a|de|d'|paquets?|PA)\s*$",
+    re.I,
+)
+_NOT_AN_AGE_AFTER = re.compile(r"^\s*(?:de |d'|plus tôt|auparavant|ago|before|earlier)", re.I)
+_AGE_INTRO = re.compile(
+    r"(?:âg[ée]e?|agee?|aged?)\s+de\s*$|\b(?:patiente?|homme|femme)\s+de\s*$", re.I
+)
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date the report states: where, what day (month-only dates: their 15th), and its
+    role in the stay (birth, admission, discharge, followup, rcp, letter, history, other)."""
+
+    start: int
+    end: int
+    text: str
+    day: dt.date
+    precision: str  # "day" or "month"
+    role: str
+
+
+@dataclass(frozen=True)
+class AgeMention:
+    start: int
+    age: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    dates: tuple[DateMention, ...]
+    ages: tuple[AgeMention, ...]
+
+    def of_role(self, *roles: str) -> list[DateMention]:
+        return [mention for mention in self.dates if mention.role in roles]
+
+    @property
+    def birth(self) -> dt.date | None:
+        births = self.of_role("birth")
+        return births[0].day if births else None
+
+    @property
+    def age(self) -> int | None:
+        return self.ages[0].age if self.ages else None
+
+    @property
+    def stay_start(self) -> dt.date | None:
+        """The admission, else the earliest date of the stay itself (not history, not birth)."""
+        admissions = self.of_role("admission")
+        if admissions:
+            return min(m.day for m in admissions)
+        during = self.of_role("other", "rcp", "discharge", "letter", "followup")
+        return min((m.day for m in during), default=None)
+
+
+def role_before(text: str, start: int) -> str:
+    """The role the words just before `start` give a date (nearest keyword within 45
+    characters on the same line), "letter" for a dateline, else "other"."""
+    line_start = text.rfind("\n", 0, start) + 1
+    window = text[max(line_start, start - 45) : start]
+    if _SPAN_END.search(window):
+        return "discharge"
+    # "Bourges, le 12/03/2022" at the start of a line: the letter's date.
+    head = text[max(0, line_start - 1) : start]
+    if _LETTER_HEAD.search(head) and text[line_start:start].count(" ") <= 4:
+        return "letter"
+    best: tuple[int, str] | None = None
+    for role, pattern in ROLE_WORDS:
+        for match in pattern.finditer(window):
+            if best is None or match.end() > best[0]:
+                best = (match.end(), role)
+    return best[1] if best else "other"
+
+
+def _two_digit_year(year: str) -> int:
+    full = int(year) if len(year) == 4 else 2000 + int(year)
+    # A two-digit year past next year is last century's (a birth date, say).
+    if len(year) == 2 and full > dt.date.today().year + 1:
+        full -= 100
+    return full
+
+
+def _month_number(name: str, language: str) -> int:
+    lowered = name.lower()
+    lowered = UNACCENTED_MONTHS.get(lowered, lowered)
+    if lowered in MONTHS["fr"]:
+        return MONTHS["fr"].index(lowered) + 1
+    return [m.lower() for m in MONTHS["en"]].index(lowered) + 1
+
+
+def _parsed(match: re.Match[str], pattern: re.Pattern[str], language: str) -> tuple[dt.date, str]:
+    """The day a date match stands for and its precision; ValueError if it is no date."""
+    if pattern is NUMERIC_DATE:
+        a, b = int(match.group(1)), int(match.group(3))
+        day, month = (b, a) if language == "en" else (a, b)
+        return dt.date(_two_digit_year(match.group(4)), month, day), "day"
+    if pattern is ISO_DATE:
+        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3))), "day"
+    if pattern is FR_TEXT_DATE:
+        month = _month_number(match.group(3), "fr")
+        if match.group(1) is None:
+            return dt.date(int(match.group(4)), month, 15), "month"
+        return dt.date(int(match.group(4)), month, int(match.group(1))), "day"
+    if pattern is EN_TEXT_DATE:
+        month = _month_number(match.group(1), "en")
+        if match.group(2) is None:
+            return dt.date(int(match.group(3)), month, 15), "month"
+        return dt.date(int(match.group(3)), month, int(match.group(2))), "day"
+    if pattern is NUMERIC_MONTH_YEAR:
+        return dt.date(int(match.group(3)), int(match.group(1)), 15), "month"
+    return dt.date(int(match.group(1)), int(match.group(2)), 15), "month"
+
+
+DATE_PATTERNS = (
+    ISO_DATE,
+    NUMERIC_DATE,
+    ISO_MONTH_YEAR,
+    NUMERIC_MONTH_YEAR,
+    FR_TEXT_DATE,
+    EN_TEXT_DATE,
+)
+
+
+def dates_find(text: str, *, language: str) -> list[DateMention]:
+    """Every date in `text`, each span once (full dates take precedence over month-years)."""
+    found: list[DateMention] = []
+    for pattern in DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if any(start < m.end and m.start < end for m in found):
+                continue
+            try:
+                day, precision = _parsed(match, pattern, language)
+            except ValueError:
+                continue
+            role = role_before(text, start)
+            found.append(DateMention(start, end, match.group(0), day, precision, role))
+    found.sort(key=lambda m: m.start)
+    return found
+
+
+def ages_find(text: str) -> list[AgeMention]:
+    """Ages the report states ("66 ans", "âgée de 66 ans", "a 66-year-old"); durations such as
+    "depuis 5 ans" or "30 ans de tabagisme" are not ages."""
+    ages = []
+    for match in AGE.finditer(text):
+        value = int(next(group for group in match.groups() if group is not None))
+        before = text[max(0, match.start() - 20) : match.start()]
+        after = text[match.end() : match.end() + 15]
+        if not 15 <= value <= 110:
+            continue
+        if _NOT_AN_AGE_BEFORE.search(before) and not _AGE_INTRO.search(before):
+            continue
+        if _NOT_AN_AGE_AFTER.search(after):
+            continue
+        ages.append(AgeMention(start=match.start(), age=value))
+    return ages
+
+
+def timeline_build(text: str, *, language: str) -> Timeline:
+    return Timeline(dates=tuple(dates_find(text, language=language)), ages=tuple(ages_find(text)))
