@@ -41,6 +41,16 @@ class BatchLaunchSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=["fr", "en"], default="fr")
     site_filter = StrictCharField(required=False, allow_blank=True, default="")
     name = StrictCharField(required=False, allow_blank=True, max_length=120, default="")
+    mode = serializers.ChoiceField(choices=["direct", "batch_api"], default="direct")
+    critique = serializers.BooleanField(
+        default=True, help_text="Two-pass prompts: checker, LLM judge and revisions."
+    )
+    judge_model = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Empty: the writer's model."
+    )
+    max_revisions = serializers.IntegerField(
+        required=False, min_value=0, help_text="At most GENERATION_MAX_REVISIONS."
+    )
 
 
 class BatchProgressSerializer(serializers.Serializer):
@@ -57,6 +67,9 @@ class BatchProgressSerializer(serializers.Serializer):
     per_minute = serializers.FloatField(allow_null=True)
     eta_seconds = serializers.IntegerField(allow_null=True)
     finished = serializers.BooleanField()
+    conform = serializers.IntegerField()
+    not_conform = serializers.IntegerField()
+    judge_unavailable = serializers.IntegerField()
 
 
 class FailureSerializer(serializers.Serializer):
@@ -92,6 +105,12 @@ class BatchSerializer(serializers.ModelSerializer):
             "site_filter",
             "frame",
             "prompt",
+            "mode",
+            "provider_job_id",
+            "provider_status",
+            "critique",
+            "judge_model",
+            "max_revisions",
             "guideline",
             "created_at",
             "finished_at",
@@ -165,6 +184,10 @@ class BatchCreateView(APIView):
             language=data["language"],
             site_filter=data["site_filter"],
             name=data["name"],
+            mode=data["mode"],
+            critique=data["critique"],
+            judge_model=data["judge_model"],
+            max_revisions=data.get("max_revisions"),
             created_by=request.user,
             idempotency_key=key,
         )

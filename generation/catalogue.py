@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from generation import frame_format
 from generation.clinical import knowledge
 from generation.models import GuidelineVersion, PromptTemplate, SamplingFrame
-from generation.output import OUTPUT_SCHEMA_VERSION
-from generation.prompts import DEFAULT_PROMPTS
+from generation.output import EXTRACTION_SCHEMA_VERSION, OUTPUT_SCHEMA_VERSION
+from generation.prompts import DEFAULT_PROMPTS, PROMPTS_V2
 from review.exceptions import InvalidInput
 from review.services import audit_log
 
@@ -74,7 +74,8 @@ def frame_create(*, text: str, created_by: User = None) -> SamplingFrame:
 
 
 def prompt_defaults_ensure() -> dict[str, PromptTemplate]:
-    """Version 1 of the default prompt of each language, created if missing (as above)."""
+    """Version 1 (one pass) and the two-pass guideline-aware version of the default prompt
+    of each language, created if missing (as above); returns version 1 by language."""
     templates = {}
     for language, spec in DEFAULT_PROMPTS.items():
         templates[language], _created = PromptTemplate.objects.get_or_create(
@@ -87,11 +88,29 @@ def prompt_defaults_ensure() -> dict[str, PromptTemplate]:
                 "output_schema_version": OUTPUT_SCHEMA_VERSION,
             },
         )
+        if not PromptTemplate.objects.filter(name=spec["name"], passes="two_pass").exists():
+            v2 = PROMPTS_V2[language]
+            latest = PromptTemplate.objects.filter(name=spec["name"]).order_by("-version").first()
+            PromptTemplate.objects.create(
+                name=spec["name"],
+                version=(latest.version if latest else 0) + 1,
+                language=language,
+                system_template=v2["system"],
+                user_template=v2["user"],
+                extraction_template=v2["extraction"],
+                passes=PromptTemplate.Passes.TWO_PASS,
+                output_schema_version=EXTRACTION_SCHEMA_VERSION,
+            )
     return templates
 
 
 def prompt_template_new_version(
-    *, base: PromptTemplate, system_template: str, user_template: str, created_by: User = None
+    *,
+    base: PromptTemplate,
+    system_template: str,
+    user_template: str,
+    extraction_template: str | None = None,
+    created_by: User = None,
 ) -> PromptTemplate:
     """A new version of `base` (versions are immutable once a batch used them)."""
     if not system_template.strip() or not user_template.strip():
@@ -111,7 +130,12 @@ def prompt_template_new_version(
         language=base.language,
         system_template=system_template,
         user_template=user_template,
-        output_schema_version=OUTPUT_SCHEMA_VERSION,
+        # A new version keeps its base's kind (one pass or two) and output schema.
+        passes=base.passes,
+        extraction_template=base.extraction_template
+        if extraction_template is None
+        else extraction_template,
+        output_schema_version=base.output_schema_version,
         created_by=user_or_none(created_by),
     )
 

@@ -2,12 +2,13 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from generation import guidelines
 from generation.backends import BACKEND_CHOICES, network_model_choices
-from generation.models import PromptTemplate, SamplingFrame
+from generation.models import Batch, PromptTemplate, SamplingFrame
 from review.models import ReportImport
 
 
@@ -46,6 +47,31 @@ class BatchLaunchForm(forms.Form):
     temperature = forms.FloatField(
         label=_("Temperature"), min_value=0, max_value=2, initial=0.7, required=False
     )
+    mode = forms.ChoiceField(
+        label=_("Mode"),
+        choices=Batch.Mode.choices,
+        initial=Batch.Mode.DIRECT,
+        required=False,
+        help_text=_(
+            "Batch API: one provider job at half the price, answered within hours (one-pass "
+            "prompt versions); what it does not answer resumes in direct mode."
+        ),
+    )
+    critique = forms.BooleanField(
+        label=_("Critique and revise (two-pass prompts)"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "The consistency checker and an LLM judge review each report; a non-conform "
+            "report is rewritten, at most the number of revisions below."
+        ),
+    )
+    judge_model = forms.ChoiceField(
+        label=_("Judge model"),
+        choices=lambda: [("", _("same as the writer")), *network_model_choices()],
+        required=False,
+    )
+    max_revisions = forms.IntegerField(label=_("Maximum revisions"), min_value=0, required=False)
     seed = forms.IntegerField(
         label=_("Seed"),
         min_value=0,
@@ -81,6 +107,11 @@ class BatchLaunchForm(forms.Form):
         )
         self.fields["backend"].initial = settings.GENERATION_DEFAULT_BACKEND
         self.fields["model"].initial = settings.MISTRAL_MODEL
+        self.fields["max_revisions"].initial = settings.GENERATION_MAX_REVISIONS
+        # The bound comes from settings at request time, as the count's maximum does.
+        self.fields["max_revisions"].validators.append(
+            MaxValueValidator(settings.GENERATION_MAX_REVISIONS)
+        )
 
 
 class FrameUploadForm(forms.Form):
@@ -88,6 +119,17 @@ class FrameUploadForm(forms.Form):
         label=_("Frame file (JSON or YAML)"),
         help_text=_("Same format as the default frame; download it below as a template."),
     )
+
+
+class StudyJudgeForm(forms.Form):
+    """The LLM judge of a study: any model of a network backend (not only the writer's)."""
+
+    backend = forms.ChoiceField(
+        label=_("Backend"),
+        choices=lambda: [(k, v) for k, v in BACKEND_CHOICES if k != "offline"],
+        initial="mistral",
+    )
+    model = forms.ChoiceField(label=_("Judge model"), choices=network_model_choices)
 
 
 class GuidelineUploadForm(forms.Form):

@@ -53,12 +53,32 @@ class PromptTemplate(models.Model):
     system_template = models.TextField(_("system prompt"))
     user_template = models.TextField(_("user prompt template"))
     output_schema_version = models.PositiveIntegerField(_("output schema version"), default=1)
+
+    class Passes(models.TextChoices):
+        # Version 1: narrative and annotations in one JSON answer.
+        SINGLE = "single", _("One pass (narrative and annotations as JSON)")
+        # Version 2: narrative, then extraction, then critique (and revisions).
+        TWO_PASS = "two_pass", _("Two passes (narrative, then extraction) and a critique")
+
+    passes = models.CharField(
+        _("passes"), max_length=16, choices=Passes.choices, default=Passes.SINGLE
+    )
+    # Pass 2's user prompt ($narrative, $fields); empty for one-pass templates.
+    extraction_template = models.TextField(_("extraction prompt template"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    CONTENT_FIELDS = ("name", "version", "language", "system_template", "user_template")
+    CONTENT_FIELDS = (
+        "name",
+        "version",
+        "language",
+        "system_template",
+        "user_template",
+        "passes",
+        "extraction_template",
+    )
 
     class Meta:
         ordering = ["name", "-version"]
@@ -95,13 +115,32 @@ class Batch(models.Model):
     count = models.PositiveIntegerField(_("number of reports"))
     frame = models.ForeignKey(SamplingFrame, on_delete=models.PROTECT, related_name="batches")
     prompt = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="batches")
-    backend = models.CharField(_("backend"), max_length=16, choices=BACKEND_CHOICES)
+    backend = models.CharField(_("backend"), max_length=32, choices=BACKEND_CHOICES)
     model = models.CharField(_("model"), max_length=100)
     temperature = models.FloatField(_("temperature"), default=0.7)
     seed = models.BigIntegerField(_("seed"))
     language = models.CharField(_("language"), max_length=8)
     site_filter = models.CharField(_("cancer site filter"), max_length=40, blank=True)
+    # The critique of two-pass prompts: the judge may be another model than the writer
+    # (empty: the writer's), and a non-conform report is rewritten at most max_revisions times.
+    critique = models.BooleanField(_("critique and revise"), default=True)
+    judge_model = models.CharField(_("judge model"), max_length=100, blank=True)
+    max_revisions = models.PositiveSmallIntegerField(_("maximum revisions"), default=2)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+
+    class Mode(models.TextChoices):
+        DIRECT = "direct", _("Direct (one API call per item)")
+        # Mistral's Batch API: one JSONL job for the whole batch, at half the price,
+        # answered within hours; what it does not answer resumes in direct mode.
+        BATCH_API = "batch_api", _("Batch API (half price, slower)")
+
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.DIRECT)
+    # The provider's job: its id, input file, and last status seen by the poller ("" before
+    # submission; PROCESSED once its results were taken and the rest sent to direct mode).
+    provider_job_id = models.CharField(max_length=100, blank=True)
+    provider_file_id = models.CharField(max_length=100, blank=True)
+    provider_status = models.CharField(max_length=32, blank=True)
+    provider_checked_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -171,8 +210,22 @@ class BatchItem(models.Model):
     tokens_out = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     finish_reason = models.CharField(max_length=32, blank=True)
-    # [{"code": "segment_not_found", "detail": "…"}]
+    # [{"code": "segment_not_found", "detail": "…"}]; the judge's anomalies are flags too
+    # ({"code": "judge_anomaly", "category", "detail", "evidence", "correction"}).
     flags = models.JSONField(default=list, blank=True)
+
+    class Verdict(models.TextChoices):
+        NOT_JUDGED = "", _("Not judged")
+        CONFORM = "conform", _("Conform")
+        NOT_CONFORM = "not_conform", _("Not conform")
+        # The judge's answer did not parse: never read as conform.
+        UNAVAILABLE = "judge_unavailable", _("Judge unavailable")
+
+    verdict = models.CharField(max_length=24, choices=Verdict.choices, blank=True, default="")
+    # Every LLM call of every attempt, in order: {"kind": writer|extraction|judge|revision,
+    # "attempt", "round", "model", "tokens_in", "tokens_out", "latency_ms", "cost_eur",
+    # "finish_reason", "outcome", …}. Calls of an attempt that failed are kept too.
+    passes = models.JSONField(default=list, blank=True)
     # The Celery task id that holds the claim: a redelivered message (same id) may take
     # its own item back; anyone else finds it taken.
     claim_token = models.CharField(max_length=64, blank=True)
@@ -194,6 +247,10 @@ class BatchItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(report__isnull=False),
                 name="batchitem_done_has_report",
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=["", "conform", "not_conform", "judge_unavailable"]),
+                name="batchitem_verdict_valid",
             ),
         ]
         indexes = [

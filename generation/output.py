@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,6 +38,40 @@ AnnotationField = Literal[
     "treatment",
 ]
 
+# Schema 2 (two-pass prompts): what the open dataset needs and schema 1 lacked. Kept apart
+# from AnnotationField so that a version-1 prompt still renders (and asks for) exactly what
+# it always did.
+EXTRACTION_SCHEMA_VERSION = 2
+ExtractionField = Literal[
+    "patient_name",
+    "age",
+    "sex",
+    "admission_date",
+    "discharge_date",
+    "diagnosis_date",
+    "hospital",
+    "department",
+    "physician",
+    "reason",
+    "primary_site",
+    "histology",
+    "grade",
+    "stage",
+    "tnm",
+    "biomarker",
+    "metastatic_site",
+    "ecog",
+    "weight",
+    "lab",
+    "comorbidity",
+    "smoking",
+    "alcohol",
+    "treatment",
+    "toxicity",
+    "disease_status",
+    "discharge_treatment",
+]
+
 
 class OutputAnnotation(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -58,6 +93,69 @@ class GeneratedReport(BaseModel):
     annotations: list[OutputAnnotation] = Field(min_length=1)
 
 
+class ExtractionAnnotation(BaseModel):
+    """One value of pass 2, anchored by its verbatim segment and which occurrence of it.
+
+    A phrase written twice ("FLOT" before and after surgery) is told apart by `occurrence`
+    (1 = first): the validator computes the offset, models count characters badly.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    field: ExtractionField
+    value: str = Field(min_length=1)
+    segment: str = Field(min_length=1)
+    occurrence: int = Field(default=1, ge=1)
+    name: str | None = None  # biomarker or lab name (EGFR, creatinine…)
+    modality: str | None = None  # treatment: a key of guidelines.MODALITY_LABELS
+    intent: str | None = None
+    line: int | None = None
+    grade: int | None = None  # toxicity: CTCAE grade
+
+    @property
+    def segments(self) -> list[str]:
+        return [self.segment]
+
+    @property
+    def occurrences(self) -> list[int]:
+        return [self.occurrence]
+
+
+class ExtractionOutput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    annotations: list[ExtractionAnnotation] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class ExtractedReport:
+    """Pass 1's narrative with pass 2's annotations: validated like a one-pass report."""
+
+    narrative: str
+    annotations: list[ExtractionAnnotation]
+
+
+AnomalyCategory = Literal[
+    "guideline", "fitness", "tnm", "chronology", "drug_indication", "internal_contradiction"
+]
+
+
+class JudgeAnomaly(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    category: AnomalyCategory
+    evidence: str = Field(min_length=1)  # the verbatim segment of the narrative at fault
+    explanation: str = ""
+    correction: str = ""
+
+
+class JudgeVerdict(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    conform: bool
+    anomalies: list[JudgeAnomaly] = Field(default_factory=list)
+
+
 class OutputInvalid(Exception):
     """The answer is not JSON of the expected shape (retryable: a new attempt may do)."""
 
@@ -66,18 +164,68 @@ def output_json_schema() -> dict[str, Any]:
     return GeneratedReport.model_json_schema()
 
 
+def extraction_json_schema() -> dict[str, Any]:
+    return ExtractionOutput.model_json_schema()
+
+
+def verdict_json_schema() -> dict[str, Any]:
+    return JudgeVerdict.model_json_schema()
+
+
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
-def output_parse(content: str) -> GeneratedReport:
+def _json_load(content: str) -> Any:
     text = content or ""
     fenced = _FENCE.match(text)
     if fenced:
         text = fenced.group(1)
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise OutputInvalid(f"The answer is not JSON ({exc.msg} at char {exc.pos}).") from None
+
+
+def _model_parse[M: BaseModel](model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise OutputInvalid(f"The JSON does not match the output schema: {problems}") from None
+
+
+def extraction_parse(content: str) -> ExtractionOutput:
+    return _model_parse(ExtractionOutput, _json_load(content))
+
+
+def verdict_parse(content: str) -> JudgeVerdict | None:
+    """The judge's verdict, or None when it does not parse: "judge unavailable", which is
+    never read as conform. A verdict saying conform while listing anomalies is read as not
+    conform: the anomalies are the specific part of the answer."""
+    try:
+        verdict = _model_parse(JudgeVerdict, _json_load(content))
+    except OutputInvalid:
+        return None
+    if verdict.conform and verdict.anomalies:
+        return JudgeVerdict(conform=False, anomalies=verdict.anomalies)
+    return verdict
+
+
+def narrative_parse(content: str) -> str:
+    """Pass 1 answers in plain text; a fenced block or surrounding blank lines are dropped."""
+    text = (content or "").strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    if len(text) < 200:
+        raise OutputInvalid(f"The narrative is too short ({len(text)} characters).")
+    return text
+
+
+def output_parse(content: str) -> GeneratedReport:
+    data = _json_load(content)
     try:
         return GeneratedReport.model_validate(data)
     except ValidationError as exc:

@@ -26,12 +26,18 @@ from generation.backends import (
     backend_get,
 )
 from generation.catalogue import guideline_knowledge
-from generation.models import Batch, BatchItem
-from generation.output import OutputInvalid, output_json_schema, output_parse
+from generation.models import Batch, BatchItem, PromptTemplate
+from generation.output import (
+    OUTPUT_SCHEMA_VERSION,
+    OutputInvalid,
+    output_json_schema,
+    output_parse,
+)
 from generation.pricing import ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT, cost_eur
 from generation.prompts import prompt_render
 from generation.ratelimit import RateLimitTimeout, limiter_get
 from generation.scenario import Scenario
+from generation.two_pass import PassFailed, PassRecord, item_two_pass
 from generation.validation import ValidatedReport, report_validate
 from review.models import Report
 from review.provenance import Provenance
@@ -72,6 +78,7 @@ def batch_item_release(
     error: str,
     usage: dict[str, Any] | None = None,
     refund: bool = False,
+    passes: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Give a claimed item back after a transient failure: PENDING for another attempt,
     or FAILED once GENERATION_MAX_ATTEMPTS attempts were made. True if it may be retried."""
@@ -91,6 +98,9 @@ def batch_item_release(
             item.finish_reason = str(usage["finish_reason"])
         if usage.get("latency_ms") is not None:
             item.latency_ms = usage["latency_ms"]
+        if passes:
+            # The calls of a failed attempt stay on the item: tokens spent, answers tried.
+            item.passes = [*item.passes, *passes]
         if refund:
             item.attempts = max(item.attempts - 1, 0)
         retry = refund or item.attempts < settings.GENERATION_MAX_ATTEMPTS
@@ -155,6 +165,10 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
     batch = item.batch
     # Stored as JSON on the item; typed from here to the validator.
     scenario = Scenario.from_json(item.scenario)
+    if _is_two_pass(batch):
+        return _item_process_two_pass(
+            item=item, batch=batch, scenario=scenario, claim_token=claim_token
+        )
     request = _generation_request(batch=batch, item=item, scenario=scenario)
     rate_limit = _RateLimitWait(batch=batch)
     try:
@@ -172,16 +186,41 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         _batch_finish_if_complete(batch.pk)
         return "failed"
     usage = rate_limit.settle(result)
+    outcome, error = _single_pass_finish(
+        item_id=item_id,
+        claim_token=claim_token,
+        batch=batch,
+        scenario=scenario,
+        result=result,
+        usage=usage,
+    )
+    if outcome == "retry":
+        raise OutputRetry(error, retry_after=0)
+    return outcome
+
+
+def _single_pass_finish(
+    *,
+    item_id: int,
+    claim_token: str,
+    batch: Batch,
+    scenario: Scenario,
+    result: BackendResult,
+    usage: dict[str, Any],
+    price_factor: float = 1.0,
+    api_mode: str | None = None,
+) -> tuple[str, str]:
+    """Parse, validate and write a one-pass answer (direct call or Batch API line).
+    Returns ("done" | "failed" | "claim_lost" | "retry", error); "retry": released."""
     try:
         if result.finish_reason == "length":
             raise OutputInvalid("The answer was cut off (finish_reason=length).")
         output = output_parse(result.content)
     except OutputInvalid as exc:
-        if batch_item_release(
+        released = batch_item_release(
             item_id=item_id, claim_token=claim_token, error=str(exc), usage=usage
-        ):
-            raise OutputRetry(str(exc), retry_after=0) from None
-        return "failed"
+        )
+        return ("retry" if released else "failed"), str(exc)
     validated = report_validate(
         output=output,
         scenario=scenario,
@@ -195,6 +234,117 @@ def batch_item_process(*, item_id: int, claim_token: str) -> str:
         validated=validated,
         usage=usage,
         model=result.model,
+        price_factor=price_factor,
+        api_mode=api_mode,
+    ), ""
+
+
+def batch_item_apply_result(*, item_id: int, claim_token: str, result: BackendResult) -> str:
+    """Write one item from a line of the provider's Batch API output: claimed like a task
+    (so a line processed twice, or an item a direct task holds, writes nothing more),
+    then parsed, validated and written exactly as a direct answer, at the batch price.
+    Returns the outcome; "retry" means the item is PENDING again for direct mode."""
+    item = (
+        BatchItem.objects.filter(pk=item_id)
+        .select_related("batch__prompt", "batch__frame", "batch__guideline")
+        .first()
+    )
+    if item is None:
+        return "missing"
+    if not _item_take(item=item, claim_token=claim_token):
+        return "not_claimed"
+    batch = item.batch
+    outcome, _error = _single_pass_finish(
+        item_id=item_id,
+        claim_token=claim_token,
+        batch=batch,
+        scenario=Scenario.from_json(item.scenario),
+        result=result,
+        usage={
+            "tokens_in": result.tokens_in,
+            "tokens_out": result.tokens_out,
+            "latency_ms": result.latency_ms,
+            "finish_reason": result.finish_reason,
+            "rate_limit_wait_ms": 0,
+        },
+        price_factor=BACKENDS[batch.backend].batch_api_price_factor or 1.0,
+        api_mode=Batch.Mode.BATCH_API,
+    )
+    return outcome
+
+
+def _is_two_pass(batch: Batch) -> bool:
+    # The offline writer is not a language model: it writes narrative and annotations
+    # together from templates, so its batches stay one-pass whatever the prompt.
+    return batch.prompt.passes == PromptTemplate.Passes.TWO_PASS and BACKENDS[batch.backend].network
+
+
+def _usage_total(passes: list[PassRecord]) -> dict[str, Any]:
+    return {
+        "tokens_in": sum(p.tokens_in for p in passes),
+        "tokens_out": sum(p.tokens_out for p in passes),
+        "latency_ms": sum(p.latency_ms for p in passes),
+        "rate_limit_wait_ms": sum(p.rate_limit_wait_ms for p in passes),
+        "finish_reason": passes[-1].finish_reason if passes else "",
+        "cost_eur": round(sum(p.cost_eur for p in passes), 6),
+    }
+
+
+def _item_process_two_pass(
+    *, item: BatchItem, batch: Batch, scenario: Scenario, claim_token: str
+) -> str:
+    """Two passes and the critique (generation.two_pass), then one write, as in one pass."""
+    passes: list[PassRecord] = []
+    item_id = item.pk
+    # The claim raised the attempt count in the database; the records carry the new one.
+    item.attempts += 1
+
+    def released(error: str, **kwargs: Any) -> bool:
+        return batch_item_release(
+            item_id=item_id,
+            claim_token=claim_token,
+            error=error,
+            usage=_usage_total(passes),
+            passes=[p.to_json() for p in passes],
+            **kwargs,
+        )
+
+    try:
+        outcome = item_two_pass(
+            backend=backend_get(batch.backend),
+            batch=batch,
+            item=item,
+            scenario=scenario,
+            rate_limit_factory=lambda *, model: _RateLimitWait(batch=batch, model=model),
+            passes=passes,
+        )
+    except RateLimitTimeout as exc:
+        released(str(exc), refund=True)
+        raise TransientBackendError(str(exc)) from None
+    except TransientBackendError as exc:
+        if released(str(exc)):
+            raise
+        return "failed"
+    except PassFailed as exc:
+        if released(str(exc)):
+            raise OutputRetry(str(exc), retry_after=0) from None
+        return "failed"
+    except BackendError as exc:
+        _item_fail(item_id=item_id, claim_token=claim_token, error=str(exc))
+        _batch_finish_if_complete(batch.pk)
+        return "failed"
+    critique_flags = outcome.outcome.as_flags() if outcome.outcome else []
+    validated = outcome.validated
+    validated.flags = [*validated.flags, *critique_flags]
+    return _item_complete(
+        item_id=item_id,
+        claim_token=claim_token,
+        batch=batch,
+        validated=validated,
+        usage=_usage_total(passes),
+        model=passes[0].model_reported,
+        passes=[p.to_json() for p in passes],
+        verdict=outcome.outcome.verdict if outcome.outcome else "",
     )
 
 
@@ -220,6 +370,7 @@ def _generation_request(*, batch: Batch, item: BatchItem, scenario: Scenario) ->
         user_template=prompt.user_template,
         scenario=scenario,
         language=batch.language,
+        kb=guideline_knowledge(guideline=batch.guideline),
     )
     return GenerationRequest(
         scenario=scenario,
@@ -240,9 +391,10 @@ class _RateLimitWait:
     """The global rate limit around one backend call (network backends only): waits for
     budget before the request is sent, then charges the tokens actually used."""
 
-    def __init__(self, *, batch: Batch) -> None:
+    def __init__(self, *, batch: Batch, model: str | None = None) -> None:
         self.network = BACKENDS[batch.backend].network
-        self.key = f"{batch.backend}:{batch.model}"
+        # Per model: the judge may be another model with its own limits.
+        self.key = f"{batch.backend}:{model or batch.model}"
         self.waited_seconds = 0.0
 
     def acquire(self) -> None:
@@ -271,11 +423,30 @@ class _RateLimitWait:
 
 
 def _provenance(
-    *, batch: Batch, item: BatchItem, usage: dict[str, Any], model: str, flags: list[str]
+    *,
+    batch: Batch,
+    item: BatchItem,
+    usage: dict[str, Any],
+    model: str,
+    flags: list[str],
+    passes: list[dict[str, Any]] | None = None,
+    verdict: str = "",
+    price_factor: float = 1.0,
+    api_mode: str | None = None,
 ) -> Provenance:
     tokens_in = item.tokens_in + usage["tokens_in"]
     tokens_out = item.tokens_out + usage["tokens_out"]
     offline = batch.backend == "offline"
+    if passes is None:
+        cost = round(
+            cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out) * price_factor,
+            4,
+        )
+    else:
+        # Each pass at its own model's price (the judge may be another model); the
+        # failed attempts' calls, already on the item, are paid for too.
+        all_passes = [*item.passes, *passes]
+        cost = round(sum(p["cost_eur"] for p in all_passes), 4)
     return Provenance(
         batch=str(batch.pk),
         batch_name=batch.name,
@@ -284,7 +455,10 @@ def _provenance(
         model=batch.model if not offline else "offline-template-v1",
         model_reported=model,
         prompt_version=batch.prompt.label,
-        output_schema_version=batch.prompt.output_schema_version,
+        # A one-pass answer (the offline writer's too) follows schema 1 whatever the prompt.
+        output_schema_version=batch.prompt.output_schema_version
+        if passes is not None
+        else OUTPUT_SCHEMA_VERSION,
         frame=batch.frame.label,
         guideline=batch.guideline.label if batch.guideline else "",
         seed=batch.seed,
@@ -296,8 +470,14 @@ def _provenance(
         rate_limit_wait_ms=usage.get("rate_limit_wait_ms", 0),
         finish_reason=usage["finish_reason"],
         attempts=item.attempts,
-        cost_eur=cost_eur(model=batch.model, tokens_in=tokens_in, tokens_out=tokens_out),
+        cost_eur=cost,
         flags=flags,
+        passes=None if passes is None else [*item.passes, *passes],
+        verdict=verdict or None,
+        judge_model=(batch.judge_model or batch.model)
+        if passes is not None and batch.critique
+        else None,
+        api_mode=api_mode,
         note="Written by the offline template writer, not by a language model."
         if offline
         else None,
@@ -312,6 +492,10 @@ def _item_complete(
     validated: ValidatedReport,
     usage: dict[str, Any],
     model: str,
+    passes: list[dict[str, Any]] | None = None,
+    verdict: str = "",
+    price_factor: float = 1.0,
+    api_mode: str | None = None,
 ) -> str:
     with transaction.atomic():
         item = (
@@ -323,7 +507,15 @@ def _item_complete(
             # Someone else holds the item now (the sweep re-queued it): drop this answer.
             return "claim_lost"
         provenance = _provenance(
-            batch=batch, item=item, usage=usage, model=model, flags=validated.flag_codes
+            batch=batch,
+            item=item,
+            usage=usage,
+            model=model,
+            flags=validated.flag_codes,
+            passes=passes,
+            verdict=verdict,
+            price_factor=price_factor,
+            api_mode=api_mode,
         )
         try:
             with transaction.atomic():
@@ -341,6 +533,9 @@ def _item_complete(
                 item.latency_ms = usage["latency_ms"]
                 item.finish_reason = usage["finish_reason"]
                 item.flags = validated.flags
+                if passes is not None:
+                    item.passes = provenance.passes
+                    item.verdict = verdict
                 item.error = ""
                 item.claim_token = ""
                 item.finished_at = timezone.now()

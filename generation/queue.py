@@ -8,6 +8,7 @@ keeps that dependency one-way. A duplicate message is harmless: the item's claim
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.utils import timezone
 
@@ -17,7 +18,12 @@ from synthreports.celery import app as celery_app
 ITEM_GENERATE_TASK = "generation.item_generate"
 
 
-def _send(*, task: str, kwargs: dict[str, int]) -> None:
+def send_task(*, task: str, kwargs: dict[str, Any]) -> None:
+    """Send any generation task by name (eager configurations run it in place)."""
+    _send(task=task, kwargs=kwargs)
+
+
+def _send(*, task: str, kwargs: dict[str, Any]) -> None:
     if celery_app.conf.task_always_eager:
         # send_task ignores task_always_eager; the registered task honours it, as
         # `apply_async` did before tasks were sent by name. Outside a worker the task

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from generation.models import Batch, BatchItem
+from generation.models import Batch, BatchItem, PromptTemplate
 from generation.pricing import cost_eur
+from generation.prompts import DEFAULT_PROMPTS
 
 STATUSES = [s.value for s in BatchItem.Status]
 
@@ -29,6 +32,14 @@ class BatchProgress:
     per_minute: float | None
     eta_seconds: int | None
     finished: bool
+    # The critique's final verdicts (two-pass batches; zero elsewhere).
+    conform: int = 0
+    not_conform: int = 0
+    judge_unavailable: int = 0
+
+    @property
+    def judged(self) -> int:
+        return self.conform + self.not_conform + self.judge_unavailable
 
     @property
     def percent(self) -> int:
@@ -49,12 +60,24 @@ def _status_counts(prefix: str = "") -> dict:
 def batch_progress(*, batch: Batch) -> BatchProgress:
     """Counters derived from item rows, in one aggregate query whatever the batch size."""
     row = BatchItem.objects.filter(batch=batch).aggregate(
+        # Written reports carry their exact cost (every pass at its model's price, Batch API
+        # lines at the batch price); other items' tokens are priced at the writer's. First:
+        # below, the aliases tokens_in/tokens_out shadow the fields.
+        done_cost=Sum(
+            Cast(KeyTextTransform("cost_eur", "report__provenance"), FloatField()),
+            default=0.0,
+        ),
+        open_tokens_in=Sum("tokens_in", filter=~Q(status=BatchItem.Status.DONE), default=0),
+        open_tokens_out=Sum("tokens_out", filter=~Q(status=BatchItem.Status.DONE), default=0),
         **_status_counts(),
         total=Count("id"),
         tokens_in=Sum("tokens_in", default=0),
         tokens_out=Sum("tokens_out", default=0),
         first_claim=Min("claimed_at"),
         last_finish=Max("finished_at"),
+        conform=Count("id", filter=Q(verdict=BatchItem.Verdict.CONFORM)),
+        not_conform=Count("id", filter=Q(verdict=BatchItem.Verdict.NOT_CONFORM)),
+        judge_unavailable=Count("id", filter=Q(verdict=BatchItem.Verdict.UNAVAILABLE)),
     )
     # Rate from the first claim to the last finish: queue time before any worker started
     # does not count, and a finished batch keeps its final rate instead of decaying.
@@ -77,12 +100,21 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
         flagged=row["flagged"],
         tokens_in=row["tokens_in"],
         tokens_out=row["tokens_out"],
-        cost_eur=cost_eur(
-            model=batch.model, tokens_in=row["tokens_in"], tokens_out=row["tokens_out"]
+        cost_eur=round(
+            row["done_cost"]
+            + cost_eur(
+                model=batch.model,
+                tokens_in=row["open_tokens_in"],
+                tokens_out=row["open_tokens_out"],
+            ),
+            4,
         ),
         per_minute=per_minute,
         eta_seconds=None if finished else eta,
         finished=finished,
+        conform=row["conform"],
+        not_conform=row["not_conform"],
+        judge_unavailable=row["judge_unavailable"],
     )
 
 
@@ -124,6 +156,7 @@ def batch_items(
             "attempts",
             "error",
             "flags",
+            "verdict",
             "tokens_in",
             "tokens_out",
             "latency_ms",
@@ -133,3 +166,72 @@ def batch_items(
         )
         .order_by("index")[:limit]
     )
+
+
+def prompt_latest(*, language: str) -> PromptTemplate | None:
+    """The prompt a batch gets when none is chosen: the latest version of the language's
+    default name (read only: the defaults come from data migrations)."""
+    spec = DEFAULT_PROMPTS.get(language)
+    if spec is None:
+        return None
+    return PromptTemplate.objects.filter(name=spec["name"]).order_by("-version").first()
+
+
+@dataclass(frozen=True)
+class PromptVersionRow:
+    prompt: str
+    passes: str
+    batches: int
+    done: int
+    flagged: int
+    conform: int
+    not_conform: int
+    judge_unavailable: int
+    tokens_per_report: int | None
+
+    @property
+    def flagged_percent(self) -> float | None:
+        return round(100 * self.flagged / self.done, 1) if self.done else None
+
+    @property
+    def conform_percent(self) -> float | None:
+        judged = self.conform + self.not_conform + self.judge_unavailable
+        return round(100 * self.conform / judged, 1) if judged else None
+
+
+def prompt_version_comparison() -> list[PromptVersionRow]:
+    """Prompt versions side by side over all their batches: flagged share, the critique's
+    verdicts and tokens per report. One aggregate query grouped by prompt version."""
+    rows = (
+        PromptTemplate.objects.filter(batches__isnull=False)
+        .annotate(
+            n_batches=Count("batches", distinct=True),
+            n_done=Count("batches__items", filter=Q(batches__items__status="done")),
+            n_flagged=Count(
+                "batches__items",
+                filter=Q(batches__items__status="done") & ~Q(batches__items__flags=[]),
+            ),
+            n_conform=Count("batches__items", filter=Q(batches__items__verdict="conform")),
+            n_not_conform=Count("batches__items", filter=Q(batches__items__verdict="not_conform")),
+            n_unavailable=Count(
+                "batches__items", filter=Q(batches__items__verdict="judge_unavailable")
+            ),
+            n_tokens=Sum("batches__items__tokens_in", filter=Q(batches__items__status="done"))
+            + Sum("batches__items__tokens_out", filter=Q(batches__items__status="done")),
+        )
+        .order_by("name", "version")
+    )
+    return [
+        PromptVersionRow(
+            prompt=row.label,
+            passes=row.passes,
+            batches=row.n_batches,
+            done=row.n_done,
+            flagged=row.n_flagged,
+            conform=row.n_conform,
+            not_conform=row.n_not_conform,
+            judge_unavailable=row.n_unavailable,
+            tokens_per_report=round(row.n_tokens / row.n_done) if row.n_done else None,
+        )
+        for row in rows
+    ]

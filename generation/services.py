@@ -56,6 +56,10 @@ def batch_launch(
     name: str = "",
     created_by: User = None,
     enqueue: bool = True,
+    critique: bool = True,
+    judge_model: str = "",
+    max_revisions: int | None = None,
+    mode: str = "direct",
     idempotency_key: str = "",
     style_profile: StyleProfile | None = None,
 ) -> Batch:
@@ -89,12 +93,18 @@ def batch_launch(
     model = _launch_parameters_check(
         count=count, language=language, backend=backend, model=model, temperature=temperature
     )
+    if max_revisions is None:
+        max_revisions = settings.GENERATION_MAX_REVISIONS
+    _critique_parameters_check(
+        backend=backend, judge_model=judge_model, max_revisions=max_revisions
+    )
     if seed is None:
         seed = int(timezone.now().timestamp() * 1000) % 2**31
     try:
         with transaction.atomic():
             frame_obj = frame_resolve(frame=frame)
             prompt_obj = prompt_resolve(prompt=prompt, language=language)
+            _mode_check(mode=mode, backend=backend, prompt=prompt_obj)
             # New batches draw with the newest knowledge base; the batch keeps which one.
             guideline = guideline_latest()
             parsed = frame_format.frame_validate(frame_obj.data)
@@ -116,6 +126,10 @@ def batch_launch(
                 language=language,
                 site_filter=site_filter,
                 created_by=user_or_none(created_by),
+                critique=critique,
+                judge_model=judge_model,
+                max_revisions=max_revisions,
+                mode=mode,
                 guideline=guideline,
                 idempotency_key=idempotency_key,
             )
@@ -134,7 +148,8 @@ def batch_launch(
                 target=f"batch:{batch.pk}",
                 details=details,
             )
-            if enqueue:
+            # A Batch API batch is submitted by the periodic poller as one provider job.
+            if enqueue and mode == Batch.Mode.DIRECT:
                 item_ids = list(batch.items.values_list("pk", flat=True))
                 transaction.on_commit(lambda: items_enqueue(item_ids=item_ids))
     except IntegrityError:
@@ -182,8 +197,11 @@ def _launch_parameters_check(
     if not spec.network:
         # A local writer has one "model" (itself): whatever was asked is not used.
         return next(iter(spec.models))
-    # MISTRAL_MODEL is the deployment's default model (the only network backend today).
-    model = model or settings.MISTRAL_MODEL
+    # MISTRAL_MODEL is the deployment's default Mistral model; another backend's default
+    # is the first model it lists.
+    model = model or (
+        settings.MISTRAL_MODEL if backend == "mistral" else next(iter(spec.models), "")
+    )
     if model not in spec.models:
         raise InvalidInput(
             _("Unknown model %(m)r; known models: %(known)s.")
@@ -196,6 +214,50 @@ def _launch_parameters_check(
     except BackendUnavailable as exc:
         raise InvalidInput(str(exc), code="backend_unavailable") from None
     return model
+
+
+def _mode_check(*, mode: str, backend: str, prompt: PromptTemplate) -> None:
+    if mode not in Batch.Mode.values:
+        raise InvalidInput(_("Mode must be direct or batch_api."), code="bad_mode")
+    if mode != Batch.Mode.BATCH_API:
+        return
+    if BACKENDS[backend].batch_api_price_factor is None:
+        raise InvalidInput(
+            _("The %(b)s backend has no Batch API; use direct mode.") % {"b": backend},
+            code="no_batch_api",
+        )
+    if prompt.passes != PromptTemplate.Passes.SINGLE:
+        # Each pass of a two-pass prompt needs the previous pass's answer: one job cannot
+        # hold them. Batch mode runs one-pass prompt versions.
+        raise InvalidInput(
+            _(
+                "Batch API mode runs one-pass prompt versions only; %(p)s is two-pass "
+                "(choose version 1 or direct mode)."
+            )
+            % {"p": prompt.label},
+            code="batch_api_two_pass",
+        )
+
+
+def _critique_parameters_check(*, backend: str, judge_model: str, max_revisions: int) -> None:
+    if (
+        not isinstance(max_revisions, int)
+        or max_revisions < 0
+        or max_revisions > settings.GENERATION_MAX_REVISIONS
+    ):
+        raise InvalidInput(
+            _("The number of revisions must be between 0 and %(max)d.")
+            % {"max": settings.GENERATION_MAX_REVISIONS},
+            code="bad_max_revisions",
+        )
+    # The judge may be any model of the batch's backend, not only the writer's.
+    models = BACKENDS[backend].models
+    if judge_model and judge_model not in models:
+        raise InvalidInput(
+            _("Unknown judge model %(m)r; known models: %(known)s.")
+            % {"m": judge_model, "known": ", ".join(models)},
+            code="unknown_judge_model",
+        )
 
 
 def _batch_items_create(
@@ -309,6 +371,8 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
                 status=BatchItem.Status.PENDING,
                 batch__status=Batch.Status.RUNNING,
             )
+            # Items of a Batch API job still with the provider are the poller's.
+            .exclude(Q(batch__mode=Batch.Mode.BATCH_API) & ~Q(batch__provider_status="PROCESSED"))
             # Never enqueued (crash before on_commit ran), enqueued long ago, or enqueued
             # over a minute ago in a batch that has stalled since (message lost).
             .filter(

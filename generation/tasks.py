@@ -67,3 +67,36 @@ def items_requeue_stuck() -> dict[str, int]:
     from generation.services import items_requeue_stuck as requeue
 
     return requeue()
+
+
+@shared_task(name="generation.provider_jobs_poll", acks_late=True)
+def provider_jobs_poll() -> dict[str, int]:
+    from generation.provider_jobs import provider_jobs_poll as poll
+
+    return poll()
+
+
+@shared_task(
+    name="generation.study_report_judge",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=SOFT_TIME_LIMIT + 30,
+    max_retries=settings.GENERATION_MAX_ATTEMPTS,
+)
+def study_report_judge(self, *, study_id: int, report_id: int, backend: str, model: str) -> str:
+    """The judge rates one report of a study; its scores are stored apart (review.judge)."""
+    from generation.judge_rater import study_report_judge as judge
+    from generation.output import OutputInvalid
+    from generation.pipeline import retry_countdown
+
+    try:
+        return judge(study_id=study_id, report_id=report_id, backend=backend, model=model)
+    except TransientBackendError as exc:
+        raise self.retry(
+            exc=exc, countdown=retry_countdown(self.request.retries, exc.retry_after)
+        ) from None
+    except OutputInvalid as exc:
+        # An unusable answer: another call may do, within max_retries; never a score.
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries, None)) from None

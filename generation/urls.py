@@ -11,6 +11,7 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/<slug:action>/", views.batch_action, name="batch_action"),
     path("items/<int:pk>/", views.item_report, name="item_report"),
+    path("studies/<int:pk>/judge/", views.study_judge, name="study_judge"),
     path("frames/", views.frame_list, name="frame_list"),
     path("frames/<int:pk>/download/", views.frame_download, name="frame_download"),
     path("guidelines/", views.guideline_list, name="guideline_list"),

@@ -25,7 +25,7 @@ from typing import Any
 from generation.clinical import checker, knowledge
 from generation.clinical.knowledge import KnowledgeBase
 from generation.clinical.tnm import stage_group
-from generation.output import GeneratedReport
+from generation.output import ExtractedReport, GeneratedReport
 from generation.scenario import Scenario, ScenarioStyle
 from generation.vocabulary import styled_sections
 from review.coherence import report_coherence_check
@@ -88,14 +88,15 @@ class ValidatedReport:
         return sorted({flag["code"] for flag in self.flags})
 
 
-def _find_segment(narrative: str, segment: str) -> int:
-    """First occurrence as a whole word sequence ("liver", not inside "Oliver"), else any."""
+def _segment_starts(narrative: str, segment: str) -> list[int]:
+    """Every start of `segment` as a whole word sequence ("liver", not inside "Oliver"),
+    or, when it never stands alone, every plain occurrence."""
     if not segment.strip():
-        return -1
-    bounded = re.search(rf"(?<!\w){re.escape(segment)}(?!\w)", narrative)
+        return []
+    bounded = [m.start() for m in re.finditer(rf"(?<!\w)(?={re.escape(segment)}(?!\w))", narrative)]
     if bounded:
-        return bounded.start()
-    return narrative.find(segment)
+        return bounded
+    return [m.start() for m in re.finditer(f"(?={re.escape(segment)})", narrative)]
 
 
 def _locate(narrative: str, annotations) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -103,22 +104,35 @@ def _locate(narrative: str, annotations) -> tuple[list[dict[str, Any]], list[dic
     # while they copy a verbatim segment reliably.
     spans: list[dict[str, Any]] = []
     flags: list[dict[str, str]] = []
+    # Without an occurrence index (one-pass output), a segment annotated twice takes its
+    # next unused occurrence: both "FLOT" of a perioperative plan used to land on the first.
+    used: dict[str, set[int]] = {}
     for annotation in annotations:
         extra = {
             key: getattr(annotation, key)
-            for key in ("name", "modality", "intent", "line")
-            if getattr(annotation, key) is not None
+            for key in ("name", "modality", "intent", "line", "grade")
+            if getattr(annotation, key, None) is not None
         }
-        for segment in annotation.segments:
-            start = _find_segment(narrative, segment)
+        occurrences = getattr(annotation, "occurrences", None) or [None] * len(annotation.segments)
+        for segment, occurrence in zip(annotation.segments, occurrences, strict=True):
+            starts = _segment_starts(narrative, segment)
+            taken = used.setdefault(segment, set())
+            if occurrence is not None:
+                start = starts[occurrence - 1] if occurrence <= len(starts) else -1
+            else:
+                free = [s for s in starts if s not in taken]
+                start = (free or starts or [-1])[0]
             if start < 0:
+                where = f" (occurrence {occurrence}, {len(starts)} found)" if starts else ""
                 flags.append(
                     {
                         "code": "segment_not_found",
-                        "detail": f"{annotation.field}: {segment[:80]!r} is not in the narrative",
+                        "detail": f"{annotation.field}: {segment[:80]!r} is not in the "
+                        f"narrative{where}",
                     }
                 )
                 continue
+            taken.add(start)
             spans.append(
                 {
                     "field": annotation.field,
@@ -149,7 +163,7 @@ def _parse_date(value: str, language: str) -> dt.date | None:
         return None
 
 
-def _contradictions(output: GeneratedReport, scenario: Scenario, language: str):
+def _contradictions(output: GeneratedReport | ExtractedReport, scenario: Scenario, language: str):
     flags = []
 
     def flag(detail: str) -> None:
@@ -184,7 +198,7 @@ def _contradictions(output: GeneratedReport, scenario: Scenario, language: str):
 
 
 def _clinical_flags(
-    output: GeneratedReport, scenario: Scenario, language: str, kb: KnowledgeBase
+    output: GeneratedReport | ExtractedReport, scenario: Scenario, language: str, kb: KnowledgeBase
 ) -> list[dict[str, str]]:
     """The consistency checker on the scenario, the narrative and the annotated treatments
     (prohibitions only: a report may rightly leave part of the plan unsaid)."""
@@ -228,7 +242,7 @@ def _structure_flags(
 
 def report_validate(
     *,
-    output: GeneratedReport,
+    output: GeneratedReport | ExtractedReport,
     scenario: Scenario,
     language: str,
     kb: KnowledgeBase | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,11 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generation import catalogue, pricing, selectors, services
-from generation.forms import BatchLaunchForm, FrameUploadForm, GuidelineUploadForm
+from generation.forms import BatchLaunchForm, FrameUploadForm, GuidelineUploadForm, StudyJudgeForm
+from generation.judge_rater import study_judge_launch
 from generation.models import Batch, BatchItem, GuidelineVersion, SamplingFrame
 from review.annotations import annotated_text
 from review.blinding.style_profile import style_profile_from_import
 from review.exceptions import ServiceError
+from review.models import Study
 from review.permissions import coordinator_required
 from review.selectors import report_for_coordinator
 
@@ -29,7 +32,14 @@ ROW_CHANGE_MARGIN = timedelta(seconds=5)
 @coordinator_required
 @require_GET
 def batch_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "generation/batch_list.html", {"batches": selectors.batch_list()})
+    return render(
+        request,
+        "generation/batch_list.html",
+        {
+            "batches": selectors.batch_list(),
+            "prompt_versions": selectors.prompt_version_comparison(),
+        },
+    )
 
 
 def _launch_form(request: HttpRequest, data=None) -> BatchLaunchForm:
@@ -40,6 +50,11 @@ def _launch_form(request: HttpRequest, data=None) -> BatchLaunchForm:
     return form
 
 
+def _max_revisions(data: dict) -> int:
+    value = data.get("max_revisions")
+    return settings.GENERATION_MAX_REVISIONS if value is None else value
+
+
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def batch_launch(request: HttpRequest) -> HttpResponse:
@@ -48,8 +63,16 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
         estimate = None
         if form.is_valid():
             data = form.cleaned_data
+            prompt = data["prompt"] or selectors.prompt_latest(language=data["language"])
             estimate = pricing.batch_cost_estimate(
-                count=data["count"], backend=data["backend"], model=data["model"] or ""
+                count=data["count"],
+                backend=data["backend"],
+                model=data["model"] or "",
+                two_pass=prompt is not None and prompt.passes == "two_pass",
+                critique=data["critique"],
+                judge_model=data["judge_model"] or "",
+                max_revisions=_max_revisions(data),
+                batch_api=data["mode"] == Batch.Mode.BATCH_API,
             )
         return render(
             request, "generation/batch_form.html#estimate", {"form": form, "estimate": estimate}
@@ -71,6 +94,10 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     seed=data["seed"],
                     language=data["language"],
                     site_filter=data["site_filter"],
+                    critique=data["critique"],
+                    judge_model=data["judge_model"] or "",
+                    max_revisions=_max_revisions(data),
+                    mode=data["mode"] or Batch.Mode.DIRECT,
                     name=data["name"].strip(),
                     created_by=request.user,
                     idempotency_key=f"form:{data['launch_token']}" if data["launch_token"] else "",
@@ -222,6 +249,31 @@ def frame_download(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{frame.name}-v{frame.version}.json"'
     return response
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def study_judge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Launch the LLM judge on every report of a study (one task per report)."""
+    study = get_object_or_404(Study, pk=pk)
+    form = StudyJudgeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = study_judge_launch(
+                study=study,
+                model=form.cleaned_data["model"],
+                backend=form.cleaned_data["backend"],
+                actor=request.user,
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The judge will rate %(n)d reports.") % {"n": count})
+            return redirect("review:study_results", pk=study.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "generation/study_judge.html", {"study": study, "form": form}, status=status
+    )
 
 
 @coordinator_required

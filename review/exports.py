@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Avg, Count
 
-from review.models import Assignment, Rating, Report, Study
+from review.models import Assignment, JudgeRating, Rating, Report, Study
 from review.stats.analysis import BREAKDOWN_FIELDS
 from review.stats.methods import LANGUAGES, methods_markdown
 from review.stats.notes import note_text
@@ -235,6 +235,16 @@ def dataset_reports(*, study: Study):
     )
 
 
+def _judge_scores(*, study: Study) -> dict[str, dict[str, dict[str, int]]]:
+    scores: dict[str, dict[str, dict[str, int]]] = {}
+    rows = JudgeRating.objects.filter(study=study).values_list(
+        "report__code", "model", "domain__key", "score"
+    )
+    for code, model, domain, score in rows.iterator(chunk_size=5000):
+        scores.setdefault(code, {}).setdefault(model, {})[domain] = score
+    return scores
+
+
 def dataset_ratings(*, study: Study) -> dict[str, dict[str, dict[str, float | int]]]:
     """Per report code and domain key: the mean of the physicians' submitted ratings and
     their number, from one query."""
@@ -256,8 +266,11 @@ def dataset_ratings(*, study: Study) -> dict[str, dict[str, dict[str, float | in
 
 def dataset_lines(*, study: Study) -> Iterator[str]:
     """One JSON object per synthetic report of the study: text, annotations with offsets,
-    and the physicians' mean rating per domain (labelled as such; {} before any)."""
+    the physicians' mean rating per domain (labelled as such; {} before any), and, when an
+    LLM judge rated the study, its scores under a key that says so (never mixed with the
+    physicians' ratings)."""
     ratings = dataset_ratings(study=study)
+    judge = _judge_scores(study=study)
     for code, text, language, annotations, provenance in dataset_reports(study=study).iterator(
         chunk_size=500
     ):
@@ -269,6 +282,11 @@ def dataset_lines(*, study: Study) -> Iterator[str]:
             "provenance": provenance,
             "physician_ratings": ratings.get(code, {}),
         }
+        if code in judge:
+            record["llm_judge_scores"] = {
+                "note": "scores of an LLM judge (blinded), not of the physicians",
+                "by_model": judge[code],
+            }
         yield json.dumps(record, ensure_ascii=False) + "\n"
 
 

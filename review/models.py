@@ -352,6 +352,34 @@ class Rating(models.Model):
         return f"{self.assignment_id}/{self.domain_id}={self.score}"
 
 
+class JudgeRating(models.Model):
+    """An LLM judge's score of one report of a study on one domain.
+
+    Kept apart from `Rating` on purpose: the physicians' statistics read `Rating` only, so
+    the judge can never be counted among them; it is compared with them instead.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="judge_ratings")
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="judge_ratings")
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="judge_ratings")
+    model = models.CharField(max_length=100)
+    score = models.SmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "report", "domain", "model"], name="judge_rating_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100), name="judge_rating_score_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}:{self.report_id}/{self.domain_id}={self.score}"
+
+
 class CannotAssess(models.Model):
     """A reviewer could not assess a report (e.g. identifying details left in). The
     assignment and its scores are gone; this row keeps what happened for the coordinator."""

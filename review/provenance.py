@@ -42,11 +42,22 @@ class Provenance:
     # The clinical knowledge base (name@version) the scenario was drawn with; empty for
     # reports generated before it existed.
     guideline: str = ""
+    # Two-pass prompts only (absent otherwise, as before): every LLM call (writer,
+    # extraction, judge, revision) with its tokens, latency, cost and model, the critique's
+    # final verdict (conform | not_conform | judge_unavailable) and the judge's model.
+    passes: list[dict[str, Any]] | None = None
+    verdict: str | None = None
+    judge_model: str | None = None
+    # "batch_api" when the answer came from the provider's Batch API (billed at its price).
+    api_mode: str | None = None
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("note", "passes", "verdict", "judge_model", "api_mode")
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.KIND, **asdict(self)}
-        if self.note is None:
-            del data["note"]
+        for key in self.OPTIONAL:
+            if data[key] is None:
+                del data[key]
         if not self.guideline:
             del data["guideline"]
         return data
@@ -57,3 +68,29 @@ class Provenance:
             raise ValueError(f"not a generation provenance (kind {data.get('kind')!r})")
         fields = {key: value for key, value in data.items() if key != "kind"}
         return cls(**fields)
+
+
+@dataclass(frozen=True)
+class Critique:
+    """The generation critique's outcome as the report viewer shows it."""
+
+    verdict: str  # conform | not_conform | judge_unavailable
+    judge_model: str
+    anomalies: list[dict[str, Any]]  # the last judgement's: category, evidence, correction
+    revisions: int
+
+
+def provenance_critique(data: dict[str, Any]) -> Critique | None:
+    """The final verdict and anomalies recorded in a report's provenance, or None for a
+    report that was not critiqued (real, one-pass or offline)."""
+    if data.get("kind") != Provenance.KIND or not data.get("verdict"):
+        return None
+    passes = data.get("passes") or []
+    judgements = [p for p in passes if p.get("kind") == "judge"]
+    last = judgements[-1] if judgements else {}
+    return Critique(
+        verdict=str(data["verdict"]),
+        judge_model=str(data.get("judge_model") or ""),
+        anomalies=list((last.get("detail") or {}).get("anomalies") or []),
+        revisions=sum(1 for p in passes if p.get("kind") == "revision"),
+    )

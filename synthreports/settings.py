@@ -321,11 +321,35 @@ MISTRAL_API_KEY = env_str("MISTRAL_API_KEY")
 MISTRAL_SERVER_URL = env_str("MISTRAL_SERVER_URL")
 MISTRAL_MODEL = env_str("MISTRAL_MODEL", "mistral-large-latest")
 MISTRAL_TIMEOUT_SECONDS = env_float("MISTRAL_TIMEOUT_SECONDS", 120.0, minimum=1)
+
+
+def _model_prices(name: str) -> dict[str, tuple[float, float]]:
+    """ "model=in/out,other" → {model: (EUR per million in, out)}; a bare name costs 0."""
+    prices = {}
+    for entry in env_list(name, []):
+        model, _sep, price = entry.partition("=")
+        try:
+            price_in, _slash, price_out = price.partition("/")
+            prices[model.strip()] = (float(price_in or 0), float(price_out or 0))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not model or model=in/out (EUR per million tokens)."
+            ) from None
+    return prices
+
+
+# A self-hosted OpenAI-compatible server (vLLM, Ollama…): configuration, not code. Its
+# models become the `openai_compatible` backend's; the writer and the judge may use any.
+OPENAI_COMPATIBLE_SERVER_URL = env_str("OPENAI_COMPATIBLE_SERVER_URL")
+OPENAI_COMPATIBLE_API_KEY = env_str("OPENAI_COMPATIBLE_API_KEY")
+OPENAI_COMPATIBLE_MODELS = _model_prices("OPENAI_COMPATIBLE_MODELS")
 GENERATION_DEFAULT_BACKEND = env_str(
     "GENERATION_DEFAULT_BACKEND", "mistral" if MISTRAL_API_KEY else "offline"
 )
 GENERATION_MAX_BATCH_SIZE = env_int("GENERATION_MAX_BATCH_SIZE", 5000, minimum=1)
 GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 5, minimum=1)
+# Upper bound on the critique's rewrites of one report, whatever a batch asks (issue 14).
+GENERATION_MAX_REVISIONS = env_int("GENERATION_MAX_REVISIONS", 2, minimum=0)
 GENERATION_RATE_LIMIT_PER_SECOND = env_float("GENERATION_RATE_LIMIT_PER_SECOND", 5.0, minimum=0)
 GENERATION_TOKENS_PER_MINUTE = env_int("GENERATION_TOKENS_PER_MINUTE", 500_000, minimum=0)
 GENERATION_STUCK_AFTER_SECONDS = env_int("GENERATION_STUCK_AFTER_SECONDS", 900, minimum=30)
@@ -410,10 +434,17 @@ GENERATION_RETRY_BACKOFF_MAX_SECONDS = env_float(
 GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS = env_float(
     "GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS", 30.0, minimum=1
 )
+# Batch API jobs (issue 14): how long Mistral may take before the job expires (what it
+# did not answer then resumes in direct mode), and how often the poller looks.
+GENERATION_BATCH_API_TIMEOUT_HOURS = env_int("GENERATION_BATCH_API_TIMEOUT_HOURS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "generation-requeue-stuck-items": {
         "task": "generation.items_requeue_stuck",
         "schedule": env_float("GENERATION_SWEEP_INTERVAL_SECONDS", 60.0, minimum=5),
+    },
+    "generation-provider-jobs-poll": {
+        "task": "generation.provider_jobs_poll",
+        "schedule": env_float("GENERATION_BATCH_API_POLL_SECONDS", 60.0, minimum=5),
     },
 }
 # Error answers (400/403/404/409) documented on every API operation (synthreports/openapi.py).

@@ -112,7 +112,11 @@ def settled(batch: Batch) -> bool:
 
 def launch(count: int, seed: int = 31) -> Batch:
     # The launch itself is checked in-process; here the settings must allow the backend.
-    return services.batch_launch(count=count, backend="mistral", seed=seed, enqueue=False)
+    # One-pass prompt (v1): these tests count one request per item (worker reliability,
+    # not the two-pass pipeline, which has its own tests).
+    return services.batch_launch(
+        count=count, backend="mistral", seed=seed, enqueue=False, prompt="compte-rendu-fr-v1"
+    )
 
 
 def run_sweep(env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,6 +40,8 @@ class BackendSpec:
     # Model name → (EUR per million input tokens, EUR per million output tokens); edit
     # when the provider's price list changes. The first model is the backend's default.
     models: dict[str, tuple[float, float]]
+    # Price factor of the provider's asynchronous Batch API (None: the backend has none).
+    batch_api_price_factor: float | None = None
 
 
 BACKENDS: dict[str, BackendSpec] = {
@@ -57,6 +60,17 @@ BACKENDS: dict[str, BackendSpec] = {
             "mistral-medium-latest": (0.4, 2.0),
             "mistral-small-latest": (0.1, 0.3),
         },
+        # Mistral bills batch inference at half the price of direct calls.
+        batch_api_price_factor=0.5,
+    ),
+    # Any server speaking the chat completions API (vLLM, Ollama, a private Mistral
+    # deployment): its URL and models are settings (OPENAI_COMPATIBLE_*), so adding one is
+    # configuration. Listed whether configured or not: launch refuses it until it is.
+    "openai_compatible": BackendSpec(
+        label=gettext_lazy("Self-hosted OpenAI-compatible server"),
+        class_path="generation.backends.mistral.OpenAICompatibleBackend",
+        network=True,
+        models=dict(settings.OPENAI_COMPATIBLE_MODELS),
     ),
 }
 

@@ -12,15 +12,19 @@ from generation.scenario import Scenario
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    scenario: Scenario
+    # None for calls that must not see one (the judge rating a study, blinded).
+    scenario: Scenario | None
     system_prompt: str
     user_prompt: str
     model: str
     temperature: float
     seed: int
     language: str
+    # Empty: a plain-text answer (pass 1's narrative); else a JSON answer of this schema,
+    # named `schema_name` (generated_report, extraction, verdict, rating).
     json_schema: dict[str, Any] = field(default_factory=dict)
     max_tokens: int = 4096
+    schema_name: str = "generated_report"
     # The clinical knowledge base the scenario was drawn with (None: the release's).
     knowledge: KnowledgeBase | None = None
 

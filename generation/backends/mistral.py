@@ -9,8 +9,10 @@ request and the attempt count in the database stays true.
 from __future__ import annotations
 
 import contextvars
+import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -118,11 +120,17 @@ class MistralBackend:
     ) -> BackendResult:
         """`before_send` runs just before the HTTP request: the global rate limiter waits
         there, so what it admits is what the server receives."""
-        response_format = models.ResponseFormat(
-            type="json_schema",
-            json_schema=models.JSONSchema(
-                name="generated_report", schema_definition=request.json_schema, strict=True
-            ),
+        response_format = (
+            models.ResponseFormat(
+                type="json_schema",
+                json_schema=models.JSONSchema(
+                    name=request.schema_name,
+                    schema_definition=request.json_schema,
+                    strict=True,
+                ),
+            )
+            if request.json_schema
+            else None
         )
         client = self._client()
         messages: list[models.SystemMessage | models.UserMessage] = [
@@ -174,3 +182,158 @@ class MistralBackend:
             finish_reason=str(choice.finish_reason or ""),
             model=response.model or request.model,
         )
+
+
+class OpenAICompatibleBackend(MistralBackend):
+    """A self-hosted server speaking the chat completions API (vLLM, Ollama), reached
+    through the same SDK and error handling as Mistral's; configured by settings only."""
+
+    name = "openai_compatible"
+
+    @classmethod
+    def from_settings(cls) -> OpenAICompatibleBackend:
+        if not settings.OPENAI_COMPATIBLE_SERVER_URL or not settings.OPENAI_COMPATIBLE_MODELS:
+            raise BackendUnavailable(
+                _(
+                    "The openai_compatible backend needs OPENAI_COMPATIBLE_SERVER_URL and "
+                    "OPENAI_COMPATIBLE_MODELS."
+                )
+            )
+        return cls(
+            api_key=settings.OPENAI_COMPATIBLE_API_KEY,
+            server_url=settings.OPENAI_COMPATIBLE_SERVER_URL,
+            timeout_seconds=settings.MISTRAL_TIMEOUT_SECONDS,
+        )
+
+
+# -- Batch API ---------------------------------------------------------------------------
+# Mistral's asynchronous batch inference: the requests go up as one JSONL file (files
+# endpoint, purpose "batch"), a job runs them (batch jobs endpoint), and its output and
+# error files come back as JSONL keyed by each line's custom_id.
+
+BATCH_JOB_FINAL = ("SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED")
+
+
+@dataclass(frozen=True)
+class BatchJobState:
+    job_id: str
+    status: str
+    output_file: str
+    error_file: str
+    total: int
+    succeeded: int
+    failed: int
+
+
+def batch_line(*, custom_id: str, request: GenerationRequest) -> dict[str, Any]:
+    """One JSONL line: the same body a direct call sends through `chat.complete`."""
+    body: dict[str, Any] = {
+        "messages": [
+            {"role": "system", "content": request.system_prompt},
+            {"role": "user", "content": request.user_prompt},
+        ],
+        "temperature": request.temperature,
+        "random_seed": request.seed,
+        "max_tokens": request.max_tokens,
+    }
+    if request.json_schema:
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": request.schema_name,
+                "schema": request.json_schema,
+                "strict": True,
+            },
+        }
+    return {"custom_id": custom_id, "body": body}
+
+
+def _batch_call(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except errors.MistralError as exc:
+        status = exc.status_code
+        if status in TRANSIENT_STATUS or status >= 500:
+            raise TransientBackendError(
+                f"Mistral API answered {status}", retry_after=_retry_after(exc.headers)
+            ) from exc
+        raise BackendError(f"Mistral API answered {status}: {exc.body[:300]}") from exc
+    except (httpx2.TimeoutException, httpx2.TransportError, errors.NoResponseError) as exc:
+        raise TransientBackendError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _job_state(job: Any) -> BatchJobState:
+    return BatchJobState(
+        job_id=job.id,
+        status=str(job.status),
+        output_file=job.output_file or "",
+        error_file=job.error_file or "",
+        total=int(job.total_requests or 0),
+        succeeded=int(job.succeeded_requests or 0),
+        failed=int(job.failed_requests or 0),
+    )
+
+
+class MistralBatchApi:
+    """The files and batch-jobs endpoints through the SDK, configured like the backend."""
+
+    def __init__(self, backend: MistralBackend) -> None:
+        self.client = backend._client()
+
+    @classmethod
+    def from_settings(cls) -> MistralBatchApi:
+        return cls(MistralBackend.from_settings())
+
+    def submit(
+        self, *, lines: list[dict[str, Any]], model: str, name: str, metadata: dict[str, str]
+    ) -> tuple[str, BatchJobState]:
+        content = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+        uploaded = _batch_call(
+            lambda: self.client.files.upload(
+                file={"file_name": f"{name}.jsonl", "content": content.encode()},
+                purpose="batch",
+                retries=None,
+            )
+        )
+        job = _batch_call(
+            lambda: self.client.batch.jobs.create(
+                input_files=[uploaded.id],
+                endpoint="/v1/chat/completions",
+                model=model,
+                metadata=metadata,
+                timeout_hours=settings.GENERATION_BATCH_API_TIMEOUT_HOURS,
+                retries=None,
+            )
+        )
+        return uploaded.id, _job_state(job)
+
+    def get(self, *, job_id: str) -> BatchJobState:
+        return _job_state(_batch_call(lambda: self.client.batch.jobs.get(job_id=job_id)))
+
+    def cancel(self, *, job_id: str) -> BatchJobState:
+        return _job_state(_batch_call(lambda: self.client.batch.jobs.cancel(job_id=job_id)))
+
+    def lines(self, *, file_id: str) -> list[dict[str, Any]]:
+        if not file_id:
+            return []
+        response = _batch_call(lambda: self.client.files.download(file_id=file_id, retries=None))
+        return [json.loads(line) for line in response.read().splitlines() if line.strip()]
+
+
+def batch_result(line: dict[str, Any], *, model: str) -> BackendResult | None:
+    """A result line as a BackendResult, or None when the line is an error."""
+    response = line.get("response") or {}
+    body = response.get("body") or {}
+    if line.get("error") or response.get("status_code") != 200 or not body.get("choices"):
+        return None
+    choice = body["choices"][0]
+    usage = body.get("usage") or {}
+    return BackendResult(
+        content=_content_text((choice.get("message") or {}).get("content")),
+        tokens_in=int(usage.get("prompt_tokens") or 0),
+        tokens_out=int(usage.get("completion_tokens") or 0),
+        # Batch answers have no per-request latency worth the name: the job's hours.
+        latency_ms=0,
+        finish_reason=str(choice.get("finish_reason") or ""),
+        model=str(body.get("model") or model),
+    )

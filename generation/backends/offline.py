@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from generation import guidelines
-from generation.backends.base import BackendResult, GenerationRequest
+from generation.backends.base import BackendError, BackendResult, GenerationRequest
 from generation.clinical import narrative
 from generation.clinical.knowledge import KnowledgeBase, default_knowledge
 from generation.scenario import Scenario
@@ -393,6 +393,8 @@ class OfflineBackend:
 
     def generate(self, request: GenerationRequest, *, before_send=None) -> BackendResult:
         started = time.monotonic()
+        if request.scenario is None:
+            raise BackendError("The offline writer needs a scenario.")
         written = _write(request.scenario, request.language, request.knowledge)
         report = _restyle(written, request.scenario, request.language)
         content = json.dumps(report, ensure_ascii=False)

@@ -11,12 +11,29 @@ and can inject faults, per request in a scripted order and/or at random with a s
 * "wrong_shape" — JSON that does not match the output schema;
 * "length"      — a truncated answer with `finish_reason: "length"`.
 
+It also speaks the Batch API as the SDK uses it: `POST /v1/files` (multipart upload of a
+JSONL file), `POST /v1/batch/jobs`, `GET /v1/batch/jobs/{id}`, `POST
+/v1/batch/jobs/{id}/cancel` and `GET /v1/files/{id}/content`. A job is RUNNING at its
+first poll and reaches `batch_job_outcome` (SUCCESS, TIMEOUT_EXCEEDED, FAILED, CANCELLED)
+at the second, answering each input line as the chat endpoint would; lines whose
+custom_id is in `batch_line_errors` go to the error file (HTTP 500), those in
+`batch_line_malformed` get prose instead of JSON, and with TIMEOUT_EXCEEDED only the first
+`batch_lines_before_expiry` lines are answered.
+
 With `rate_limit_per_second=N` the server also enforces a global limit, as the real API
 does: a request arriving when N requests already arrived in the last second is answered
 429 at once (recorded with fault "rate_limited"), whatever the scripted faults say.
 
-Every request is recorded (arrival time, model, fault served), so a test or a benchmark
-can check the global rate limit from the server's side.
+Every request is recorded (arrival time, model, fault served, and the request body), so a
+test or a benchmark can check the global rate limit from the server's side, and a test can
+check what a call was (not) told — e.g. that the judge never saw a report's source.
+
+An "ok" answer depends on the kind of call, read from the request as the real API would see
+it: no `response_format` → a narrative in plain text (pass 1); JSON schema named
+`extraction` → annotations of that narrative (pass 2); `verdict` → a conform verdict (the
+critique); `rating` → scores (the judge as a rater); anything else → the one-pass report.
+`script(kind, *contents)` queues exact contents for a kind (a planted inconsistency, a
+scripted verdict, a verdict that does not parse).
 
     with FakeMistral(faults=["429", "ok"]) as fake:
         settings.MISTRAL_SERVER_URL = fake.url
@@ -81,6 +98,48 @@ def ok_content() -> str:
     )
 
 
+# Pass 2's default answer for OK_NARRATIVE (tests script their own narratives with
+# repeated phrases to exercise the occurrence index).
+def ok_extraction() -> str:
+    return json.dumps(
+        {
+            "annotations": [
+                {
+                    "field": "hospital",
+                    "value": "Centre hospitalier de Test",
+                    "segment": "Centre hospitalier de Test",
+                    "occurrence": 1,
+                },
+                {
+                    "field": "comorbidity",
+                    "value": "hypertension",
+                    "segment": "Hypertension artérielle",
+                    "occurrence": 1,
+                },
+                {
+                    "field": "smoking",
+                    "value": "former",
+                    "segment": "Ancien fumeur",
+                    "occurrence": 1,
+                },
+                {"field": "weight", "value": "70 kg", "segment": "Poids 70 kg", "occurrence": 1},
+            ]
+        },
+        ensure_ascii=False,
+    )
+
+
+def ok_verdict() -> str:
+    return json.dumps({"conform": True, "anomalies": []})
+
+
+def ok_rating(domains: list[str]) -> str:
+    return json.dumps({"scores": [{"domain": key, "score": 7} for key in domains]})
+
+
+KINDS = ("report", "narrative", "extraction", "verdict", "rating")
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     at: float  # time.time() when the request arrived
@@ -89,6 +148,13 @@ class RecordedRequest:
     has_json_schema: bool
     random_seed: int | None = None
     answered: float | None = None  # time.time() when the answer was sent
+    kind: str = "report"
+    body: dict[str, Any] | None = None  # the JSON body exactly as received
+
+    @property
+    def prompt_text(self) -> str:
+        """Every message's content joined: what the model was told."""
+        return "\n".join(str(m.get("content", "")) for m in (self.body or {}).get("messages", []))
 
 
 class FakeMistral:
@@ -109,6 +175,7 @@ class FakeMistral:
         if unknown:
             raise ValueError(f"Unknown fault(s) {unknown}; known: {FAULTS}")
         self._script: deque[str] = deque(faults)
+        self._contents: dict[str, deque[str]] = {kind: deque() for kind in KINDS}
         self.fault_rate = dict(fault_rate or {})
         self._rng = random.Random(seed)
         self.slow_seconds = slow_seconds
@@ -118,6 +185,13 @@ class FakeMistral:
         self._recent_arrivals: deque[float] = deque()
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
+        # Batch API state: uploaded files by id, jobs by id, and the scripted behaviour.
+        self.files: dict[str, bytes] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.batch_job_outcome = "SUCCESS"
+        self.batch_line_errors: set[str] = set()
+        self.batch_line_malformed: set[str] = set()
+        self.batch_lines_before_expiry = 0
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -151,6 +225,147 @@ class FakeMistral:
     def push(self, *faults: str) -> None:
         with self._lock:
             self._script.extend(faults)
+
+    def script(self, kind: str, *contents: str) -> None:
+        """Queue exact answer contents for one kind of call (served in order, then defaults)."""
+        if kind not in KINDS:
+            raise ValueError(f"Unknown kind {kind!r}; known: {KINDS}")
+        with self._lock:
+            self._contents[kind].extend(contents)
+
+    def _next_content(self, kind: str) -> str | None:
+        with self._lock:
+            return self._contents[kind].popleft() if self._contents[kind] else None
+
+    def requests_of(self, kind: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.kind == kind]
+
+    # -- Batch API ---------------------------------------------------------------------------
+
+    def _file_create(self, content: bytes, *, purpose: str) -> dict[str, Any]:
+        with self._lock:
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = content
+        return {
+            "id": file_id,
+            "object": "file",
+            "size_bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": f"{file_id}.jsonl",
+            "purpose": purpose,
+            "sample_type": "batch_request" if purpose == "batch" else "batch_result",
+            "source": "upload",
+            "num_lines": content.count(b"\n"),
+        }
+
+    def _job_json(self, job: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in job.items() if not key.startswith("_")}
+
+    def _job_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        lines = []
+        for file_id in body.get("input_files") or []:
+            lines += [json.loads(x) for x in self.files.get(file_id, b"").splitlines() if x]
+        with self._lock:
+            job_id = f"job-{len(self.jobs) + 1}"
+            self.jobs[job_id] = {
+                "id": job_id,
+                "object": "batch",
+                "input_files": list(body.get("input_files") or []),
+                "endpoint": body.get("endpoint", "/v1/chat/completions"),
+                "model": body.get("model"),
+                "metadata": body.get("metadata"),
+                "errors": [],
+                "status": "QUEUED",
+                "created_at": int(time.time()),
+                "total_requests": len(lines),
+                "completed_requests": 0,
+                "succeeded_requests": 0,
+                "failed_requests": 0,
+                "output_file": None,
+                "error_file": None,
+                "_lines": lines,
+                "_polls": 0,
+            }
+            return self._job_json(self.jobs[job_id])
+
+    def _job_cancel(self, job: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if job["status"] in ("QUEUED", "RUNNING"):
+                job["status"] = "CANCELLATION_REQUESTED"
+                job["_cancel"] = True
+            return self._job_json(job)
+
+    def _job_poll(self, job: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            job["_polls"] += 1
+            if job["status"] == "QUEUED":
+                job["status"] = "RUNNING"
+                return self._job_json(job)
+            if job["status"] not in ("RUNNING", "CANCELLATION_REQUESTED"):
+                return self._job_json(job)
+            final = "CANCELLED" if job.get("_cancel") else self.batch_job_outcome
+        lines = job["_lines"]
+        if final == "TIMEOUT_EXCEEDED":
+            lines = lines[: self.batch_lines_before_expiry]
+        elif final in ("FAILED", "CANCELLED"):
+            lines = []
+        outputs, errors = [], []
+        for number, line in enumerate(lines):
+            custom_id = str(line.get("custom_id"))
+            if custom_id in self.batch_line_errors:
+                errors.append(
+                    {
+                        "id": f"err-{number}",
+                        "custom_id": custom_id,
+                        "response": {"status_code": 500, "body": {"message": "Internal error"}},
+                        "error": {"message": "Internal error", "code": 500},
+                    }
+                )
+                continue
+            body = line.get("body") or {}
+            kind = _kind(body)
+            content = self._next_content(kind) or _default_content(kind, body)
+            if custom_id in self.batch_line_malformed:
+                content = "Voici le compte rendu demandé : le patient va bien."
+            prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+            outputs.append(
+                {
+                    "id": f"out-{number}",
+                    "custom_id": custom_id,
+                    "response": {
+                        "status_code": 200,
+                        "body": {
+                            "id": f"fake-batch-{number}",
+                            "object": "chat.completion",
+                            "model": body.get("model") or job.get("model") or "fake",
+                            "usage": {
+                                "prompt_tokens": prompt_chars // 4,
+                                "completion_tokens": len(content) // 4,
+                                "total_tokens": prompt_chars // 4 + len(content) // 4,
+                            },
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "message": {"role": "assistant", "content": content},
+                                    "finish_reason": "stop",
+                                }
+                            ],
+                        },
+                    },
+                    "error": None,
+                }
+            )
+        with self._lock:
+            job["status"] = final
+            job["completed_requests"] = len(outputs) + len(errors)
+            job["succeeded_requests"] = len(outputs)
+            job["failed_requests"] = len(errors)
+            job["completed_at"] = int(time.time())
+        if outputs:
+            job["output_file"] = self._file_create(_jsonl(outputs), purpose="batch")["id"]
+        if errors:
+            job["error_file"] = self._file_create(_jsonl(errors), purpose="batch")["id"]
+        return self._job_json(job)
 
     def _next_fault(self) -> str:
         with self._lock:
@@ -207,7 +422,11 @@ class FakeMistral:
                 arrived = time.time()
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                path = self.path.split("?")[0].rstrip("/")
+                if path.startswith(("/v1/files", "/v1/batch/jobs")):
+                    self._batch_api("POST", path, raw, arrived)
+                    return
+                if path != "/v1/chat/completions":
                     self._send(404, {"detail": "Not Found"})
                     return
                 try:
@@ -227,12 +446,61 @@ class FakeMistral:
                         has_json_schema=response_format.get("type") == "json_schema"
                         and bool((response_format.get("json_schema") or {}).get("schema")),
                         random_seed=seed if isinstance(seed, int) else None,
+                        kind=_kind(body),
+                        body=body,
                     )
                 )
                 try:
                     self._answer(body, fault=fault, arrived=arrived)
                 finally:
                     fake._answered(index)
+
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0].rstrip("/")
+                if path.startswith(("/v1/files", "/v1/batch/jobs")):
+                    self._batch_api("GET", path, b"", time.time())
+                    return
+                self._send(404, {"detail": "Not Found"})
+
+            def _batch_api(self, method: str, path: str, raw: bytes, arrived: float) -> None:
+                kind = "files" if path.startswith("/v1/files") else "batch_jobs"
+                fake._record(
+                    RecordedRequest(
+                        at=arrived,
+                        model="",
+                        fault="ok",
+                        has_json_schema=False,
+                        kind=kind,
+                        body={"method": method, "path": path},
+                    )
+                )
+                parts = path.strip("/").split("/")
+                if method == "POST" and path == "/v1/files":
+                    content = _multipart_file(self.headers.get("Content-Type", ""), raw)
+                    self._send(200, fake._file_create(content, purpose="batch"))
+                elif method == "GET" and len(parts) == 4 and parts[3] == "content":
+                    stored = fake.files.get(parts[2])
+                    if stored is None:
+                        self._send(404, {"detail": "Not Found"})
+                        return
+                    content = stored
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                elif method == "POST" and path == "/v1/batch/jobs":
+                    self._send(200, fake._job_create(json.loads(raw or b"{}")))
+                elif len(parts) >= 4 and parts[:3] == ["v1", "batch", "jobs"]:
+                    job = fake.jobs.get(parts[3])
+                    if job is None:
+                        self._send(404, {"detail": "Not Found"})
+                    elif method == "POST" and parts[-1] == "cancel":
+                        self._send(200, fake._job_cancel(job))
+                    else:
+                        self._send(200, fake._job_poll(job))
+                else:
+                    self._send(404, {"detail": "Not Found"})
 
             def _answer(self, body: dict, *, fault: str, arrived: float) -> None:
                 if fault == RATE_LIMITED:
@@ -256,13 +524,14 @@ class FakeMistral:
                     return
                 if fault == "slow":
                     time.sleep(fake.slow_seconds)
-                content, finish = ok_content(), "stop"
+                kind = _kind(body)
+                content, finish = fake._next_content(kind) or _default_content(kind, body), "stop"
                 if fault == "malformed":
                     content = "Voici le compte rendu demandé : le patient va bien."
                 elif fault == "wrong_shape":
                     content = json.dumps({"report": "texte", "labels": []})
                 elif fault == "length":
-                    content, finish = ok_content()[:120], "length"
+                    content, finish = content[:120], "length"
                 prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
                 self._send(
                     200,
@@ -287,6 +556,45 @@ class FakeMistral:
                 )
 
         return Handler
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
+
+
+def _multipart_file(content_type: str, raw: bytes) -> bytes:
+    """The `file` part of a multipart/form-data body (what the SDK's upload sends)."""
+    boundary = content_type.partition("boundary=")[2].strip('"').encode()
+    for part in raw.split(b"--" + boundary):
+        head, _sep, body = part.partition(b"\r\n\r\n")
+        if b'name="file"' in head:
+            return body.rsplit(b"\r\n", 1)[0]
+    return b""
+
+
+def _kind(body: dict) -> str:
+    response_format = body.get("response_format") or {}
+    if not response_format:
+        return "narrative"
+    name = str((response_format.get("json_schema") or {}).get("name", ""))
+    return name if name in KINDS else "report"
+
+
+def _default_content(kind: str, body: dict) -> str:
+    if kind == "narrative":
+        return OK_NARRATIVE
+    if kind == "extraction":
+        return ok_extraction()
+    if kind == "verdict":
+        return ok_verdict()
+    if kind == "rating":
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema", {})
+        # The rating schema lists the study's domain keys as an enum: answer each once.
+        domains = (
+            schema.get("$defs", {}).get("DomainScore", {}).get("properties", {}).get("domain", {})
+        ).get("enum", [])
+        return ok_rating(list(domains))
+    return ok_content()
 
 
 def _parse_rates(text: str) -> dict[str, float]:

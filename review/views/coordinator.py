@@ -24,6 +24,7 @@ from review.forms import (
 )
 from review.models import Report, Study
 from review.permissions import AuthenticatedRequest, coordinator_required
+from review.provenance import provenance_critique
 
 
 @coordinator_required
@@ -276,6 +277,7 @@ def report_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "provenance": provenance,
             "scenario": scenario,
             "tags": [tag.name for tag in report.tags.all()],
+            "critique": provenance_critique(report.provenance),
         },
     )
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from review import exports, selectors, selectors_queue, services
+from review.judge import judge_results
 from review.models import Study
 from review.permissions import coordinator_required
 from review.results import (
@@ -148,6 +149,8 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         "breakdown": [_localized_row(row, labels) for row in figures["breakdown"]],
         "plots": results.plots,
         "progress_plot": _progress_svg(study, language),
+        # The LLM judge's comparison with the panel (review.judge), kept out of `figures`.
+        "judge_comparisons": judge_results(study=study),
         "exports": ("ratings", *FIGURE_EXPORTS),
         "methods_languages": LANGUAGES,
         "figure_names": FIGURE_NAMES,

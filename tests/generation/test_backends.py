@@ -22,12 +22,15 @@ from generation.models import Batch
 MISTRAL_MODELS = ["mistral-large-latest", "mistral-medium-latest", "mistral-small-latest"]
 
 
-def test_registry_lists_offline_and_mistral():
-    assert BACKEND_NAMES == ["offline", "mistral"]
+def test_registry_lists_offline_mistral_and_openai_compatible():
+    assert BACKEND_NAMES == ["offline", "mistral", "openai_compatible"]
     assert [(name, str(label)) for name, label in BACKEND_CHOICES] == [
         ("offline", "Offline template writer (no LLM)"),
         ("mistral", "Mistral API"),
+        ("openai_compatible", "Self-hosted OpenAI-compatible server"),
     ]
+    # Its models come from OPENAI_COMPATIBLE_MODELS (none in the test environment).
+    assert BACKENDS["openai_compatible"].models == {}
     assert (BACKENDS["offline"].network, BACKENDS["mistral"].network) == (False, True)
     assert BACKENDS["offline"].models == {"offline": (0.0, 0.0)}
     assert BACKENDS["mistral"].models == {
@@ -42,9 +45,10 @@ def test_batch_backend_field_choices_and_constraint_derived():
     assert [(value, str(label)) for value, label in field.choices] == [
         ("offline", "Offline template writer (no LLM)"),
         ("mistral", "Mistral API"),
+        ("openai_compatible", "Self-hosted OpenAI-compatible server"),
     ]
     constraint = next(c for c in Batch._meta.constraints if c.name == "batch_backend_valid")
-    assert constraint.condition == Q(backend__in=["offline", "mistral"])
+    assert constraint.condition == Q(backend__in=["offline", "mistral", "openai_compatible"])
 
 
 def test_launch_form_backend_and_model_choices_derived(db):
@@ -52,6 +56,7 @@ def test_launch_form_backend_and_model_choices_derived(db):
     assert [(value, str(label)) for value, label in form.fields["backend"].choices] == [
         ("offline", "Offline template writer (no LLM)"),
         ("mistral", "Mistral API"),
+        ("openai_compatible", "Self-hosted OpenAI-compatible server"),
     ]
     # The offline writer's pseudo-model is not offered: only models of network backends.
     assert list(form.fields["model"].choices) == [(m, m) for m in MISTRAL_MODELS]
@@ -60,8 +65,9 @@ def test_launch_form_backend_and_model_choices_derived(db):
 def test_cli_and_api_backend_choices_derived():
     parser = GenerateReports().create_parser("manage.py", "generate_reports")
     backend_action = next(a for a in parser._actions if a.dest == "backend")
-    assert backend_action.choices == ["offline", "mistral"]
-    assert list(BatchLaunchSerializer().fields["backend"].choices) == ["offline", "mistral"]
+    names = ["offline", "mistral", "openai_compatible"]
+    assert backend_action.choices == names
+    assert list(BatchLaunchSerializer().fields["backend"].choices) == names
 
 
 def test_a_backend_added_to_the_registry_reaches_models_and_prices(monkeypatch):

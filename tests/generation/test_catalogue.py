@@ -16,7 +16,8 @@ def test_prompt_template_immutable_once_used(launch):
     new = catalogue.prompt_template_new_version(
         base=prompt, system_template="s", user_template="Scénario : $scenario"
     )
-    assert new.label == "compte-rendu-fr-v2"
+    # v2 is the two-pass default seeded by migration 0003.
+    assert new.label == "compte-rendu-fr-v3"
     assert services.batch_launch(count=1, backend="offline", enqueue=False).prompt_id == new.pk
 
 
@@ -26,7 +27,8 @@ def test_prompt_new_version_requires_scenario_placeholder(launch):
         catalogue.prompt_template_new_version(
             base=prompt, system_template="s", user_template="no placeholder"
         )
-    assert PromptTemplate.objects.filter(name=prompt.name).count() == 1
+    # v1 and the two-pass v2, nothing added.
+    assert PromptTemplate.objects.filter(name=prompt.name).count() == 2
 
 
 def _frame_labels() -> list[str]:
@@ -36,9 +38,11 @@ def _frame_labels() -> list[str]:
 
 def test_default_frame_and_prompts_seeded_by_migration(db):
     assert _frame_labels() == ["france-incidence-2023@2"]
-    assert sorted(p.label for p in PromptTemplate.objects.all()) == [
-        "compte-rendu-fr-v1",
-        "discharge-report-en-v1",
+    assert sorted((p.label, p.passes) for p in PromptTemplate.objects.all()) == [
+        ("compte-rendu-fr-v1", "single"),
+        ("compte-rendu-fr-v2", "two_pass"),
+        ("discharge-report-en-v1", "single"),
+        ("discharge-report-en-v2", "two_pass"),
     ]
 
 

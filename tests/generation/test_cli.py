@@ -21,6 +21,8 @@ def test_generate_reports_wait_in_process(db, capsys):
         (["--count", "0"], "between 1 and 5000"),
         (["--count", "2", "--frame", "unknown"], "Unknown frame 'unknown'"),
         (["--count", "2", "--backend", "mistral"], "MISTRAL_API_KEY"),
+        (["--count", "2", "--max-revisions", "7"], "between 0 and 2"),
+        (["--count", "2", "--mode", "batch_api"], "no Batch API"),
     ],
 )
 def test_generate_reports_bad_input(db, settings, args, message):
@@ -35,3 +37,28 @@ def test_generate_reports_bad_input(db, settings, args, message):
 def test_generation_sweep_command(db, capsys):
     call_command("generation_sweep", "--older-than", "0")
     assert "Requeued 0 running and re-sent 0 pending items." in capsys.readouterr().out
+
+
+def test_generate_reports_two_pass_with_a_judge_model(db, mistral_settings, capsys):
+    call_command(
+        "generate_reports",
+        "--count",
+        "1",
+        "--backend",
+        "mistral",
+        "--judge-model",
+        "mistral-small-latest",
+        "--max-revisions",
+        "1",
+        "--wait",
+        "--in-process",
+    )
+    batch = Batch.objects.get()
+    assert (batch.judge_model, batch.max_revisions, batch.critique) == (
+        "mistral-small-latest",
+        1,
+        True,
+    )
+    item = batch.items.get()
+    assert [p["kind"] for p in item.passes] == ["writer", "extraction", "judge"]
+    assert item.verdict == "conform"

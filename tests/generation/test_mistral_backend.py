@@ -11,8 +11,12 @@ from review.models import Report
 
 @pytest.fixture
 def mistral_batch(db, mistral_settings):
-    def _make(count=1):
-        return services.batch_launch(count=count, backend="mistral", seed=3, enqueue=False)
+    # Pinned to the one-pass prompt (v1, still selectable): these tests are about the
+    # backend's transport; the two-pass pipeline has its own tests (test_two_pass.py).
+    def _make(count=1, prompt="compte-rendu-fr-v1"):
+        return services.batch_launch(
+            count=count, backend="mistral", seed=3, enqueue=False, prompt=prompt
+        )
 
     return _make
 

@@ -21,7 +21,7 @@ def test_process_offline_batch_writes_reports_with_provenance(launch):
     )
     assert (p["backend"], p["prompt_version"], p["frame"], p["seed"], p["temperature"]) == (
         "offline",
-        "compte-rendu-fr-v1",
+        "compte-rendu-fr-v2",
         "france-incidence-2023@2",
         7,
         0.7,

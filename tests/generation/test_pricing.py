@@ -24,3 +24,41 @@ def test_batch_cost_estimate_network_and_offline():
         "eur": 0.0,
         "model": "offline",
     }
+
+
+def test_batch_cost_estimate_two_pass_counts_every_pass_at_its_model_price():
+    estimate = pricing.batch_cost_estimate(
+        count=100,
+        backend="mistral",
+        model="mistral-large-latest",
+        two_pass=True,
+        judge_model="mistral-small-latest",
+        max_revisions=2,
+    )
+    # writer 180000 x 2 + 130000 x 6 = 1.14; extraction 170000 x 2 + 90000 x 6 = 0.88;
+    # judge (small) 240000 x 0.1 + 30000 x 0.3 = 0.033 (EUR, prices per million tokens).
+    assert [(p["kind"], p["model"], p["eur"]) for p in estimate["passes"]] == [
+        ("writer", "mistral-large-latest", 1.14),
+        ("extraction", "mistral-large-latest", 0.88),
+        ("judge", "mistral-small-latest", 0.033),
+    ]
+    assert (estimate["tokens_in"], estimate["tokens_out"]) == (590000, 250000)
+    assert estimate["eur"] == 2.053
+    # A revision round: rewrite 170000 x 2 + 130000 x 6 = 1.12, extraction 0.88, judge
+    # 0.033 → 2.033 per round, twice at most.
+    assert estimate["eur_max"] == round(2.053 + 2 * 2.033, 4)
+
+
+def test_batch_cost_estimate_two_pass_without_critique_has_no_judge():
+    estimate = pricing.batch_cost_estimate(
+        count=10, backend="mistral", model="mistral-large-latest", two_pass=True, critique=False
+    )
+    assert [p["kind"] for p in estimate["passes"]] == ["writer", "extraction"]
+    assert estimate["eur"] == estimate["eur_max"] == round(0.114 + 0.088, 4)
+
+
+def test_batch_cost_estimate_batch_api_at_half_price():
+    estimate = pricing.batch_cost_estimate(
+        count=100, backend="mistral", model="mistral-large-latest", batch_api=True
+    )
+    assert estimate["eur"] == 0.72  # 1.44 EUR direct (above), Mistral batch price x 0.5

@@ -28,7 +28,7 @@ def test_batch_launch_creates_items_with_scenarios_and_enqueues_on_commit(
         "offline",
         "offline",
         "france-incidence-2023@2",
-        "compte-rendu-fr-v1",
+        "compte-rendu-fr-v2",
     )
 
 
@@ -40,7 +40,7 @@ def test_batch_launch_creates_items_with_scenarios_and_enqueues_on_commit(
         ({"count": 5001}, "bad_count"),
         ({"count": 2, "frame": "nope"}, "unknown_frame"),
         ({"count": 2, "prompt": "nope-v9"}, "unknown_prompt"),
-        ({"count": 2, "prompt": "discharge-report-en-v1", "language": "fr"}, "prompt_language"),
+        ({"count": 2, "prompt": "discharge-report-en-v2", "language": "fr"}, "prompt_language"),
         ({"count": 2, "backend": "gpt"}, "unknown_backend"),
         ({"count": 2, "site_filter": "spleen"}, "unknown_site"),
         ({"count": 2, "temperature": 3.0}, "bad_temperature"),

@@ -51,14 +51,21 @@ def test_batch_launch_form_shows_estimate(coordinator_client):
             "backend": "mistral",
             "model": "mistral-large-latest",
             "temperature": 0.7,
+            "critique": "on",
+            "max_revisions": 1,
         },
         headers={"HX-Request": "true"},
     )
     assert estimate.status_code == 200
-    # 100 x (1200 in x 2 EUR + 2000 out x 6 EUR) per million tokens = 1.44 EUR.
+    # The default prompt is two-pass: 100 x writer (1800 in, 1300 out) + extraction (1700,
+    # 900) + judge (2400, 300) at 2 EUR in / 6 EUR out per million tokens = 1.14 + 0.88 +
+    # 0.66 EUR; one revision round (1.12 + 0.88 + 0.66) at most.
+    body = estimate.content.decode()
+    assert "Estimated cost: about €2.68 (590000 input + 250000 output tokens" in body
+    assert "At most €5.34 if every report is revised" in body
     assert (
-        "Estimated cost: about €1.44 (120000 input + 200000 output tokens"
-        in estimate.content.decode()
+        "writer (mistral-large-latest): €1.14 · extraction (mistral-large-latest): €0.88 · "
+        "judge (mistral-large-latest): €0.66" in body
     )
 
 
@@ -193,7 +200,7 @@ def test_item_report_highlights_annotations(coordinator_client, launch):
         f'data-field="stage" title="stage: {stage} [{span["start"]}–{span["end"]}]">'
         f"stade {stage}</a>"
     ) in body
-    assert "<dt>prompt_version</dt><dd>compte-rendu-fr-v1</dd>" in body
+    assert "<dt>prompt_version</dt><dd>compte-rendu-fr-v2</dd>" in body
 
 
 def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_client):
@@ -246,7 +253,7 @@ def test_api_batch_lifecycle(api, django_capture_on_commit_callbacks):
     assert (data["count"], data["backend"], data["prompt"], data["status"]) == (
         2,
         "offline",
-        "discharge-report-en-v1",
+        "discharge-report-en-v2",
         "running",
     )
     assert data["progress"]["pending"] == 2

@@ -84,9 +84,10 @@ def test_results_page_query_count_independent_of_report_count(
     counts = []
     for study in (small, large):
         # session, user, role check, study, fingerprint, long table, progress, panel (cache
-        # miss), and the calibration references (issue 17: calibration agreement on the page;
-        # the test–retest table costs nothing when the study has no attention checks)
-        with django_assert_num_queries(9) as captured:
+        # miss), the calibration references (issue 17: calibration agreement on the page;
+        # the test–retest table costs nothing when the study has no attention checks), and
+        # the LLM judge's scores (none here: its section is empty)
+        with django_assert_num_queries(10) as captured:
             assert client.get(reverse("review:study_results", args=[study.pk])).status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]

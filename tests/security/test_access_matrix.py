@@ -253,6 +253,14 @@ ACCESS: dict[str, Access] = {
     "generation:batch_launch": Access(
         "get", lambda c: reverse("generation:batch_launch"), LOGIN, 403, 403, 200
     ),
+    "generation:study_judge": Access(
+        "get",
+        lambda c: reverse("generation:study_judge", args=[c["study"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
     "generation:batch_detail": Access(
         "get",
         lambda c: reverse("generation:batch_detail", args=[c["batch"].pk]),

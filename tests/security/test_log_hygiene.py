@@ -132,7 +132,10 @@ def test_no_report_text_in_logs_for_failing_generation_item(all_logs, settings, 
         settings.GENERATION_TOKENS_PER_MINUTE = 0
         settings.GENERATION_RETRY_BACKOFF_SECONDS = 0
         settings.GENERATION_RETRY_BACKOFF_MAX_SECONDS = 1
-        batch = generation_services.batch_launch(count=1, backend="mistral", seed=8, enqueue=False)
+        # One-pass prompt: the fault script below is one request per attempt.
+        batch = generation_services.batch_launch(
+            count=1, backend="mistral", seed=8, enqueue=False, prompt="compte-rendu-fr-v1"
+        )
         item = batch.items.get()
         # The Celery task itself (eager), with its retries, as a worker runs it.
         item_generate.apply(kwargs={"item_id": item.pk}, throw=False)
@@ -156,7 +159,12 @@ def test_secrets_never_in_database_logs_or_pages(all_logs, settings, roles, coor
         settings.GENERATION_RATE_LIMIT_PER_SECOND = 0
         settings.GENERATION_TOKENS_PER_MINUTE = 0
         batch = generation_services.batch_launch(
-            count=2, backend="mistral", seed=9, created_by=coordinator, enqueue=False
+            count=2,
+            backend="mistral",
+            seed=9,
+            created_by=coordinator,
+            enqueue=False,
+            prompt="compte-rendu-fr-v1",  # one request per report, counted below
         )
         counts = generation_services.batch_run_in_process(batch=batch)
         assert counts["done"] == 2

@@ -43,6 +43,12 @@ class Command(BaseCommand):
         parser.add_argument("--model", default=None)
         parser.add_argument("--temperature", type=float, default=0.7)
         parser.add_argument("--wait", action="store_true", help="follow the batch to the end")
+        parser.add_argument("--mode", choices=["direct", "batch_api"], default="direct")
+        parser.add_argument("--judge-model", default="", help="critique model (default: writer)")
+        parser.add_argument("--max-revisions", type=int, default=None)
+        parser.add_argument(
+            "--no-critique", action="store_true", help="two-pass prompts: skip judge and revisions"
+        )
         parser.add_argument(
             "--in-process",
             action="store_true",
@@ -69,6 +75,10 @@ class Command(BaseCommand):
                 language=options["language"],
                 site_filter=options["site"],
                 enqueue=not in_process,
+                mode=options["mode"],
+                judge_model=options["judge_model"],
+                max_revisions=options["max_revisions"],
+                critique=not options["no_critique"],
             )
         except ServiceError as exc:
             raise CommandError(exc.message) from None

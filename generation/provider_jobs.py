@@ -1,0 +1,171 @@
+"""Batches in Batch API mode: submit one provider job per batch, poll it, write its results.
+
+Called by the periodic task `generation.provider_jobs_poll` (and by tests directly). The
+invariants are the pipeline's: each result line is written through
+`pipeline.batch_item_apply_result`, which claims the item with a conditional update, so a
+line processed twice (two pollers, a poll repeated after a crash) writes one report; every
+item the job did not answer — error lines, unusable answers, lines lost to expiry,
+cancellation or a failed job — goes back to direct mode, enqueued like any item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from generation.backends import BACKENDS, TransientBackendError
+from generation.backends.mistral import (
+    BATCH_JOB_FINAL,
+    MistralBatchApi,
+    batch_line,
+    batch_result,
+)
+from generation.models import Batch, BatchItem
+from generation.pipeline import _generation_request, batch_item_apply_result
+from generation.queue import items_enqueue
+from generation.scenario import Scenario
+
+logger = logging.getLogger(__name__)
+
+# provider_status while one poller writes the job's results, then once they were taken
+# (the batch is then a direct batch).
+PROCESSING = "PROCESSING"
+PROCESSED = "PROCESSED"
+
+
+def _api() -> MistralBatchApi:
+    return MistralBatchApi.from_settings()
+
+
+def provider_job_submit(*, batch: Batch) -> str:
+    """Upload the batch's pending items as JSONL and create the job. The batch row is
+    locked while submitting: a second poller finds the job id and submits nothing."""
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        if locked.provider_job_id or locked.status != Batch.Status.RUNNING:
+            return locked.provider_job_id
+        items = list(
+            BatchItem.objects.filter(batch=locked, status=BatchItem.Status.PENDING).order_by(
+                "index"
+            )
+        )
+        lines = [
+            batch_line(
+                custom_id=str(item.index),
+                request=_generation_request(
+                    batch=locked, item=item, scenario=Scenario.from_json(item.scenario)
+                ),
+            )
+            for item in items
+        ]
+        file_id, job = _api().submit(
+            lines=lines,
+            model=locked.model,
+            name=f"synthreports-batch-{locked.pk}",
+            metadata={"batch": str(locked.pk)},
+        )
+        Batch.objects.filter(pk=locked.pk).update(
+            provider_job_id=job.job_id,
+            provider_file_id=file_id,
+            provider_status=job.status,
+            provider_checked_at=timezone.now(),
+        )
+        BatchItem.objects.filter(pk__in=[i.pk for i in items]).update(enqueued_at=timezone.now())
+    return job.job_id
+
+
+def provider_job_process(*, batch: Batch, enqueue: bool = True) -> dict[str, int]:
+    """Poll the batch's job; once it is final, write every result line and send what it
+    did not answer to direct mode. Returns counts by outcome and how many go direct."""
+    # retry: an unusable answer, the item released (an attempt counted) for direct mode.
+    counts = {"done": 0, "retry": 0, "failed": 0, "not_claimed": 0, "direct": 0}
+    batch.refresh_from_db(fields=["status", "provider_status", "provider_checked_at"])
+    if batch.provider_status == PROCESSED:
+        return counts
+    api = _api()
+    if batch.status == Batch.Status.CANCELLED and batch.provider_status in ("QUEUED", "RUNNING"):
+        # The coordinator cancelled: stop the provider's job too (its partial results are
+        # dropped by the claims: a cancelled batch's items are skipped).
+        job = api.cancel(job_id=batch.provider_job_id)
+    else:
+        job = api.get(job_id=batch.provider_job_id)
+    now = timezone.now()
+    not_taken = Batch.objects.filter(pk=batch.pk).exclude(
+        provider_status__in=[PROCESSED, PROCESSING]
+    )
+    if job.status not in BATCH_JOB_FINAL:
+        not_taken.update(provider_status=job.status, provider_checked_at=now)
+        return counts
+    # One poller takes the results (a conditional update); one that died while processing
+    # is taken over after the stuck-item delay. Lines already written are not claimable.
+    stale = now - dt.timedelta(seconds=settings.GENERATION_STUCK_AFTER_SECONDS)
+    taken = (
+        Batch.objects.filter(pk=batch.pk)
+        .filter(
+            ~Q(provider_status__in=[PROCESSED, PROCESSING])
+            | Q(provider_status=PROCESSING, provider_checked_at__lt=stale)
+        )
+        .update(provider_status=PROCESSING, provider_checked_at=now)
+    )
+    if not taken:
+        return counts
+    items = dict(BatchItem.objects.filter(batch=batch).values_list("index", "pk"))
+    token = f"provider-{job.job_id}"
+    for line in api.lines(file_id=job.output_file):
+        item_id = items.get(int(line.get("custom_id", -1)))
+        result = batch_result(line, model=batch.model)
+        if item_id is None or result is None:
+            continue
+        outcome = batch_item_apply_result(item_id=item_id, claim_token=token, result=result)
+        counts[outcome if outcome in counts else "failed"] += 1
+    # Error lines, unusable answers, and lines never answered (expiry, cancellation, a
+    # failed job) are all still PENDING: direct mode takes them from here.
+    with transaction.atomic():
+        Batch.objects.filter(pk=batch.pk).update(
+            provider_status=PROCESSED, provider_checked_at=timezone.now()
+        )
+        direct = list(
+            BatchItem.objects.filter(
+                batch=batch, status=BatchItem.Status.PENDING, batch__status=Batch.Status.RUNNING
+            ).values_list("pk", flat=True)
+        )
+        counts["direct"] = len(direct)
+        if direct and enqueue:
+            transaction.on_commit(lambda: items_enqueue(item_ids=direct))
+    if job.status != "SUCCESS":
+        logger.info(
+            "Batch %s: provider job %s ended %s; %d items resume in direct mode",
+            batch.pk,
+            job.job_id,
+            job.status,
+            len(direct),
+        )
+    return counts
+
+
+def provider_jobs_poll(*, enqueue: bool = True) -> dict[str, int]:
+    """The periodic step: submit batches waiting for a job, process jobs that ended."""
+    summary = {"submitted": 0, "polled": 0}
+    open_batches = (
+        Batch.objects.filter(mode=Batch.Mode.BATCH_API)
+        .exclude(provider_status=PROCESSED)
+        .select_related("prompt", "frame", "guideline")
+    )
+    for batch in open_batches:
+        try:
+            if not batch.provider_job_id:
+                if batch.status == Batch.Status.RUNNING and BACKENDS[batch.backend].network:
+                    provider_job_submit(batch=batch)
+                    summary["submitted"] += 1
+                continue
+            provider_job_process(batch=batch, enqueue=enqueue)
+            summary["polled"] += 1
+        except TransientBackendError as exc:
+            # The next period tries again; nothing was written for this batch.
+            logger.warning("Batch %s: provider job step failed (%s)", batch.pk, exc)
+    return summary
