@@ -16,7 +16,12 @@ from generation import selectors, services
 from generation.backends import BACKEND_NAMES
 from generation.models import Batch
 from review.permissions import IsCoordinator
-from synthreports.serializer_fields import StrictCharField, StrictFloatField, StrictIntegerField
+from synthreports.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 
 
 class BatchLaunchSerializer(serializers.Serializer):
@@ -42,13 +47,13 @@ class BatchLaunchSerializer(serializers.Serializer):
     site_filter = StrictCharField(required=False, allow_blank=True, default="")
     name = StrictCharField(required=False, allow_blank=True, max_length=120, default="")
     mode = serializers.ChoiceField(choices=["direct", "batch_api"], default="direct")
-    critique = serializers.BooleanField(
+    critique = StrictBooleanField(
         default=True, help_text="Two-pass prompts: checker, LLM judge and revisions."
     )
-    judge_model = serializers.CharField(
+    judge_model = StrictCharField(
         required=False, allow_blank=True, default="", help_text="Empty: the writer's model."
     )
-    max_revisions = serializers.IntegerField(
+    max_revisions = StrictIntegerField(
         required=False, min_value=0, help_text="At most GENERATION_MAX_REVISIONS."
     )
 
