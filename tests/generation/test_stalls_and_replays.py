@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -25,37 +25,17 @@ from generation.models import Batch, BatchItem
 from generation.tasks import item_generate
 from review.models import Report
 from tests.factories import PASSWORD, CoordinatorFactory
-from tests.transactional_fixtures import roles
+from tests.transactional_fixtures import connection_killed_on_first_insert, roles
 
 __all__ = ["roles"]
-
-KILL_ON_FIRST_REPORT_SQL = """
-CREATE SEQUENCE generation_drop_once;
-CREATE FUNCTION generation_drop_connection() RETURNS trigger AS $$
-BEGIN
-    IF nextval('generation_drop_once') = 1 THEN
-        PERFORM pg_terminate_backend(pg_backend_pid());
-        PERFORM pg_sleep(5);
-    END IF;
-    RETURN NEW;
-END $$ LANGUAGE plpgsql;
-CREATE TRIGGER generation_drop_connection BEFORE INSERT ON review_report
-    FOR EACH ROW EXECUTE FUNCTION generation_drop_connection();
-"""
-KILL_CLEANUP_SQL = """
-DROP TRIGGER IF EXISTS generation_drop_connection ON review_report;
-DROP FUNCTION IF EXISTS generation_drop_connection();
-DROP SEQUENCE IF EXISTS generation_drop_once;
-"""
 
 
 @pytest.fixture
 def connection_killed_on_first_report(roles):
-    with connection.cursor() as cursor:
-        cursor.execute(KILL_ON_FIRST_REPORT_SQL)
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(KILL_CLEANUP_SQL)
+    with connection_killed_on_first_insert(
+        table="review_report", name="generation_drop_connection"
+    ):
+        yield
 
 
 def test_task_retries_after_its_database_connection_is_killed(connection_killed_on_first_report):

@@ -11,6 +11,7 @@ from review.models import Assignment, Rating
 from review.views.reviewer import DATABASE_RETRY_MESSAGE
 from tests.conftest import make_open_study
 from tests.factories import PASSWORD
+from tests.transactional_fixtures import connection_killed_on_first_insert
 
 RETRY_TEXT = str(DATABASE_RETRY_MESSAGE)
 
@@ -67,35 +68,12 @@ def test_rating_save_connection_error_without_htmx_redirects_with_message(
     assert Rating.objects.filter(assignment=assignment).count() == 0
 
 
-# The server really closes the session: a trigger makes the backend saving the first
-# rating terminate itself (a sequence, not a table, counts: it survives the rollback).
-KILL_ONCE_SQL = """
-CREATE SEQUENCE reliability_drop_once;
-CREATE FUNCTION reliability_drop_connection() RETURNS trigger AS $$
-BEGIN
-    IF nextval('reliability_drop_once') = 1 THEN
-        PERFORM pg_terminate_backend(pg_backend_pid());
-        PERFORM pg_sleep(5);
-    END IF;
-    RETURN NEW;
-END $$ LANGUAGE plpgsql;
-CREATE TRIGGER reliability_drop_connection BEFORE INSERT ON review_rating
-    FOR EACH ROW EXECUTE FUNCTION reliability_drop_connection();
-"""
-KILL_ONCE_CLEANUP_SQL = """
-DROP TRIGGER IF EXISTS reliability_drop_connection ON review_rating;
-DROP FUNCTION IF EXISTS reliability_drop_connection();
-DROP SEQUENCE IF EXISTS reliability_drop_once;
-"""
-
-
 @pytest.fixture
 def connection_killed_on_first_rating(roles):
-    with connection.cursor() as cursor:
-        cursor.execute(KILL_ONCE_SQL)
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(KILL_ONCE_CLEANUP_SQL)
+    with connection_killed_on_first_insert(
+        table="review_rating", name="reliability_drop_connection"
+    ):
+        yield
 
 
 def test_backend_terminated_during_rating_save_live_server(
