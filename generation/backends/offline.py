@@ -419,7 +419,11 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])")
 
 def _trimmed(chunks: list[tuple[str | None, str]], *, target: int) -> list[tuple[str | None, str]]:
     """Sections shortened to the target length the way a busy physician writes: the last
-    sentence of the wordiest section goes first, each section keeps its first sentence."""
+    sentence of the wordiest section goes first, each section keeps its first sentence;
+    the reason for admission and the conclusion (diagnosis, plan, discharge treatment)
+    are kept whole."""
+    titled = [i for i, (title, _body) in enumerate(chunks) if title is not None]
+    whole = {titled[0], titled[-1]} if titled else set()
     bodies = [[_SENTENCE_BREAK.split(line) for line in body.split("\n")] for _title, body in chunks]
 
     def length() -> int:
@@ -430,8 +434,10 @@ def _trimmed(chunks: list[tuple[str | None, str]], *, target: int) -> list[tuple
 
     while length() > target:
         counts = [
-            sum(len(line) for line in lines if line != [""]) if title is not None else 0
-            for (title, _body), lines in zip(chunks, bodies, strict=True)
+            sum(len(line) for line in lines if line != [""])
+            if title is not None and index not in whole
+            else 0
+            for index, ((title, _body), lines) in enumerate(zip(chunks, bodies, strict=True))
         ]
         wordiest = max(range(len(chunks)), key=lambda i: (counts[i], -i))
         if counts[wordiest] <= 1:
