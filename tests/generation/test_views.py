@@ -163,7 +163,7 @@ def test_batch_detail_shows_failures_and_actions(coordinator_client, launch):
     ).content.decode()
     assert "Mistral API answered 503" in body
     assert "Retry failed items" in body
-    assert ">oncology-fr@1</a>" in body
+    assert ">oncology-fr@2</a>" in body
 
 
 def test_batch_cancel_and_retry_actions(
@@ -257,7 +257,7 @@ def test_api_batch_lifecycle(api, django_capture_on_commit_callbacks):
         "running",
     )
     assert data["progress"]["pending"] == 2
-    assert data["guideline"] == "oncology-fr@1"
+    assert data["guideline"] == "oncology-fr@2"
     batch = Batch.objects.get(pk=data["id"])
     process_all(batch)
     detail = api.get(f"/api/v1/batches/{batch.pk}/").json()
