@@ -631,8 +631,8 @@ def report_text_violations(
                     key,
                 )
             )
-    for key, spec in kb.postoperative.items():
-        if key != case.postoperative and any(re.search(_fold(m), text) for m in spec.mention):
+    for key, course in kb.postoperative.items():
+        if key != case.postoperative and any(re.search(_fold(m), text) for m in course.mention):
             found.append(
                 Violation(
                     "postoperative_vs_procedure",
