@@ -22,7 +22,7 @@ def test_process_offline_batch_writes_reports_with_provenance(launch):
     assert (p["backend"], p["prompt_version"], p["frame"], p["seed"], p["temperature"]) == (
         "offline",
         "compte-rendu-fr-v2",
-        "france-incidence-2023@2",
+        "france-incidence-2023@3",
         7,
         0.7,
     )

@@ -229,7 +229,7 @@ def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_clien
         coordinator_client.post(reverse("generation:frame_list"), {"file": upload}).status_code
         == 302
     )
-    assert SamplingFrame.objects.get(name="my-frame").version == 2
+    assert SamplingFrame.objects.get(name="my-frame").version == 3
 
 
 # --- API ---------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_postoperative_courses_follow_their_rates(kb, procedure, rates):
 def test_sampled_surgery_stays_are_not_always_uneventful(kb, sample):
     surgery = [c for c in sample if c.reason == "surgery"]
     complicated = [c for c in surgery if c.postoperative]
-    assert len(surgery) == 680
+    assert len(surgery) == 681
     assert Counter(c.postoperative for c in complicated) == {
         "anastomotic_leak": 13,
         "postoperative_ileus": 9,

@@ -50,7 +50,7 @@ def test_unknown_biomarker_is_a_clear_error(data):
     assert len(errors) == 1
     assert errors[0].startswith(
         "plan nsclc-iv-pembro-mono.requires.biomarkers: unknown biomarker 'PDL1'; "
-        "known biomarkers: ALK, BRAF, EGFR, HER2, HR, MSI, PD-L1 CPS"
+        "known biomarkers: ALK, BRAF, EGFR, Grade Group, HER2, HR, MSI, PD-L1 CPS"
     )
 
 
