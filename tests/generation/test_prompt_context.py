@@ -8,7 +8,7 @@ from generation.prompts import DEFAULT_PROMPTS, PROMPTS_V2
 def test_v2_prompt_carries_guideline_context_and_allows_supportive_drugs(
     db, mistral_settings, fake_mistral
 ):
-    batch = services.batch_launch(count=1, backend="mistral", seed=3, enqueue=False)
+    batch = services.batch_launch(count=1, backend="mistral", seed=269, enqueue=False)
     assert batch.prompt.label == "compte-rendu-fr-v2" and batch.prompt.passes == "two_pass"
     item = batch.items.get()
     assert pipeline.batch_item_process(item_id=item.pk, claim_token="t") == "done"
@@ -17,8 +17,8 @@ def test_v2_prompt_carries_guideline_context_and_allows_supportive_drugs(
     assert "response_format" not in writer or writer["response_format"] is None
     assert "Les traitements de support (antiémétiques, antalgiques, G-CSF" in system
     assert "n'ajoute aucun traitement qui n'y figure pas" not in system
-    # Seed 3, item 0: a 46-year-old man, stage IIB melanoma, surgical stay before adjuvant
-    # pembrolizumab (knowledge base oncology-fr@2).
+    # Seed 269, item 0 (frame 3): a 76-year-old man, stage IIC melanoma, surgical stay before
+    # adjuvant pembrolizumab (knowledge base oncology-fr@2).
     assert (
         "Recommandation qui justifie le plan (référentiel oncology-fr@2) :\n"
         "Plan retenu en RCP : chirurgie à visée curative (reprise d'exérèse + biopsie du "

@@ -121,8 +121,8 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
     anomaly = {
         "category": "chronology",
         "evidence": "Patient de 71 ans.",
-        "explanation": "Né le 11/09/1977 : 46 ans à l'admission.",
-        "correction": "Patient de 46 ans.",
+        "explanation": "Né le 19/10/1962 : 62 ans à l'admission.",
+        "correction": "Patient de 62 ans.",
     }
     fake_mistral.script("verdict", _verdict(False, anomaly), _verdict(True))
     batch = two_pass_batch(judge_model="mistral-small-latest")
@@ -141,7 +141,7 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
     first_judge = item.passes[2]
     assert first_judge["detail"]["checker"] == ["age_vs_birth_date"]
     assert first_judge["detail"]["anomalies"] == [anomaly]
-    assert "age_vs_birth_date: age 71 stated, born 1977-09-11, admitted 2024-07-07" in (
+    assert "age_vs_birth_date: age 71 stated, born 1962-10-19, admitted 2025-06-17" in (
         fake_mistral.requests_of("verdict")[0].prompt_text
     )
     # The judge ran on its own model; the revision was told the anomaly.
