@@ -30,16 +30,15 @@ def test_v2_prompt_carries_guideline_context_and_allows_supportive_drugs(
         "[melanoma-iib-iic-needs-adjuvant-pd1 ; Luke JJ, et al. KEYNOTE-716" in user
     )
     assert (
-        "Chronologie de la maladie : diagnostic le 22/06/2024 ; chirurgie le 08/07/2024 ; "
-        "séjour du 07/07/2024 au 09/07/2024 ; ordre du plan : 1. chirurgie à visée curative "
+        "Chronologie de la maladie : diagnostic le 18/07/2024 ; chirurgie le 13/08/2024 ; "
+        "séjour du 12/08/2024 au 14/08/2024 ; ordre du plan : 1. chirurgie à visée curative "
         "(reprise d'exérèse + biopsie du ganglion sentinelle) (en cours (ce séjour), début "
-        "07/07/2024), 2. immunothérapie adjuvante (pembrolizumab adjuvant 1 an) (à venir)"
+        "12/08/2024), 2. immunothérapie adjuvante (pembrolizumab adjuvant 1 an) (à venir)"
     ) in user
     assert "Place de ce séjour dans le parcours : séjour chirurgical du parcours" in user
     assert "- inhibiteurs de points de contrôle : toxicités immuno-médiées" in user
     # The comorbidities' treatments come from the knowledge base (with doses).
-    assert "- antécédent d'AVC : clopidogrel 75 mg et atorvastatine 40 mg par jour" in user
-    assert "- syndrome dépressif : sertraline 50 mg par jour" in user
+    assert "- hypertension artérielle : ramipril 5 mg le matin" in user
     assert "décret n° 2016-995 : motif d'hospitalisation ; antécédents pertinents" in user
     assert "traitement de sortie avec posologies et durées" in user
     # Pass 2 lists the extended schema.

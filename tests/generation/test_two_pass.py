@@ -20,8 +20,9 @@ PERIOP = OK_NARRATIVE.replace(
     "Évolution\nChimiothérapie par FLOT avant la chirurgie, bien tolérée. Après la chirurgie, "
     "reprise du FLOT prévue pour quatre cures.",
 )
-# Seed 3, index 0 of the default frame and knowledge base: a 46-year-old man (born
-# 11/09/1977, admitted 07/07/2024) with a stage IIB melanoma. The plant: he is said to be 71.
+# Seed 3, index 0 of the default frame (3) and knowledge base (2): a 62-year-old man (born
+# 19/10/1962, admitted 17/06/2025) with a metastatic bladder cancer. The plant: he is said to
+# be 71.
 PLANTED = OK_NARRATIVE.replace("Examen clinique\n", "Examen clinique\nPatient de 71 ans. ")
 
 
@@ -153,7 +154,7 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
         "mistral-large-latest",
         "mistral-small-latest",
     ]
-    assert "Patient de 46 ans." in fake_mistral.requests[3].prompt_text
+    assert "Patient de 62 ans." in fake_mistral.requests[3].prompt_text
     assert item.passes[2]["cost_eur"] == round(
         (item.passes[2]["tokens_in"] * 0.1 + item.passes[2]["tokens_out"] * 0.3) / 1e6, 4
     )
