@@ -18,7 +18,10 @@ first poll and reaches `batch_job_outcome` (SUCCESS, TIMEOUT_EXCEEDED, FAILED, C
 at the second, answering each input line as the chat endpoint would; lines whose
 custom_id is in `batch_line_errors` go to the error file (HTTP 500), those in
 `batch_line_malformed` get prose instead of JSON, and with TIMEOUT_EXCEEDED only the first
-`batch_lines_before_expiry` lines are answered.
+`batch_lines_before_expiry` lines are answered. `batch_line_errors_by_kind` ({kind:
+custom_ids}) fails a line only in the jobs of that kind of call (a two-pass batch's
+narrative, extraction or verdict jobs); `batch_job_outcomes` (a list) gives the outcome of
+each successive job, `batch_job_outcome` once it is used up.
 
 With `rate_limit_per_second=N` the server also enforces a global limit, as the real API
 does: a request arriving when N requests already arrived in the last second is answered
@@ -191,6 +194,8 @@ class FakeMistral:
         self.batch_job_outcome = "SUCCESS"
         self.batch_line_errors: set[str] = set()
         self.batch_line_malformed: set[str] = set()
+        self.batch_line_errors_by_kind: dict[str, set[str]] = {}
+        self.batch_job_outcomes: list[str] = []
         self.batch_lines_before_expiry = 0
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -286,6 +291,8 @@ class FakeMistral:
                 "_lines": lines,
                 "_polls": 0,
             }
+            if self.batch_job_outcomes:
+                self.jobs[job_id]["_outcome"] = self.batch_job_outcomes.pop(0)
             return self._job_json(self.jobs[job_id])
 
     def _job_cancel(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +310,12 @@ class FakeMistral:
                 return self._job_json(job)
             if job["status"] not in ("RUNNING", "CANCELLATION_REQUESTED"):
                 return self._job_json(job)
-            final = "CANCELLED" if job.get("_cancel") else self.batch_job_outcome
+            if job.get("_cancel"):
+                final = "CANCELLED"
+            elif "_outcome" in job:
+                final = job["_outcome"]
+            else:
+                final = self.batch_job_outcome
         lines = job["_lines"]
         if final == "TIMEOUT_EXCEEDED":
             lines = lines[: self.batch_lines_before_expiry]
@@ -312,7 +324,11 @@ class FakeMistral:
         outputs, errors = [], []
         for number, line in enumerate(lines):
             custom_id = str(line.get("custom_id"))
-            if custom_id in self.batch_line_errors:
+            body = line.get("body") or {}
+            kind = _kind(body)
+            if custom_id in self.batch_line_errors or custom_id in (
+                self.batch_line_errors_by_kind.get(kind, set())
+            ):
                 errors.append(
                     {
                         "id": f"err-{number}",
@@ -322,8 +338,6 @@ class FakeMistral:
                     }
                 )
                 continue
-            body = line.get("body") or {}
-            kind = _kind(body)
             content = self._next_content(kind) or _default_content(kind, body)
             if custom_id in self.batch_line_malformed:
                 content = "Voici le compte rendu demandé : le patient va bien."
