@@ -8,7 +8,6 @@ import pytest
 from generation import pipeline, provider_jobs, services
 from generation.backends.mistral import batch_result
 from generation.models import Batch, BatchItem
-from review.exceptions import InvalidInput
 from review.models import Report
 
 
