@@ -112,7 +112,11 @@ def provider_job_process(*, batch: Batch, enqueue: bool = True) -> dict[str, int
     did not answer to direct mode. Returns counts by outcome and how many go direct."""
     # retry: an unusable answer, the item released (an attempt counted) for direct mode.
     counts = {"done": 0, "retry": 0, "failed": 0, "not_claimed": 0, "direct": 0}
-    batch.refresh_from_db(fields=["status", "provider_status", "provider_checked_at"])
+    # The job id too: a two-pass chain moves on to a new job, and a poller that read the
+    # batch before must not process the previous one as if it were current.
+    batch.refresh_from_db(
+        fields=["status", "provider_status", "provider_checked_at", "provider_job_id"]
+    )
     if batch.provider_status == PROCESSED:
         return counts
     api = _api()
@@ -123,7 +127,7 @@ def provider_job_process(*, batch: Batch, enqueue: bool = True) -> dict[str, int
     else:
         job = api.get(job_id=batch.provider_job_id)
     now = timezone.now()
-    not_taken = Batch.objects.filter(pk=batch.pk).exclude(
+    not_taken = Batch.objects.filter(pk=batch.pk, provider_job_id=job.job_id).exclude(
         provider_status__in=[PROCESSED, PROCESSING]
     )
     if job.status not in BATCH_JOB_FINAL:
@@ -133,7 +137,7 @@ def provider_job_process(*, batch: Batch, enqueue: bool = True) -> dict[str, int
     # is taken over after the stuck-item delay. Lines already written are not claimable.
     stale = now - dt.timedelta(seconds=settings.GENERATION_STUCK_AFTER_SECONDS)
     taken = (
-        Batch.objects.filter(pk=batch.pk)
+        Batch.objects.filter(pk=batch.pk, provider_job_id=job.job_id)
         .filter(
             ~Q(provider_status__in=[PROCESSED, PROCESSING])
             | Q(provider_status=PROCESSING, provider_checked_at__lt=stale)
