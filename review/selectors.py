@@ -411,7 +411,8 @@ class ReviewerProgress:
     total: int
     submitted: int
     in_progress: int
-    active_seconds: int
+    # Active reading time over all their assignments of the study, in milliseconds.
+    active_ms: int
     # The reviewer's latest opening, score or submission in this study (None: never).
     last_activity: datetime | None = None
 
@@ -451,8 +452,8 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
                     reviewer__assignments__status=Assignment.Status.IN_PROGRESS,
                 ),
             ),
-            seconds=Sum(
-                "reviewer__assignments__active_seconds",
+            reading_ms=Sum(
+                "reviewer__assignments__active_ms",
                 filter=Q(reviewer__assignments__study=study),
             ),
             last_opened=Max(
@@ -483,7 +484,7 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
             total=row.total,
             submitted=row.submitted,
             in_progress=row.in_progress,
-            active_seconds=row.seconds or 0,
+            active_ms=row.reading_ms or 0,
             last_activity=max(
                 (t for t in (row.last_opened, row.last_submitted, row.last_scored) if t),
                 default=None,
