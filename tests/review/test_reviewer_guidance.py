@@ -1,6 +1,7 @@
 """Issue 17 on the server: reading time bound, undo, cannot assess, calibration items and
 attention checks kept out of the statistics, My reports, instructions, favicon."""
 
+import re
 import time
 from datetime import timedelta
 
@@ -343,3 +344,28 @@ def test_coordinator_saves_instructions_examples_and_calibration_items(
 def test_reviewer_cannot_reach_the_guidance_page(reviewer_client, open_study):
     url = reverse("review:study_guidance", args=[open_study.pk])
     assert reviewer_client.get(url).status_code == 403
+
+
+def test_positions_stay_1_to_n_after_a_report_is_handed_back(client, coordinator):
+    """ "Report N of M" never shows N > M: a handed-back report leaves a gap in the stored
+    positions, and the pages and the API show the rank instead."""
+    reviewers = [ReviewerFactory(), ReviewerFactory(), ReviewerFactory()]
+    study = make_open_study(coordinator=coordinator, reviewers=reviewers, k=2)
+    queue = list(Assignment.objects.filter(study=study, reviewer=reviewers[0]).order_by("position"))
+    n = len(queue)
+    assert [a.position for a in queue] == list(range(1, n + 1))
+    services_reviewer.assignment_cannot_assess(assignment=queue[1], reason="language")
+    left = [a for a in queue if a.pk != queue[1].pk]
+    assert [a.position for a in left] == [1] + list(range(3, n + 1))  # the gap is stored
+
+    client.login(username=reviewers[0].username, password=PASSWORD)
+    shown = [client.get(reverse("review:rate", args=[a.code])).content.decode() for a in left]
+    for rank, page in enumerate(shown, start=1):
+        assert f"Report {rank} of {n - 1}" in page
+    api = client.get(reverse("api-my-queue"), {"study": study.code}).json()
+    assert [(entry["code"], entry["position"]) for entry in api] == [
+        (a.code, rank) for rank, a in enumerate(left, start=1)
+    ]
+    page = client.get(reverse("review:my_reports", args=[study.code])).content.decode()
+    cells = [int(cell) for cell in re.findall(r'<td class="num">(\d+)</td>', page)]
+    assert cells == list(range(1, n))
