@@ -412,7 +412,7 @@ class ReviewerProgress:
     submitted: int
     in_progress: int
     active_seconds: int
-    # The reviewer's latest opening, score or submission in this study (None: never).
+    # The reviewer's latest opening, reading, score or submission in this study (None: never).
     last_activity: datetime | None = None
 
     @property
@@ -463,6 +463,11 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
                 "reviewer__assignments__submitted_at",
                 filter=Q(reviewer__assignments__study=study),
             ),
+            # The reading page's heartbeat: reading without scoring is activity too.
+            last_seen=Max(
+                "reviewer__assignments__last_seen_at",
+                filter=Q(reviewer__assignments__study=study),
+            ),
             # A subquery, not a join: joining ratings would multiply the counts above.
             last_scored=Subquery(
                 Rating.objects.filter(
@@ -485,7 +490,11 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
             in_progress=row.in_progress,
             active_seconds=row.seconds or 0,
             last_activity=max(
-                (t for t in (row.last_opened, row.last_submitted, row.last_scored) if t),
+                (
+                    t
+                    for t in (row.last_opened, row.last_submitted, row.last_seen, row.last_scored)
+                    if t
+                ),
                 default=None,
             ),
         )
@@ -500,22 +509,33 @@ def study_source_counts(*, study: Study) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in Report.Source.values}
 
 
-# Report languages and the PostgreSQL text-search configuration their text is indexed with
-# (migration 0006 builds one GIN index per configuration, on these exact expressions).
-SEARCH_CONFIGS = {"fr": "french", "en": "english"}
+# Report languages and the PostgreSQL text-search configurations their text is indexed
+# with: the built-in one, whose stemmer knows accented endings, and its copy with `unaccent`
+# before the stemmer (migrations 0007 and 0010: one GIN index each, on these expressions).
+SEARCH_CONFIGS = {"fr": ("french", "french_unaccent"), "en": ("english", "english_unaccent")}
 
 
 def _fulltext_match(search: str) -> Q:
-    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word),
-    each stemmed with its own language's configuration: "métastases" finds "métastase" and
-    "Métastases" but not "métastatique" (the French snowball stemmer keeps "métastat").
-    Accents count: "metastases" does not find "métastases"."""
+    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word) in
+    its own language, stemmed, with or without its accents.
+
+    The built-in configuration stems accented endings ("hospitalisation" finds
+    "hospitalisée"); its unaccent copy makes accents optional on either side ("pemetrexed"
+    finds "pémétrexed", "pémétrexed" finds "pemetrexed", "metastases" finds "Métastases").
+    A report matching either is found. "métastases" does not find "métastatique": the
+    French snowball stemmer keeps "métastat" apart from "métastas"."""
     match = Q()
-    for language, config in SEARCH_CONFIGS.items():
+    for language, (config, folded) in SEARCH_CONFIGS.items():
         matching = (
             Report.objects.filter(language=language)
-            .annotate(document=SearchVector("text", config=config))
-            .filter(document=SearchQuery(search, config=config, search_type="websearch"))
+            .annotate(
+                stemmed=SearchVector("text", config=config),
+                unaccented=SearchVector("text", config=folded),
+            )
+            .filter(
+                Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
+                | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
+            )
             .values("pk")
         )
         match |= Q(pk__in=matching)
