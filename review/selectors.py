@@ -16,7 +16,19 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
@@ -33,6 +45,7 @@ from review.models import (
     StudyReviewer,
 )
 from review.services import audit_log
+from review.text_folding import fold
 
 # ---------------------------------------------------------------------------------------
 # Reviewer side (blinded)
@@ -412,7 +425,7 @@ class ReviewerProgress:
     submitted: int
     in_progress: int
     active_seconds: int
-    # The reviewer's latest opening, reading, score or submission in this study (None: never).
+    # The reviewer's latest opening, score or submission in this study (None: never).
     last_activity: datetime | None = None
 
     @property
@@ -463,11 +476,6 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
                 "reviewer__assignments__submitted_at",
                 filter=Q(reviewer__assignments__study=study),
             ),
-            # The reading page's heartbeat: reading without scoring is activity too.
-            last_seen=Max(
-                "reviewer__assignments__last_seen_at",
-                filter=Q(reviewer__assignments__study=study),
-            ),
             # A subquery, not a join: joining ratings would multiply the counts above.
             last_scored=Subquery(
                 Rating.objects.filter(
@@ -490,11 +498,7 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
             in_progress=row.in_progress,
             active_seconds=row.seconds or 0,
             last_activity=max(
-                (
-                    t
-                    for t in (row.last_opened, row.last_submitted, row.last_seen, row.last_scored)
-                    if t
-                ),
+                (t for t in (row.last_opened, row.last_submitted, row.last_scored) if t),
                 default=None,
             ),
         )
@@ -545,7 +549,8 @@ def _fulltext_match(search: str) -> Q:
 def report_list(*, source: str | None = None, search: str = ""):
     """Coordinators' report list, newest first. `search` matches a code or an external id
     (part of it) or, on PostgreSQL, the text by full-text search in the report's language;
-    the embedded SQLite of the demo falls back to a case-insensitive substring."""
+    the embedded SQLite of the demo falls back to a substring that ignores case and
+    accents (review_fold, review.text_folding), without stemming."""
     reports = Report.objects.select_related("report_import").order_by("-created_at", "-id")
     if source:
         reports = reports.filter(source=source)
@@ -554,7 +559,12 @@ def report_list(*, source: str | None = None, search: str = ""):
         if connection.vendor == "postgresql":
             match |= _fulltext_match(search)
         else:
-            match |= Q(text__icontains=search)
+            folded = Func(F("text"), function="review_fold", output_field=TextField())
+            match |= Q(
+                pk__in=Report.objects.annotate(folded=folded)
+                .filter(folded__contains=fold(search))
+                .values("pk")
+            )
         reports = reports.filter(match)
     return reports
 

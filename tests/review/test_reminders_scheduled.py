@@ -29,10 +29,10 @@ def late_study(open_study, reviewers, settings):
 
 
 def _touch(study, reviewer, days_ago):
-    """Reviewer seen reading in `study` `days_ago` days ago (the page's heartbeat)."""
+    """Reviewer's last activity in `study`: opening a report `days_ago` days ago."""
     first = Assignment.objects.filter(study=study, reviewer=reviewer).order_by("position")[0]
     Assignment.objects.filter(pk=first.pk).update(
-        last_seen_at=timezone.now() - dt.timedelta(days=days_ago)
+        first_opened_at=timezone.now() - dt.timedelta(days=days_ago)
     )
 
 

@@ -1,6 +1,7 @@
 """Coordinators' report search: PostgreSQL full-text search in the report's language (what
 the French configuration does and does not stem), accent-insensitive through `unaccent` in
-both directions, codes and external ids, and the SQLite fallback."""
+both directions, codes and external ids. The demo's SQLite fallback runs on SQLite itself:
+tests/test_sqlite_demo_database.py."""
 
 import pytest
 from django.db import connection
@@ -86,14 +87,6 @@ def test_english_reports_use_the_english_configuration(reports):
     assert _found("metastasis") == _keys(reports, "plural", "singular", "capital")
     assert _found("liver") == _keys(reports, "english")
     assert _found("diseases") == _keys(reports, "english")
-
-
-def test_sqlite_fallback_is_a_case_insensitive_substring(reports, monkeypatch):
-    # The fallback branch, run here on PostgreSQL (whose UPPER also folds É; SQLite's LIKE
-    # folds ASCII letters only): a substring, no stemming, so "métastatique" is not found.
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    assert _found("MÉTASTASE") == _keys(reports, "plural", "singular", "capital")
-    assert _found("métastases") == _keys(reports, "plural", "capital")
 
 
 def test_search_by_drug_phrase_and_exclusion(reports):
