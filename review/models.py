@@ -155,6 +155,9 @@ class Study(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The study's additions to the house style (review.conventions: accents and abbreviation
+    # forms of its corpus), fixed when it opens so what reviewers read does not change.
+    house_style = models.JSONField(default=dict, blank=True, editable=False)
     reports = models.ManyToManyField(Report, through="StudyReport", related_name="studies")
     reviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="StudyReviewer", related_name="review_studies"

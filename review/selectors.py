@@ -8,6 +8,7 @@ the reviewer side. Objects that are not the reviewer's raise Http404, so existen
 leak either.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -34,6 +35,7 @@ from django.http import Http404
 
 from review.blinding.presentation import Block, blocks_text, report_blocks
 from review.blinding.surface import SurfaceCue, surface_cues
+from review.conventions import Conventions
 from review.models import (
     Assignment,
     AuditEvent,
@@ -263,8 +265,9 @@ def _blinded_domain(
 # built by the ORM (five correlated subqueries) it cost ~5 ms of CPU per request to compose,
 # against ~0.2 ms to run. Portable SQL (PostgreSQL and SQLite); each subquery is served by
 # the queue indexes (tests/review/test_query_plans.py). Of the report, only its code, text
-# and language (for the house style) are read. The position shown is the rank in the queue,
-# not the stored position: a report handed back ("cannot assess") leaves a gap there.
+# and language (for the house style) are read, with the study's house-style conventions. The
+# position shown is the rank in the queue, not the stored position: a report handed back
+# ("cannot assess") leaves a gap there.
 _RATING_PAGE_SQL = f"""
 SELECT a.id, a.code, a.status,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -272,7 +275,7 @@ SELECT a.id, a.code, a.status,
            AND q.position <= a.position),
        a.comment, a.kind, a.report_id,
        s.id, s.code, s.name, s.status, s.scale_min, s.scale_max,
-       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language,
+       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language, s.house_style,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
          WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id),
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -336,6 +339,7 @@ def reviewer_assignment(
         report_code,
         text,
         report_language,
+        house_style,
         queue_length,
         submitted_count,
         previous_code,
@@ -362,8 +366,13 @@ def reviewer_assignment(
         )
         .order_by("order", "id")
     ]
-    # The house style of the report's own language (not the reviewer's interface language).
-    blocks = report_blocks(text, language=report_language)
+    # The house style of the report's own language (not the reviewer's interface language),
+    # with the study's conventions (jsonb arrives as text through a raw cursor).
+    if isinstance(house_style, str):
+        house_style = json.loads(house_style)
+    blocks = report_blocks(
+        text, language=report_language, conventions=Conventions.from_json(house_style)
+    )
     return BlindedAssignment(
         code=assignment_code,
         report_code=report_code,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from review.allocation import allocate_reviewers, interleave_by_source, queue_with_checks
+from review.conventions import conventions_build
 from review.exceptions import Conflict, InvalidInput, NotFound
 from review.models import (
     Assignment,
@@ -318,9 +319,14 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
                 for position, (report_id, kind) in enumerate(rows, start=1)
             )
         Assignment.objects.bulk_create(assignments, batch_size=2000)
+        # What reviewers read is fixed with the composition: the corpus's accents and
+        # abbreviation forms, the same for every report whatever its source.
+        study.house_style = conventions_build(
+            reports=list(study.reports.values_list("text", "language", "source"))
+        ).to_json()
         study.status = Study.Status.OPEN
         study.opened_at = timezone.now()
-        study.save(update_fields=["status", "opened_at"])
+        study.save(update_fields=["status", "opened_at", "house_style"])
         audit_log(
             actor=actor,
             action="study.open",
