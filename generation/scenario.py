@@ -55,12 +55,17 @@ class ScenarioAdmin(_Frozen):
 
 
 class ScenarioStyle(_Frozen):
-    """How the report should be written to look like an import's real reports (its style
-    profile): a length drawn from theirs, their usual sections, their heading style."""
+    """How the report should be written to look like a corpus of real reports (an import's
+    or a study's style profile): a length drawn from theirs, their usual sections, their
+    heading style, their abbreviations (and which of "Hb"/"hémoglobine" they prefer), and
+    one of their date styles drawn for this report."""
 
     target_length: int
     sections: list[str]
     heading_style: str  # "title", "capitals" or "numbered"
+    abbreviations: list[str] = Field(default_factory=list)
+    abbreviation_forms: dict[str, str] = Field(default_factory=dict)
+    date_style: str = ""  # "numeric", "dotted", "written"; "" = the writer's own choice
 
 
 class Scenario(_Frozen):
