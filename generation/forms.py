@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from generation import guidelines
 from generation.backends import BACKEND_CHOICES, BACKENDS, network_model_choices
 from generation.models import Batch, PromptTemplate, SamplingFrame
-from review.models import ReportImport
+from review.models import Report, ReportImport, Study
 
 
 def site_choices() -> list[tuple[str, str]]:
@@ -98,6 +98,27 @@ class BatchLaunchForm(forms.Form):
             "reviewers cannot tell the sources apart by their look."
         ),
     )
+
+    style_study = forms.ModelChoiceField(
+        label=_("Write like the real reports of the study"),
+        queryset=Study.objects.filter(reports__source=Report.Source.REAL)
+        .distinct()
+        .order_by("-created_at"),
+        required=False,
+        empty_label=_("no study"),
+        help_text=_(
+            "The reports then follow the lengths, sections, headings, abbreviations and date "
+            "styles of that study's real reports, for the study they are generated for."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("style_import") and data.get("style_study"):
+            raise forms.ValidationError(
+                _("Choose the real reports of an import or of a study, not both.")
+            )
+        return data
 
     # A fresh token in every form shown; a replayed POST of the same form (double click,
     # back and resubmit) carries it again and finds the batch launched the first time.
