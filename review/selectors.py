@@ -8,6 +8,7 @@ the reviewer side. Objects that are not the reviewer's raise Http404, so existen
 leak either.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,12 +17,25 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from review.blinding.presentation import Block, blocks_text, report_blocks
 from review.blinding.surface import SurfaceCue, surface_cues
+from review.conventions import Conventions
 from review.models import (
     Assignment,
     AuditEvent,
@@ -33,6 +47,7 @@ from review.models import (
     StudyReviewer,
 )
 from review.services import audit_log
+from review.text_folding import fold
 
 # ---------------------------------------------------------------------------------------
 # Reviewer side (blinded)
@@ -250,8 +265,9 @@ def _blinded_domain(
 # built by the ORM (five correlated subqueries) it cost ~5 ms of CPU per request to compose,
 # against ~0.2 ms to run. Portable SQL (PostgreSQL and SQLite); each subquery is served by
 # the queue indexes (tests/review/test_query_plans.py). Of the report, only its code, text
-# and language (for the house style) are read. The position shown is the rank in the queue,
-# not the stored position: a report handed back ("cannot assess") leaves a gap there.
+# and language (for the house style) are read, with the study's house-style conventions. The
+# position shown is the rank in the queue, not the stored position: a report handed back
+# ("cannot assess") leaves a gap there.
 _RATING_PAGE_SQL = f"""
 SELECT a.id, a.code, a.status,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -259,7 +275,7 @@ SELECT a.id, a.code, a.status,
            AND q.position <= a.position),
        a.comment, a.kind, a.report_id,
        s.id, s.code, s.name, s.status, s.scale_min, s.scale_max,
-       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language,
+       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language, s.house_style,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
          WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id),
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -323,6 +339,7 @@ def reviewer_assignment(
         report_code,
         text,
         report_language,
+        house_style,
         queue_length,
         submitted_count,
         previous_code,
@@ -349,8 +366,13 @@ def reviewer_assignment(
         )
         .order_by("order", "id")
     ]
-    # The house style of the report's own language (not the reviewer's interface language).
-    blocks = report_blocks(text, language=report_language)
+    # The house style of the report's own language (not the reviewer's interface language),
+    # with the study's conventions (jsonb arrives as text through a raw cursor).
+    if isinstance(house_style, str):
+        house_style = json.loads(house_style)
+    blocks = report_blocks(
+        text, language=report_language, conventions=Conventions.from_json(house_style)
+    )
     return BlindedAssignment(
         code=assignment_code,
         report_code=report_code,
@@ -511,22 +533,33 @@ def study_source_counts(*, study: Study) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in Report.Source.values}
 
 
-# Report languages and the PostgreSQL text-search configuration their text is indexed with
-# (migration 0006 builds one GIN index per configuration, on these exact expressions).
-SEARCH_CONFIGS = {"fr": "french", "en": "english"}
+# Report languages and the PostgreSQL text-search configurations their text is indexed
+# with: the built-in one, whose stemmer knows accented endings, and its copy with `unaccent`
+# before the stemmer (migrations 0007 and 0010: one GIN index each, on these expressions).
+SEARCH_CONFIGS = {"fr": ("french", "french_unaccent"), "en": ("english", "english_unaccent")}
 
 
 def _fulltext_match(search: str) -> Q:
-    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word),
-    each stemmed with its own language's configuration: "métastases" finds "métastase" and
-    "Métastases" but not "métastatique" (the French snowball stemmer keeps "métastat").
-    Accents count: "metastases" does not find "métastases"."""
+    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word) in
+    its own language, stemmed, with or without its accents.
+
+    The built-in configuration stems accented endings ("hospitalisation" finds
+    "hospitalisée"); its unaccent copy makes accents optional on either side ("pemetrexed"
+    finds "pémétrexed", "pémétrexed" finds "pemetrexed", "metastases" finds "Métastases").
+    A report matching either is found. "métastases" does not find "métastatique": the
+    French snowball stemmer keeps "métastat" apart from "métastas"."""
     match = Q()
-    for language, config in SEARCH_CONFIGS.items():
+    for language, (config, folded) in SEARCH_CONFIGS.items():
         matching = (
             Report.objects.filter(language=language)
-            .annotate(document=SearchVector("text", config=config))
-            .filter(document=SearchQuery(search, config=config, search_type="websearch"))
+            .annotate(
+                stemmed=SearchVector("text", config=config),
+                unaccented=SearchVector("text", config=folded),
+            )
+            .filter(
+                Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
+                | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
+            )
             .values("pk")
         )
         match |= Q(pk__in=matching)
@@ -536,7 +569,8 @@ def _fulltext_match(search: str) -> Q:
 def report_list(*, source: str | None = None, search: str = ""):
     """Coordinators' report list, newest first. `search` matches a code or an external id
     (part of it) or, on PostgreSQL, the text by full-text search in the report's language;
-    the embedded SQLite of the demo falls back to a case-insensitive substring."""
+    the embedded SQLite of the demo falls back to a substring that ignores case and
+    accents (review_fold, review.text_folding), without stemming."""
     reports = Report.objects.select_related("report_import").order_by("-created_at", "-id")
     if source:
         reports = reports.filter(source=source)
@@ -545,7 +579,12 @@ def report_list(*, source: str | None = None, search: str = ""):
         if connection.vendor == "postgresql":
             match |= _fulltext_match(search)
         else:
-            match |= Q(text__icontains=search)
+            folded = Func(F("text"), function="review_fold", output_field=TextField())
+            match |= Q(
+                pk__in=Report.objects.annotate(folded=folded)
+                .filter(folded__contains=fold(search))
+                .values("pk")
+            )
         reports = reports.filter(match)
     return reports
 

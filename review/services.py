@@ -18,8 +18,10 @@ from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from review.allocation import allocate_reviewers, interleave_by_source, queue_with_checks
+from review.conventions import conventions_build
 from review.exceptions import Conflict, InvalidInput, NotFound
 from review.models import (
     Assignment,
@@ -55,26 +57,52 @@ def audit_log(
 
 
 def _domains_create_default(*, study: Study) -> None:
-    Domain.objects.bulk_create(
-        Domain(
-            study=study,
-            key=spec.key,
-            label=spec.label,
-            help_text=spec.help_text,
-            anchor_low=spec.anchor_low,
-            anchor_high=spec.anchor_high,
-            translations={
-                "fr": {
-                    "label": spec.label_fr,
-                    "help_text": spec.help_text_fr,
-                    "anchor_low": spec.anchor_low_fr,
-                    "anchor_high": spec.anchor_high_fr,
-                }
-            },
-            order=index,
-        )
-        for index, spec in enumerate(DEFAULT_DOMAINS)
+    # With their first history row each (bulk_create sends no post_save signal).
+    bulk_create_with_history(
+        [
+            Domain(
+                study=study,
+                key=spec.key,
+                label=spec.label,
+                help_text=spec.help_text,
+                anchor_low=spec.anchor_low,
+                anchor_high=spec.anchor_high,
+                translations={
+                    "fr": {
+                        "label": spec.label_fr,
+                        "help_text": spec.help_text_fr,
+                        "anchor_low": spec.anchor_low_fr,
+                        "anchor_high": spec.anchor_high_fr,
+                    }
+                },
+                order=index,
+            )
+            for index, spec in enumerate(DEFAULT_DOMAINS)
+        ],
+        Domain,
     )
+
+
+def study_reminder_schedule_set(*, study: Study, every_days: int | None, actor: User) -> Study:
+    """Turn the study's scheduled reminders off (None) or on every `every_days` days (1 to
+    365); audited with the old and new value. Closed studies send none and keep theirs."""
+    if every_days is not None and not 1 <= every_days <= 365:
+        raise InvalidInput(
+            _("Reminders are sent every 1 to 365 days, or never."), code="reminder_days_invalid"
+        )
+    if study.status == Study.Status.CLOSED:
+        raise Conflict(_("The study is closed."), code="study_closed")
+    previous = study.reminder_every_days
+    study.reminder_every_days = every_days
+    study.save(update_fields=["reminder_every_days"])
+    audit_log(
+        actor=actor,
+        action="study.reminder_schedule",
+        study=study,
+        target=study.code,
+        details={"from": previous, "to": every_days},
+    )
+    return study
 
 
 def study_create(
@@ -291,9 +319,14 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
                 for position, (report_id, kind) in enumerate(rows, start=1)
             )
         Assignment.objects.bulk_create(assignments, batch_size=2000)
+        # What reviewers read is fixed with the composition: the corpus's accents and
+        # abbreviation forms, the same for every report whatever its source.
+        study.house_style = conventions_build(
+            reports=list(study.reports.values_list("text", "language", "source"))
+        ).to_json()
         study.status = Study.Status.OPEN
         study.opened_at = timezone.now()
-        study.save(update_fields=["status", "opened_at"])
+        study.save(update_fields=["status", "opened_at", "house_style"])
         audit_log(
             actor=actor,
             action="study.open",

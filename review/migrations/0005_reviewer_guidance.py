@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from review.migrations._sqlite_rating_triggers import restored, suspended
+
 
 class Migration(migrations.Migration):
 
@@ -13,6 +15,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # SQLite remakes review_assignment below (RemoveConstraint): see the helper.
+        suspended(),
         migrations.CreateModel(
             name='CannotAssess',
             fields=[
@@ -137,4 +141,5 @@ class Migration(migrations.Migration):
             model_name='cannotassess',
             constraint=models.CheckConstraint(condition=models.Q(('reason__in', ['identifying', 'language', 'truncated', 'other'])), name='cannotassess_reason_valid'),
         ),
+        restored(),
     ]
