@@ -125,15 +125,16 @@ def test_coordinator_writes_guidance_and_reviewers_read_it(new_context, draft):
     first = queue(reviewer, study)[0]
     reader.wait_for_url(f"**{reverse('review:rate', args=[first.code])}")
     expect(reader.locator(".queue-position .badge")).to_have_text("Calibration item")
+    for _ in range(6):
+        with reader.expect_response(lambda r: "/score/" in r.url):
+            reader.keyboard.press("7")
+        expect(reader.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     row = reader.locator("fieldset[data-domain=completeness]")
     row.get_by_text("Guidance: Completeness").click()
     expect(row.locator(".anchor-examples dd").first).to_have_text(
         "No discharge treatment, no conclusion."
     )
-    for _ in range(6):
-        with reader.expect_response(lambda r: "/score/" in r.url):
-            reader.keyboard.press("7")
-    reader.keyboard.press("Enter")
+    reader.locator("#submit-button").click()
     reader.wait_for_url(f"**{reverse('review:rate', args=[queue(reviewer, study)[1].code])}")
     # Back on the submitted item: the panel's reference scores beside the reviewer's own.
     reader.keyboard.press("[")
