@@ -220,8 +220,9 @@ def study_guidance_update(
             code="study_not_draft",
         )
     with transaction.atomic():
-        study.instructions = instructions
-        study.instructions_fr = instructions_fr
+        # Browsers send a textarea's lines with CRLF; Markdown is stored with LF.
+        study.instructions = instructions.replace("\r\n", "\n")
+        study.instructions_fr = instructions_fr.replace("\r\n", "\n")
         study.attention_checks = attention_checks
         study.save(update_fields=["instructions", "instructions_fr", "attention_checks"])
         for domain in study.domains.all():
