@@ -25,6 +25,7 @@ from review.models import (
     AuditEvent,
     Domain,
     Rating,
+    Reminder,
     Report,
     ReportImport,
     Study,
@@ -304,6 +305,12 @@ class AssignmentAdmin(ReadOnlyAdmin):
 class RatingAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "domain", "score", "updated_at"]
     raw_id_fields = ["assignment", "domain"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["sent_at", "study", "reviewer", "kind", "remaining"]
+    list_filter = ["kind", "study"]
 
 
 @admin.register(AuditEvent)
