@@ -23,12 +23,15 @@ from review import services
 from review.models import (
     Assignment,
     AuditEvent,
+    CannotAssess,
     Domain,
     Rating,
     Reminder,
     Report,
     ReportImport,
+    ReviewerPreference,
     Study,
+    StudyReport,
     StudyReviewer,
 )
 from review.selectors import report_list_unblinded
@@ -311,6 +314,34 @@ class RatingAdmin(ReadOnlyAdmin):
 class ReminderAdmin(ReadOnlyAdmin):
     list_display = ["sent_at", "study", "reviewer", "kind", "remaining"]
     list_filter = ["kind", "study"]
+
+
+@admin.register(CannotAssess)
+class CannotAssessAdmin(ReadOnlyAdmin):
+    """A record of what happened (the assignment and its scores are gone): never edited."""
+
+    list_display = ["created_at", "study", "report", "reviewer", "reason", "reassigned_to"]
+    list_filter = ["reason", "study"]
+    raw_id_fields = ["study", "report", "reviewer", "reassigned_to"]
+
+
+@admin.register(StudyReport)
+class StudyReportAdmin(ReadOnlyAdmin):
+    """A study's reports and calibration items with their reference scores: set on the
+    study's pages while it is a draft (services_reviewer.study_calibration_set), shown here."""
+
+    list_display = ["study", "report", "role"]
+    list_filter = ["role", "study"]
+    raw_id_fields = ["study", "report"]
+
+
+@admin.register(ReviewerPreference)
+class ReviewerPreferenceAdmin(AuditedAdmin):
+    """A reviewer's text size; the reviewer sets it on the rating page."""
+
+    list_display = ["user", "text_size"]
+    list_filter = ["text_size"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(AuditEvent)

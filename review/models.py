@@ -155,6 +155,9 @@ class Study(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The study's additions to the house style (review.conventions: accents and abbreviation
+    # forms of its corpus), fixed when it opens so what reviewers read does not change.
+    house_style = models.JSONField(default=dict, blank=True, editable=False)
     reports = models.ManyToManyField(Report, through="StudyReport", related_name="studies")
     reviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="StudyReviewer", related_name="review_studies"
@@ -294,18 +297,18 @@ class Assignment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    active_seconds = models.PositiveIntegerField(default=0)
     # Reading time as the page measured it (visible, focused, not idle), in milliseconds,
-    # each contribution capped by the wall time since the previous one (reading_clock_at).
+    # over every visit; each visit counts at most the wall time since the server served
+    # the page (services_reviewer.assignment_reading_time_add, the one place it changes).
     active_ms = models.PositiveBigIntegerField(default=0)
-    reading_clock_at = models.DateTimeField(null=True, blank=True)
+    # The current visit: when the rating page was last served, and the milliseconds of it
+    # already counted in active_ms.
+    reading_visit_at = models.DateTimeField(null=True, blank=True)
+    reading_visit_ms = models.PositiveBigIntegerField(default=0)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.REGULAR)
     # What the reviewer sees in place of the report's code: an attention check must not
     # give itself away by showing a code the reviewer has already rated.
     display_code = models.CharField(max_length=16, blank=True)
-    # When the server last saw the rating page alive (opened, or a heartbeat): reading time
-    # is counted from these times, not from what the page claims (services.assignment_heartbeat).
-    last_seen_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

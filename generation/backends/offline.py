@@ -30,6 +30,7 @@ from generation.vocabulary import (
     regimen_label,
     styled_sections,
 )
+from review.conventions.abbreviations import abbreviations_house_style
 
 SITE_PHRASE = {
     "fr": {
@@ -139,6 +140,8 @@ def _write_header(w: _Writer, scenario: Scenario, language: str) -> None:
     born = ("née le" if female else "né le") if fr else "born"
     # Its own seeded draw, so the vitals and labs drawn from the writer's rng are unchanged.
     style = random.Random(f"date-style:{admin.patient_last_name}").choice(DATE_STYLES[language])
+    if scenario.style is not None and scenario.style.date_style in DATE_STYLES[language]:
+        style = scenario.style.date_style  # one of the real corpus's date styles
     w.add(f", {born} {_date_text(admin.birth_date, language, style)}, ")
     w.mark(f"{scenario.age} {'ans' if fr else 'years old'}", "age", str(scenario.age))
     w.add("\n" + ("Hospitalisation du " if fr else "Admitted from "))
@@ -448,10 +451,21 @@ def _restyle(report: dict[str, Any], scenario: Scenario, language: str) -> dict[
         elif title in kept:
             number += 1
             parts.append(heading_styled(title, number=number, style=style) + "\n" + body)
-    narrative = "\n".join(parts)
+    # The real corpus's abbreviation forms ("Hb" where it writes "Hb"), in the text and in
+    # the annotations' verbatim segments alike.
+    forms = style.abbreviation_forms
+
+    def abbreviated(text: str) -> str:
+        return abbreviations_house_style(text, forms, language=language)
+
+    narrative = abbreviated("\n".join(parts))
+    annotations = [
+        {**annotation, "segments": [abbreviated(s) for s in annotation["segments"]]}
+        for annotation in report["annotations"]
+    ]
     annotations = [
         annotation
-        for annotation in report["annotations"]
+        for annotation in annotations
         if all(segment in narrative for segment in annotation["segments"])
     ]
     return {"narrative": narrative, "annotations": annotations}

@@ -7,6 +7,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from review.migrations._sqlite_rating_triggers import restored, suspended
+
 
 class Migration(migrations.Migration):
 
@@ -16,6 +18,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # SQLite (the demo) remakes the table: its rating triggers must not name a missing one.
+        suspended(),
         migrations.AddField(
             model_name='study',
             name='reminder_every_days',
@@ -100,4 +104,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['study', 'reviewer', '-sent_at'], name='reminder_last_sent')],
             },
         ),
+        restored(),
     ]

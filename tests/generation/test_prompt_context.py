@@ -18,9 +18,9 @@ def test_v2_prompt_carries_guideline_context_and_allows_supportive_drugs(
     assert "Les traitements de support (antiémétiques, antalgiques, G-CSF" in system
     assert "n'ajoute aucun traitement qui n'y figure pas" not in system
     # Seed 3, item 0: a 46-year-old man, stage IIB melanoma, surgical stay before adjuvant
-    # pembrolizumab (knowledge base oncology-fr@1).
+    # pembrolizumab (knowledge base oncology-fr@2).
     assert (
-        "Recommandation qui justifie le plan (référentiel oncology-fr@1) :\n"
+        "Recommandation qui justifie le plan (référentiel oncology-fr@2) :\n"
         "Plan retenu en RCP : chirurgie à visée curative (reprise d'exérèse + biopsie du "
         "ganglion sentinelle); immunothérapie adjuvante (pembrolizumab adjuvant 1 an)\n"
         "Référence : Luke JJ, et al. KEYNOTE-716, Lancet 2022;"

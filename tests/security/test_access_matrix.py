@@ -115,7 +115,7 @@ ACCESS: dict[str, Access] = {
         204,
         404,
         403,
-        {"seconds": "5"},
+        {"active_ms": "5"},
     ),
     "review:study_list": Access(
         "get", lambda c: reverse("review:study_list"), LOGIN, 403, 403, 200

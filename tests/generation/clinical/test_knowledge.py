@@ -21,10 +21,15 @@ def _plan(data, plan_id):
 
 
 def test_default_knowledge_base_is_valid_and_sourced(kb):
-    assert kb.label == "oncology-fr@1"
-    assert len(kb.plans) == 127
-    assert len(kb.rules) == 45
+    assert kb.label == "oncology-fr@2"
+    assert len(kb.plans) == 134
+    assert len(kb.rules) == 51
+    assert len(kb.sequences) == 5
+    assert len(kb.postoperative) == 7
     cited = {p.source for p in kb.plans} | {r.source for r in kb.rules}
+    cited |= {q.source for q in kb.sequences}
+    cited |= {r.source for c in kb.complications.values() for r in c.rates}
+    cited |= {r.source for c in kb.postoperative.values() for r in c.rates}
     assert cited <= set(kb.sources)
     assert all(source.year >= 2010 for source in kb.sources.values())
 
@@ -45,7 +50,7 @@ def test_unknown_biomarker_is_a_clear_error(data):
     assert len(errors) == 1
     assert errors[0].startswith(
         "plan nsclc-iv-pembro-mono.requires.biomarkers: unknown biomarker 'PDL1'; "
-        "known biomarkers: ALK, BRAF, EGFR, HER2, HR, MSI, PD-L1 CPS"
+        "known biomarkers: ALK, BRAF, EGFR, Grade Group, HER2, HR, MSI, PD-L1 CPS"
     )
 
 

@@ -28,5 +28,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("review", "0011_study_history_reminders")]
+    dependencies = [("review", "0013_historical_study_house_style")]
     operations = [migrations.RunPython(forward, backward)]
