@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from review import selectors, services, services_reviewer
 from review.exceptions import Conflict, InvalidInput
@@ -356,7 +355,7 @@ def test_positions_stay_1_to_n_after_a_report_is_handed_back(client, coordinator
     assert [a.position for a in queue] == list(range(1, n + 1))
     services_reviewer.assignment_cannot_assess(assignment=queue[1], reason="language")
     left = [a for a in queue if a.pk != queue[1].pk]
-    assert [a.position for a in left] == [1] + list(range(3, n + 1))  # the gap is stored
+    assert [a.position for a in left] == [1, *range(3, n + 1)]  # the gap is stored
 
     client.login(username=reviewers[0].username, password=PASSWORD)
     shown = [client.get(reverse("review:rate", args=[a.code])).content.decode() for a in left]
