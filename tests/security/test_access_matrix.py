@@ -509,6 +509,8 @@ def test_pages_send_csrf_token_for_htmx_on_body(reviewer_client, ctx):
         "/admin/review/report/",
         "/admin/review/rating/",
         "/admin/review/auditevent/",
+        "/admin/review/domain/",
+        "/admin/review/study/1/history/",
         "/admin/generation/batch/",
     ],
 )
