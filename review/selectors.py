@@ -192,22 +192,34 @@ def queue_next_for_reviewer(*, reviewer: User, study_code: str) -> str | None:
     return None
 
 
-def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
-    """A reviewer's assignments in queue order: code, position, status — nothing else."""
+def reviewer_queue_rows(*, reviewer: User, study_code: str | None = None, status: str = ""):
+    """A reviewer's assignments in queue order as (code, shown report code, position,
+    status) rows: a lazy queryset, so a paginated answer reads one page of it."""
     assignments = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer).exclude(
         study__status=Study.Status.DRAFT
     )
     if study_code:
         assignments = assignments.filter(study__code=study_code)
-    return [
-        QueueEntry(code=code, report_code=report_code, position=position, status=status)
-        for code, report_code, position, status in assignments.order_by(
-            "study__name", "study_id", "position"
-        )
+    if status:
+        assignments = assignments.filter(status=status)
+    return (
+        assignments.order_by("study__name", "study_id", "position")
         # An attention check shows its own code, never the repeated report's.
         .annotate(shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"))
         .values_list("code", "shown_code", "position", "status")
+    )
+
+
+def queue_entries(rows) -> list[QueueEntry]:
+    return [
+        QueueEntry(code=code, report_code=report_code, position=position, status=status)
+        for code, report_code, position, status in rows
     ]
+
+
+def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
+    """A reviewer's assignments in queue order: code, position, status — nothing else."""
+    return queue_entries(reviewer_queue_rows(reviewer=reviewer, study_code=study_code))
 
 
 def assignment_for_reviewer_update(*, reviewer: User, code: str) -> Assignment:
@@ -296,6 +308,57 @@ def reviewer_assignment(
         row = cursor.fetchone()
     if row is None:
         raise Http404
+    return _blinded_assignment(row, language)
+
+
+# The API's "next" (GET /api/v1/me/next/): the same read, the assignment being the reviewer's
+# first unsubmitted one in queue order (index assign_queue), found in the same statement.
+_NEXT_ASSIGNMENT_SQL = _RATING_PAGE_SQL.replace(
+    "WHERE a.code = %s AND a.reviewer_id = %s",
+    f"""WHERE a.id = (SELECT q.id FROM {Assignment._meta.db_table} q
+                 JOIN {Study._meta.db_table} qs ON qs.id = q.study_id
+                WHERE qs.code = %s AND q.reviewer_id = %s AND NOT (q.status = %s)
+                ORDER BY q.position LIMIT 1) AND a.reviewer_id = %s""",  # noqa: S608 (names from the models, values bound)
+    1,
+)
+assert _NEXT_ASSIGNMENT_SQL != _RATING_PAGE_SQL
+
+
+def reviewer_next_assignment(
+    *, reviewer: User, study_code: str, language: str | None = None
+) -> BlindedAssignment | None:
+    """The reviewer's next unsubmitted assignment in the study with everything the rating
+    page shows (blinded text and domains), in two queries; None when every one is
+    submitted (one more query to tell that apart from a study that is not theirs: 404)."""
+    submitted = Assignment.Status.SUBMITTED.value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NEXT_ASSIGNMENT_SQL,
+            [
+                submitted,
+                submitted,
+                study_code,
+                reviewer.pk,
+                submitted,
+                reviewer.pk,
+                Study.Status.OPEN.value,
+                Study.Status.CLOSED.value,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return _blinded_assignment(row, language)
+    if not Assignment.objects.filter(
+        _seated(reviewer),
+        reviewer=reviewer,
+        study__code=study_code,
+        study__status__in=[Study.Status.OPEN, Study.Status.CLOSED],
+    ).exists():
+        raise Http404
+    return None
+
+
+def _blinded_assignment(row: tuple, language: str | None) -> BlindedAssignment:
     (
         assignment_id,
         assignment_code,
@@ -389,6 +452,13 @@ def reviewer_domain(
     except Domain.DoesNotExist:
         raise Http404 from None
     return _blinded_domain(domain, domain.own_score, language)
+
+
+def reviewer_domain_saved_row(
+    *, domain: Domain, score: int, language: str | None = None
+) -> BlindedDomain:
+    """The domain row after `services.score_save_in_one_statement`: no query."""
+    return _blinded_domain(domain, score, language)
 
 
 def reviewer_domain_saved(*, rating: Rating, language: str | None = None) -> BlindedDomain:
@@ -604,6 +674,41 @@ def study_surface_cues(*, study: Study) -> StudySurface:
         cues = surface_cues(study=study)
         cache.set(key, cues, timeout=SURFACE_CACHE_SECONDS)
     return StudySurface(cues=cues)
+
+
+@dataclass(frozen=True)
+class StoredSurface:
+    """The surface cues as last computed in the background: None while the first
+    computation runs; `stale` while a newer one is under way; `computed_at` for the age."""
+
+    surface: StudySurface | None
+    computed_at: datetime | None = None
+    stale: bool = False
+
+    @property
+    def cues(self) -> list[SurfaceCue]:
+        return self.surface.cues if self.surface else []
+
+    @property
+    def warn(self) -> bool:
+        return bool(self.surface and self.surface.warn)
+
+    @property
+    def computing(self) -> bool:
+        return self.surface is None
+
+
+def study_surface_stored(*, study: Study) -> StoredSurface:
+    """The study's surface cues from their stored computation (two queries); schedules a
+    refresh when they are missing or stale."""
+    from review.computations import computation_read
+
+    stored = computation_read(study=study, kind="surface")
+    if stored is None:
+        return StoredSurface(surface=None)
+    return StoredSurface(
+        surface=StudySurface(cues=stored.value), computed_at=stored.computed_at, stale=stored.stale
+    )
 
 
 @dataclass(frozen=True)

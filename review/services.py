@@ -726,6 +726,106 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     return rating
 
 
+@dataclass(frozen=True)
+class SavedScore:
+    """What the rating page's domain row needs after a save: the domain, the score kept,
+    and the study's scale."""
+
+    domain: Domain
+    score: int
+    scale_min: int
+    scale_max: int
+
+
+_DOMAIN_COLUMNS = [field.column for field in Domain._meta.concrete_fields]
+_DOMAIN_ATTNAMES = [field.attname for field in Domain._meta.concrete_fields]
+# The whole save of a score by a reviewer clicking through a report they have started, in
+# ONE statement (PostgreSQL): find their assignment by code and the domain by key, check and
+# lock as `_assignment_lock` does (study first, in KEY SHARE, by the uncorrelated subquery
+# that runs before the rows are fetched; then the assignment and the seat), upsert the
+# score, add the page's reading time (the rule of services_reviewer.assignment_reading_time_add,
+# under the same row lock), and return the domain row for the answer. No row comes back
+# when any check fails: the caller then takes `rating_save`, which says why.
+_SCORE_SAVE_SQL = f"""
+WITH target AS (
+  SELECT a.id AS assignment_id, d.id AS domain_id, s.scale_min, s.scale_max
+  FROM {_ASSIGNMENT_TABLE} a
+  JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
+  JOIN {_STUDY_TABLE} s ON s.id = a.study_id
+  JOIN {Domain._meta.db_table} d ON d.study_id = a.study_id AND d.key = %(key)s
+  WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = %(in_progress)s
+    AND p.active AND %(score)s BETWEEN s.scale_min AND s.scale_max
+    AND a.study_id = (SELECT s2.id FROM {_STUDY_TABLE} s2
+                       WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2
+                                       WHERE a2.code = %(code)s)
+                         AND s2.status = %(open)s FOR KEY SHARE)
+  FOR NO KEY UPDATE OF a FOR SHARE OF p
+), saved AS (
+  INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at)
+  SELECT assignment_id, domain_id, %(score)s, %(now)s FROM target
+  {_UPSERT_TAIL}
+), clock AS (
+  UPDATE {_ASSIGNMENT_TABLE} a
+     SET active_ms = a.active_ms + LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
+           EXTRACT(EPOCH FROM (%(now)s - COALESCE(a.reading_clock_at, a.first_opened_at)))
+           * 1000))::bigint),
+         reading_clock_at = %(now)s
+    FROM target t
+   WHERE a.id = t.assignment_id AND %(ms)s > 0
+     AND COALESCE(a.reading_clock_at, a.first_opened_at) IS NOT NULL
+)
+SELECT t.scale_min, t.scale_max, (SELECT id FROM saved),
+       {", ".join(f"d.{column}" for column in _DOMAIN_COLUMNS)}
+FROM target t JOIN {Domain._meta.db_table} d ON d.id = t.domain_id
+"""  # noqa: S608 (names from the models, values bound)
+
+
+def score_save_in_one_statement(
+    *, reviewer_id: int, code: str, domain_key: str, score: Any, client_ms: int = 0
+) -> SavedScore | None:
+    """The rating page's hot path: save one score of an assignment in progress (and the
+    reading time sent with it) in one statement, with every check of `rating_save` taken
+    under the same locks. None when it does not apply — not PostgreSQL, not in progress,
+    study closed, seat removed, unknown domain, bad score — and nothing was written: the
+    caller goes through `rating_save`, which refuses with the reason or takes the slow
+    path (first score, change after submit with its audit row)."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        value = score_parse(score)
+    except InvalidInput:
+        return None
+    # Imported here: services_reviewer imports this module.
+    from review.services_reviewer import READING_MS_MAX_PER_SAVE
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SCORE_SAVE_SQL,
+            {
+                "key": domain_key,
+                "code": code,
+                "reviewer": reviewer_id,
+                "in_progress": Assignment.Status.IN_PROGRESS.value,
+                "open": Study.Status.OPEN.value,
+                "score": value,
+                "now": timezone.now(),
+                "ms": max(0, client_ms),
+                "ms_max": READING_MS_MAX_PER_SAVE,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None or row[2] is None:
+        return None
+    scale_min, scale_max, _rating_id, *domain_values = row
+    # Raw rows skip the fields' converters: the JSON translations arrive as text.
+    values = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(Domain._meta.concrete_fields, domain_values, strict=True)
+    ]
+    domain = Domain.from_db(connection.alias, _DOMAIN_ATTNAMES, values)
+    return SavedScore(domain=domain, score=value, scale_min=scale_min, scale_max=scale_max)
+
+
 def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignment:
     _require_open(assignment)
     if len(comment) > 5000:

@@ -6,15 +6,20 @@ Report ever reaches them.
 """
 
 from django.utils.translation import get_language
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from review import selectors, services
+from review.computations import computations_schedule
+from review.models import Assignment
 from review.permissions import IsReviewer, request_user
+from synthreports.pagination import BoundedLimitOffsetPagination
 from synthreports.serializer_fields import StrictCharField, StrictIntegerField
 
 
@@ -67,6 +72,67 @@ class MyQueueView(APIView):
         return Response(QueueEntrySerializer(entries, many=True).data)
 
 
+STUDY_PARAMETER = OpenApiParameter(
+    "study", OpenApiTypes.STR, required=True, description="The study's code."
+)
+
+
+class MyQueuePageView(APIView):
+    """The reviewer's queue a page at a time (`limit`, `offset`), optionally one study's and
+    one status's: an integrator with a long queue need not fetch it whole."""
+
+    permission_classes = [IsAuthenticated, IsReviewer]
+    pagination_class = BoundedLimitOffsetPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("study", OpenApiTypes.STR, description="Only this study's."),
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, enum=list(Assignment.Status.values), description=""
+            ),
+        ],
+        responses=QueueEntrySerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        status = request.query_params.get("status") or ""
+        if status and status not in Assignment.Status.values:
+            raise ValidationError({"status": [f"One of: {', '.join(Assignment.Status.values)}."]})
+        rows = selectors.reviewer_queue_rows(
+            reviewer=request_user(request),
+            study_code=request.query_params.get("study") or None,
+            status=status,
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        entries = selectors.queue_entries(page or [])
+        return paginator.get_paginated_response(QueueEntrySerializer(entries, many=True).data)
+
+
+class MyNextView(APIView):
+    """The reviewer's next unsubmitted assignment of a study, with its blinded text and
+    domains, in one request: what the rating page shows. 204 when every one is submitted."""
+
+    permission_classes = [IsAuthenticated, IsReviewer]
+
+    @extend_schema(
+        parameters=[STUDY_PARAMETER],
+        responses={
+            200: BlindedAssignmentSerializer,
+            204: OpenApiResponse(description="Every assignment of the study is submitted."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        study_code = request.query_params.get("study") or ""
+        if not study_code:
+            raise ValidationError({"study": ["This parameter is required."]})
+        blinded = selectors.reviewer_next_assignment(
+            reviewer=request_user(request), study_code=study_code, language=get_language()
+        )
+        if blinded is None:
+            return Response(status=204)
+        return Response(BlindedAssignmentSerializer(blinded).data)
+
+
 class MyAssignmentView(APIView):
     permission_classes = [IsAuthenticated, IsReviewer]
 
@@ -115,6 +181,7 @@ class MySubmitView(APIView):
             reviewer=request_user(request), code=code
         )
         services.assignment_submit(assignment=assignment)
+        computations_schedule(study_id=assignment.study_id)
         blinded = selectors.reviewer_assignment(
             reviewer=request_user(request), code=code, language=get_language()
         )
