@@ -847,11 +847,56 @@ def assignment_ratings_put(
     with transaction.atomic():
         state = _assignment_lock(assignment)
         assignment.status = state.status
-        for domain_key, score in scores.items():
-            rating_save(assignment=assignment, domain_key=domain_key, score=score)
+        if state.status == Assignment.Status.SUBMITTED or not scores:
+            # Changes after submission keep their audit rows: one score at a time.
+            for domain_key, score in scores.items():
+                rating_save(assignment=assignment, domain_key=domain_key, score=score)
+        else:
+            _ratings_upsert_many(assignment=assignment, state=state, scores=scores)
         if comment is not None:
             assignment_comment_save(assignment=assignment, comment=comment)
     return assignment
+
+
+def _ratings_upsert_many(
+    *, assignment: Assignment, state: AssignmentState, scores: dict[str, Any]
+) -> None:
+    """Every score of a PUT in one statement (the caller holds `_assignment_lock` on an
+    assignment not yet submitted), after the checks `rating_save` makes on each, in the
+    same order and with the same refusals: the study's domains are read once."""
+    study = assignment.study
+    domains = {domain.key: domain for domain in Domain.objects.filter(study_id=study.pk)}
+    rows = []
+    now = timezone.now()
+    for domain_key, raw in scores.items():
+        domain = domains.get(domain_key)
+        if domain is None:
+            raise InvalidInput(_("This domain is not part of the study."), code="unknown_domain")
+        score = score_parse(raw)
+        if not study.scale_min <= score <= study.scale_max:
+            raise InvalidInput(
+                _("The score must be between %(low)d and %(high)d.")
+                % {"low": study.scale_min, "high": study.scale_max},
+                code="score_out_of_range",
+            )
+        rows.append((assignment.pk, domain.pk, score, now))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at) VALUES "  # noqa: S608 (table name from the model, values bound)
+            + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            + _UPSERT_TAIL,
+            [
+                value if index != 3 else connection.ops.adapt_datetimefield_value(value)
+                for row in rows
+                for index, value in enumerate(row)
+            ],
+        )
+    if state.status == Assignment.Status.PENDING:
+        Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.PENDING).update(
+            status=Assignment.Status.IN_PROGRESS, first_opened_at=now
+        )
+        assignment.first_opened_at = now
+        assignment.status = Assignment.Status.IN_PROGRESS
 
 
 def assignment_submit(*, assignment: Assignment) -> Assignment:
