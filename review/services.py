@@ -866,8 +866,9 @@ def _ratings_upsert_many(
     same order and with the same refusals: the study's domains are read once."""
     study = assignment.study
     domains = {domain.key: domain for domain in Domain.objects.filter(study_id=study.pk)}
-    rows = []
+    params: list[Any] = []
     now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
     for domain_key, raw in scores.items():
         domain = domains.get(domain_key)
         if domain is None:
@@ -879,17 +880,13 @@ def _ratings_upsert_many(
                 % {"low": study.scale_min, "high": study.scale_max},
                 code="score_out_of_range",
             )
-        rows.append((assignment.pk, domain.pk, score, now))
+        params.extend((assignment.pk, domain.pk, score, stamp))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at) VALUES "  # noqa: S608 (table name from the model, values bound)
-            + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            + ", ".join(["(%s, %s, %s, %s)"] * (len(params) // 4))
             + _UPSERT_TAIL,
-            [
-                value if index != 3 else connection.ops.adapt_datetimefield_value(value)
-                for row in rows
-                for index, value in enumerate(row)
-            ],
+            params,
         )
     if state.status == Assignment.Status.PENDING:
         Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.PENDING).update(

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from review import selectors, services
 from review.computations import computations_schedule
 from review.models import Assignment
 from review.permissions import IsReviewer, request_user
+from synthreports.openapi import ERROR_RESPONSES
 from synthreports.pagination import BoundedLimitOffsetPagination
 from synthreports.serializer_fields import StrictCharField, StrictIntegerField
 
@@ -77,12 +79,23 @@ STUDY_PARAMETER = OpenApiParameter(
 )
 
 
-class MyQueuePageView(APIView):
+class MyQueuePageView(ListAPIView):
     """The reviewer's queue a page at a time (`limit`, `offset`), optionally one study's and
     one status's: an integrator with a long queue need not fetch it whole."""
 
     permission_classes = [IsAuthenticated, IsReviewer]
     pagination_class = BoundedLimitOffsetPagination
+    serializer_class = QueueEntrySerializer
+
+    def get_queryset(self):
+        status = self.request.query_params.get("status") or ""
+        if status and status not in Assignment.Status.values:
+            raise ValidationError({"status": [f"One of: {', '.join(Assignment.Status.values)}."]})
+        return selectors.reviewer_queue_rows(
+            reviewer=request_user(self.request),
+            study_code=self.request.query_params.get("study") or None,
+            status=status,
+        )
 
     @extend_schema(
         parameters=[
@@ -90,20 +103,12 @@ class MyQueuePageView(APIView):
             OpenApiParameter(
                 "status", OpenApiTypes.STR, enum=list(Assignment.Status.values), description=""
             ),
-        ],
-        responses=QueueEntrySerializer(many=True),
+        ]
     )
-    def get(self, request: Request) -> Response:
-        status = request.query_params.get("status") or ""
-        if status and status not in Assignment.Status.values:
-            raise ValidationError({"status": [f"One of: {', '.join(Assignment.Status.values)}."]})
-        rows = selectors.reviewer_queue_rows(
-            reviewer=request_user(request),
-            study_code=request.query_params.get("study") or None,
-            status=status,
-        )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(rows, request, view=self)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        paginator = self.paginator
+        assert paginator is not None
+        page: list | None = paginator.paginate_queryset(self.get_queryset(), request, view=self)
         entries = selectors.queue_entries(page or [])
         return paginator.get_paginated_response(QueueEntrySerializer(entries, many=True).data)
 
@@ -119,6 +124,7 @@ class MyNextView(APIView):
         responses={
             200: BlindedAssignmentSerializer,
             204: OpenApiResponse(description="Every assignment of the study is submitted."),
+            404: ERROR_RESPONSES["404"],
         },
     )
     def get(self, request: Request) -> Response:
