@@ -5,6 +5,8 @@ text is already normalised there, so these serializers hold no presentation logi
 Report ever reaches them.
 """
 
+import re
+
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -74,8 +76,26 @@ class MyQueueView(APIView):
         return Response(QueueEntrySerializer(entries, many=True).data)
 
 
+# A study's code ("S-" and letters and digits): documented as such, so that a client (and
+# the schema fuzz test) knows a value with other characters is refused.
+STUDY_CODE_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9-]{1,16}$"}
+_STUDY_CODE = re.compile(STUDY_CODE_SCHEMA["pattern"])
+
+
+def _study_code(request: Request, *, required: bool) -> str | None:
+    """The `study` query parameter, refused (400) when given but not a study code."""
+    code = request.query_params.get("study")
+    if code is None and not required:
+        return None
+    if not code:
+        raise ValidationError({"study": ["This parameter is required."]})
+    if not _STUDY_CODE.fullmatch(code):
+        raise ValidationError({"study": ["Not a study code."]})
+    return code
+
+
 STUDY_PARAMETER = OpenApiParameter(
-    "study", OpenApiTypes.STR, required=True, description="The study's code."
+    "study", STUDY_CODE_SCHEMA, required=True, description="The study's code."
 )
 
 
@@ -93,13 +113,13 @@ class MyQueuePageView(ListAPIView):
             raise ValidationError({"status": [f"One of: {', '.join(Assignment.Status.values)}."]})
         return selectors.reviewer_queue_rows(
             reviewer=request_user(self.request),
-            study_code=self.request.query_params.get("study") or None,
+            study_code=_study_code(self.request, required=False),
             status=status,
         )
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("study", OpenApiTypes.STR, description="Only this study's."),
+            OpenApiParameter("study", STUDY_CODE_SCHEMA, description="Only this study's."),
             OpenApiParameter(
                 "status", OpenApiTypes.STR, enum=list(Assignment.Status.values), description=""
             ),
@@ -128,9 +148,8 @@ class MyNextView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        study_code = request.query_params.get("study") or ""
-        if not study_code:
-            raise ValidationError({"study": ["This parameter is required."]})
+        study_code = _study_code(request, required=True)
+        assert study_code is not None
         blinded = selectors.reviewer_next_assignment(
             reviewer=request_user(request), study_code=study_code, language=get_language()
         )
