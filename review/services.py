@@ -726,6 +726,12 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     return rating
 
 
+# One reading-time contribution can never exceed this, whatever the wall clock says (a tab
+# left open overnight with a stuck clock must not add hours). Used by the one-statement save
+# below and by services_reviewer.assignment_reading_time_add.
+READING_MS_MAX_PER_SAVE = 30 * 60 * 1000
+
+
 @dataclass(frozen=True)
 class SavedScore:
     """What the rating page's domain row needs after a save: the domain, the score kept,
@@ -795,9 +801,6 @@ def score_save_in_one_statement(
         value = score_parse(score)
     except InvalidInput:
         return None
-    # Imported here: services_reviewer imports this module.
-    from review.services_reviewer import READING_MS_MAX_PER_SAVE
-
     with connection.cursor() as cursor:
         cursor.execute(
             _SCORE_SAVE_SQL,

@@ -28,11 +28,7 @@ from review.models import (
     Study,
     StudyReport,
 )
-from review.services import audit_log
-
-# One contribution can never exceed this, whatever the wall clock says (a tab left open
-# overnight with a stuck clock must not add hours).
-READING_MS_MAX_PER_SAVE = 30 * 60 * 1000
+from review.services import READING_MS_MAX_PER_SAVE, audit_log
 
 
 def _require_open(assignment: Assignment) -> None:
