@@ -100,8 +100,8 @@ def test_fixture_set_formatting_auc(coordinator, reviewers, styled):
         f"findings: {[(f.check, f.severity, f.message) for f in result.findings]}"
     )
     # The raw exports are told apart by their typography (decimal point or comma, dotted
-    # dates, apostrophes): a leak.
-    assert raw_cv.leak and raw_loo == 1.0
+    # dates, apostrophes).
+    assert raw_cv.auc == 1.0 and raw_loo == 1.0
     # As rendered, none of the cues is left in either source…
     for text in rendered:
         assert not re.search(r"\d\.\d|\d\.\d\d\.\d|\u2019|[A-Z]{2,} [A-Z][a-z]+,", text)
