@@ -8,6 +8,7 @@ the reviewer side. Objects that are not the reviewer's raise Http404, so existen
 leak either.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -17,12 +18,25 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from review.blinding.presentation import Block, blocks_text, report_blocks
 from review.blinding.surface import SurfaceCue, surface_cues
+from review.conventions import Conventions
 from review.models import (
     Assignment,
     AuditEvent,
@@ -34,6 +48,7 @@ from review.models import (
     StudyReviewer,
 )
 from review.services import audit_log
+from review.text_folding import fold
 
 # ---------------------------------------------------------------------------------------
 # Reviewer side (blinded)
@@ -194,8 +209,10 @@ def queue_next_for_reviewer(*, reviewer: User, study_code: str) -> str | None:
 
 
 def reviewer_queue_rows(*, reviewer: User, study_code: str | None = None, status: str = ""):
-    """A reviewer's assignments in queue order as (code, shown report code, position,
-    status) rows: a lazy queryset, so a paginated answer reads one page of it."""
+    """A reviewer's assignments in queue order as (code, shown report code, rank, status)
+    rows: a lazy queryset, so a paginated answer reads one page of it. The rank is the
+    position in the study's queue (1, 2, 3… without gaps), as on the rating page, counted
+    over the whole queue whatever the status filter (index assign_queue)."""
     assignments = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer).exclude(
         study__status=Study.Status.DRAFT
     )
@@ -203,11 +220,21 @@ def reviewer_queue_rows(*, reviewer: User, study_code: str | None = None, status
         assignments = assignments.filter(study__code=study_code)
     if status:
         assignments = assignments.filter(status=status)
+    rank = Subquery(
+        Assignment.objects.filter(
+            study_id=OuterRef("study_id"), reviewer=reviewer, position__lte=OuterRef("position")
+        )
+        .order_by()
+        .values("study_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         assignments.order_by("study__name", "study_id", "position")
         # An attention check shows its own code, never the repeated report's.
         .annotate(shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"))
-        .values_list("code", "shown_code", "position", "status")
+        .annotate(rank=rank)
+        .values_list("code", "shown_code", "rank", "status")
     )
 
 
@@ -258,11 +285,17 @@ def _blinded_domain(
 # built by the ORM (five correlated subqueries) it cost ~5 ms of CPU per request to compose,
 # against ~0.2 ms to run. Portable SQL (PostgreSQL and SQLite); each subquery is served by
 # the queue indexes (tests/review/test_query_plans.py). Of the report, only its code, text
-# and language (for the house style) are read.
+# and language (for the house style) are read, with the study's house-style conventions. The
+# position shown is the rank in the queue, not the stored position: a report handed back
+# ("cannot assess") leaves a gap there.
 _RATING_PAGE_SQL = f"""
-SELECT a.id, a.code, a.status, a.position, a.comment, a.kind, a.report_id,
+SELECT a.id, a.code, a.status,
+       (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
+         WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id
+           AND q.position <= a.position),
+       a.comment, a.kind, a.report_id,
        s.id, s.code, s.name, s.status, s.scale_min, s.scale_max,
-       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language,
+       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language, s.house_style,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
          WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id),
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -360,12 +393,13 @@ def reviewer_next_assignment(
 
 
 @lru_cache(maxsize=512)
-def _presented(text: str, language: str) -> tuple[tuple[Block, ...], str]:
+def _presented(text: str, language: str, house_style: str) -> tuple[tuple[Block, ...], str]:
     """A report as the rating page and the API show it. Reports are never edited, and the
     normalisation costs ~1.3 ms for 2,500 characters: the API's next, PUT and submit each
     answer with the same report, so it is computed once per process and report. Keyed by
     the text itself; the blocks are read, never changed, by templates and serializers."""
-    blocks = tuple(report_blocks(text, language=language))
+    conventions = Conventions.from_json(json.loads(house_style))
+    blocks = tuple(report_blocks(text, language=language, conventions=conventions))
     return blocks, blocks_text(list(blocks))
 
 
@@ -387,6 +421,7 @@ def _blinded_assignment(row: tuple, language: str | None) -> BlindedAssignment:
         report_code,
         text,
         report_language,
+        house_style,
         queue_length,
         submitted_count,
         previous_code,
@@ -413,8 +448,11 @@ def _blinded_assignment(row: tuple, language: str | None) -> BlindedAssignment:
         )
         .order_by("order", "id")
     ]
-    # The house style of the report's own language (not the reviewer's interface language).
-    blocks, plain = _presented(text, report_language)
+    # The house style of the report's own language (not the reviewer's interface language),
+    # with the study's conventions (jsonb arrives as text through a raw cursor).
+    if not isinstance(house_style, str):
+        house_style = json.dumps(house_style, sort_keys=True)
+    blocks, plain = _presented(text, report_language, house_style)
     return BlindedAssignment(
         code=assignment_code,
         report_code=report_code,
@@ -492,7 +530,8 @@ class ReviewerProgress:
     total: int
     submitted: int
     in_progress: int
-    active_seconds: int
+    # Active reading time over all their assignments of the study, in milliseconds.
+    active_ms: int
     # The reviewer's latest opening, score or submission in this study (None: never).
     last_activity: datetime | None = None
 
@@ -532,8 +571,8 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
                     reviewer__assignments__status=Assignment.Status.IN_PROGRESS,
                 ),
             ),
-            seconds=Sum(
-                "reviewer__assignments__active_seconds",
+            reading_ms=Sum(
+                "reviewer__assignments__active_ms",
                 filter=Q(reviewer__assignments__study=study),
             ),
             last_opened=Max(
@@ -564,7 +603,7 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
             total=row.total,
             submitted=row.submitted,
             in_progress=row.in_progress,
-            active_seconds=row.seconds or 0,
+            active_ms=row.reading_ms or 0,
             last_activity=max(
                 (t for t in (row.last_opened, row.last_submitted, row.last_scored) if t),
                 default=None,
@@ -581,22 +620,33 @@ def study_source_counts(*, study: Study) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in Report.Source.values}
 
 
-# Report languages and the PostgreSQL text-search configuration their text is indexed with
-# (migration 0006 builds one GIN index per configuration, on these exact expressions).
-SEARCH_CONFIGS = {"fr": "french", "en": "english"}
+# Report languages and the PostgreSQL text-search configurations their text is indexed
+# with: the built-in one, whose stemmer knows accented endings, and its copy with `unaccent`
+# before the stemmer (migrations 0007 and 0010: one GIN index each, on these expressions).
+SEARCH_CONFIGS = {"fr": ("french", "french_unaccent"), "en": ("english", "english_unaccent")}
 
 
 def _fulltext_match(search: str) -> Q:
-    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word),
-    each stemmed with its own language's configuration: "métastases" finds "métastase" and
-    "Métastases" but not "métastatique" (the French snowball stemmer keeps "métastat").
-    Accents count: "metastases" does not find "métastases"."""
+    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word) in
+    its own language, stemmed, with or without its accents.
+
+    The built-in configuration stems accented endings ("hospitalisation" finds
+    "hospitalisée"); its unaccent copy makes accents optional on either side ("pemetrexed"
+    finds "pémétrexed", "pémétrexed" finds "pemetrexed", "metastases" finds "Métastases").
+    A report matching either is found. "métastases" does not find "métastatique": the
+    French snowball stemmer keeps "métastat" apart from "métastas"."""
     match = Q()
-    for language, config in SEARCH_CONFIGS.items():
+    for language, (config, folded) in SEARCH_CONFIGS.items():
         matching = (
             Report.objects.filter(language=language)
-            .annotate(document=SearchVector("text", config=config))
-            .filter(document=SearchQuery(search, config=config, search_type="websearch"))
+            .annotate(
+                stemmed=SearchVector("text", config=config),
+                unaccented=SearchVector("text", config=folded),
+            )
+            .filter(
+                Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
+                | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
+            )
             .values("pk")
         )
         match |= Q(pk__in=matching)
@@ -606,7 +656,8 @@ def _fulltext_match(search: str) -> Q:
 def report_list(*, source: str | None = None, search: str = ""):
     """Coordinators' report list, newest first. `search` matches a code or an external id
     (part of it) or, on PostgreSQL, the text by full-text search in the report's language;
-    the embedded SQLite of the demo falls back to a case-insensitive substring."""
+    the embedded SQLite of the demo falls back to a substring that ignores case and
+    accents (review_fold, review.text_folding), without stemming."""
     reports = Report.objects.select_related("report_import").order_by("-created_at", "-id")
     if source:
         reports = reports.filter(source=source)
@@ -615,7 +666,12 @@ def report_list(*, source: str | None = None, search: str = ""):
         if connection.vendor == "postgresql":
             match |= _fulltext_match(search)
         else:
-            match |= Q(text__icontains=search)
+            folded = Func(F("text"), function="review_fold", output_field=TextField())
+            match |= Q(
+                pk__in=Report.objects.annotate(folded=folded)
+                .filter(folded__contains=fold(search))
+                .values("pk")
+            )
         reports = reports.filter(match)
     return reports
 

@@ -10,7 +10,6 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -19,8 +18,10 @@ from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from review.allocation import allocate_reviewers, interleave_by_source, queue_with_checks
+from review.conventions import conventions_build
 from review.exceptions import Conflict, InvalidInput, NotFound
 from review.models import (
     Assignment,
@@ -36,10 +37,6 @@ from review.models import (
 )
 from review.permissions import user_is_coordinator
 from review.protocol import DEFAULT_DOMAINS
-
-# A heartbeat arrives every 15 s while the page is visible; more than this between two
-# beats means the reviewer was away, and the gap is not counted as reading time.
-HEARTBEAT_MAX_SECONDS = 60
 
 
 def audit_log(
@@ -60,26 +57,52 @@ def audit_log(
 
 
 def _domains_create_default(*, study: Study) -> None:
-    Domain.objects.bulk_create(
-        Domain(
-            study=study,
-            key=spec.key,
-            label=spec.label,
-            help_text=spec.help_text,
-            anchor_low=spec.anchor_low,
-            anchor_high=spec.anchor_high,
-            translations={
-                "fr": {
-                    "label": spec.label_fr,
-                    "help_text": spec.help_text_fr,
-                    "anchor_low": spec.anchor_low_fr,
-                    "anchor_high": spec.anchor_high_fr,
-                }
-            },
-            order=index,
-        )
-        for index, spec in enumerate(DEFAULT_DOMAINS)
+    # With their first history row each (bulk_create sends no post_save signal).
+    bulk_create_with_history(
+        [
+            Domain(
+                study=study,
+                key=spec.key,
+                label=spec.label,
+                help_text=spec.help_text,
+                anchor_low=spec.anchor_low,
+                anchor_high=spec.anchor_high,
+                translations={
+                    "fr": {
+                        "label": spec.label_fr,
+                        "help_text": spec.help_text_fr,
+                        "anchor_low": spec.anchor_low_fr,
+                        "anchor_high": spec.anchor_high_fr,
+                    }
+                },
+                order=index,
+            )
+            for index, spec in enumerate(DEFAULT_DOMAINS)
+        ],
+        Domain,
     )
+
+
+def study_reminder_schedule_set(*, study: Study, every_days: int | None, actor: User) -> Study:
+    """Turn the study's scheduled reminders off (None) or on every `every_days` days (1 to
+    365); audited with the old and new value. Closed studies send none and keep theirs."""
+    if every_days is not None and not 1 <= every_days <= 365:
+        raise InvalidInput(
+            _("Reminders are sent every 1 to 365 days, or never."), code="reminder_days_invalid"
+        )
+    if study.status == Study.Status.CLOSED:
+        raise Conflict(_("The study is closed."), code="study_closed")
+    previous = study.reminder_every_days
+    study.reminder_every_days = every_days
+    study.save(update_fields=["reminder_every_days"])
+    audit_log(
+        actor=actor,
+        action="study.reminder_schedule",
+        study=study,
+        target=study.code,
+        details={"from": previous, "to": every_days},
+    )
+    return study
 
 
 def study_create(
@@ -296,9 +319,14 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
                 for position, (report_id, kind) in enumerate(rows, start=1)
             )
         Assignment.objects.bulk_create(assignments, batch_size=2000)
+        # What reviewers read is fixed with the composition: the corpus's accents and
+        # abbreviation forms, the same for every report whatever its source.
+        study.house_style = conventions_build(
+            reports=list(study.reports.values_list("text", "language", "source"))
+        ).to_json()
         study.status = Study.Status.OPEN
         study.opened_at = timezone.now()
-        study.save(update_fields=["status", "opened_at"])
+        study.save(update_fields=["status", "opened_at", "house_style"])
         audit_log(
             actor=actor,
             action="study.open",
@@ -512,7 +540,6 @@ class AssignmentState:
     transaction that read it ends."""
 
     status: str
-    last_seen_at: datetime | None
 
 
 def _locking(clause: str) -> str:
@@ -534,7 +561,7 @@ _SEAT_TABLE = StudyReviewer._meta.db_table
 _STUDY_SHARE_SQL = f"SELECT s.status FROM {_STUDY_TABLE} s WHERE s.id = %s"  # noqa: S608 (table name from the model)
 _STUDY_SHARE_CLAUSE = " FOR KEY SHARE"
 _ASSIGNMENT_LOCK_SQL = f"""
-SELECT a.status, p.active, a.last_seen_at
+SELECT a.status, p.active
 FROM {_ASSIGNMENT_TABLE} a
 JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
 WHERE a.id = %s
@@ -557,18 +584,18 @@ def _assignment_lock(assignment: Assignment) -> AssignmentState:
         raise Conflict(
             _("This study is closed; ratings can no longer be changed."), code="study_closed"
         )
-    status, _active, last_seen_at = row
-    return AssignmentState(status=status, last_seen_at=last_seen_at)
+    return AssignmentState(status=row[0])
 
 
 def assignment_open(*, assignment: Assignment) -> Assignment:
-    """Record the first time a reviewer opens a report, and (re)start its reading clock,
-    in one statement."""
+    """Record the first time a reviewer opens a report, and start a new visit of it for
+    the reading time (services_reviewer.assignment_reading_time_add), in one statement."""
     if assignment.study.status != Study.Status.OPEN:
         return assignment
     now = timezone.now()
     Assignment.objects.filter(pk=assignment.pk).update(
-        last_seen_at=now,
+        reading_visit_at=now,
+        reading_visit_ms=0,
         first_opened_at=Coalesce(F("first_opened_at"), Value(now)),
         status=Case(
             When(status=Assignment.Status.PENDING, then=Value(Assignment.Status.IN_PROGRESS)),
@@ -577,6 +604,7 @@ def assignment_open(*, assignment: Assignment) -> Assignment:
     )
     if assignment.first_opened_at is None:
         assignment.first_opened_at = now
+    assignment.reading_visit_at, assignment.reading_visit_ms = now, 0
     if assignment.status == Assignment.Status.PENDING:
         assignment.status = Assignment.Status.IN_PROGRESS
     return assignment
@@ -726,10 +754,10 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     return rating
 
 
-# One reading-time contribution can never exceed this, whatever the wall clock says (a tab
-# left open overnight with a stuck clock must not add hours). Used by the one-statement save
+# A visit can never count more than this, whatever the wall clock says (a tab left open
+# overnight must not add hours to a report's reading time). Used by the one-statement save
 # below and by services_reviewer.assignment_reading_time_add.
-READING_MS_MAX_PER_SAVE = 30 * 60 * 1000
+READING_MS_MAX_PER_VISIT = 30 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -772,13 +800,13 @@ WITH target AS (
   {_UPSERT_TAIL}
 ), clock AS (
   UPDATE {_ASSIGNMENT_TABLE} a
-     SET active_ms = a.active_ms + LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
-           EXTRACT(EPOCH FROM (%(now)s - COALESCE(a.reading_clock_at, a.first_opened_at)))
-           * 1000))::bigint),
-         reading_clock_at = %(now)s
+     SET active_ms = a.active_ms + GREATEST(0, LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
+           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint)
+           - a.reading_visit_ms),
+         reading_visit_ms = GREATEST(a.reading_visit_ms, LEAST(%(ms)s, %(ms_max)s, GREATEST(0,
+           FLOOR(EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint))
     FROM target t
-   WHERE a.id = t.assignment_id AND %(ms)s > 0
-     AND COALESCE(a.reading_clock_at, a.first_opened_at) IS NOT NULL
+   WHERE a.id = t.assignment_id AND %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
 )
 SELECT t.scale_min, t.scale_max, (SELECT id FROM saved),
        {", ".join(f"d.{column}" for column in _DOMAIN_COLUMNS)}
@@ -813,7 +841,7 @@ def score_save_in_one_statement(
                 "score": value,
                 "now": timezone.now(),
                 "ms": max(0, client_ms),
-                "ms_max": READING_MS_MAX_PER_SAVE,
+                "ms_max": READING_MS_MAX_PER_VISIT,
             },
         )
         row = cursor.fetchone()
@@ -926,35 +954,6 @@ def assignment_submit(*, assignment: Assignment) -> Assignment:
     assignment.status = Assignment.Status.SUBMITTED
     assignment.submitted_at = now
     return assignment
-
-
-def assignment_heartbeat(*, assignment: Assignment, seconds: int) -> int:
-    """Count reading time from the times the server sees the page alive (opening, then a
-    heartbeat every 15 s while it is visible), never from the client's claim alone: each
-    beat adds the wall-clock time since the previous one, at most the `seconds` the page
-    says it was visible, and nothing after a gap longer than HEARTBEAT_MAX_SECONDS (the
-    reviewer was away). Returns the seconds added."""
-    if assignment.study.status != Study.Status.OPEN:
-        return 0
-    claimed = max(0, min(int(seconds), HEARTBEAT_MAX_SECONDS))
-    try:
-        with transaction.atomic():
-            state = _assignment_lock(assignment)
-            now = timezone.now()
-            added, seen = 0, now
-            if state.last_seen_at is not None and now >= state.last_seen_at:
-                elapsed = (now - state.last_seen_at).total_seconds()
-                if elapsed <= HEARTBEAT_MAX_SECONDS:
-                    added = min(int(elapsed), claimed)
-                    if added == int(elapsed):
-                        # Keep the fraction of a second not counted for the next beat.
-                        seen = state.last_seen_at + timedelta(seconds=added)
-            Assignment.objects.filter(pk=assignment.pk).update(
-                active_seconds=F("active_seconds") + added, last_seen_at=seen
-            )
-    except Conflict:
-        return 0
-    return added
 
 
 def reports_pick_for_study(

@@ -1,13 +1,21 @@
-"""Celery tasks of the review app: thin wrappers over `review.computations`.
-
-Sent by name (`review.computations.computations_schedule`), so nothing in the review app
-imports this module; the worker finds it by autodiscovery.
-"""
+"""Celery tasks of the review app: thin wrappers over its services. Run by Celery beat
+(settings.CELERY_BEAT_SCHEDULE) or sent by name (`review.computations.computations_schedule`),
+so nothing in the review app imports this module; the worker finds it by autodiscovery. The
+service is imported inside each task body, so that importing this module loads no service."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+
+
+@shared_task(name="review.reminders_send_due", acks_late=True, time_limit=600)
+def reminders_send_due() -> dict[str, int]:
+    from review.people import reminders_send_due as send_due
+
+    # Idempotent within each study's interval (a redelivered message sends nothing twice).
+    done = send_due()
+    return {"studies": done.studies, "sent": done.sent}
 
 
 @shared_task(

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    # Admin history of studies and domains (review.models: HistoricalRecords).
+    "simple_history",
     "review",
     "generation",
 ]
@@ -114,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Records who made each change in django-simple-history's rows (the admin's History).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # An htmx request whose session expired: HX-Redirect to the login page.
@@ -478,6 +482,11 @@ GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS = env_float(
 # Batch API jobs (issue 14): how long Mistral may take before the job expires (what it
 # did not answer then resumes in direct mode), and how often the poller looks.
 GENERATION_BATCH_API_TIMEOUT_HOURS = env_int("GENERATION_BATCH_API_TIMEOUT_HOURS", 24, minimum=1)
+# Scheduled reminders (review.tasks.reminders_send_due): how often beat looks for reviewers
+# due one (each study says whether and every how many days; 0 turns the check off), and
+# the address their links start with, since no request is there to tell it.
+REVIEW_REMINDERS_CHECK_SECONDS = env_float("REVIEW_REMINDERS_CHECK_SECONDS", 3600.0, minimum=0)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000/")
 CELERY_BEAT_SCHEDULE = {
     "generation-requeue-stuck-items": {
         "task": "generation.items_requeue_stuck",
@@ -488,6 +497,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("GENERATION_BATCH_API_POLL_SECONDS", 60.0, minimum=5),
     },
 }
+if REVIEW_REMINDERS_CHECK_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["review-reminders-send-due"] = {
+        "task": "review.reminders_send_due",
+        "schedule": REVIEW_REMINDERS_CHECK_SECONDS,
+    }
 # Error answers (400/403/404/409) documented on every API operation (synthreports/openapi.py).
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "synthreports.openapi.ErrorDocumentingAutoSchema"
 # Report text is patient data and must never reach the logs, even at LOG_LEVEL=DEBUG:

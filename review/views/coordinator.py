@@ -151,6 +151,27 @@ def study_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
                 study=study, actor=request.user, reason=request.POST.get("reason", "")
             )
             messages.success(request, _("The study is open again: reviewers can rate."))
+        elif action == "reminder-schedule":
+            raw = request.POST.get("every_days", "").strip()
+            try:
+                every_days = int(raw) if raw else None
+            except ValueError:
+                every_days = -1  # refused by the service with its message
+            services.study_reminder_schedule_set(
+                study=study, every_days=every_days, actor=request.user
+            )
+            if study.reminder_every_days:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Inactive reviewers will be reminded every %(n)d day.",
+                        "Inactive reviewers will be reminded every %(n)d days.",
+                        study.reminder_every_days,
+                    )
+                    % {"n": study.reminder_every_days},
+                )
+            else:
+                messages.success(request, _("No automatic reminder for this study."))
         elif action == "remind":
             sent = people.study_reminders_send(
                 study=study, actor=request.user, base_url=request.build_absolute_uri("/")

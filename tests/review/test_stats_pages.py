@@ -159,13 +159,13 @@ def test_ratings_csv_has_exact_columns_and_records_audit(coordinator_client, coo
         "score",
         "comment",
         "submitted_at",
-        "active_seconds",
+        "active_ms",
     ]
     # 6 reports × 2 reviewers × 6 domains.
     assert len(rows) == 1 + 72
     synthetic = next(r for r in rows[1:] if r[2] == "synthetic")
     assert synthetic[3:6] == ["7", "mistral-large-latest", "fr-v1"]
-    assert synthetic[11] == "90"
+    assert synthetic[11] == "90000"
     event = AuditEvent.objects.get(action="export.ratings")
     assert event.actor == coordinator
     assert event.study == study

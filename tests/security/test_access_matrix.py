@@ -120,7 +120,7 @@ ACCESS: dict[str, Access] = {
         204,
         404,
         403,
-        {"seconds": "5"},
+        {"active_ms": "5"},
     ),
     "review:study_list": Access(
         "get", lambda c: reverse("review:study_list"), LOGIN, 403, 403, 200
@@ -514,6 +514,8 @@ def test_pages_send_csrf_token_for_htmx_on_body(reviewer_client, ctx):
         "/admin/review/report/",
         "/admin/review/rating/",
         "/admin/review/auditevent/",
+        "/admin/review/domain/",
+        "/admin/review/study/1/history/",
         "/admin/generation/batch/",
     ],
 )
