@@ -754,9 +754,9 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     return rating
 
 
-# A visit of a report can never count more than this, whatever the wall clock says (a tab
-# left open overnight must not add hours). Used by the one-statement save below and by
-# services_reviewer.assignment_reading_time_add.
+# A visit can never count more than this, whatever the wall clock says (a tab left open
+# overnight must not add hours to a report's reading time). Used by the one-statement save
+# below and by services_reviewer.assignment_reading_time_add.
 READING_MS_MAX_PER_VISIT = 30 * 60 * 1000
 
 
@@ -807,10 +807,13 @@ WITH target AS (
    WHERE %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
 ), clock AS (
   UPDATE {_ASSIGNMENT_TABLE} a
-     SET active_ms = a.active_ms + GREATEST(v.counted - a.reading_visit_ms, 0),
-         reading_visit_ms = GREATEST(a.reading_visit_ms, v.counted)
-    FROM visit v
-   WHERE a.id = v.id
+     SET active_ms = a.active_ms + GREATEST(0, LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
+           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint)
+           - a.reading_visit_ms),
+         reading_visit_ms = GREATEST(a.reading_visit_ms, LEAST(%(ms)s, %(ms_max)s, GREATEST(0,
+           FLOOR(EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint))
+    FROM target t
+   WHERE a.id = t.assignment_id AND %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
 )
 SELECT t.scale_min, t.scale_max, (SELECT id FROM saved),
        {", ".join(f"d.{column}" for column in _DOMAIN_COLUMNS)}

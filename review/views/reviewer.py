@@ -86,7 +86,7 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
                 code=code,
                 domain_key=domain_key,
                 score=score,
-                client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")),
+                client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")) or 0,
             )
         except DatabaseError:
             saved = None
