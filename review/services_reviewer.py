@@ -30,11 +30,8 @@ from review.models import (
     Study,
     StudyReport,
 )
-from review.services import audit_log
+from review.services import READING_MS_MAX_PER_VISIT, audit_log
 
-# A visit can never count more than this, whatever the wall clock says (a tab left open
-# overnight must not add hours to a report's reading time).
-READING_MS_MAX_PER_VISIT = 30 * 60 * 1000
 # ASCII digits only ("²" and other Unicode digits are refused), at most 12 of them.
 _WHOLE_MS = re.compile(r"[0-9]{1,12}")
 
@@ -220,8 +217,9 @@ def study_guidance_update(
             code="study_not_draft",
         )
     with transaction.atomic():
-        study.instructions = instructions
-        study.instructions_fr = instructions_fr
+        # Browsers send a textarea's lines with CRLF; Markdown is stored with LF.
+        study.instructions = instructions.replace("\r\n", "\n")
+        study.instructions_fr = instructions_fr.replace("\r\n", "\n")
         study.attention_checks = attention_checks
         study.save(update_fields=["instructions", "instructions_fr", "attention_checks"])
         for domain in study.domains.all():
