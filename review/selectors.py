@@ -636,21 +636,25 @@ def _fulltext_match(search: str) -> Q:
     A report matching either is found. "métastases" does not find "métastatique": the
     French snowball stemmer keeps "métastat" apart from "métastas"."""
     match = Q()
-    for language, (config, folded) in SEARCH_CONFIGS.items():
-        matching = (
-            Report.objects.filter(language=language)
-            .annotate(
-                stemmed=SearchVector("text", config=config),
-                unaccented=SearchVector("text", config=folded),
-            )
-            .filter(
-                Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
-                | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
-            )
-            .values("pk")
-        )
-        match |= Q(pk__in=matching)
+    for language in SEARCH_CONFIGS:
+        match |= Q(pk__in=fulltext_matching(language=language, search=search).values("pk"))
     return match
+
+
+def fulltext_matching(*, language: str, search: str):
+    """The reports in `language` whose text matches `search` by either configuration."""
+    config, folded = SEARCH_CONFIGS[language]
+    return (
+        Report.objects.filter(language=language)
+        .annotate(
+            stemmed=SearchVector("text", config=config),
+            unaccented=SearchVector("text", config=folded),
+        )
+        .filter(
+            Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
+            | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
+        )
+    )
 
 
 def report_list(*, source: str | None = None, search: str = ""):
