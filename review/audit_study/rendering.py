@@ -10,8 +10,8 @@ the browser computes over the rendered text is an offset into `Report.text`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
