@@ -233,3 +233,20 @@ def test_verdict_save_queries_fixed(client, coordinator, reviewer, django_assert
     # page read again for the partial (4).
     with django_assert_num_queries(REQUEST_OVERHEAD + 10):
         assert client.post(url, {"verdict": "correct"}, **HTMX).status_code == 200
+
+
+def test_an_audit_reviewer_cannot_reach_the_reports_provenance(client, audit_assignment, reviewer):
+    _login(client, reviewer)
+    code = audit_assignment.report.code
+    assert client.get(reverse("review:report_detail", args=[code])).status_code == 403
+    assert client.get(f"/api/v1/reports/{code}/").status_code == 403
+    assert (
+        client.get(reverse("review:audit_results", args=[audit_assignment.study_id])).status_code
+        == 403
+    )
+    assert (
+        client.get(
+            reverse("review:audit_verified_jsonl", args=[audit_assignment.study_id])
+        ).status_code
+        == 403
+    )
