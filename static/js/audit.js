@@ -92,7 +92,40 @@
     document.getElementById("report").focus();
   }
 
+  // Keyboard selection in the narrative (Chromium does not move a caret through text that
+  // is not editable): c puts the caret at the start of the annotation in focus, ←/→ move it,
+  // Shift+←/→ select, with Ctrl a word at a time.
+  function caretAtCurrent() {
+    var li = itemEl(current);
+    var target = Number((li && li.dataset.start) || 0);
+    var walker = document.createTreeWalker(textEl, NodeFilter.SHOW_TEXT);
+    var seen = 0, node;
+    while ((node = walker.nextNode())) {
+      if (seen + node.length > target) {
+        window.getSelection().collapse(node, target - seen);
+        return;
+      }
+      seen += node.length;
+    }
+  }
+
+  function caretInText() {
+    var sel = window.getSelection();
+    return sel && sel.rangeCount > 0 && textEl.contains(sel.anchorNode);
+  }
+
   document.addEventListener("keydown", function (event) {
+    var arrow = event.key === "ArrowRight" || event.key === "ArrowLeft";
+    var inField = /^(input|textarea|select)$/i.test(event.target.tagName || "");
+    if (arrow && !event.altKey && !event.metaKey && !inField && caretInText()) {
+      window.getSelection().modify(
+        event.shiftKey ? "extend" : "move",
+        event.key === "ArrowRight" ? "forward" : "backward",
+        event.ctrlKey ? "word" : "character"
+      );
+      event.preventDefault();
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var tag = (event.target.tagName || "").toLowerCase();
     var typing = tag === "input" || tag === "textarea" || tag === "select";
@@ -108,6 +141,7 @@
     else if (key === "k" || key === "p") { step(-1); }
     else if (key >= "1" && key <= "4") { verdict(Number(key)); }
     else if (key === "s") { useSelection(); }
+    else if (key === "c") { caretAtCurrent(); }
     else if (key === "a") { addOpen(); }
     else if (key === "[" && root.dataset.previousUrl) { window.location = root.dataset.previousUrl; }
     else if (key === "]" && root.dataset.nextUrl) { window.location = root.dataset.nextUrl; }
