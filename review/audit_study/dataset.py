@@ -112,8 +112,10 @@ def adjudicate_annotation(
         label = Label(field, value, span[0], span[1], "model", how, index)
     elif verdict == "wrong_value" and span and new_value:
         label = Label(field, new_value, span[0], span[1], "model", how, index)
-    elif verdict == "wrong_span" and new_span:
-        label = Label(field, value, int(new_span[0]), int(new_span[1]), "model", how, index)
+    elif verdict == "wrong_span" and new_span and None not in new_span:
+        start, end = new_span
+        assert start is not None and end is not None  # narrowed above
+        label = Label(field, value, start, end, "model", how, index)
     return Adjudication(index, how, verdict, votes, label)
 
 

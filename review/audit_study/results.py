@@ -146,7 +146,9 @@ def _overlaps(a: tuple[int, int] | None, start: int | None, end: int | None) -> 
 
 def audit_frames(data: AuditData) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The verdict, addition and report tables of `review/stats/annotation_audit.py`."""
-    verdict_rows, added_rows, report_rows = [], [], []
+    verdict_rows: list[dict[str, Any]] = []
+    added_rows: list[dict[str, Any]] = []
+    report_rows: list[dict[str, Any]] = []
     for report in data.reports:
         for index, verdicts in report.verdicts.items():
             annotation = report.annotations[index] if index < len(report.annotations) else {}

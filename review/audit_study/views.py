@@ -163,7 +163,7 @@ def audit_results_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @coordinator_required
 @require_GET
-def audit_export_csv(request: AuthenticatedRequest, pk: int, name: str) -> HttpResponse:
+def audit_export_csv(request: AuthenticatedRequest, pk: int, name: str) -> StreamingHttpResponse:
     study = _audit_study(pk)
     data = audit_data(study=study)
     tables = audit_tables(audit_results(data=data), data)
@@ -228,13 +228,13 @@ def audit_adjudication(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     study = _audit_study(pk)
     error = ""
     if request.method == "POST":
-        report = get_object_or_404(
+        decided = get_object_or_404(
             Report, code=request.POST.get("report", ""), memberships__study=study
         )
         try:
             audit_services.annotation_adjudicate(
                 study=study,
-                report=report,
+                report=decided,
                 annotation_index=int(request.POST.get("annotation", "-1")),
                 verdict=request.POST.get("verdict", ""),
                 value=request.POST.get("value", ""),

@@ -32,7 +32,7 @@ def current(page: Page) -> str:
     return page.locator(".audit-item.current").get_attribute("data-index")
 
 
-def test_audit_with_the_keyboard(new_context, roles):  # noqa: ARG001 (roles: fixture by name)
+def test_audit_with_the_keyboard(new_context, roles):  # roles: the live server needs them
     coordinator, reviewer = CoordinatorFactory(), ReviewerFactory()
     study = make_audit_study(coordinator=coordinator, reviewers=[reviewer], n_reports=2, k=1)
     first, second = Assignment.objects.filter(study=study, reviewer=reviewer).order_by("position")
