@@ -163,6 +163,9 @@ class StudyCreateForm(CompositionForm):
                 "reviewers",
                 _("Choose at least %(k)d reviewers for %(k)d raters per report.") % {"k": k},
             )
+        if data.get("kind") == Study.Kind.ANNOTATION_AUDIT and data.get("real_imports"):
+            # Real reports carry no generated annotations to verify.
+            self.add_error("real_imports", _("An annotation audit takes synthetic reports only."))
         return data
 
 

@@ -250,3 +250,53 @@ def test_an_audit_reviewer_cannot_reach_the_reports_provenance(client, audit_ass
         ).status_code
         == 403
     )
+
+
+def test_coordinator_creates_an_audit_study_with_the_form(client, coordinator, reviewers):
+    from review.models import Report, Study
+    from tests.factories import SyntheticReportFactory
+
+    SyntheticReportFactory.create_batch(2, annotations=[])
+    _login(client, coordinator)
+    page = client.get(reverse("review:study_create")).content.decode()
+    assert 'value="annotation_audit"' in page
+    response = client.post(
+        reverse("review:study_create"),
+        {
+            "name": "Audit via form",
+            "kind": "annotation_audit",
+            "raters_per_report": 2,
+            "scale_min": 1,
+            "scale_max": 10,
+            "noninferiority_margin": 1.0,
+            "reviewers": [r.pk for r in reviewers],
+            "synthetic_batches": ["7"],
+        },
+    )
+    study = Study.objects.get(name="Audit via form")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert study.kind == Study.Kind.ANNOTATION_AUDIT
+    assert not study.domains.exists()
+    assert Report.objects.filter(memberships__study=study).exclude(source="synthetic").count() == 0
+    detail = client.get(reverse("review:study_detail", args=[study.pk])).content.decode()
+    assert reverse("review:audit_results", args=[study.pk]) in detail
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_audit_results_page_queries_fixed(
+    client, coordinator, reviewer, django_assert_num_queries, size
+):
+    study = make_audit_study(coordinator=coordinator, reviewers=[reviewer], n_reports=size, k=1)
+    for assignment in Assignment.objects.filter(study=study):
+        for index in range(5):
+            AnnotationVerdict.objects.create(
+                assignment=assignment, annotation_index=index, verdict="correct"
+            )
+    Assignment.objects.filter(study=study).update(
+        status=Assignment.Status.SUBMITTED, submitted_at="2026-01-01T00:00Z"
+    )
+    _login(client, coordinator)
+    # the study; audit_data: panel, reports, submitted assignments, verdicts, additions,
+    # decisions (6); progress: counts, verdicts, additions (3).
+    with django_assert_num_queries(REQUEST_OVERHEAD + 10):
+        assert client.get(reverse("review:audit_results", args=[study.pk])).status_code == 200
