@@ -51,6 +51,16 @@ def worker_env(fake: FakeMistral, redis_url: str, **extra: str) -> dict[str, str
     return env
 
 
+def _die_with_parent() -> None:
+    # A worker outliving a killed pytest stays attached to its Redis DB and steals the next
+    # run's tasks: on Linux the kernel sends it SIGTERM when the test process goes away.
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def start_worker(
     env: dict[str, str], name: str, concurrency: int = 4, log_path: Path | None = None
 ) -> subprocess.Popen:
@@ -77,6 +87,7 @@ def start_worker(
         stdout=output,
         stderr=output,
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
 
 

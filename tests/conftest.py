@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from review import services
 from review.models import Study
@@ -62,3 +64,11 @@ def coordinator_client(client, coordinator):
 def fast_password_hasher(settings):
     # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    # A French request or an explicit activate() leaves the thread's language set: without this
+    # reset, a test that asserts English text fails when it happens to run after a French one.
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
