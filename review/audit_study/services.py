@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from review.annotation_fields import KNOWN_FIELDS
@@ -154,8 +155,6 @@ def annotation_added_delete(*, assignment: Assignment, added_id: int) -> None:
 def audit_assignment_submit(*, assignment: Assignment) -> Assignment:
     """Submit once every annotation of the report has a verdict (still editable after,
     while the study is open, like a rating)."""
-    from django.utils import timezone
-
     with transaction.atomic():
         _text, annotations = _open_assignment(assignment)
         judged = set(

@@ -153,6 +153,27 @@
     event.preventDefault();
   });
 
+  // With the mouse: a selection made in the text fills the right-span form of the
+  // annotation in focus when it waits for one, or opens the form for a missed annotation.
+  textEl.addEventListener("mouseup", function () {
+    var span = selection();
+    if (!span) return;
+    var li = itemEl(current);
+    var form = li && li.querySelector("form.fix-span");
+    if (form) { fill(form, span); return; }
+    addOpen();
+  });
+
+  // The "Use the selected text" button, clicked: take the selection at that moment (the
+  // capture phase runs before htmx reads the form).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("fix-span")) return;
+    var span = selection();
+    if (span) fill(form, span);
+    pending = { index: form.closest(".audit-item").dataset.index, action: "span" };
+  }, true);
+
   textEl.addEventListener("click", function (event) {
     var mark = event.target.closest("mark.ann");
     if (mark && window.getSelection().isCollapsed) select(mark.dataset.ann.split(" ")[0], false);
