@@ -114,7 +114,7 @@ def rated_study_seed(*, reports: int, raters: int, seed: int = 8) -> SeededStudy
     services.study_open(study=study, actor=coordinator)
     now = timezone.now()
     Assignment.objects.filter(study=study).update(
-        status=Assignment.Status.SUBMITTED, submitted_at=now, active_seconds=75
+        status=Assignment.Status.SUBMITTED, submitted_at=now, active_ms=75000
     )
     domain_ids = list(study.domains.order_by("order").values_list("pk", flat=True))
     assignment_rows = np.array(

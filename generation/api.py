@@ -50,8 +50,20 @@ class BatchLaunchSerializer(serializers.Serializer):
     critique = StrictBooleanField(
         default=True, help_text="Two-pass prompts: checker, LLM judge and revisions."
     )
+    judge_backend = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=32,
+        help_text="A backend of the registry with a language model; empty: the writer's.",
+    )
     judge_model = StrictCharField(
-        required=False, allow_blank=True, default="", help_text="Empty: the writer's model."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="A model of the judge's backend; empty: the writer's model (same backend) "
+        "or the judge backend's first model.",
     )
     max_revisions = StrictIntegerField(
         required=False, min_value=0, help_text="At most GENERATION_MAX_REVISIONS."
@@ -92,6 +104,10 @@ class BatchSerializer(serializers.ModelSerializer):
         default=None,
         help_text="Clinical knowledge base (name@version) the scenarios were drawn with.",
     )
+    # Not the model field's choices: "" (the writer's backend) is a value too.
+    judge_backend = serializers.CharField(
+        read_only=True, help_text="The judge's backend; empty: the writer's."
+    )
     progress = serializers.SerializerMethodField()
     failures = serializers.SerializerMethodField()
 
@@ -114,6 +130,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "provider_job_id",
             "provider_status",
             "critique",
+            "judge_backend",
             "judge_model",
             "max_revisions",
             "guideline",
@@ -191,6 +208,7 @@ class BatchCreateView(APIView):
             name=data["name"],
             mode=data["mode"],
             critique=data["critique"],
+            judge_backend=data["judge_backend"],
             judge_model=data["judge_model"],
             max_revisions=data.get("max_revisions"),
             created_by=request.user,

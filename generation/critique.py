@@ -9,7 +9,7 @@ never conform.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from string import Template
 from typing import Any
 
@@ -67,6 +67,22 @@ class CritiqueOutcome:
         # The checker's findings count even when the judge missed them; an unavailable
         # judge with a clean checker is not revised (there is nothing specific to fix).
         return self.verdict == "not_conform" or bool(self.checker)
+
+    def to_json(self) -> dict[str, Any]:
+        """Stored between the calls of a Batch API item (the revision prompt needs it)."""
+        return {
+            "verdict": self.verdict,
+            "checker": [asdict(flag) for flag in self.checker],
+            "anomalies": [anomaly.model_dump() for anomaly in self.anomalies],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CritiqueOutcome:
+        return cls(
+            verdict=str(data["verdict"]),
+            checker=[ConsistencyFlag(**flag) for flag in data.get("checker") or []],
+            anomalies=[JudgeAnomaly.model_validate(a) for a in data.get("anomalies") or []],
+        )
 
     def as_flags(self) -> list[dict[str, Any]]:
         flags: list[dict[str, Any]] = []

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -7,9 +8,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from generation import guidelines
-from generation.backends import BACKEND_CHOICES, network_model_choices
+from generation.backends import BACKEND_CHOICES, BACKENDS, network_model_choices
 from generation.models import Batch, PromptTemplate, SamplingFrame
-from review.models import ReportImport
+from review.models import Report, ReportImport, Study
 
 
 def site_choices() -> list[tuple[str, str]]:
@@ -53,8 +54,8 @@ class BatchLaunchForm(forms.Form):
         initial=Batch.Mode.DIRECT,
         required=False,
         help_text=_(
-            "Batch API: one provider job at half the price, answered within hours (one-pass "
-            "prompt versions); what it does not answer resumes in direct mode."
+            "Batch API: provider jobs at half the price, answered within hours (two-pass "
+            "prompts: one job per pass); what they do not answer resumes in direct mode."
         ),
     )
     critique = forms.BooleanField(
@@ -66,10 +67,18 @@ class BatchLaunchForm(forms.Form):
             "report is rewritten, at most the number of revisions below."
         ),
     )
+    # Any backend of the registry with a language model, and any of its models: the model
+    # is checked against the chosen backend by batch_launch (one message for page, API, CLI).
+    judge_backend = forms.ChoiceField(
+        label=_("Judge backend"),
+        choices=lambda: [("", _("same as the writer")), *network_backend_choices()],
+        required=False,
+    )
     judge_model = forms.ChoiceField(
         label=_("Judge model"),
         choices=lambda: [("", _("same as the writer")), *network_model_choices()],
         required=False,
+        help_text=_("With another judge backend, empty means that backend's first model."),
     )
     max_revisions = forms.IntegerField(label=_("Maximum revisions"), min_value=0, required=False)
     seed = forms.IntegerField(
@@ -89,6 +98,27 @@ class BatchLaunchForm(forms.Form):
             "reviewers cannot tell the sources apart by their look."
         ),
     )
+
+    style_study = forms.ModelChoiceField(
+        label=_("Write like the real reports of the study"),
+        queryset=Study.objects.filter(reports__source=Report.Source.REAL)
+        .distinct()
+        .order_by("-created_at"),
+        required=False,
+        empty_label=_("no study"),
+        help_text=_(
+            "The reports then follow the lengths, sections, headings, abbreviations and date "
+            "styles of that study's real reports, for the study they are generated for."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("style_import") and data.get("style_study"):
+            raise forms.ValidationError(
+                _("Choose the real reports of an import or of a study, not both.")
+            )
+        return data
 
     # A fresh token in every form shown; a replayed POST of the same form (double click,
     # back and resubmit) carries it again and finds the batch launched the first time.
@@ -121,13 +151,16 @@ class FrameUploadForm(forms.Form):
     )
 
 
+def network_backend_choices() -> list[tuple[str, Any]]:
+    """The backends that call a language model (the offline writer cannot judge)."""
+    return [(name, spec.label) for name, spec in BACKENDS.items() if spec.network]
+
+
 class StudyJudgeForm(forms.Form):
     """The LLM judge of a study: any model of a network backend (not only the writer's)."""
 
     backend = forms.ChoiceField(
-        label=_("Backend"),
-        choices=lambda: [(k, v) for k, v in BACKEND_CHOICES if k != "offline"],
-        initial="mistral",
+        label=_("Backend"), choices=network_backend_choices, initial="mistral"
     )
     model = forms.ChoiceField(label=_("Judge model"), choices=network_model_choices)
 

@@ -121,9 +121,13 @@ class Batch(models.Model):
     seed = models.BigIntegerField(_("seed"))
     language = models.CharField(_("language"), max_length=8)
     site_filter = models.CharField(_("cancer site filter"), max_length=40, blank=True)
-    # The critique of two-pass prompts: the judge may be another model than the writer
-    # (empty: the writer's), and a non-conform report is rewritten at most max_revisions times.
+    # The critique of two-pass prompts: the judge may be another backend and model than the
+    # writer (empty: the writer's), and a non-conform report is rewritten at most
+    # max_revisions times.
     critique = models.BooleanField(_("critique and revise"), default=True)
+    judge_backend = models.CharField(
+        _("judge backend"), max_length=32, choices=BACKEND_CHOICES, blank=True, default=""
+    )
     judge_model = models.CharField(_("judge model"), max_length=100, blank=True)
     max_revisions = models.PositiveSmallIntegerField(_("maximum revisions"), default=2)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
@@ -184,10 +188,22 @@ class Batch(models.Model):
                 condition=Q(temperature__gte=0) & Q(temperature__lte=2),
                 name="batch_temperature_range",
             ),
+            models.CheckConstraint(
+                condition=Q(judge_backend__in=["", *BACKEND_NAMES]),
+                name="batch_judge_backend_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def judge_backend_name(self) -> str:
+        return self.judge_backend or self.backend
+
+    @property
+    def judge_model_name(self) -> str:
+        return self.judge_model or self.model
 
 
 class BatchItem(models.Model):
@@ -226,6 +242,11 @@ class BatchItem(models.Model):
     # "attempt", "round", "model", "tokens_in", "tokens_out", "latency_ms", "cost_eur",
     # "finish_reason", "outcome", …}. Calls of an attempt that failed are kept too.
     passes = models.JSONField(default=list, blank=True)
+    # A two-pass item between calls of Batch API mode (generation.two_pass.Step): the next
+    # call's stage and round, the texts it needs, and "job": the provider job its call was
+    # sent in ("" awaiting the next job, "direct" handed to direct mode, which resumes
+    # from here). Empty for direct items and once the report is written.
+    pass_state = models.JSONField(default=dict, blank=True)
     # The Celery task id that holds the claim: a redelivered message (same id) may take
     # its own item back; anyone else finds it taken.
     claim_token = models.CharField(max_length=64, blank=True)

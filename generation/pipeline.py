@@ -37,7 +37,17 @@ from generation.pricing import ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT, cost_e
 from generation.prompts import prompt_render
 from generation.ratelimit import RateLimitTimeout, limiter_get
 from generation.scenario import Scenario
-from generation.two_pass import PassFailed, PassRecord, item_two_pass
+from generation.two_pass import (
+    DIRECT,
+    Final,
+    PassFailed,
+    PassRecord,
+    Step,
+    item_two_pass,
+    pass_record,
+    step_advance,
+    step_call,
+)
 from generation.validation import ValidatedReport, report_validate
 from review.models import Report
 from review.provenance import Provenance
@@ -309,14 +319,19 @@ def _item_process_two_pass(
             **kwargs,
         )
 
+    # An item Batch API mode handed over resumes from its stored step.
+    start = Step.from_json(item.pass_state) if item.pass_state.get("stage") else None
     try:
         outcome = item_two_pass(
-            backend=backend_get(batch.backend),
+            backends=_backends(),
             batch=batch,
             item=item,
             scenario=scenario,
-            rate_limit_factory=lambda *, model: _RateLimitWait(batch=batch, model=model),
+            rate_limit_factory=lambda *, backend, model: _RateLimitWait(
+                batch=batch, backend=backend, model=model
+            ),
             passes=passes,
+            start=start,
         )
     except RateLimitTimeout as exc:
         released(str(exc), refund=True)
@@ -342,9 +357,136 @@ def _item_process_two_pass(
         batch=batch,
         validated=validated,
         usage=_usage_total(passes),
-        model=passes[0].model_reported,
+        model=_writer_model_reported(item.passes, passes[0].model_reported),
         passes=[p.to_json() for p in passes],
         verdict=outcome.outcome.verdict if outcome.outcome else "",
+        # Resumed after steps answered by the Batch API: both modes paid for this report.
+        api_mode="batch_api+direct"
+        if any(p.get("api_mode") == Batch.Mode.BATCH_API for p in item.passes)
+        else None,
+    )
+
+
+def _backends() -> Any:
+    """Backends by name, each built once for the item (the judge's may be another)."""
+    built: dict[str, Any] = {}
+
+    def get(name: str) -> Any:
+        if name not in built:
+            built[name] = backend_get(name)
+        return built[name]
+
+    return get
+
+
+def _writer_model_reported(stored: list[dict[str, Any]], default: str) -> str:
+    """The model the first draft's writer reported (a resumed item's came before)."""
+    writers = [p for p in stored if p.get("kind") == "writer"]
+    return str(writers[0]["model_reported"]) if writers else default
+
+
+def batch_item_apply_step(*, item_id: int, job_id: str, result: BackendResult) -> str:
+    """Apply one Batch API line to a two-pass item: the answer to the call its stored step
+    says was sent in `job_id`. Idempotent: the step is compared and set under a row lock,
+    so a line applied twice (a repeated poll), or after the item went to direct mode,
+    changes nothing. Returns "advanced" (the next step is stored, for the next job),
+    "done" (the report is written, claimed and written as a direct answer), "retry" (an
+    unusable answer, an attempt counted: the item goes to direct mode, resuming at the
+    same step), "failed" (attempts exhausted) or "not_claimed"."""
+    with transaction.atomic():
+        item = (
+            BatchItem.objects.select_for_update(of=("self",))
+            .select_related("batch__prompt", "batch__frame", "batch__guideline")
+            .filter(
+                pk=item_id,
+                status=BatchItem.Status.PENDING,
+                pass_state__job=job_id,
+                batch__status=Batch.Status.RUNNING,
+            )
+            .first()
+        )
+        if item is None:
+            return "not_claimed"
+        batch = item.batch
+        scenario = Scenario.from_json(item.scenario)
+        step = Step.from_json(item.pass_state)
+        call = step_call(batch=batch, item=item, scenario=scenario, step=step)
+        record = pass_record(
+            call=call,
+            result=result,
+            attempt=item.attempts + 1,
+            batch=batch,
+            latency_ms=result.latency_ms,
+            price_factor=BACKENDS[call.backend].batch_api_price_factor or 1.0,
+            api_mode=Batch.Mode.BATCH_API,
+        )
+        try:
+            following = step_advance(
+                batch=batch, scenario=scenario, step=step, result=result, record=record
+            )
+        except PassFailed as exc:
+            _item_step_spent(item, record)
+            item.attempts += 1
+            # Direct mode takes the item from this step (the answer is asked again there).
+            item.pass_state = {**step.to_json(), "job": DIRECT}
+            retry = item.attempts < settings.GENERATION_MAX_ATTEMPTS
+            if retry:
+                item.error = f"attempt {item.attempts}: {exc}"
+                item.enqueued_at = timezone.now()
+            else:
+                item.status = BatchItem.Status.FAILED
+                item.error = f"gave up after {item.attempts} attempts; last error: {exc}"
+                item.finished_at = timezone.now()
+            item.save()
+            outcome = "retry" if retry else "failed"
+        else:
+            if isinstance(following, Step):
+                _item_step_spent(item, record)
+                item.pass_state = following.to_json()
+                item.save(update_fields=["passes", "tokens_in", "tokens_out", "pass_state"])
+                return "advanced"
+            outcome = _item_final_from_batch(
+                item=item, job_id=job_id, final=following, record=record
+            )
+    if outcome == "failed":
+        _batch_finish_if_complete(batch.pk)
+    return outcome
+
+
+def _item_step_spent(item: BatchItem, record: PassRecord) -> None:
+    item.passes = [*item.passes, record.to_json()]
+    item.tokens_in += record.tokens_in
+    item.tokens_out += record.tokens_out
+
+
+def _item_final_from_batch(
+    *, item: BatchItem, job_id: str, final: Final, record: PassRecord
+) -> str:
+    """The last call of a Batch API item answered: claim it as a task would, write it."""
+    token = f"provider-{job_id}"
+    if not _item_claim(item_id=item.pk, claim_token=token):
+        return "not_claimed"
+    validated = final.validated
+    if final.outcome is not None:
+        validated.flags = [*validated.flags, *final.outcome.as_flags()]
+    stored = [*item.passes, record.to_json()]
+    modes = {p.get("api_mode", "direct") for p in stored}
+    return _item_complete(
+        item_id=item.pk,
+        claim_token=token,
+        batch=item.batch,
+        validated=validated,
+        usage={
+            "tokens_in": record.tokens_in,
+            "tokens_out": record.tokens_out,
+            "latency_ms": sum(int(p.get("latency_ms") or 0) for p in stored),
+            "finish_reason": record.finish_reason,
+            "rate_limit_wait_ms": 0,
+        },
+        model=_writer_model_reported(item.passes, record.model_reported),
+        passes=[record.to_json()],
+        verdict=final.outcome.verdict if final.outcome else "",
+        api_mode=Batch.Mode.BATCH_API if modes == {Batch.Mode.BATCH_API} else "batch_api+direct",
     )
 
 
@@ -391,10 +533,14 @@ class _RateLimitWait:
     """The global rate limit around one backend call (network backends only): waits for
     budget before the request is sent, then charges the tokens actually used."""
 
-    def __init__(self, *, batch: Batch, model: str | None = None) -> None:
-        self.network = BACKENDS[batch.backend].network
-        # Per model: the judge may be another model with its own limits.
-        self.key = f"{batch.backend}:{model or batch.model}"
+    def __init__(
+        self, *, batch: Batch, backend: str | None = None, model: str | None = None
+    ) -> None:
+        backend = backend or batch.backend
+        self.network = BACKENDS[backend].network
+        # Per backend and model: the judge may be another model, even another server,
+        # with its own limits.
+        self.key = f"{backend}:{model or batch.model}"
         self.waited_seconds = 0.0
 
     def acquire(self) -> None:
@@ -474,14 +620,19 @@ def _provenance(
         flags=flags,
         passes=None if passes is None else [*item.passes, *passes],
         verdict=verdict or None,
-        judge_model=(batch.judge_model or batch.model)
-        if passes is not None and batch.critique
-        else None,
+        judge_model=_judge_label(batch) if passes is not None and batch.critique else None,
         api_mode=api_mode,
         note="Written by the offline template writer, not by a language model."
         if offline
         else None,
     )
+
+
+def _judge_label(batch: Batch) -> str:
+    # The backend is named only when the judge runs on another one than the writer.
+    if batch.judge_backend_name != batch.backend:
+        return f"{batch.judge_model_name} ({batch.judge_backend_name})"
+    return batch.judge_model_name
 
 
 def _item_complete(
@@ -536,6 +687,7 @@ def _item_complete(
                 if passes is not None:
                     item.passes = provenance.passes
                     item.verdict = verdict
+                item.pass_state = {}
                 item.error = ""
                 item.claim_token = ""
                 item.finished_at = timezone.now()

@@ -55,10 +55,12 @@ def batch_cost_estimate(
     judge_model: str = "",
     max_revisions: int = 0,
     batch_api: bool = False,
+    judge_backend: str = "",
 ) -> dict[str, Any]:
     """Tokens and euros for a batch before launch. A two-pass batch counts every pass
     (writer, extraction, judge at the judge's price); `eur` assumes no revision and
-    `eur_max` every item revised `max_revisions` times."""
+    `eur_max` every item revised `max_revisions` times. In Batch API mode the calls the
+    batch's backend answers are at its batch price (a judge on another backend is not)."""
     spec = BACKENDS.get(backend)
     if spec is None or not spec.network:
         # Only network backends are billed; the offline writer costs nothing.
@@ -83,6 +85,11 @@ def batch_cost_estimate(
             _pass_estimate("extraction", count=count, model=model),
             _pass_estimate("judge", count=count, model=judge),
         ]
+    if batch_api and spec.batch_api_price_factor is not None:
+        judge_elsewhere = bool(judge_backend) and judge_backend != backend
+        for estimate in [*passes, *revision_round]:
+            if not (estimate["kind"] == "judge" and judge_elsewhere):
+                estimate["eur"] = round(estimate["eur"] * spec.batch_api_price_factor, 4)
     eur = round(sum(p["eur"] for p in passes), 4)
     return {
         "tokens_in": sum(p["tokens_in"] for p in passes),

@@ -121,8 +121,14 @@ def scenario_sample(
 def _style(rng: random.Random, profile: StyleProfile | None) -> ScenarioStyle | None:
     if profile is None:
         return None
+    target_length = profile.length_target(draw=rng.random())
+    # Drawn after the length, so scenarios of older profiles keep their lengths.
+    date_style = rng.choice(profile.date_styles) if profile.date_styles else ""
     return ScenarioStyle(
-        target_length=profile.length_target(draw=rng.random()),
+        target_length=target_length,
         sections=list(profile.sections),
         heading_style=profile.heading_style,
+        abbreviations=list(profile.abbreviations),
+        abbreviation_forms=dict(profile.abbreviation_forms),
+        date_style=date_style,
     )

@@ -37,6 +37,7 @@ class Treatment(_Frozen):
     concurrent: bool = False
     status: str = "planned"
     start_date: str | None = None
+    months: int | None = None
 
 
 class ScenarioAdmin(_Frozen):
@@ -54,12 +55,17 @@ class ScenarioAdmin(_Frozen):
 
 
 class ScenarioStyle(_Frozen):
-    """How the report should be written to look like an import's real reports (its style
-    profile): a length drawn from theirs, their usual sections, their heading style."""
+    """How the report should be written to look like a corpus of real reports (an import's
+    or a study's style profile): a length drawn from theirs, their usual sections, their
+    heading style, their abbreviations (and which of "Hb"/"hémoglobine" they prefer), and
+    one of their date styles drawn for this report."""
 
     target_length: int
     sections: list[str]
     heading_style: str  # "title", "capitals" or "numbered"
+    abbreviations: list[str] = Field(default_factory=list)
+    abbreviation_forms: dict[str, str] = Field(default_factory=dict)
+    date_style: str = ""  # "numeric", "dotted", "written"; "" = the writer's own choice
 
 
 class Scenario(_Frozen):
@@ -94,6 +100,10 @@ class Scenario(_Frozen):
     complication: str | None = None
     labs: Labs | None = None
     timeline: Timeline | None = None
+    # Knowledge base 2: the diagnosis cTNM, the risk group, a complicated post-op course.
+    clinical_tnm: str = ""
+    risk_group: str | None = None
+    postoperative: str | None = None
 
     def clinical_case(self) -> ClinicalCase | None:
         """The clinical facts as the consistency checker reads them (None before schema 2)."""
@@ -107,6 +117,8 @@ class Scenario(_Frozen):
             stage=self.stage,
             stage_group=self.stage_group,
             tnm=self.tnm,
+            clinical_tnm=self.clinical_tnm,
+            risk_group=self.risk_group,
             sex=self.sex,  # type: ignore[arg-type]
             age=self.age,
             menopause=self.menopause,  # type: ignore[arg-type]
@@ -123,6 +135,7 @@ class Scenario(_Frozen):
             treatments=[t.model_dump() for t in self.treatments],  # type: ignore[misc]
             reason=self.reason,
             complication=self.complication,
+            postoperative=self.postoperative,
             labs=self.labs,
             timeline=self.timeline,
             admission_date=self.admin.admission_date,

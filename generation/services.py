@@ -57,6 +57,7 @@ def batch_launch(
     created_by: User = None,
     enqueue: bool = True,
     critique: bool = True,
+    judge_backend: str = "",
     judge_model: str = "",
     max_revisions: int | None = None,
     mode: str = "direct",
@@ -95,8 +96,11 @@ def batch_launch(
     )
     if max_revisions is None:
         max_revisions = settings.GENERATION_MAX_REVISIONS
-    _critique_parameters_check(
-        backend=backend, judge_model=judge_model, max_revisions=max_revisions
+    judge_backend, judge_model = _critique_parameters_check(
+        backend=backend,
+        judge_backend=judge_backend,
+        judge_model=judge_model,
+        max_revisions=max_revisions,
     )
     if seed is None:
         seed = int(timezone.now().timestamp() * 1000) % 2**31
@@ -104,7 +108,7 @@ def batch_launch(
         with transaction.atomic():
             frame_obj = frame_resolve(frame=frame)
             prompt_obj = prompt_resolve(prompt=prompt, language=language)
-            _mode_check(mode=mode, backend=backend, prompt=prompt_obj)
+            _mode_check(mode=mode, backend=backend)
             # New batches draw with the newest knowledge base; the batch keeps which one.
             guideline = guideline_latest()
             parsed = frame_format.frame_validate(frame_obj.data)
@@ -127,6 +131,7 @@ def batch_launch(
                 site_filter=site_filter,
                 created_by=user_or_none(created_by),
                 critique=critique,
+                judge_backend=judge_backend,
                 judge_model=judge_model,
                 max_revisions=max_revisions,
                 mode=mode,
@@ -216,7 +221,8 @@ def _launch_parameters_check(
     return model
 
 
-def _mode_check(*, mode: str, backend: str, prompt: PromptTemplate) -> None:
+def _mode_check(*, mode: str, backend: str) -> None:
+    # Two-pass prompts run there too, as a chain of jobs (generation.provider_jobs).
     if mode not in Batch.Mode.values:
         raise InvalidInput(_("Mode must be direct or batch_api."), code="bad_mode")
     if mode != Batch.Mode.BATCH_API:
@@ -226,20 +232,14 @@ def _mode_check(*, mode: str, backend: str, prompt: PromptTemplate) -> None:
             _("The %(b)s backend has no Batch API; use direct mode.") % {"b": backend},
             code="no_batch_api",
         )
-    if prompt.passes != PromptTemplate.Passes.SINGLE:
-        # Each pass of a two-pass prompt needs the previous pass's answer: one job cannot
-        # hold them. Batch mode runs one-pass prompt versions.
-        raise InvalidInput(
-            _(
-                "Batch API mode runs one-pass prompt versions only; %(p)s is two-pass "
-                "(choose version 1 or direct mode)."
-            )
-            % {"p": prompt.label},
-            code="batch_api_two_pass",
-        )
 
 
-def _critique_parameters_check(*, backend: str, judge_model: str, max_revisions: int) -> None:
+def _critique_parameters_check(
+    *, backend: str, judge_backend: str, judge_model: str, max_revisions: int
+) -> tuple[str, str]:
+    """Refuse a bad critique before anything is written. The judge may run on another
+    backend of the registry and any of its models (empty: the writer's backend, and its
+    model). Returns the (judge backend, judge model) to store, "" meaning the writer's."""
     if (
         not isinstance(max_revisions, int)
         or max_revisions < 0
@@ -250,14 +250,35 @@ def _critique_parameters_check(*, backend: str, judge_model: str, max_revisions:
             % {"max": settings.GENERATION_MAX_REVISIONS},
             code="bad_max_revisions",
         )
-    # The judge may be any model of the batch's backend, not only the writer's.
-    models = BACKENDS[backend].models
+    if not isinstance(judge_backend, str) or not isinstance(judge_model, str):
+        raise InvalidInput(_("The judge backend and model must be text."), code="bad_judge_backend")
+    if judge_backend == backend:
+        judge_backend = ""
+    if judge_backend:
+        spec = BACKENDS.get(judge_backend)
+        judges = [name for name, s in BACKENDS.items() if s.network]
+        if spec is None or not spec.network:
+            # The offline writer cannot judge: it is not a language model.
+            raise InvalidInput(
+                _("Unknown judge backend %(b)r (use one of %(known)s).")
+                % {"b": judge_backend, "known": ", ".join(judges)},
+                code="unknown_judge_backend",
+            )
+        judge_model = judge_model or next(iter(spec.models), "")
+    models = BACKENDS[judge_backend or backend].models
     if judge_model and judge_model not in models:
         raise InvalidInput(
             _("Unknown judge model %(m)r; known models: %(known)s.")
             % {"m": judge_model, "known": ", ".join(models)},
             code="unknown_judge_model",
         )
+    if judge_backend:
+        try:
+            # An unconfigured judge server is refused here, like the writer's.
+            backend_get(judge_backend)
+        except BackendUnavailable as exc:
+            raise InvalidInput(str(exc), code="judge_backend_unavailable") from None
+    return judge_backend, judge_model
 
 
 def _batch_items_create(
@@ -371,8 +392,13 @@ def items_requeue_stuck(*, older_than_seconds: float | None = None) -> dict[str,
                 status=BatchItem.Status.PENDING,
                 batch__status=Batch.Status.RUNNING,
             )
-            # Items of a Batch API job still with the provider are the poller's.
-            .exclude(Q(batch__mode=Batch.Mode.BATCH_API) & ~Q(batch__provider_status="PROCESSED"))
+            # Items of a Batch API job still with the provider are the poller's (not those
+            # of its two-pass chain already handed to direct mode).
+            .exclude(
+                Q(batch__mode=Batch.Mode.BATCH_API)
+                & ~Q(batch__provider_status="PROCESSED")
+                & ~Q(pass_state__contains={"job": "direct"})
+            )
             # Never enqueued (crash before on_commit ran), enqueued long ago, or enqueued
             # over a minute ago in a batch that has stalled since (message lost).
             .filter(

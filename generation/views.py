@@ -18,7 +18,11 @@ from generation.forms import BatchLaunchForm, FrameUploadForm, GuidelineUploadFo
 from generation.judge_rater import study_judge_launch
 from generation.models import Batch, BatchItem, GuidelineVersion, SamplingFrame
 from review.annotations import annotated_text
-from review.blinding.style_profile import style_profile_from_import
+from review.blinding.style_profile import (
+    StyleProfile,
+    style_profile_from_import,
+    style_profile_from_study,
+)
 from review.exceptions import ServiceError
 from review.models import Study
 from review.permissions import coordinator_required
@@ -70,6 +74,7 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                 model=data["model"] or "",
                 two_pass=prompt is not None and prompt.passes == "two_pass",
                 critique=data["critique"],
+                judge_backend=data["judge_backend"] or "",
                 judge_model=data["judge_model"] or "",
                 max_revisions=_max_revisions(data),
                 batch_api=data["mode"] == Batch.Mode.BATCH_API,
@@ -95,17 +100,14 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                     language=data["language"],
                     site_filter=data["site_filter"],
                     critique=data["critique"],
+                    judge_backend=data["judge_backend"] or "",
                     judge_model=data["judge_model"] or "",
                     max_revisions=_max_revisions(data),
                     mode=data["mode"] or Batch.Mode.DIRECT,
                     name=data["name"].strip(),
                     created_by=request.user,
                     idempotency_key=f"form:{data['launch_token']}" if data["launch_token"] else "",
-                    style_profile=(
-                        style_profile_from_import(report_import=data["style_import"])
-                        if data["style_import"]
-                        else None
-                    ),
+                    style_profile=_style_profile(data),
                 )
             except ServiceError as exc:
                 form.add_error(None, exc.message)
@@ -115,6 +117,15 @@ def batch_launch(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("generation:batch_detail", pk=batch.pk)
     return render(request, "generation/batch_form.html", {"form": form}, status=status)
+
+
+def _style_profile(data: dict) -> StyleProfile | None:
+    """The style the batch writes in: that of an import's, or a study's, real reports."""
+    if data["style_import"]:
+        return style_profile_from_import(report_import=data["style_import"])
+    if data["style_study"]:
+        return style_profile_from_study(study=data["style_study"])
+    return None
 
 
 @coordinator_required

@@ -196,7 +196,8 @@ def scenario_summary(scenario: Scenario, language: str) -> str:
         ),
     ]
     if scenario.style is not None:
-        # The import's style profile: the model writes to its length, sections and headings.
+        # The real corpus's style profile: the model writes to its length, sections,
+        # headings, abbreviations and date style.
         style = scenario.style
         rows.append(
             (
@@ -205,18 +206,45 @@ def scenario_summary(scenario: Scenario, language: str) -> str:
                     f"environ {style.target_length} caractères ; sections : "
                     f"{', '.join(styled_sections(language, style))} ; titres : "
                     f"{HEADING_STYLE_LABELS[style.heading_style]['fr']}"
+                    + _style_conventions(style, language)
                 )
                 if fr
                 else (
                     f"about {style.target_length} characters; sections: "
                     f"{', '.join(styled_sections(language, style))}; headings: "
                     f"{HEADING_STYLE_LABELS[style.heading_style]['en']}"
+                    + _style_conventions(style, language)
                 ),
             )
         )
     return "\n".join(
         f"- {label} : {value}" if fr else f"- {label}: {value}" for label, value in rows
     )
+
+
+DATE_STYLE_LABELS = {
+    "numeric": {"fr": "dates en chiffres (14/03/2022)", "en": "numeric dates (03/14/2022)"},
+    "dotted": {"fr": "dates pointées (14.03.22)", "en": "dotted dates (14.03.22)"},
+    "written": {"fr": "dates en toutes lettres (14 mars 2022)", "en": "written dates"},
+}
+
+
+def _style_conventions(style: ScenarioStyle, language: str) -> str:
+    """The profile's abbreviations (those it prefers short, then its usual ones) and date
+    style, as the rest of the Style row."""
+    fr = language == "fr"
+    preferred = [short for short, form in style.abbreviation_forms.items() if form == "short"]
+    spelled = [short for short, form in style.abbreviation_forms.items() if form == "long"]
+    usual = list(dict.fromkeys([*preferred, *(a for a in style.abbreviations if a not in spelled)]))
+    parts = []
+    if usual:
+        parts.append(("abréviations : " if fr else "abbreviations: ") + ", ".join(usual))
+    if spelled:
+        parts.append(("en toutes lettres : " if fr else "spelled out: ") + ", ".join(spelled))
+    if style.date_style in DATE_STYLE_LABELS:
+        parts.append(DATE_STYLE_LABELS[style.date_style]["fr" if fr else "en"])
+    separator = " ; " if fr else "; "
+    return "".join(separator + part for part in parts)
 
 
 # Sections of a French compte rendu d'hospitalisation (and their English counterparts), in

@@ -5,6 +5,10 @@ were given against (scale, seed, raters per report, margin, domain keys) is read
 report in an opened study keeps its text, source and provenance; assignments and ratings
 are read-only (their writes go through the services, which audit them). Every change made
 here is audited, and so is every page that shows reports' sources.
+
+Studies and their domains also keep every saved version (django-simple-history): the
+"History" button on a study or domain lists who changed what and when, with the reason
+given for a locked setting; the audit trail keeps its own "admin.*" events beside it.
 """
 
 from typing import Any
@@ -13,16 +17,21 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from review import services
 from review.models import (
     Assignment,
     AuditEvent,
+    CannotAssess,
     Domain,
     Rating,
+    Reminder,
     Report,
     ReportImport,
+    ReviewerPreference,
     Study,
+    StudyReport,
     StudyReviewer,
 )
 from review.selectors import report_list_unblinded
@@ -176,8 +185,9 @@ class StudyReviewerInline(admin.TabularInline):
 
 
 @admin.register(Study)
-class StudyAdmin(AuditedAdmin):
+class StudyAdmin(AuditedAdmin, SimpleHistoryAdmin):
     list_display = ["name", "code", "status", "raters_per_report", "created_at"]
+    history_list_display = ["status", "scale_min", "scale_max", "seed", "raters_per_report"]
     list_filter = ["status"]
     search_fields = ["name", "code"]
     inlines = [DomainInline, StudyReviewerInline]
@@ -186,6 +196,9 @@ class StudyAdmin(AuditedAdmin):
 
     def save_model(self, request, obj, form, change):
         changes = form.locked_changes() if change else {}
+        if changes:
+            # The history row of this save carries the reason too.
+            obj._change_reason = form.cleaned_data["change_reason"].strip()[:100]
         super().save_model(request, obj, form, change)
         if changes:
             services.audit_log(
@@ -208,6 +221,26 @@ class StudyAdmin(AuditedAdmin):
         if obj is not None and obj.status != Study.Status.DRAFT:
             fields += self.FROZEN_ONCE_OPENED
         return fields
+
+
+@admin.register(Domain)
+class DomainAdmin(AuditedAdmin, SimpleHistoryAdmin):
+    """Domains are edited on their study's page (DomainInline, with its locks); this list
+    is there for each domain's History."""
+
+    list_display = ["label", "key", "study", "order"]
+    list_filter = ["study"]
+    search_fields = ["key", "label", "study__code"]
+    history_list_display = ["key", "label", "anchor_low", "anchor_high"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Report)
@@ -275,6 +308,40 @@ class AssignmentAdmin(ReadOnlyAdmin):
 class RatingAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "domain", "score", "updated_at"]
     raw_id_fields = ["assignment", "domain"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["sent_at", "study", "reviewer", "kind", "remaining"]
+    list_filter = ["kind", "study"]
+
+
+@admin.register(CannotAssess)
+class CannotAssessAdmin(ReadOnlyAdmin):
+    """A record of what happened (the assignment and its scores are gone): never edited."""
+
+    list_display = ["created_at", "study", "report", "reviewer", "reason", "reassigned_to"]
+    list_filter = ["reason", "study"]
+    raw_id_fields = ["study", "report", "reviewer", "reassigned_to"]
+
+
+@admin.register(StudyReport)
+class StudyReportAdmin(ReadOnlyAdmin):
+    """A study's reports and calibration items with their reference scores: set on the
+    study's pages while it is a draft (services_reviewer.study_calibration_set), shown here."""
+
+    list_display = ["study", "report", "role"]
+    list_filter = ["role", "study"]
+    raw_id_fields = ["study", "report"]
+
+
+@admin.register(ReviewerPreference)
+class ReviewerPreferenceAdmin(AuditedAdmin):
+    """A reviewer's text size; the reviewer sets it on the rating page."""
+
+    list_display = ["user", "text_size"]
+    list_filter = ["text_size"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(AuditEvent)

@@ -68,7 +68,7 @@ IMPORT_FIELDS = (
     "report_count",
     "options",
 )
-ASSIGNMENT_FIELDS = ("code", "position", "status", "active_seconds", "comment")
+ASSIGNMENT_FIELDS = ("code", "position", "status", "active_ms", "comment")
 ASSIGNMENT_TIMES = ("first_opened_at", "submitted_at")
 
 
@@ -269,7 +269,9 @@ def study_restore(*, bundle: dict[str, Any], actor: User | None = None) -> Study
                 study=study,
                 reviewer=reviewer_of[row["reviewer"]],
                 report=reports[row["report"]],
-                **{field: row[field] for field in ASSIGNMENT_FIELDS},
+                **{field: row[field] for field in ASSIGNMENT_FIELDS if field != "active_ms"},
+                # Bundles written before reading time was kept in ms carry whole seconds.
+                active_ms=row.get("active_ms", 1000 * row.get("active_seconds", 0)),
                 **{field: _parse_time(row[field]) for field in ASSIGNMENT_TIMES},
             )
             ratings.extend(

@@ -11,7 +11,10 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 # Crockford-style alphabet: no I, L, O, U, so codes read aloud or copied by hand survive.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -102,6 +105,11 @@ class Report(models.Model):
             ),
             models.CheckConstraint(condition=~Q(text=""), name="report_text_not_empty"),
         ]
+        indexes = [
+            # The import's duplicate check looks every upload's raw-text hashes up here
+            # (review/imports/services.py): without it, one scan of the table per chunk.
+            models.Index(KeyTransform("original_hash", "provenance"), name="report_original_hash"),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -142,6 +150,15 @@ class Study(models.Model):
     attention_checks = models.PositiveSmallIntegerField(
         _("attention checks per reviewer"), default=0
     )
+    # Automatic reminders (review.people.reminders_send_due, run by Celery beat): a panel
+    # reviewer with unfinished reports and no activity for this many days is e-mailed, at
+    # most once per this many days. Empty: no automatic reminder.
+    reminder_every_days = models.PositiveSmallIntegerField(
+        _("remind inactive reviewers every (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no automatic reminder."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -151,10 +168,16 @@ class Study(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The study's additions to the house style (review.conventions: accents and abbreviation
+    # forms of its corpus), fixed when it opens so what reviewers read does not change.
+    house_style = models.JSONField(default=dict, blank=True, editable=False)
     reports = models.ManyToManyField(Report, through="StudyReport", related_name="studies")
     reviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="StudyReviewer", related_name="review_studies"
     )
+    # django-simple-history: one row per save of a study's configuration (scale, seed,
+    # raters per report, margin, instructions…), shown by the admin's "History" page.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]
@@ -248,6 +271,8 @@ class Domain(models.Model):
     # "example_low": …, …}}.
     translations = models.JSONField(default=dict, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # Keys, labels, anchors and examples as they were at each change (django-simple-history).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "id"]
@@ -288,18 +313,18 @@ class Assignment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    active_seconds = models.PositiveIntegerField(default=0)
     # Reading time as the page measured it (visible, focused, not idle), in milliseconds,
-    # each contribution capped by the wall time since the previous one (reading_clock_at).
+    # over every visit; each visit counts at most the wall time since the server served
+    # the page (services_reviewer.assignment_reading_time_add, the one place it changes).
     active_ms = models.PositiveBigIntegerField(default=0)
-    reading_clock_at = models.DateTimeField(null=True, blank=True)
+    # The current visit: when the rating page was last served, and the milliseconds of it
+    # already counted in active_ms.
+    reading_visit_at = models.DateTimeField(null=True, blank=True)
+    reading_visit_ms = models.PositiveBigIntegerField(default=0)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.REGULAR)
     # What the reviewer sees in place of the report's code: an attention check must not
     # give itself away by showing a code the reviewer has already rated.
     display_code = models.CharField(max_length=16, blank=True)
-    # When the server last saw the rating page alive (opened, or a heartbeat): reading time
-    # is counted from these times, not from what the page claims (services.assignment_heartbeat).
-    last_seen_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -444,6 +469,33 @@ class ReviewerPreference(models.Model):
         return f"{self.user_id}: {self.text_size}"
 
 
+class Reminder(models.Model):
+    """One reminder e-mailed to one reviewer about one study: sent from the study page or
+    by the scheduled task, which sends none within the study's interval of the last one."""
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", _("From the study page")
+        SCHEDULED = "scheduled", _("Scheduled")
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="reminders")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reminders_received"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Unfinished reports when it was sent.
+    remaining = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["study", "reviewer", "-sent_at"], name="reminder_last_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}/{self.reviewer_id} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
 class AuditEvent(models.Model):
     """Append-only record of who did what: openings, exports, unblinding views…"""
 
@@ -577,3 +629,38 @@ class AnnotationAdjudication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study_id}/{self.report_id}#{self.annotation_index}={self.verdict}"
+
+
+class StudyComputation(models.Model):
+    """A study's figures as last computed by the `review.study_computations_refresh` task
+    (review/computations.py): the results (per interface language: labels and plot words
+    differ), the LLM judge's comparison, the surface cues and the leak audit. Pages read
+    the stored value with its age instead of computing while the coordinator waits.
+
+    `payload` is a pickle written only by that task, never from a request's data."""
+
+    class Kind(models.TextChoices):
+        RESULTS = "results", _("results")
+        JUDGE = "judge", _("judge comparison")
+        SURFACE = "surface", _("surface cues")
+        LEAK_AUDIT = "leak_audit", _("leak audit")
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="computations")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    language = models.CharField(max_length=10, blank=True, default="")
+    # What the value was computed from (ratings, members, settings): a different current
+    # fingerprint means the stored value is stale and a refresh is under way.
+    fingerprint = models.CharField(max_length=300)
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+    payload = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "kind", "language"], name="study_computation_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id} {self.kind} {self.language} {self.computed_at:%Y-%m-%d %H:%M}"

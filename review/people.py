@@ -1,5 +1,5 @@
 """People: coordinators invite reviewers and coordinators by e-mail, deactivate them, reset
-their access and remind late reviewers.
+their access and remind late reviewers (from the study page, or on a schedule).
 
 An invitation is a Django user with an unusable password plus an e-mail holding a
 set-password link made by Django's own PasswordResetTokenGenerator: valid
@@ -12,7 +12,7 @@ refuses it too).
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -23,13 +23,15 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.forms import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from review.exceptions import Conflict, InvalidInput
-from review.models import Assignment, Study, StudyReviewer
+from review.models import Assignment, Reminder, Study, StudyReviewer
+from review.selectors import study_progress
 from review.services import audit_log
 
 ROLE_GROUPS = {"reviewer": "reviewer", "coordinator": "coordinator"}
@@ -229,15 +231,13 @@ class RemindersSent:
     without_email: int
 
 
-def study_reminders_send(*, study: Study, actor: User, base_url: str) -> RemindersSent:
-    """E-mail every active panel reviewer who has unfinished reports in an open study, with
-    how many remain and the link that resumes their queue. Audited with counts only."""
-    if study.status != Study.Status.OPEN:
-        raise Conflict(_("Reminders are for open studies."), code="study_not_open")
+def _unfinished_seats(*, study: Study):
+    """Active panel seats of `study` whose reviewer has unfinished reports there, each with
+    `remaining` (how many)."""
     unfinished = Assignment.objects.filter(study=study, reviewer=OuterRef("reviewer")).exclude(
         status=Assignment.Status.SUBMITTED
     )
-    seats = (
+    return (
         StudyReviewer.objects.filter(study=study, active=True, reviewer__is_active=True)
         .filter(Exists(unfinished))
         .select_related("reviewer")
@@ -250,24 +250,61 @@ def study_reminders_send(*, study: Study, actor: User, base_url: str) -> Reminde
         )
         .order_by("pseudonym")
     )
-    sent = without_email = 0
+
+
+def _reminder_send(
+    *,
+    study: Study,
+    reviewer: User,
+    remaining: int,
+    kind: str,
+    base_url: str,
+    sent_at: datetime | None = None,
+) -> Reminder:
+    """Record and e-mail one reminder; the caller holds the transaction, so a refused
+    e-mail leaves no record."""
     link = base_url.rstrip("/") + reverse("review:continue", kwargs={"study_code": study.code})
-    for seat in seats:
+    reminder = Reminder.objects.create(
+        study=study,
+        reviewer=reviewer,
+        kind=kind,
+        remaining=remaining,
+        sent_at=sent_at or timezone.now(),
+    )
+    _send(
+        to=reviewer.email,
+        subject=_("Reminder: %(study)s") % {"study": study.name},
+        body=ngettext(
+            "Hello,\n\n%(n)d report is waiting for your ratings in “%(study)s”.\n"
+            "Continue where you stopped:\n%(link)s\n",
+            "Hello,\n\n%(n)d reports are waiting for your ratings in “%(study)s”.\n"
+            "Continue where you stopped:\n%(link)s\n",
+            remaining,
+        )
+        % {"n": remaining, "study": study.name, "link": link},
+    )
+    return reminder
+
+
+def study_reminders_send(*, study: Study, actor: User, base_url: str) -> RemindersSent:
+    """E-mail every active panel reviewer who has unfinished reports in an open study, with
+    how many remain and the link that resumes their queue. Each one is recorded (a
+    Reminder, which the scheduled reminders count too); audited with counts only."""
+    if study.status != Study.Status.OPEN:
+        raise Conflict(_("Reminders are for open studies."), code="study_not_open")
+    sent = without_email = 0
+    for seat in _unfinished_seats(study=study):
         if not seat.reviewer.email:
             without_email += 1
             continue
-        _send(
-            to=seat.reviewer.email,
-            subject=_("Reminder: %(study)s") % {"study": study.name},
-            body=ngettext(
-                "Hello,\n\n%(n)d report is waiting for your ratings in “%(study)s”.\n"
-                "Continue where you stopped:\n%(link)s\n",
-                "Hello,\n\n%(n)d reports are waiting for your ratings in “%(study)s”.\n"
-                "Continue where you stopped:\n%(link)s\n",
-                seat.remaining,
+        with transaction.atomic():
+            _reminder_send(
+                study=study,
+                reviewer=seat.reviewer,
+                remaining=seat.remaining,
+                kind=Reminder.Kind.MANUAL,
+                base_url=base_url,
             )
-            % {"n": seat.remaining, "study": study.name, "link": link},
-        )
         sent += 1
     audit_log(
         actor=actor,
@@ -277,3 +314,65 @@ def study_reminders_send(*, study: Study, actor: User, base_url: str) -> Reminde
         details={"sent": sent, "without_email": without_email},
     )
     return RemindersSent(sent=sent, without_email=without_email)
+
+
+@dataclass(frozen=True)
+class ScheduledReminders:
+    studies: int
+    sent: int
+
+
+def reminders_send_due(*, now: datetime | None = None) -> ScheduledReminders:
+    """The scheduled reminders (Celery beat, review.tasks.reminders_send_due): in every
+    open study with `reminder_every_days` = N set, e-mail each active panel reviewer who
+    has unfinished reports, an e-mail address, no activity in the study for N days (never
+    active: N days since the study opened) and no reminder about it, manual or scheduled,
+    in the last N days.
+
+    Never twice within the interval, even when two runs overlap (a second beat, a
+    redelivered task): the reviewer's panel seat is locked while the last reminder is
+    checked and the new one recorded, and the e-mail goes out inside that transaction, so
+    a refused e-mail leaves no record and is tried again on the next run. Each reminder
+    is a Reminder row and an AuditEvent ("study.reminder_scheduled", no actor)."""
+    now = now or timezone.now()
+    studies = Study.objects.filter(status=Study.Status.OPEN, reminder_every_days__gte=1).order_by(
+        "pk"
+    )
+    base_url = settings.SITE_URL
+    seen = sent = 0
+    for study in studies:
+        seen += 1
+        interval = timedelta(days=study.reminder_every_days or 0)
+        last_activity = {row.reviewer_id: row.last_activity for row in study_progress(study=study)}
+        for seat in _unfinished_seats(study=study).exclude(reviewer__email=""):
+            idle_since = last_activity.get(seat.reviewer_id) or study.opened_at
+            if idle_since is not None and now - idle_since < interval:
+                continue
+            with transaction.atomic():
+                StudyReviewer.objects.select_for_update().get(pk=seat.pk)
+                recent = Reminder.objects.filter(
+                    study=study, reviewer_id=seat.reviewer_id, sent_at__gt=now - interval
+                )
+                if recent.exists():
+                    continue
+                reminder = _reminder_send(
+                    study=study,
+                    reviewer=seat.reviewer,
+                    remaining=seat.remaining,
+                    kind=Reminder.Kind.SCHEDULED,
+                    base_url=base_url,
+                    sent_at=now,
+                )
+                audit_log(
+                    actor=None,
+                    action="study.reminder_scheduled",
+                    study=study,
+                    target=seat.pseudonym,
+                    details={
+                        "reminder": reminder.pk,
+                        "remaining": seat.remaining,
+                        "every_days": study.reminder_every_days,
+                    },
+                )
+            sent += 1
+    return ScheduledReminders(studies=seen, sent=sent)

@@ -38,7 +38,7 @@ RATING_FIELDS = (
     "score",
     "comment",
     "submitted_at",
-    "active_seconds",
+    "active_ms",
 )
 
 
@@ -76,7 +76,7 @@ def study_ratings_rows(*, study: Study) -> QuerySet:
             "score",
             "assignment__comment",
             "assignment__submitted_at",
-            "assignment__active_seconds",
+            "assignment__active_ms",
         )
     )
 

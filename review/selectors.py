@@ -8,20 +8,35 @@ the reviewer side. Objects that are not the reviewer's raise Http404, so existen
 leak either.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from review.blinding.presentation import Block, blocks_text, report_blocks
 from review.blinding.surface import SurfaceCue, surface_cues
+from review.conventions import Conventions
 from review.models import (
     Assignment,
     AuditEvent,
@@ -33,6 +48,7 @@ from review.models import (
     StudyReviewer,
 )
 from review.services import audit_log
+from review.text_folding import fold
 
 # ---------------------------------------------------------------------------------------
 # Reviewer side (blinded)
@@ -192,22 +208,50 @@ def queue_next_for_reviewer(*, reviewer: User, study_code: str) -> str | None:
     return None
 
 
-def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
-    """A reviewer's assignments in queue order: code, position, status — nothing else."""
+def reviewer_queue_rows(*, reviewer: User, study_code: str | None = None, status: str = ""):
+    """A reviewer's assignments in queue order as (code, shown report code, position,
+    status) rows: a lazy queryset, so a paginated answer reads one page of it. The position
+    is the rank in the study's queue (1, 2, 3… without gaps, whatever the status filter),
+    as on the rating page: a report handed back ("cannot assess") leaves a gap in the
+    stored positions."""
     assignments = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer).exclude(
         study__status=Study.Status.DRAFT
     )
     if study_code:
         assignments = assignments.filter(study__code=study_code)
+    if status:
+        assignments = assignments.filter(status=status)
+    return (
+        assignments.order_by("study__name", "study_id", "position")
+        # An attention check shows its own code, never the repeated report's.
+        .annotate(
+            shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"),
+            rank=Subquery(
+                Assignment.objects.filter(
+                    study_id=OuterRef("study_id"),
+                    reviewer_id=OuterRef("reviewer_id"),
+                    position__lte=OuterRef("position"),
+                )
+                .order_by()
+                .values("study_id")
+                .annotate(count=Count("*"))
+                .values("count")
+            ),
+        )
+        .values_list("code", "shown_code", "rank", "status")
+    )
+
+
+def queue_entries(rows) -> list[QueueEntry]:
     return [
         QueueEntry(code=code, report_code=report_code, position=position, status=status)
-        for code, report_code, position, status in assignments.order_by(
-            "study__name", "study_id", "position"
-        )
-        # An attention check shows its own code, never the repeated report's.
-        .annotate(shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"))
-        .values_list("code", "shown_code", "position", "status")
+        for code, report_code, position, status in rows
     ]
+
+
+def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
+    """A reviewer's assignments in queue order: code, position, status — nothing else."""
+    return queue_entries(reviewer_queue_rows(reviewer=reviewer, study_code=study_code))
 
 
 def assignment_for_reviewer_update(*, reviewer: User, code: str) -> Assignment:
@@ -245,11 +289,17 @@ def _blinded_domain(
 # built by the ORM (five correlated subqueries) it cost ~5 ms of CPU per request to compose,
 # against ~0.2 ms to run. Portable SQL (PostgreSQL and SQLite); each subquery is served by
 # the queue indexes (tests/review/test_query_plans.py). Of the report, only its code, text
-# and language (for the house style) are read.
+# and language (for the house style) are read, with the study's house-style conventions. The
+# position shown is the rank in the queue, not the stored position: a report handed back
+# ("cannot assess") leaves a gap there.
 _RATING_PAGE_SQL = f"""
-SELECT a.id, a.code, a.status, a.position, a.comment, a.kind, a.report_id,
+SELECT a.id, a.code, a.status,
+       (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
+         WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id
+           AND q.position <= a.position),
+       a.comment, a.kind, a.report_id,
        s.id, s.code, s.name, s.status, s.scale_min, s.scale_max,
-       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language,
+       COALESCE(NULLIF(a.display_code, ''), r.code), r.text, r.language, s.house_style,
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
          WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id),
        (SELECT COUNT(*) FROM {Assignment._meta.db_table} q
@@ -296,6 +346,69 @@ def reviewer_assignment(
         row = cursor.fetchone()
     if row is None:
         raise Http404
+    return _blinded_assignment(row, language)
+
+
+# The API's "next" (GET /api/v1/me/next/): the same read, the assignment being the reviewer's
+# first unsubmitted one in queue order (index assign_queue), found in the same statement.
+_NEXT_ASSIGNMENT_SQL = _RATING_PAGE_SQL.replace(
+    "WHERE a.code = %s AND a.reviewer_id = %s",
+    f"""WHERE a.id = (SELECT q.id FROM {Assignment._meta.db_table} q
+                 JOIN {Study._meta.db_table} qs ON qs.id = q.study_id
+                WHERE qs.code = %s AND q.reviewer_id = %s AND NOT (q.status = %s)
+                ORDER BY q.position LIMIT 1) AND a.reviewer_id = %s""",  # noqa: S608 (names from the models, values bound)
+    1,
+)
+assert _NEXT_ASSIGNMENT_SQL != _RATING_PAGE_SQL
+
+
+def reviewer_next_assignment(
+    *, reviewer: User, study_code: str, language: str | None = None
+) -> BlindedAssignment | None:
+    """The reviewer's next unsubmitted assignment in the study with everything the rating
+    page shows (blinded text and domains), in two queries; None when every one is
+    submitted (one more query to tell that apart from a study that is not theirs: 404)."""
+    submitted = Assignment.Status.SUBMITTED.value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NEXT_ASSIGNMENT_SQL,
+            [
+                submitted,
+                submitted,
+                study_code,
+                reviewer.pk,
+                submitted,
+                reviewer.pk,
+                Study.Status.OPEN.value,
+                Study.Status.CLOSED.value,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return _blinded_assignment(row, language)
+    if not Assignment.objects.filter(
+        _seated(reviewer),
+        reviewer=reviewer,
+        study__code=study_code,
+        study__status__in=[Study.Status.OPEN, Study.Status.CLOSED],
+    ).exists():
+        raise Http404
+    return None
+
+
+@lru_cache(maxsize=512)
+def _presented(text: str, language: str, house_style: str) -> tuple[tuple[Block, ...], str]:
+    """A report as the rating page and the API show it. Reports are never edited, and the
+    normalisation costs ~1.3 ms for 2,500 characters: the API's next, PUT and submit each
+    answer with the same report, so it is computed once per process and report. Keyed by
+    the text itself and the study's conventions as JSON text (fixed once the study opens);
+    the blocks are read, never changed, by templates and serializers."""
+    conventions = Conventions.from_json(json.loads(house_style) if house_style else None)
+    blocks = tuple(report_blocks(text, language=language, conventions=conventions))
+    return blocks, blocks_text(list(blocks))
+
+
+def _blinded_assignment(row: tuple, language: str | None) -> BlindedAssignment:
     (
         assignment_id,
         assignment_code,
@@ -313,6 +426,7 @@ def reviewer_assignment(
         report_code,
         text,
         report_language,
+        house_style,
         queue_length,
         submitted_count,
         previous_code,
@@ -339,8 +453,11 @@ def reviewer_assignment(
         )
         .order_by("order", "id")
     ]
-    # The house style of the report's own language (not the reviewer's interface language).
-    blocks = report_blocks(text, language=report_language)
+    # The house style of the report's own language (not the reviewer's interface language),
+    # with the study's conventions (jsonb arrives as text through a raw cursor).
+    if not isinstance(house_style, str):
+        house_style = json.dumps(house_style or {}, sort_keys=True)
+    blocks, plain = _presented(text, report_language, house_style)
     return BlindedAssignment(
         code=assignment_code,
         report_code=report_code,
@@ -351,8 +468,8 @@ def reviewer_assignment(
         position=position,
         queue_length=queue_length,
         submitted_count=submitted_count,
-        blocks=blocks,
-        text=blocks_text(blocks),
+        blocks=list(blocks),
+        text=plain,
         domains=domains,
         scale=list(range(scale_min, scale_max + 1)),
         comment=comment,
@@ -391,6 +508,13 @@ def reviewer_domain(
     return _blinded_domain(domain, domain.own_score, language)
 
 
+def reviewer_domain_saved_row(
+    *, domain: Domain, score: int, language: str | None = None
+) -> BlindedDomain:
+    """The domain row after `services.score_save_in_one_statement`: no query."""
+    return _blinded_domain(domain, score, language)
+
+
 def reviewer_domain_saved(*, rating: Rating, language: str | None = None) -> BlindedDomain:
     """The domain row right after `rating_save` returned `rating`: no query needed, the
     saved score is the one to show."""
@@ -411,7 +535,8 @@ class ReviewerProgress:
     total: int
     submitted: int
     in_progress: int
-    active_seconds: int
+    # Active reading time over all their assignments of the study, in milliseconds.
+    active_ms: int
     # The reviewer's latest opening, score or submission in this study (None: never).
     last_activity: datetime | None = None
 
@@ -451,8 +576,8 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
                     reviewer__assignments__status=Assignment.Status.IN_PROGRESS,
                 ),
             ),
-            seconds=Sum(
-                "reviewer__assignments__active_seconds",
+            reading_ms=Sum(
+                "reviewer__assignments__active_ms",
                 filter=Q(reviewer__assignments__study=study),
             ),
             last_opened=Max(
@@ -483,7 +608,7 @@ def study_progress(*, study: Study) -> list[ReviewerProgress]:
             total=row.total,
             submitted=row.submitted,
             in_progress=row.in_progress,
-            active_seconds=row.seconds or 0,
+            active_ms=row.reading_ms or 0,
             last_activity=max(
                 (t for t in (row.last_opened, row.last_submitted, row.last_scored) if t),
                 default=None,
@@ -500,22 +625,33 @@ def study_source_counts(*, study: Study) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in Report.Source.values}
 
 
-# Report languages and the PostgreSQL text-search configuration their text is indexed with
-# (migration 0006 builds one GIN index per configuration, on these exact expressions).
-SEARCH_CONFIGS = {"fr": "french", "en": "english"}
+# Report languages and the PostgreSQL text-search configurations their text is indexed
+# with: the built-in one, whose stemmer knows accented endings, and its copy with `unaccent`
+# before the stemmer (migrations 0007 and 0010: one GIN index each, on these expressions).
+SEARCH_CONFIGS = {"fr": ("french", "french_unaccent"), "en": ("english", "english_unaccent")}
 
 
 def _fulltext_match(search: str) -> Q:
-    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word),
-    each stemmed with its own language's configuration: "métastases" finds "métastase" and
-    "Métastases" but not "métastatique" (the French snowball stemmer keeps "métastat").
-    Accents count: "metastases" does not find "métastases"."""
+    """Reports whose text matches `search` (web-search syntax: words, "phrases", -word) in
+    its own language, stemmed, with or without its accents.
+
+    The built-in configuration stems accented endings ("hospitalisation" finds
+    "hospitalisée"); its unaccent copy makes accents optional on either side ("pemetrexed"
+    finds "pémétrexed", "pémétrexed" finds "pemetrexed", "metastases" finds "Métastases").
+    A report matching either is found. "métastases" does not find "métastatique": the
+    French snowball stemmer keeps "métastat" apart from "métastas"."""
     match = Q()
-    for language, config in SEARCH_CONFIGS.items():
+    for language, (config, folded) in SEARCH_CONFIGS.items():
         matching = (
             Report.objects.filter(language=language)
-            .annotate(document=SearchVector("text", config=config))
-            .filter(document=SearchQuery(search, config=config, search_type="websearch"))
+            .annotate(
+                stemmed=SearchVector("text", config=config),
+                unaccented=SearchVector("text", config=folded),
+            )
+            .filter(
+                Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
+                | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
+            )
             .values("pk")
         )
         match |= Q(pk__in=matching)
@@ -525,7 +661,8 @@ def _fulltext_match(search: str) -> Q:
 def report_list(*, source: str | None = None, search: str = ""):
     """Coordinators' report list, newest first. `search` matches a code or an external id
     (part of it) or, on PostgreSQL, the text by full-text search in the report's language;
-    the embedded SQLite of the demo falls back to a case-insensitive substring."""
+    the embedded SQLite of the demo falls back to a substring that ignores case and
+    accents (review_fold, review.text_folding), without stemming."""
     reports = Report.objects.select_related("report_import").order_by("-created_at", "-id")
     if source:
         reports = reports.filter(source=source)
@@ -534,7 +671,12 @@ def report_list(*, source: str | None = None, search: str = ""):
         if connection.vendor == "postgresql":
             match |= _fulltext_match(search)
         else:
-            match |= Q(text__icontains=search)
+            folded = Func(F("text"), function="review_fold", output_field=TextField())
+            match |= Q(
+                pk__in=Report.objects.annotate(folded=folded)
+                .filter(folded__contains=fold(search))
+                .values("pk")
+            )
         reports = reports.filter(match)
     return reports
 
@@ -604,6 +746,41 @@ def study_surface_cues(*, study: Study) -> StudySurface:
         cues = surface_cues(study=study)
         cache.set(key, cues, timeout=SURFACE_CACHE_SECONDS)
     return StudySurface(cues=cues)
+
+
+@dataclass(frozen=True)
+class StoredSurface:
+    """The surface cues as last computed in the background: None while the first
+    computation runs; `stale` while a newer one is under way; `computed_at` for the age."""
+
+    surface: StudySurface | None
+    computed_at: datetime | None = None
+    stale: bool = False
+
+    @property
+    def cues(self) -> list[SurfaceCue]:
+        return self.surface.cues if self.surface else []
+
+    @property
+    def warn(self) -> bool:
+        return bool(self.surface and self.surface.warn)
+
+    @property
+    def computing(self) -> bool:
+        return self.surface is None
+
+
+def study_surface_stored(*, study: Study) -> StoredSurface:
+    """The study's surface cues from their stored computation (two queries); schedules a
+    refresh when they are missing or stale."""
+    from review.computations import computation_read
+
+    stored = computation_read(study=study, kind="surface")
+    if stored is None:
+        return StoredSurface(surface=None)
+    return StoredSurface(
+        surface=StudySurface(cues=stored.value), computed_at=stored.computed_at, stale=stored.stale
+    )
 
 
 @dataclass(frozen=True)

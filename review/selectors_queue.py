@@ -46,8 +46,9 @@ class ReviewerQueue:
 
 
 def reviewer_queue_page(*, reviewer: User, study_code: str, status: str = "") -> ReviewerQueue:
-    """The reviewer's queue in one study with each report's status and last change (the
-    later of the assignment's own change and its latest score), in two queries. 404 if the
+    """The reviewer's queue in one study with each report's rank (1, 2, 3… whatever gaps a
+    handed-back report left in the stored positions), status and last change (the later of
+    the assignment's own change and its latest score), in two queries. 404 if the
     reviewer has nothing in that study (or it is a draft)."""
     study = (
         Study.objects.filter(
@@ -64,21 +65,24 @@ def reviewer_queue_page(*, reviewer: User, study_code: str, status: str = "") ->
         QueueRow(
             code=row["code"],
             report_code=row["display_code"] or row["report__code"],
-            position=row["position"],
+            position=rank,
             status=row["status"],
             status_label=str(Assignment.Status(row["status"]).label),
             is_calibration=row["kind"] == Assignment.Kind.CALIBRATION,
             last_change=row["last_change"],
         )
-        for row in Assignment.objects.filter(reviewer=reviewer, study_id=study["pk"])
-        .annotate(
-            last_change=Greatest(
-                F("updated_at"),
-                Max("ratings__updated_at", default=F("updated_at")),
+        for rank, row in enumerate(
+            Assignment.objects.filter(reviewer=reviewer, study_id=study["pk"])
+            .annotate(
+                last_change=Greatest(
+                    F("updated_at"),
+                    Max("ratings__updated_at", default=F("updated_at")),
+                )
             )
+            .order_by("position")
+            .values("code", "display_code", "report__code", "status", "kind", "last_change"),
+            start=1,
         )
-        .order_by("position")
-        .values("code", "display_code", "report__code", "position", "status", "kind", "last_change")
     ]
     counts = {value: 0 for value in Assignment.Status.values}
     for row in rows:

@@ -1,19 +1,21 @@
-"""Writes behind the reviewer's guidance and safety features: reading time in milliseconds,
-undo of a first score, "cannot assess" with reassignment, text size, study instructions,
-calibration items and attention checks.
+"""Writes behind the reviewer's guidance and safety features: reading time in milliseconds
+(the one service that counts it), undo of a first score, "cannot assess" with reassignment,
+text size, study instructions, calibration items and attention checks.
 
 Kept beside `review.services` (same rules: keyword-only, `InvalidInput`/`Conflict` and
 nothing written on bad input).
 """
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, F, Max, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,11 +30,10 @@ from review.models import (
     Study,
     StudyReport,
 )
-from review.services import audit_log
+from review.services import READING_MS_MAX_PER_VISIT, audit_log
 
-# One contribution can never exceed this, whatever the wall clock says (a tab left open
-# overnight with a stuck clock must not add hours).
-READING_MS_MAX_PER_SAVE = 30 * 60 * 1000
+# ASCII digits only ("²" and other Unicode digits are refused), at most 12 of them.
+_WHOLE_MS = re.compile(r"[0-9]{1,12}")
 
 
 def _require_open(assignment: Assignment) -> None:
@@ -42,38 +43,43 @@ def _require_open(assignment: Assignment) -> None:
         )
 
 
-def reading_ms_parse(value: str | None) -> int:
-    """The page's `active_ms` field: a whole number of milliseconds, else 0 (the figure is
-    advisory and never worth refusing a score for)."""
-    if value is None or not value.strip().isdigit():
-        return 0
+def reading_ms_parse(value: str | None) -> int | None:
+    """The page's `active_ms` field: a whole number of milliseconds, else None."""
+    if value is None or not _WHOLE_MS.fullmatch(value.strip()):
+        return None
     return int(value.strip())
 
 
 def assignment_reading_time_add(
-    *, assignment: Assignment, client_ms: int, now: datetime | None = None
+    *, assignment: Assignment, visit_ms: int, now: datetime | None = None
 ) -> int:
-    """Add the page's measured reading time (visible, focused, not idle) in milliseconds,
-    bounded by the wall time since the previous contribution (or since the first opening),
-    so a client cannot claim more time than has passed. Returns the milliseconds added.
+    """The one place reading time is counted. `visit_ms` is what the rating page measured
+    since it was served (visible, focused, not idle for 60 s; sent with every save, undo,
+    submit and a 15 s beat while the reviewer reads): a running total, so a lost or
+    reordered request loses nothing and a repeated one counts once.
 
-    One conditional UPDATE: if another save moved the clock meanwhile, this contribution
-    is dropped rather than counted twice against the same interval."""
-    if assignment.study.status != Study.Status.OPEN or client_ms <= 0:
+    The visit counts at most the wall time since the server served the page
+    (`reading_visit_at`, set by services.assignment_open) and READING_MS_MAX_PER_VISIT; only
+    the part not yet counted is added to `active_ms`. One UPDATE, conditional on the visit
+    the caller read: a new opening of the page meanwhile starts a new visit, and the old
+    page's figures are dropped. Returns the milliseconds added."""
+    visit_at = assignment.reading_visit_at
+    if assignment.study.status != Study.Status.OPEN or visit_ms <= 0 or visit_at is None:
         return 0
     now = now or timezone.now()
-    since = assignment.reading_clock_at or assignment.first_opened_at
-    if since is None:
-        return 0
-    elapsed_ms = max(0, int((now - since).total_seconds() * 1000))
-    added = min(client_ms, elapsed_ms, READING_MS_MAX_PER_SAVE)
-    updated = Assignment.objects.filter(
-        pk=assignment.pk, reading_clock_at=assignment.reading_clock_at
-    ).update(active_ms=F("active_ms") + added, reading_clock_at=now)
+    wall_ms = max(0, int((now - visit_at).total_seconds() * 1000))
+    counted = min(visit_ms, wall_ms, READING_MS_MAX_PER_VISIT)
+    # Under the row lock the UPDATE takes, the second of two concurrent saves sees the
+    # first's reading_visit_ms: each millisecond of a visit is added once.
+    updated = Assignment.objects.filter(pk=assignment.pk, reading_visit_at=visit_at).update(
+        active_ms=F("active_ms") + Greatest(Value(counted) - F("reading_visit_ms"), Value(0)),
+        reading_visit_ms=Greatest(F("reading_visit_ms"), Value(counted)),
+    )
     if not updated:
         return 0
-    assignment.active_ms = (assignment.active_ms or 0) + added
-    assignment.reading_clock_at = now
+    added = max(0, counted - assignment.reading_visit_ms)
+    assignment.active_ms += added
+    assignment.reading_visit_ms = max(assignment.reading_visit_ms, counted)
     return added
 
 
@@ -211,8 +217,9 @@ def study_guidance_update(
             code="study_not_draft",
         )
     with transaction.atomic():
-        study.instructions = instructions
-        study.instructions_fr = instructions_fr
+        # Browsers send a textarea's lines with CRLF; Markdown is stored with LF.
+        study.instructions = instructions.replace("\r\n", "\n")
+        study.instructions_fr = instructions_fr.replace("\r\n", "\n")
         study.attention_checks = attention_checks
         study.save(update_fields=["instructions", "instructions_fr", "attention_checks"])
         for domain in study.domains.all():

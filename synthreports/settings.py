@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    # Admin history of studies and domains (review.models: HistoricalRecords).
+    "simple_history",
     "review",
     "generation",
 ]
@@ -114,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Records who made each change in django-simple-history's rows (the admin's History).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # An htmx request whose session expired: HX-Redirect to the login page.
@@ -151,7 +155,7 @@ try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # the demo
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -199,6 +203,46 @@ LOGIN_RANGE_FAILURE_LIMIT = env_int("LOGIN_RANGE_FAILURE_LIMIT", 30, minimum=1)
 LOGIN_RANGE_PREFIX_IPV4 = env_int("LOGIN_RANGE_PREFIX_IPV4", 24, minimum=8)
 LOGIN_RANGE_PREFIX_IPV6 = env_int("LOGIN_RANGE_PREFIX_IPV6", 64, minimum=16)
 CSRF_FAILURE_VIEW = "synthreports.htmx_answers.csrf_failure"
+
+# The shared cache: Redis when REDIS_URL is set (production), the database cache table when
+# the database is the demo's SQLite file (made by migration review 0010), otherwise each
+# process's memory (tests on PostgreSQL without Redis). CACHE_BACKEND overrides the choice.
+REDIS_URL = env_str("REDIS_URL", "")
+_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+CACHE_BACKEND = env_str(
+    "CACHE_BACKEND", "redis" if REDIS_URL else ("database" if _IS_SQLITE else "locmem")
+)
+CACHE_TABLE = "synthreports_cache"
+_CACHE_BACKENDS: dict[str, dict[str, object]] = {
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("CACHE_REDIS_URL", REDIS_URL or "redis://127.0.0.1:6379/0"),
+        "KEY_PREFIX": "synthreports",
+    },
+    "database": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": CACHE_TABLE,
+    },
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+if CACHE_BACKEND not in _CACHE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CACHE_BACKEND={CACHE_BACKEND!r} is not one of: {', '.join(_CACHE_BACKENDS)}."
+    )
+CACHES = {"default": _CACHE_BACKENDS[CACHE_BACKEND]}
+
+# Sessions live in the shared cache when there is one: a signed-in request then reads its
+# session from Redis (or the demo's cache table) instead of the django_session table, and a
+# save writes nothing to PostgreSQL. Process memory is not shared between gunicorn workers,
+# so without Redis or the database cache the sessions stay in the database.
+# SESSION_STORE=db forces the database (e.g. a Redis without persistence that must not
+# sign everybody out when it restarts).
+SESSION_STORE = env_str("SESSION_STORE", "db" if CACHE_BACKEND == "locmem" else "cache")
+if SESSION_STORE not in {"cache", "db"}:
+    raise ImproperlyConfigured(f"SESSION_STORE={SESSION_STORE!r} is not cache or db.")
+if SESSION_STORE == "cache" and CACHE_BACKEND == "locmem":
+    raise ImproperlyConfigured("SESSION_STORE=cache needs CACHE_BACKEND=redis or database.")
+SESSION_ENGINE = f"django.contrib.sessions.backends.{SESSION_STORE}"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
@@ -314,8 +358,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 
-REDIS_URL = env_str("REDIS_URL", "")
-
 # Generation (see generation/): offline writer unless a Mistral API key or server is given.
 MISTRAL_API_KEY = env_str("MISTRAL_API_KEY")
 MISTRAL_SERVER_URL = env_str("MISTRAL_SERVER_URL")
@@ -414,6 +456,9 @@ LOGGING = {
 
 # Statistics (review/stats): bootstrap resamples behind every confidence interval.
 STATS_BOOTSTRAP_RESAMPLES = env_int("STATS_BOOTSTRAP_RESAMPLES", 2000, minimum=100)
+# A study's results, judge comparison and surface cues are recomputed in the background
+# (review/computations.py) this many seconds after a submission: a burst is one computation.
+RESULTS_REFRESH_DELAY_SECONDS = env_int("RESULTS_REFRESH_DELAY_SECONDS", 5, minimum=0)
 # Import of real reports (review/imports/).
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_REPORT_CHARS = env_int("IMPORT_MAX_REPORT_CHARS", 100_000, minimum=100)
@@ -437,6 +482,11 @@ GENERATION_RATE_LIMIT_MAX_WAIT_SECONDS = env_float(
 # Batch API jobs (issue 14): how long Mistral may take before the job expires (what it
 # did not answer then resumes in direct mode), and how often the poller looks.
 GENERATION_BATCH_API_TIMEOUT_HOURS = env_int("GENERATION_BATCH_API_TIMEOUT_HOURS", 24, minimum=1)
+# Scheduled reminders (review.tasks.reminders_send_due): how often beat looks for reviewers
+# due one (each study says whether and every how many days; 0 turns the check off), and
+# the address their links start with, since no request is there to tell it.
+REVIEW_REMINDERS_CHECK_SECONDS = env_float("REVIEW_REMINDERS_CHECK_SECONDS", 3600.0, minimum=0)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000/")
 CELERY_BEAT_SCHEDULE = {
     "generation-requeue-stuck-items": {
         "task": "generation.items_requeue_stuck",
@@ -447,6 +497,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("GENERATION_BATCH_API_POLL_SECONDS", 60.0, minimum=5),
     },
 }
+if REVIEW_REMINDERS_CHECK_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["review-reminders-send-due"] = {
+        "task": "review.reminders_send_due",
+        "schedule": REVIEW_REMINDERS_CHECK_SECONDS,
+    }
 # Error answers (400/403/404/409) documented on every API operation (synthreports/openapi.py).
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "synthreports.openapi.ErrorDocumentingAutoSchema"
 # Report text is patient data and must never reach the logs, even at LOG_LEVEL=DEBUG:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from generation.vocabulary import (
     regimen_label,
     styled_sections,
 )
+from review.conventions.abbreviations import abbreviations_house_style
 
 SITE_PHRASE = {
     "fr": {
@@ -139,16 +141,20 @@ def _write_header(w: _Writer, scenario: Scenario, language: str) -> None:
     born = ("née le" if female else "né le") if fr else "born"
     # Its own seeded draw, so the vitals and labs drawn from the writer's rng are unchanged.
     style = random.Random(f"date-style:{admin.patient_last_name}").choice(DATE_STYLES[language])
+    if scenario.style is not None and scenario.style.date_style in DATE_STYLES[language]:
+        style = scenario.style.date_style  # one of the real corpus's date styles
     w.add(f", {born} {_date_text(admin.birth_date, language, style)}, ")
     w.mark(f"{scenario.age} {'ans' if fr else 'years old'}", "age", str(scenario.age))
-    w.add("\n" + ("Hospitalisation du " if fr else "Admitted from "))
+    # Sentences end with a full stop, as in hospital letters: a line ending on a bare
+    # number was the typography the formatting audit told the offline writer by.
+    w.add(".\n" + ("Hospitalisation du " if fr else "Admitted from "))
     admission = _date_text(admin.admission_date, language, style)
     discharge = _date_text(admin.discharge_date, language, style)
     # The annotation value is the ISO date whatever the written form.
     w.mark(admission, "admission_date", str(admin.admission_date))
     w.add(" au " if fr else " to ")
     w.mark(discharge, "discharge_date", str(admin.discharge_date))
-    w.add("\n" + ("Médecin responsable : " if fr else "Attending physician: "))
+    w.add(".\n" + ("Médecin responsable : " if fr else "Attending physician: "))
     w.mark(admin.physician, "physician")
 
 
@@ -408,6 +414,45 @@ class OfflineBackend:
         )
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])")
+
+
+def _trimmed(chunks: list[tuple[str | None, str]], *, target: int) -> list[tuple[str | None, str]]:
+    """Sections shortened to the target length the way a busy physician writes: the last
+    sentence of the wordiest section goes first, each section keeps its first sentence;
+    the reason for admission and the conclusion (diagnosis, plan, discharge treatment)
+    are kept whole."""
+    titled = [i for i, (title, _body) in enumerate(chunks) if title is not None]
+    whole = {titled[0], titled[-1]} if titled else set()
+    bodies = [[_SENTENCE_BREAK.split(line) for line in body.split("\n")] for _title, body in chunks]
+
+    def length() -> int:
+        return sum(
+            len(title or "") + sum(len(" ".join(line)) + 1 for line in lines)
+            for (title, _body), lines in zip(chunks, bodies, strict=True)
+        )
+
+    while length() > target:
+        counts = [
+            sum(len(line) for line in lines if line != [""])
+            if title is not None and index not in whole
+            else 0
+            for index, ((title, _body), lines) in enumerate(zip(chunks, bodies, strict=True))
+        ]
+        wordiest = max(range(len(chunks)), key=lambda i: (counts[i], -i))
+        if counts[wordiest] <= 1:
+            break
+        lines = bodies[wordiest]
+        last = max(i for i, line in enumerate(lines) if line != [""])
+        lines[last].pop()
+        if not lines[last]:
+            del lines[last]
+    return [
+        (title, "\n".join(" ".join(line) for line in lines))
+        for (title, _body), lines in zip(chunks, bodies, strict=True)
+    ]
+
+
 def _restyle(report: dict[str, Any], scenario: Scenario, language: str) -> dict[str, Any]:
     """The written report reshaped to the scenario's style (an import's style profile):
     the sections real reports have, others added back in order only while the text is
@@ -440,6 +485,10 @@ def _restyle(report: dict[str, Any], scenario: Scenario, language: str) -> dict[
     for title, _body in chunks:
         if title is not None and title not in kept and length(kept) < style.target_length:
             kept.add(title)
+    chunks = _trimmed(
+        [(title, body) for title, body in chunks if title is None or title in kept],
+        target=style.target_length,
+    )
     parts: list[str] = []
     number = 0
     for title, body in chunks:
@@ -448,10 +497,21 @@ def _restyle(report: dict[str, Any], scenario: Scenario, language: str) -> dict[
         elif title in kept:
             number += 1
             parts.append(heading_styled(title, number=number, style=style) + "\n" + body)
-    narrative = "\n".join(parts)
+    # The real corpus's abbreviation forms ("Hb" where it writes "Hb"), in the text and in
+    # the annotations' verbatim segments alike.
+    forms = style.abbreviation_forms
+
+    def abbreviated(text: str) -> str:
+        return abbreviations_house_style(text, forms, language=language)
+
+    narrative = abbreviated("\n".join(parts))
+    annotations = [
+        {**annotation, "segments": [abbreviated(s) for s in annotation["segments"]]}
+        for annotation in report["annotations"]
+    ]
     annotations = [
         annotation
-        for annotation in report["annotations"]
+        for annotation in annotations
         if all(segment in narrative for segment in annotation["segments"])
     ]
     return {"narrative": narrative, "annotations": annotations}

@@ -17,7 +17,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from generation.clinical import tnm as tnm_engine
-from generation.clinical.draw import ClinicalCase, cockcroft_gault, complication_options
+from generation.clinical.draw import (
+    STAY_AFTER_PROCEDURE,
+    ClinicalCase,
+    cockcroft_gault,
+    complication_options,
+    postoperative_options,
+)
 from generation.clinical.knowledge import (
     KnowledgeBase,
     TreatmentFacts,
@@ -25,8 +31,10 @@ from generation.clinical.knowledge import (
     plan_matches_setting,
     plan_treatment_facts,
     requirement_failures,
+    risk_group,
     rule_applies,
     rule_breaches,
+    sequence_breaches,
     treatment_requirements,
 )
 
@@ -47,6 +55,9 @@ RULES = (
     "complication_vs_treatment",
     "concurrent_vs_sequential",
     "patient_attributes",
+    "risk_group_vs_factors",
+    "line_sequence",
+    "postoperative_vs_procedure",
 )
 
 
@@ -117,18 +128,147 @@ def check_tnm(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation]:
                     "ajcc8",
                 )
             )
-    # Stage from the clinical categories: the pathological T of the prostate (pT2) maps back.
+    # The stage of the categories as written (c or p), with the prognostic factors (p16,
+    # prostate PSA and Grade Group): AJCC 8th.
     try:
         stage = tnm_engine.stage_from_tnm(site=case.site, tnm=parsed, biomarkers=case.biomarkers)
     except (tnm_engine.TNMInvalid, KeyError) as exc:
         return [*found, Violation("stage_vs_tnm", f"no stage for {case.tnm}: {exc}")]
-    if stage != case.stage and not (case.site == "prostate" and parsed.t == "T2"):
+    if case.clinical_tnm:
+        # The written categories are those of the diagnosis (pT2 for any organ-confined
+        # prostate tumour after surgery).
+        clinical = tnm_engine.tnm_parse(case.clinical_tnm)
+        expected_t = clinical.t
+        if parsed.prefix in ("p", "yp"):
+            expected_t = tnm_engine.pathological_t(site=case.site, t=clinical.t)
+        if clinical.prefix != "c" or (parsed.t, parsed.n, parsed.m) != (
+            expected_t,
+            clinical.n,
+            clinical.m,
+        ):
+            found.append(
+                Violation("stage_vs_tnm", f"{case.tnm} does not follow cTNM {case.clinical_tnm}")
+            )
+    if stage != case.stage:
         found.append(
             Violation("stage_vs_tnm", f"{case.tnm} is stage {stage}, not {case.stage}", "ajcc8")
         )
     if tnm_engine.stage_group(case.stage) != case.stage_group:
         found.append(Violation("stage_vs_tnm", f"stage {case.stage} in group {case.stage_group}"))
     return found
+
+
+def check_risk_group(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation]:
+    """The risk group (prostate: EAU 2024) follows from the clinical categories, PSA and
+    Grade Group; the plan's choice depends on it."""
+    site = kb.sites[case.site]
+    if not site.risk_groups:
+        if case.risk_group is not None:
+            return [Violation("risk_group_vs_factors", f"no risk groups for the {case.site}")]
+        return []
+    try:
+        clinical = tnm_engine.tnm_parse(case.clinical_tnm)
+    except tnm_engine.TNMInvalid:
+        return [Violation("risk_group_vs_factors", "no clinical TNM to group the risk from")]
+    expected = risk_group(
+        site, t=clinical.t, n=clinical.n, m=clinical.m, biomarkers=case.biomarkers
+    )
+    if expected != case.risk_group:
+        factors = ", ".join(f"{k} {case.biomarkers.get(k, '?')}" for k in ("PSA", "Grade Group"))
+        return [
+            Violation(
+                "risk_group_vs_factors",
+                f"{case.clinical_tnm}, {factors} is {expected} risk, not {case.risk_group}",
+                site.risk_source,
+            )
+        ]
+    return []
+
+
+def check_lines(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation]:
+    """Treatment lines of metastatic disease: each line after the one before it, a new
+    regimen after progression, the guideline's order (KB `sequences`), prior lines given
+    and dated before the progression that opened the current line."""
+    found = [
+        Violation("line_sequence", evidence, ref)
+        for ref, evidence in sequence_breaches(kb, case.facts(), _treatment_facts(case))
+    ]
+    lines: dict[int, list[Any]] = {}
+    for t in case.treatments:
+        if t.line is not None:
+            lines.setdefault(t.line, []).append(t)
+    given = [n for n, items in lines.items() if any(t.status != "planned" for t in items)]
+    if not given or max(given) < 2:
+        return found
+    latest = max(given)
+    for line in range(1, latest):
+        for t in lines.get(line, []):
+            if t.status != "done" or t.start_date is None:
+                found.append(
+                    Violation(
+                        "line_sequence",
+                        f"line {line} {t.regimen_en} is {t.status} while line {latest} is given",
+                    )
+                )
+    progression = case.timeline.progression_date
+    if progression is None:
+        found.append(Violation("line_sequence", f"line {latest} without a progression date"))
+        return found
+    for t in case.treatments:
+        if t.line is None or t.start_date is None:
+            continue
+        before = t.line < latest
+        if before != (t.start_date < progression):
+            found.append(
+                Violation(
+                    "dates_order",
+                    f"line {t.line} {t.regimen_en} starts {t.start_date}, progression on "
+                    f"{progression}",
+                )
+            )
+    return found
+
+
+def check_postoperative(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation]:
+    """A complicated post-operative course belongs to the procedure of this surgery stay and
+    lengthens it."""
+    if case.postoperative is None:
+        return []
+    current = [t for t in case.treatments if t.step == case.timeline.current_step]
+    procedure = next((t.procedure for t in current if t.procedure), None)
+    if case.reason != "surgery" or procedure is None:
+        return [
+            Violation(
+                "postoperative_vs_procedure",
+                f"{case.postoperative} outside a surgery stay ({case.reason})",
+                case.postoperative,
+            )
+        ]
+    if case.postoperative not in {key for key, _rate in postoperative_options(kb, procedure)}:
+        return [
+            Violation(
+                "postoperative_vs_procedure",
+                f"{case.postoperative} is no complication of {procedure}",
+                case.postoperative,
+            )
+        ]
+    days = (
+        dt.date.fromisoformat(case.discharge_date) - dt.date.fromisoformat(case.admission_date)
+    ).days
+    shortest = (
+        STAY_AFTER_PROCEDURE[kb.procedures[procedure].recovery][0]
+        + kb.postoperative[case.postoperative].extra_days[0]
+    )
+    if days < shortest:
+        return [
+            Violation(
+                "postoperative_vs_procedure",
+                f"{case.postoperative} after {procedure} with a {days}-day stay "
+                f"(at least {shortest})",
+                case.postoperative,
+            )
+        ]
+    return []
 
 
 def _treatment_facts(case: ClinicalCase) -> list[TreatmentFacts]:
@@ -139,6 +279,8 @@ def _treatment_facts(case: ClinicalCase) -> list[TreatmentFacts]:
             drugs=t.drugs,
             procedure=t.procedure,
             step=t.step,
+            line=t.line,
+            months=t.months,
         )
         for t in case.treatments
     ]
@@ -213,11 +355,11 @@ def check_fitness(
         if failures:
             found.append(Violation("plan_vs_fitness", "; ".join(failures), plan.id))
         planned = [
-            (t.modality, t.intent, sorted(t.drugs), t.procedure, t.step)
+            (t.modality, t.intent, sorted(t.drugs), t.procedure, t.step, t.line, t.months)
             for t in plan_treatment_facts(plan)
         ]
         stated = [
-            (t.modality, t.intent, sorted(t.drugs), t.procedure, t.step)
+            (t.modality, t.intent, sorted(t.drugs), t.procedure, t.step, t.line, t.months)
             for t in _treatment_facts(case)
         ]
         if planned != stated:
@@ -413,6 +555,9 @@ def scenario_violations(kb: KnowledgeBase, case: ClinicalCase) -> list[Violation
         *check_labs(kb, case),
         *check_complication(kb, case),
         *check_concurrency(case),
+        *check_risk_group(kb, case),
+        *check_lines(kb, case),
+        *check_postoperative(kb, case),
     ]
 
 
@@ -424,6 +569,7 @@ _NORMAL_LIVER = re.compile(
 )
 _INFUSION = re.compile(r"reaction (a la )?perfusion|infusion reaction|reaction a la perfusion")
 _BOWEL = re.compile(r"reprise du transit|bowel function resumed|transit resumed")
+_UNEVENTFUL = re.compile(r"suites (operatoires )?simples|uneventful (recovery|course)")
 
 
 def drugs_in_text(kb: KnowledgeBase, text: str) -> list[str]:
@@ -485,6 +631,23 @@ def report_text_violations(
                     key,
                 )
             )
+    for key, course in kb.postoperative.items():
+        if key != case.postoperative and any(re.search(_fold(m), text) for m in course.mention):
+            found.append(
+                Violation(
+                    "postoperative_vs_procedure",
+                    f"{key} mentioned, not the post-operative course of this stay",
+                    key,
+                )
+            )
+    if case.postoperative is not None and _UNEVENTFUL.search(text):
+        found.append(
+            Violation(
+                "postoperative_vs_procedure",
+                f"an uneventful recovery stated with {case.postoperative}",
+                case.postoperative,
+            )
+        )
     current = [t for t in case.treatments if t.step == case.timeline.current_step]
     if _INFUSION.search(text) and not any(
         kb.drugs[d].route == "iv" for t in current for d in t.drugs if d in kb.drugs

@@ -24,10 +24,12 @@ from generation.clinical.knowledge import (
     Facts,
     KnowledgeBase,
     Plan,
+    Rate,
     Site,
     plan_matches_setting,
     plans_for_patient,
     requirement_failures,
+    risk_group,
 )
 from generation.clinical.population import Population
 
@@ -64,6 +66,7 @@ class Treatment(_Strict):
     concurrent: bool = False  # given together with the other treatments of its step
     status: Literal["done", "current", "planned"] = "planned"
     start_date: str | None = None
+    months: int | None = None  # planned duration when the guideline fixes it
 
 
 class Labs(_Strict):
@@ -82,6 +85,8 @@ class Timeline(_Strict):
     diagnosis_date: str
     surgery_date: str | None = None
     current_step: int  # -1: the stay comes before any treatment
+    # Later-line plans: the progression on the previous line that led to the current one.
+    progression_date: str | None = None
 
 
 class ClinicalCase(_Strict):
@@ -92,6 +97,8 @@ class ClinicalCase(_Strict):
     stage: str
     stage_group: str
     tnm: str
+    clinical_tnm: str = ""  # the cTNM of the diagnosis (tnm may be pathological later on)
+    risk_group: str | None = None  # the site's risk group (prostate: EAU 2024)
     sex: Literal["M", "F"]
     age: int
     menopause: Literal["pre", "post"] | None = None
@@ -108,6 +115,7 @@ class ClinicalCase(_Strict):
     treatments: list[Treatment]
     reason: str
     complication: str | None = None
+    postoperative: str | None = None  # a complicated post-operative course (surgery stays)
     labs: Labs
     timeline: Timeline
     admission_date: str
@@ -132,6 +140,7 @@ class ClinicalCase(_Strict):
             crcl=self.labs.crcl_ml_min,
             menopause=self.menopause,
             child_pugh=self.child_pugh,
+            risk=self.risk_group,
         )
 
 
@@ -293,6 +302,41 @@ def complication_options(kb: KnowledgeBase, *, site: str, step_treatments) -> li
     return found
 
 
+def complication_rate(kb: KnowledgeBase, key: str, step_treatments) -> Rate:
+    """The knowledge base's frequency of this complication for these treatments: the first
+    rate of its list that fits (a regimen, then a drug class, then the default)."""
+    drugs = {d for t in step_treatments for d in t.drugs}
+    classes = {c for d in drugs for c in kb.drugs[d].classes}
+    for rate in kb.complications[key].rates:
+        if rate.drugs_all is not None and not set(rate.drugs_all) <= drugs:
+            continue
+        if rate.drug_class is not None and rate.drug_class not in classes:
+            continue
+        return rate
+    raise KeyError(f"no rate of {key} fits {sorted(drugs)}")
+
+
+def postoperative_options(kb: KnowledgeBase, procedure: str) -> list[tuple[str, Rate]]:
+    """(complication, rate) of the complicated courses this procedure may have."""
+    return [
+        (key, rate)
+        for key, spec in sorted(kb.postoperative.items())
+        for rate in spec.rates
+        if rate.procedure == procedure
+    ]
+
+
+def _postoperative(rng: random.Random, kb: KnowledgeBase, procedure: str) -> str | None:
+    """One draw: a complication with its sourced probability, else an uneventful course."""
+    draw = rng.random()
+    cumulative = 0.0
+    for key, rate in postoperative_options(kb, procedure):
+        cumulative += rate.p
+        if draw < cumulative:
+            return key
+    return None
+
+
 _DURATION = {  # days a step lasts before the next one starts (order of magnitude, assumption)
     "surgery": (1, 1),
     "local_ablation": (1, 1),
@@ -301,10 +345,15 @@ _DURATION = {  # days a step lasts before the next one starts (order of magnitud
     "neoadjuvant": (84, 126),
     "adjuvant": (90, 180),
     "other": (60, 120),
+    # A metastatic line given until progression (order of magnitude of first-line
+    # progression-free survival, assumption).
+    "prior_line": (150, 360),
 }
 
 
-def _step_duration(rng: random.Random, step) -> int:
+def _step_duration(rng: random.Random, step, *, prior: bool = False) -> int:
+    if prior:
+        return rng.randint(*_DURATION["prior_line"])
     modality = step[0].modality
     if modality in _DURATION:
         low, high = _DURATION[modality]
@@ -316,23 +365,29 @@ def _step_duration(rng: random.Random, step) -> int:
 def _reason_options(kb: KnowledgeBase, site: str, plan: Plan) -> dict[str, list[int]]:
     """For each reason, the plan steps a stay for that reason can be about."""
     steps = plan.step_treatments()
-    options: dict[str, list[int]] = {"diagnostic": [-1]}
+    first = len(plan.prior)
+    # A later-line plan: the stay is about the current line, after the earlier ones.
+    options: dict[str, list[int]] = {} if first else {"diagnostic": [-1]}
     # A stay for deterioration and poorly controlled pain belongs to palliative care; in a
     # curative pathway the other readmission is after the operation (narrative.course_text).
     palliative = [
         i
         for i, s in enumerate(steps)
-        if any(t.intent == "palliative" or t.modality in ("supportive_care", "surgery") for t in s)
+        if i >= first
+        and any(t.intent == "palliative" or t.modality in ("supportive_care", "surgery") for t in s)
     ]
     if palliative:
         options["complication"] = palliative
-    procedure = [i for i, s in enumerate(steps) if s[0].modality in PROCEDURE_MODALITIES]
+    procedure = [
+        i for i, s in enumerate(steps) if i >= first and s[0].modality in PROCEDURE_MODALITIES
+    ]
     if procedure:
         options["surgery"] = procedure[:1]
     drug_steps = [
         i
         for i, s in enumerate(steps)
-        if any(t.modality in DRUG_MODALITIES and t.modality != "intravesical" for t in s)
+        if i >= first
+        and any(t.modality in DRUG_MODALITIES and t.modality != "intravesical" for t in s)
     ]
     if drug_steps:
         options["systemic_start"] = drug_steps
@@ -357,7 +412,9 @@ def _birth_date(rng: random.Random, admission: dt.date, age: int) -> dt.date:
 
 
 def case_site_regroups(site: str) -> bool:
-    return site == "stomach"
+    """Sites whose pathological stage group may differ from the clinical one (AJCC 8th):
+    the stomach's own pTNM table, the prostate's undivided pT2."""
+    return site in ("stomach", "prostate")
 
 
 def clinical_draw(
@@ -404,7 +461,7 @@ def clinical_draw(
         parsed = None
     else:
         drawn_group = _choice(rng, figures.stage.p)
-        parsed = tnm_engine.tnm_parse(rng.choice(spec.tnm[drawn_group]))
+        parsed, factors = tnm_engine.tnm_entry_parse(rng.choice(spec.tnm[drawn_group]))
         raw = _raw_biomarkers(
             rng,
             site=site,
@@ -414,6 +471,8 @@ def clinical_draw(
             figures=figures,
             pop=population,
         )
+        # Prognostic factors of the stage (prostate PSA, Grade Group) come with the entry.
+        raw |= factors
         t, n, m = parsed.t, parsed.n, parsed.m
         if parsed.metastatic:
             organs = sorted(spec.metastatic_sites)
@@ -431,6 +490,12 @@ def clinical_draw(
         stage_group = tnm_engine.stage_group(stage)
         ecog = int(_choice(rng, frame.ecog.p))
     biomarkers = tested_biomarkers(spec, histology, stage_group, raw)
+    risk = (
+        risk_group(spec, t=parsed.t, n=parsed.n, m=parsed.m, biomarkers=biomarkers)
+        if parsed is not None
+        else None
+    )
+    clinical_tnm = str(parsed) if parsed is not None else ""
     menopause = None
     if sex == "F":
         post = _bernoulli(rng, population.women.postmenopausal_by_age.at(age))
@@ -454,6 +519,7 @@ def clinical_draw(
         crcl=0,
         menopause=menopause,  # type: ignore[arg-type]
         child_pugh=child_pugh,  # type: ignore[arg-type]
+        risk=risk,
     )
     # Kidney function first: eligibility (cisplatin, pemetrexed…) depends on it.
     probe = _labs(
@@ -482,29 +548,42 @@ def clinical_draw(
     steps = plan.step_treatments()
     complication = None
     if reason == "toxicity":
-        complication = rng.choice(
-            complication_options(kb, site=site, step_treatments=steps[current])
-        )
+        # Weighed by each complication's frequency with these drugs (knowledge base rates).
+        possible = complication_options(kb, site=site, step_treatments=steps[current])
+        weights = [complication_rate(kb, key, steps[current]).p for key in possible]
+        complication = rng.choices(possible, weights=weights, k=1)[0]
     labs = probe
     if complication == "febrile_neutropenia":
         labs = probe.model_copy(update={"neutrophils_g_l": round(rng.uniform(0.1, 0.4), 1)})
 
     # Dates: the stay is anchored on the admission; earlier steps are laid out backwards.
     starts: dict[int, dt.date] = {}
+    progression = None
+    first_own = len(plan.prior)
     if current >= 0:
         offset = {"toxicity": (8, 60), "complication": (15, 120)}.get(reason, (0, 0))
         starts[current] = admission - dt.timedelta(days=rng.randint(*offset))
         for index in range(current - 1, -1, -1):
             gap = rng.randint(21, 42)
+            if index == first_own - 1:
+                # The last prior line ends with a progression, a few weeks before the next.
+                progression_gap = rng.randint(14, 28)
+                progression = starts[index + 1] - dt.timedelta(days=progression_gap)
+                gap = progression_gap
             starts[index] = starts[index + 1] - dt.timedelta(
-                days=_step_duration(rng, steps[index]) + gap
+                days=_step_duration(rng, steps[index], prior=index < first_own) + gap
             )
         diagnosis = starts[0] - dt.timedelta(days=rng.randint(14, 35))
     else:
         diagnosis = admission
+    postoperative = None
     if reason == "surgery":
-        recovery = kb.procedures[steps[current][0].procedure or ""].recovery
+        procedure_key = steps[current][0].procedure or ""
+        recovery = kb.procedures[procedure_key].recovery
         length = rng.randint(*STAY_AFTER_PROCEDURE[recovery])
+        postoperative = _postoperative(rng, kb, procedure_key)
+        if postoperative is not None:
+            length += rng.randint(*kb.postoperative[postoperative].extra_days)
     else:
         length = rng.randint(*STAY_BY_REASON[reason])
     discharge = admission + dt.timedelta(days=length)
@@ -536,6 +615,7 @@ def clinical_draw(
         final = tnm_engine.TNM(prefix=prefix, t=t_out, n=parsed.n, m=parsed.m)
         if case_site_regroups(site):
             stage = tnm_engine.stage_from_tnm(site=site, tnm=final, biomarkers=biomarkers)
+            stage_group = tnm_engine.stage_group(stage)
 
     treatments = []
     for index, step in enumerate(steps):
@@ -554,6 +634,7 @@ def clinical_draw(
                     concurrent=len(step) > 1 or item.modality == "chemoradiation",
                     status=status,  # type: ignore[arg-type]
                     start_date=starts[index].isoformat() if index in starts else None,
+                    months=item.months,
                 )
             )
     return ClinicalCase(
@@ -564,6 +645,8 @@ def clinical_draw(
         stage=stage,
         stage_group=stage_group,
         tnm=tnm_text,
+        clinical_tnm=clinical_tnm,
+        risk_group=risk,
         sex=sex,  # type: ignore[arg-type]
         age=age,
         menopause=menopause,  # type: ignore[arg-type]
@@ -580,11 +663,13 @@ def clinical_draw(
         treatments=treatments,
         reason=reason,
         complication=complication,
+        postoperative=postoperative,
         labs=labs,
         timeline=Timeline(
             diagnosis_date=diagnosis.isoformat(),
             surgery_date=surgery_date.isoformat() if surgery_date else None,
             current_step=current,
+            progression_date=progression.isoformat() if progression else None,
         ),
         admission_date=admission.isoformat(),
         discharge_date=discharge.isoformat(),

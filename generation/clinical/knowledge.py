@@ -103,6 +103,8 @@ class Requirements(_Strict):
     t: list[str] | None = None
     n: list[str] | None = None
     m: list[str] | None = None
+    # Risk group of the site's `risk_groups` table (prostate: EAU low/intermediate/high…).
+    risk: list[str] | None = None
 
 
 class Drug(_Strict):
@@ -138,9 +140,23 @@ class ComorbidityDrugs(_Strict):
 
 class SiteBiomarker(_Strict):
     values: list[str] = Field(min_length=2)
+    # A prognostic factor of the stage (prostate PSA, Grade Group): its value comes with the
+    # TNM entry of the site's table, it is not drawn on its own.
+    staging: bool = False
     histologies: list[str] | None = None
     stages: list[str] | None = None
     when: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Rate(_Strict):
+    """How often a complication follows one treatment (a regimen, a drug class, a procedure)."""
+
+    drugs_all: list[str] | None = None
+    drug_class: str | None = None
+    procedure: str | None = None
+    p: float = Field(gt=0, le=1)
+    source: str
+    note: str = ""
 
 
 class Complication(_Strict):
@@ -154,6 +170,18 @@ class Complication(_Strict):
     fr: str
     en: str
     mention: list[str] = Field(min_length=1)
+    # Frequency by regimen or drug class (the draw weighs a toxicity stay's cause by them).
+    rates: list[Rate] = Field(default_factory=list)
+
+
+class RiskRow(_Strict):
+    """One row of a site's risk-group table: the first row whose conditions all hold."""
+
+    risk: str = Field(pattern=r"^[a-z_]+$")
+    t: list[str] | None = None
+    n: list[str] | None = None
+    m: list[str] | None = None
+    biomarkers: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class Histology(_Strict):
@@ -187,8 +215,11 @@ class Site(_Strict):
     exclusive: list[dict[str, str]] = Field(default_factory=list)
     metastatic_sites: dict[str, str] = Field(min_length=1)
     m_multiple_organs: MultipleOrgans | None = None
+    # Stage group -> entries "T2bN0M0" (prostate: "T2bN0M0 PSA<10 GG1", see tnm_entry_parse).
     tnm: dict[str, list[str]] = Field(default_factory=dict)
     bclc: dict[str, BCLCStage] = Field(default_factory=dict)
+    risk_groups: list[RiskRow] = Field(default_factory=list)
+    risk_source: str = ""
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -202,6 +233,8 @@ class Treatment(_Strict):
     drugs: list[str] = Field(default_factory=list)
     procedure: str | None = None
     name: Labels | None = None
+    # Planned duration when the guideline fixes it (androgen deprivation: 6 vs 24 months).
+    months: int | None = Field(default=None, ge=1, le=60)
 
 
 class Together(_Strict):
@@ -217,6 +250,9 @@ class Plan(_Strict):
     fallback: int = Field(default=0, ge=0, le=3)
     source: str
     requires: Requirements
+    # Earlier lines already given (metastatic disease, after progression), in order; each
+    # treatment states its `line`, lower than the lines of `steps`.
+    prior: list[Treatment | Together] = Field(default_factory=list)
     steps: list[Treatment | Together] = Field(min_length=1)
 
     @model_validator(mode="before")
@@ -229,7 +265,8 @@ class Plan(_Strict):
         return data
 
     def step_treatments(self) -> list[list[Treatment]]:
-        return [s.together if isinstance(s, Together) else [s] for s in self.steps]
+        """Prior lines first, then the plan's own steps."""
+        return [s.together if isinstance(s, Together) else [s] for s in (*self.prior, *self.steps)]
 
     def treatments(self) -> list[Treatment]:
         return [t for step in self.step_treatments() for t in step]
@@ -244,6 +281,9 @@ class TreatmentSpec(_Strict):
     drugs: list[str] | None = None
     procedures: list[str] | None = None
     unless_drugs: list[str] | None = None
+    # Duration bounds (months) of the matching treatment (never met by an unknown duration).
+    min_months: int | None = None
+    max_months: int | None = None
 
 
 class RuleWhen(_Strict):
@@ -259,6 +299,7 @@ class RuleWhen(_Strict):
     t: list[str] | None = None
     n: list[str] | None = None
     m: list[str] | None = None
+    risk: list[str] | None = None
 
 
 class Rule(_Strict):
@@ -270,6 +311,28 @@ class Rule(_Strict):
     forbid: list[TreatmentSpec] = Field(default_factory=list)
     require: list[TreatmentSpec] = Field(default_factory=list)
     applies_to_fallbacks: bool = False
+
+
+class Sequence(_Strict):
+    """Order of treatment lines: a later-line treatment matching `later` needs every `prior`
+    spec met by a treatment of an earlier line (e.g. FOLFIRI after FOLFOX)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]+$")
+    source: str
+    text: str = Field(min_length=5)
+    when: RuleWhen
+    later: TreatmentSpec
+    prior: list[TreatmentSpec] = Field(min_length=1)
+
+
+class PostoperativeComplication(_Strict):
+    """A complicated post-operative course, with its frequency by procedure."""
+
+    fr: str
+    en: str
+    extra_days: tuple[int, int]
+    mention: list[str] = Field(min_length=1)
+    rates: list[Rate] = Field(min_length=1)
 
 
 class KnowledgeBase(_Strict):
@@ -288,6 +351,8 @@ class KnowledgeBase(_Strict):
     sites: dict[str, Site] = Field(min_length=1)
     plans: list[Plan] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
+    sequences: list[Sequence] = Field(default_factory=list)
+    postoperative: dict[str, PostoperativeComplication] = Field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -321,6 +386,7 @@ class Facts(_Strict):
     crcl: float
     menopause: Literal["pre", "post"] | None = None
     child_pugh: Literal["A", "B", "C"] | None = None
+    risk: str | None = None
 
 
 def _category_in(value: str, allowed: list[str] | None) -> bool:
@@ -355,6 +421,8 @@ def requirement_failures(requires: Requirements, facts: Facts) -> list[str]:
         failures.append(f"menopausal status {facts.menopause}, requires {requires.menopause}")
     if requires.child_pugh is not None and facts.child_pugh not in requires.child_pugh:
         failures.append(f"Child-Pugh {facts.child_pugh}, requires {requires.child_pugh}")
+    if requires.risk is not None and facts.risk not in requires.risk:
+        failures.append(f"risk group {facts.risk}, requires {'/'.join(requires.risk)}")
     for name, values in requires.biomarkers.items():
         if not _biomarker_in(facts, name, values):
             actual = facts.biomarkers.get(name, NOT_TESTED)
@@ -391,7 +459,7 @@ def plans_for_patient(kb: KnowledgeBase, facts: Facts) -> list[Plan]:
     return [p for p in eligible if p.fallback == level]
 
 
-def rule_applies(rule: Rule, facts: Facts) -> bool:
+def rule_applies(rule: Rule | Sequence, facts: Facts) -> bool:
     when = rule.when
     if when.site is not None and when.site != facts.site:
         return False
@@ -406,6 +474,8 @@ def rule_applies(rule: Rule, facts: Facts) -> bool:
     if when.menopause is not None and facts.menopause not in when.menopause:
         return False
     if when.child_pugh is not None and facts.child_pugh not in when.child_pugh:
+        return False
+    if when.risk is not None and facts.risk not in when.risk:
         return False
     if not all(_biomarker_in(facts, k, v) for k, v in when.biomarkers.items()):
         return False
@@ -427,6 +497,8 @@ class TreatmentFacts(_Strict):
     drugs: list[str] = Field(default_factory=list)
     procedure: str | None = None
     step: int = 0
+    line: int | None = None
+    months: int | None = None
 
 
 def spec_matches(spec: TreatmentSpec, treatment: TreatmentFacts) -> bool:
@@ -435,6 +507,16 @@ def spec_matches(spec: TreatmentSpec, treatment: TreatmentFacts) -> bool:
     if spec.intent is not None and treatment.intent not in spec.intent:
         return False
     if spec.drugs is not None and not set(spec.drugs) & set(treatment.drugs):
+        return False
+    # A duration bound only matches a treatment whose duration is known (a report's
+    # annotation may not state it).
+    if spec.min_months is not None and (
+        treatment.months is None or treatment.months < spec.min_months
+    ):
+        return False
+    if spec.max_months is not None and (
+        treatment.months is None or treatment.months > spec.max_months
+    ):
         return False
     return spec.procedures is None or treatment.procedure in spec.procedures
 
@@ -460,6 +542,56 @@ def rule_breaches(
     return breaches
 
 
+def sequence_breaches(
+    kb: KnowledgeBase, facts: Facts, treatments: list[TreatmentFacts]
+) -> list[tuple[str, str]]:
+    """(sequence id or '', evidence) for each treatment line out of order: a line without
+    the line before it, a line repeating the regimen that just progressed, a later-line drug
+    without the earlier treatment its guideline places before it."""
+    found = []
+    lines: dict[int, set[str]] = {}
+    for t in treatments:
+        if t.line is not None:
+            lines.setdefault(t.line, set()).update(t.drugs or [t.modality])
+    for line in sorted(lines):
+        if line > 1 and line - 1 not in lines:
+            found.append(("", f"line {line} without a line {line - 1} before it"))
+        elif line > 1 and lines[line] == lines[line - 1]:
+            drugs = ", ".join(sorted(lines[line]))
+            found.append(("", f"line {line} repeats line {line - 1} ({drugs}) after progression"))
+    for sequence in kb.sequences:
+        if not rule_applies(sequence, facts):
+            continue
+        for t in treatments:
+            if (t.line or 1) < 2 or not spec_matches(sequence.later, t):
+                continue
+            earlier = [u for u in treatments if u.line is not None and u.line < (t.line or 1)]
+            for spec in sequence.prior:
+                if not any(spec_matches(spec, u) for u in earlier):
+                    wanted = "/".join(spec.drugs or spec.procedures or spec.modality or [])
+                    found.append(
+                        (
+                            sequence.id,
+                            f"{sequence.text} (line {t.line} {', '.join(t.drugs)} without "
+                            f"prior {wanted})",
+                        )
+                    )
+    return found
+
+
+def risk_group(site: Site, *, t: str, n: str, m: str, biomarkers: dict[str, str]) -> str | None:
+    """The site's risk group of these clinical categories and factors (first matching row)."""
+    for row in site.risk_groups:
+        if (
+            _category_in(t, row.t)
+            and _category_in(n, row.n)
+            and _category_in(m, row.m)
+            and all(biomarkers.get(k) in v for k, v in row.biomarkers.items())
+        ):
+            return row.risk
+    return None
+
+
 def plan_treatment_facts(plan: Plan) -> list[TreatmentFacts]:
     return [
         TreatmentFacts(
@@ -468,6 +600,8 @@ def plan_treatment_facts(plan: Plan) -> list[TreatmentFacts]:
             drugs=list(t.drugs),
             procedure=t.procedure,
             step=index,
+            line=t.line,
+            months=t.months,
         )
         for index, step in enumerate(plan.step_treatments())
         for t in step
@@ -544,6 +678,47 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
         for cls in complication.drug_classes or []:
             if cls not in classes:
                 errors.append(f"complications.{key}: unknown drug class {cls!r}")
+
+    def rate_errors(where: str, rates: list[Rate], *, postoperative: bool = False) -> None:
+        """Post-operative rates name their procedure; a drug complication's rates are
+        regimens (drugs_all) or classes, then one default rate last (no selector)."""
+        for i, rate in enumerate(rates):
+            here = f"{where}.rates[{i}]"
+            sourced(here, rate.source)
+            given = [x for x in (rate.drugs_all, rate.drug_class, rate.procedure) if x]
+            last = i == len(rates) - 1
+            if postoperative and (rate.procedure is None or len(given) != 1):
+                errors.append(f"{here}: a post-operative rate names its procedure only")
+            elif not postoperative and rate.procedure is not None:
+                errors.append(f"{here}: a treatment complication's rate names no procedure")
+            elif not postoperative and len(given) > 1:
+                errors.append(f"{here}: give drugs_all or drug_class, not both")
+            elif not postoperative and bool(given) == last:
+                errors.append(
+                    f"{here}: rates are regimens or drug classes, then one default rate "
+                    "(without drugs_all or drug_class) last"
+                )
+            for drug_key in rate.drugs_all or []:
+                if drug_key not in kb.drugs:
+                    errors.append(f"{here}: unknown drug {drug_key!r}")
+            if rate.drug_class and rate.drug_class not in classes:
+                errors.append(f"{here}: unknown drug class {rate.drug_class!r}")
+            if rate.procedure and rate.procedure not in kb.procedures:
+                errors.append(f"{here}: unknown procedure {rate.procedure!r}")
+
+    for key, complication in kb.complications.items():
+        rate_errors(f"complications.{key}", complication.rates)
+    by_procedure: dict[str, float] = {}
+    for key, post in kb.postoperative.items():
+        rate_errors(f"postoperative.{key}", post.rates, postoperative=True)
+        if not 0 <= post.extra_days[0] <= post.extra_days[1]:
+            errors.append(f"postoperative.{key}.extra_days: give [low, high] days")
+        for rate in post.rates:
+            if rate.procedure:
+                by_procedure[rate.procedure] = by_procedure.get(rate.procedure, 0) + rate.p
+    for procedure, total in sorted(by_procedure.items()):
+        if total > 1:
+            errors.append(f"postoperative: complications of {procedure} add up to {total:.2f} > 1")
     missing = sorted({p.recovery for p in kb.procedures.values()} - set(kb.recovery))
     if missing:
         errors.append(f"recovery: no post-procedure course for {', '.join(missing)}")
@@ -564,6 +739,12 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
             biomarker_values(f"{where}.biomarkers.{marker}.when", spec.when, site)
         for i, group in enumerate(site.exclusive):
             biomarker_values(f"{where}.exclusive[{i}]", {k: [v] for k, v in group.items()}, site)
+        sourced(f"{where}.risk_source", site.risk_source)
+        if site.risk_groups and not site.risk_source:
+            errors.append(f"{where}.risk_source: a risk-group table must cite its source")
+        for i, row in enumerate(site.risk_groups):
+            biomarker_values(f"{where}.risk_groups[{i}].biomarkers", row.biomarkers, site)
+        staging_factors = sorted(k for k, v in site.biomarkers.items() if v.staging)
         for metastatic, letter in site.metastatic_sites.items():
             if letter not in ("M1", "M1a", "M1b", "M1c", "M1d"):
                 errors.append(f"{where}.metastatic_sites.{metastatic}: {letter!r} is no M1 letter")
@@ -576,9 +757,9 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
         for stage, codes in site.tnm.items():
             for code in codes:
                 try:
-                    parsed = tnm_engine.tnm_parse(code)
+                    parsed, factors = tnm_engine.tnm_entry_parse(code)
                     grouped = tnm_engine.stage_group(
-                        tnm_engine.stage_from_tnm(site=name, tnm=parsed)
+                        tnm_engine.stage_from_tnm(site=name, tnm=parsed, biomarkers=factors)
                     )
                 except (tnm_engine.TNMInvalid, KeyError) as exc:
                     errors.append(f"{where}.tnm.{stage}: {code!r}: {exc}")
@@ -588,6 +769,17 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
                         f"{where}.tnm.{stage}: {code} is stage {grouped} (AJCC 8th), not {stage}"
                     )
                     continue
+                if sorted(factors) != staging_factors:
+                    errors.append(
+                        f"{where}.tnm.{stage}: {code} must give the staging factors "
+                        f"{', '.join(staging_factors) or '(none)'}"
+                    )
+                if (
+                    site.risk_groups
+                    and risk_group(site, t=parsed.t, n=parsed.n, m=parsed.m, biomarkers=factors)
+                    is None
+                ):
+                    errors.append(f"{where}.tnm.{stage}: {code} falls in no risk group")
                 # After surgery the same tumour is grouped with the pathological table.
                 pathological = tnm_engine.TNM(
                     prefix="p",
@@ -596,9 +788,9 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
                     m=parsed.m,
                 )
                 regrouped = tnm_engine.stage_group(
-                    tnm_engine.stage_from_tnm(site=name, tnm=pathological)
+                    tnm_engine.stage_from_tnm(site=name, tnm=pathological, biomarkers=factors)
                 )
-                # pT2 prostate is stage I or II by PSA and Grade Group, not by T alone.
+                # pT2 prostate is not subdivided: a cT2b-c tumour (IIA) may be pT2 stage I.
                 ambiguous = name == "prostate" and pathological.t == "T2"
                 if regrouped != stage and not ambiguous:
                     errors.append(
@@ -627,6 +819,17 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
             if stage not in allowed_stages:
                 errors.append(f"{where}.stages: unknown stage {stage!r}")
         biomarker_values(f"{where}.requires.biomarkers", plan.requires.biomarkers, plan_site)
+        risks = {row.risk for row in plan_site.risk_groups}
+        for risk in plan.requires.risk or []:
+            if risk not in risks:
+                errors.append(f"{where}.requires.risk: unknown risk group {risk!r}")
+        own_lines = [t.line for t in plan.treatments()[len(_flat(plan.prior)) :] if t.line]
+        for treatment in _flat(plan.prior):
+            if treatment.line is None or (own_lines and treatment.line >= min(own_lines)):
+                errors.append(
+                    f"{where}.prior: every prior treatment states a line lower than the plan's"
+                )
+                break
         for j, treatment in enumerate(plan.treatments()):
             here = f"{where}.steps[{j}]"
             for drug_key in treatment.drugs:
@@ -667,8 +870,17 @@ def _semantic_errors(kb: KnowledgeBase) -> list[str]:
                     errors.append(f"{where}: unknown modality {modality!r}")
         if not rule.forbid and not rule.require:
             errors.append(f"{where}: a rule needs `forbid` or `require`")
+    for sequence in kb.sequences:
+        where = f"sequence {sequence.id}"
+        sourced(where, sequence.source)
+        if sequence.when.site is not None and sequence.when.site not in kb.sites:
+            errors.append(f"{where}.when.site: unknown site {sequence.when.site!r}")
+        for treatment_spec in (sequence.later, *sequence.prior):
+            for drug_key in treatment_spec.drugs or []:
+                if drug_key not in kb.drugs:
+                    errors.append(f"{where}: unknown drug {drug_key!r}")
 
-    ids = [p.id for p in kb.plans] + [r.id for r in kb.rules]
+    ids = [p.id for p in kb.plans] + [r.id for r in kb.rules] + [q.id for q in kb.sequences]
     duplicates = sorted({x for x in ids if ids.count(x) > 1})
     if duplicates:
         errors.append(f"duplicate plan/rule ids: {', '.join(duplicates)}")
@@ -699,10 +911,17 @@ def _laxer_than_treatments(kb: KnowledgeBase, plan: Plan, where: str) -> list[st
     return errors
 
 
+def _flat(steps: list[Treatment | Together]) -> list[Treatment]:
+    return [t for s in steps for t in (s.together if isinstance(s, Together) else [s])]
+
+
 def biomarker_profiles(site: Site, histology: str, stage_group: str) -> list[dict[str, str]]:
-    """Every combination of tested biomarker values a patient of this setting may have."""
+    """Every combination of tested biomarker values a patient of this setting may have
+    (staging factors excepted: they come with the TNM entry)."""
     names, options = [], []
     for name, spec in sorted(site.biomarkers.items()):
+        if spec.staging:
+            continue
         if spec.histologies is not None and histology not in spec.histologies:
             continue
         if spec.stages is not None and stage_group not in spec.stages:
@@ -739,8 +958,9 @@ def _coverage_errors(kb: KnowledgeBase) -> list[str]:
     errors = []
     for name, site in kb.sites.items():
         for histology, spec in site.histologies.items():
-            for stage_group, stage, t, n, m in _settings(name, site):
-                for profile in biomarker_profiles(site, histology, stage_group):
+            for stage_group, stage, t, n, m, factors, risk in _settings(name, site):
+                for drawn in biomarker_profiles(site, histology, stage_group):
+                    profile = {**drawn, **factors}
                     for sex, menopause in (("F", "post"), ("F", "pre"), ("M", None)):
                         frail = Facts(
                             site=name,
@@ -758,6 +978,7 @@ def _coverage_errors(kb: KnowledgeBase) -> list[str]:
                             crcl=10,
                             menopause=menopause,  # type: ignore[arg-type]
                             child_pugh="C",
+                            risk=risk,
                         )
                         if not plans_for_patient(kb, frail):
                             errors.append(
@@ -782,20 +1003,27 @@ def _coverage_errors(kb: KnowledgeBase) -> list[str]:
                                             f"{histology} {stage} {profile} {sex}: "
                                             f"{'; '.join(breaches)}"
                                         )
+                                for ref, evidence in sequence_breaches(kb, patient, treatments):
+                                    errors.append(
+                                        f"plan {plan.id} breaks the line order "
+                                        f"{ref or '(lines)'}: {evidence}"
+                                    )
     return sorted(set(errors))
 
 
 def _settings(name: str, site: Site):
-    """(stage group, stage, T, N, M) of every tumour the sampler may draw for a site."""
+    """(stage group, stage, T, N, M, staging factors, risk group) of every tumour the sampler
+    may draw for a site."""
     if site.staging == "bclc":
         for stage in BCLC_STAGES:
-            yield stage, stage, "", "", "M0"
+            yield stage, stage, "", "", "M0", {}, None
             if site.bclc.get(stage) and site.bclc[stage].metastatic_probability > 0:
-                yield stage, stage, "", "", "M1"
+                yield stage, stage, "", "", "M1", {}, None
         return
     for codes in site.tnm.values():
         for code in codes:
-            parsed = tnm_engine.tnm_parse(code)
+            parsed, factors = tnm_engine.tnm_entry_parse(code)
+            risk = risk_group(site, t=parsed.t, n=parsed.n, m=parsed.m, biomarkers=factors)
             letters = set(site.metastatic_sites.values()) if parsed.metastatic else {"M0"}
             for p16 in ("negative", "positive") if name == "head_and_neck" else ("",):
                 t, n = parsed.t, parsed.n
@@ -805,9 +1033,9 @@ def _settings(name: str, site: Site):
                 for m in sorted(letters | (escalated if parsed.metastatic else set())):
                     variant = tnm_engine.TNM(prefix="c", t=t, n=n, m=m)
                     stage = tnm_engine.stage_from_tnm(
-                        site=name, tnm=variant, biomarkers={"p16": p16}
+                        site=name, tnm=variant, biomarkers={"p16": p16, **factors}
                     )
-                    yield tnm_engine.stage_group(stage), stage, t, n, m
+                    yield tnm_engine.stage_group(stage), stage, t, n, m, factors, risk
 
 
 def knowledge_parse_text(text: str) -> dict[str, Any]:

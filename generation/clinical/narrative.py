@@ -51,6 +51,8 @@ def course_text(kb: KnowledgeBase, case: ClinicalCase, language: str) -> str:
     fr = language == "fr"
     current = [t for t in case.treatments if t.step == case.timeline.current_step]
     if case.reason == "surgery":
+        if case.postoperative is not None:
+            return getattr(kb.postoperative[case.postoperative], language)
         procedure = next(t.procedure for t in current if t.procedure)
         recovery = kb.procedures[procedure or ""].recovery
         return getattr(kb.recovery[recovery], language)
@@ -159,15 +161,31 @@ def history_text(case: ClinicalCase, language: str) -> str:
         + _date(case.timeline.diagnosis_date, language)
         + "."
     ]
-    for t in case.treatments:
-        if t.status == "done" and t.start_date:
-            label = regimen_label(t, language)
+    progression = case.timeline.progression_date
+    for step in strategy_steps(case):
+        done = [t for t in step if t.status == "done" and t.start_date]
+        if not done:
+            continue
+        label = " + ".join(regimen_label(t, language) for t in done)
+        start = _date(done[0].start_date or "", language)
+        line = done[0].line
+        if line is not None and fr:
+            label = f"{label} en {'1re' if line == 1 else f'{line}e'} ligne"
+        elif line is not None:
+            label = f"{label} as line {line}"
+        parts.append(
+            # "début le": no "débuté(e)" left to agree (an unresolved "(e)" reads as a
+            # template and tells the source, issue 15).
+            f"{label[0].upper()}{label[1:]} : début le {start}."
+            if fr
+            else f"{label[0].upper()}{label[1:]} started on {start}."
+        )
+        later = [t for t in case.treatments if t.line is not None and line is not None]
+        if progression and line is not None and any(t.line == line + 1 for t in later):
             parts.append(
-                # "début le": no "débuté(e)" left to agree (an unresolved "(e)" reads as a
-                # template and tells the source, issue 15).
-                f"{label} : début le {_date(t.start_date, language)}."
+                f"Progression le {_date(progression, language)}."
                 if fr
-                else f"{label} started on {_date(t.start_date, language)}."
+                else f"Disease progression on {_date(progression, language)}."
             )
     if case.timeline.surgery_date and case.reason != "surgery":
         parts.append(

@@ -2,9 +2,10 @@
 
 This is the rule engine; the categories each site may be sampled with live in the knowledge
 base (generation/data/guidelines/). Stage groups follow the AJCC Cancer Staging Manual, 8th
-edition (2017) anatomic tables, for the T/N/M categories the sampler uses. Two deliberate
-simplifications, labelled where they apply: prostate groups ignore PSA and Grade Group
-(AJCC 8th uses them), and ypTNM of the stomach is grouped with the pathological table.
+edition (2017), written as one ordered table per site (`STAGE_TABLES`, first matching row
+wins) for the T/N/M categories the sampler uses. Prostate groups use PSA and Grade Group
+(prognostic stage groups); oropharynx groups use p16. One deliberate simplification: ypTNM
+of the stomach is grouped with the pathological table.
 """
 
 from __future__ import annotations
@@ -53,6 +54,29 @@ def tnm_parse(text: str) -> TNM:
     )
 
 
+# Prognostic factors written after the categories in a knowledge-base entry
+# ("T2bN0M0 PSA<10 GG1"): serum PSA in ng/mL and ISUP Grade Group (AJCC 8th prostate).
+PSA_VALUES = ("<10", "10-19", "≥20")
+GRADE_GROUPS = ("1", "2", "3", "4", "5")
+
+
+def tnm_entry_parse(text: str) -> tuple[TNM, dict[str, str]]:
+    """Categories and prognostic factors of one entry of a site's TNM table."""
+    head, *tokens = text.split()
+    parsed = tnm_parse(head)
+    factors: dict[str, str] = {}
+    for token in tokens:
+        if token.startswith("PSA") and token[3:] in PSA_VALUES:
+            factors["PSA"] = token[3:]
+        elif token.startswith("GG") and token[2:] in GRADE_GROUPS:
+            factors["Grade Group"] = token[2:]
+        else:
+            raise TNMInvalid(
+                f"{token!r} in {text!r} is no prognostic factor (PSA<10, PSA10-19, PSA≥20, GG1-GG5)"
+            )
+    return parsed, factors
+
+
 def stage_group(stage: str) -> str:
     """'IIIB' -> 'III', 'IVA' -> 'IV', BCLC letters unchanged."""
     match = re.match(r"^(IV|III|II|I|0)", stage)
@@ -79,94 +103,213 @@ def m_category(
     return best
 
 
-def _t_num(t: str) -> int:
-    return int(t[1]) if t[1:2].isdigit() else -1
+def _number(category: str) -> int:
+    """'T2a' -> 2, 'N1b' -> 1, 'M1c' -> 1; -1 for Tis, Tx, Nx."""
+    return int(category[1]) if category[1:2].isdigit() else -1
 
 
-def _n_num(n: str) -> int:
-    return int(n[1]) if n[1:2].isdigit() else -1
+# Category conditions of a row: an int matches the category number (T2 covers T2a/T2b,
+# -1 stands for Tis/Tx/Nx), a string matches that exact category.
+Condition = tuple[int | str, ...]
+ANY_T_UP_TO_1: Condition = (-1, 0, 1)
+ANY_T_UP_TO_2: Condition = (-1, 0, 1, 2)
 
 
-def _breast(t: str, n: str, m: str) -> str:
-    # AJCC 8th breast, anatomic stage groups.
-    tn, nn = _t_num(t), _n_num(n)
-    if m.startswith("M1"):
-        return "IV"
-    if nn == 3:
-        return "IIIC"
-    if tn == 4:
-        return "IIIB"
-    if nn == 2 or (tn == 3 and nn == 1):
-        return "IIIA"
-    if (tn == 2 and nn == 1) or (tn == 3 and nn == 0):
-        return "IIB"
-    if (tn <= 1 and nn == 1) or (tn == 2 and nn == 0):
-        return "IIA"
-    return "IA"
+@dataclass(frozen=True)
+class Row:
+    """One line of a stage table: every stated condition must hold (empty: any)."""
+
+    stage: str
+    t: Condition = ()
+    n: Condition = ()
+    m: Condition = ()
+    # Non-anatomic prognostic factors (p16, PSA, Grade Group): name -> accepted values.
+    factors: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def matches(self, tnm: TNM, factors: dict[str, str]) -> bool:
+        return (
+            _category_in(tnm.t, self.t)
+            and _category_in(tnm.n, self.n)
+            and _category_in(tnm.m, self.m)
+            and all(factors.get(name) in values for name, values in self.factors)
+        )
 
 
-def _lung(t: str, n: str, m: str) -> str:
-    # AJCC 8th lung.
-    if m in ("M1a", "M1b"):
-        return "IVA"
-    if m.startswith("M1"):
-        return "IVB"
-    tn, nn = _t_num(t), _n_num(n)
-    if nn == 3:
-        return "IIIB" if tn <= 2 else "IIIC"
-    if nn == 2:
-        return "IIIA" if tn <= 2 else "IIIB"
-    if nn == 1:
-        return "IIB" if tn <= 2 else "IIIA"
-    if tn == 4:
-        return "IIIA"
-    if tn == 3 or t == "T2b":
-        return "IIB" if tn == 3 else "IIA"
-    if t in ("T2", "T2a"):
-        return "IB"
-    return {"T1a": "IA1", "T1b": "IA2", "T1c": "IA3"}.get(t, "IA")
+def _category_in(category: str, allowed: Condition) -> bool:
+    if not allowed:
+        return True
+    number = _number(category)
+    return any(a == number if isinstance(a, int) else a == category for a in allowed)
 
 
-def _colorectal(t: str, n: str, m: str) -> str:
-    # AJCC 8th colon and rectum.
-    if m.startswith("M1"):
-        return {"M1a": "IVA", "M1b": "IVB", "M1c": "IVC"}.get(m, "IV")
-    tn, nn = _t_num(t), _n_num(n)
-    if nn == 0:
-        if tn <= 2:
-            return "I"
-        return {"T3": "IIA", "T4a": "IIB", "T4b": "IIC"}.get(t, "IIA")
-    if t == "T4b" or (n == "N2b" and tn >= 3) or (n == "N2a" and t == "T4a"):
-        return "IIIC"
-    if (nn == 1 and tn <= 2) or (n == "N2a" and tn == 1):
-        return "IIIA"
-    return "IIIB"
+M1: Condition = (1,)
+P16_POSITIVE = (("p16", ("positive",)),)
+GRADE = "Grade Group"
 
 
-def _pancreas(t: str, n: str, m: str) -> str:
-    # AJCC 8th exocrine pancreas.
-    if m.startswith("M1"):
-        return "IV"
-    tn, nn = _t_num(t), _n_num(n)
-    if tn == 4 or nn == 2:
-        return "III"
-    if nn == 1:
-        return "IIB"
-    return {1: "IA", 2: "IB", 3: "IIA"}[tn]
+def _grid(t_ranks: dict[str, int], n_ranks: dict[str, int], grid) -> tuple[Row, ...]:
+    """A T-by-N grid (rows: T rank, columns: N rank) as table rows."""
+    return tuple(
+        Row(grid[t_rank][n_rank], t=(t,), n=(n,), m=(0,))
+        for t, t_rank in t_ranks.items()
+        for n, n_rank in n_ranks.items()
+    )
 
 
-def _oropharynx_p16_negative(t: str, n: str, m: str) -> str:
-    # AJCC 8th oropharynx, p16-negative (shared with oral cavity/larynx groups).
-    if m.startswith("M1"):
-        return "IVC"
-    tn, nn = _t_num(t), _n_num(n)
-    if t == "T4b" or nn == 3:
-        return "IVB"
-    if tn == 4 or nn == 2:
-        return "IVA"
-    if tn == 3 or nn == 1:
-        return "III"
-    return "II" if tn == 2 else "I"
+# AJCC Cancer Staging Manual, 8th edition (2017): the first matching row gives the stage.
+STAGE_TABLES: dict[str, tuple[Row, ...]] = {
+    # Breast, anatomic stage groups.
+    "breast": (
+        Row("IV", m=M1),
+        Row("IIIC", n=(3,)),
+        Row("IIIB", t=(4,)),
+        Row("IIIA", n=(2,)),
+        Row("IIIA", t=(3,), n=(1,)),
+        Row("IIB", t=(2,), n=(1,)),
+        Row("IIB", t=(3,), n=(0,)),
+        Row("IIA", t=ANY_T_UP_TO_1, n=(1,)),
+        Row("IIA", t=(2,), n=(0,)),
+        Row("IA"),
+    ),
+    # Lung.
+    "lung": (
+        Row("IVA", m=("M1a", "M1b")),
+        Row("IVB", m=M1),
+        Row("IIIB", t=ANY_T_UP_TO_2, n=(3,)),
+        Row("IIIC", n=(3,)),
+        Row("IIIA", t=ANY_T_UP_TO_2, n=(2,)),
+        Row("IIIB", n=(2,)),
+        Row("IIB", t=ANY_T_UP_TO_2, n=(1,)),
+        Row("IIIA", n=(1,)),
+        Row("IIIA", t=(4,)),
+        Row("IIB", t=(3,)),
+        Row("IIA", t=("T2b",)),
+        Row("IB", t=("T2", "T2a")),
+        Row("IA1", t=("T1a",)),
+        Row("IA2", t=("T1b",)),
+        Row("IA3", t=("T1c",)),
+        Row("IA"),
+    ),
+    # Colon and rectum.
+    "colorectal": (
+        Row("IVA", m=("M1a",)),
+        Row("IVB", m=("M1b",)),
+        Row("IVC", m=("M1c",)),
+        Row("IV", m=M1),
+        Row("I", t=ANY_T_UP_TO_2, n=(0,)),
+        Row("IIB", t=("T4a",), n=(0,)),
+        Row("IIC", t=("T4b",), n=(0,)),
+        Row("IIA", n=(0,)),
+        Row("IIIC", t=("T4b",)),
+        Row("IIIC", t=(3, 4), n=("N2b",)),
+        Row("IIIC", t=("T4a",), n=("N2a",)),
+        Row("IIIA", t=ANY_T_UP_TO_2, n=(1,)),
+        Row("IIIA", t=(1,), n=("N2a",)),
+        Row("IIIB"),
+    ),
+    # Exocrine pancreas.
+    "pancreas": (
+        Row("IV", m=M1),
+        Row("III", t=(4,)),
+        Row("III", n=(2,)),
+        Row("IIB", n=(1,)),
+        Row("IA", t=(1,)),
+        Row("IB", t=(2,)),
+        Row("IIA", t=(3,)),
+    ),
+    # Oropharynx: HPV-mediated (p16+) clinical table first, then p16-negative (shared with
+    # the oral cavity and larynx groups).
+    "head_and_neck": (
+        Row("IV", m=M1, factors=P16_POSITIVE),
+        Row("III", t=(4,), factors=P16_POSITIVE),
+        Row("III", n=(3,), factors=P16_POSITIVE),
+        Row("II", n=(2,), factors=P16_POSITIVE),
+        Row("II", t=(3,), factors=P16_POSITIVE),
+        Row("I", factors=P16_POSITIVE),
+        Row("IVC", m=M1),
+        Row("IVB", t=("T4b",)),
+        Row("IVB", n=(3,)),
+        Row("IVA", t=(4,)),
+        Row("IVA", n=(2,)),
+        Row("III", t=(3,)),
+        Row("III", n=(1,)),
+        Row("II", t=(2,)),
+        Row("I"),
+    ),
+    # Cutaneous melanoma, pathological stage.
+    "melanoma": (
+        Row("IV", m=M1),
+        Row("III", n=(1, 2, 3)),
+        Row("IA", t=("T1a", "T1b")),
+        Row("IB", t=("T2a",)),
+        Row("IIA", t=("T2b", "T3a")),
+        Row("IIB", t=("T3b", "T4a")),
+        Row("IIC", t=("T4b",)),
+        Row("I"),
+    ),
+    # Kidney.
+    "kidney": (
+        Row("IV", m=M1),
+        Row("IV", t=(4,)),
+        Row("III", t=(3,)),
+        Row("III", n=(1,)),
+        Row("II", t=(2,)),
+        Row("I"),
+    ),
+    # Urinary bladder.
+    "bladder": (
+        Row("IVB", m=("M1b",)),
+        Row("IVA", m=M1),
+        Row("IVA", t=("T4b",)),
+        Row("IIIB", n=(2, 3)),
+        Row("IIIA", n=(1,)),
+        Row("IIIA", t=(3, 4)),
+        Row("II", t=(2,)),
+        Row("I"),
+    ),
+    # Prostate, prognostic stage groups: T/N/M with PSA (ng/mL) and ISUP Grade Group. The same
+    # table serves clinical (cT1-cT2a-c) and pathological (pT2, not subdivided) categories.
+    "prostate": (
+        Row("IVB", m=M1),
+        Row("IVA", n=(1,)),
+        Row("IIIC", factors=((GRADE, ("5",)),)),
+        Row("IIIB", t=(3, 4)),
+        Row("IIIA", factors=(("PSA", ("≥20",)),)),
+        Row("IIC", factors=((GRADE, ("3", "4")),)),
+        Row("IIB", factors=((GRADE, ("2",)),)),
+        Row("IIA", t=("T2b", "T2c")),
+        Row("IIA", factors=(("PSA", ("10-19",)),)),
+        Row("I"),
+    ),
+    # Stomach, clinical (cTNM) groups.
+    "stomach": (
+        Row("IVB", m=M1),
+        Row("IVA", t=("T4b",)),
+        Row("I", t=ANY_T_UP_TO_2, n=(0,)),
+        Row("IIA", t=ANY_T_UP_TO_2),
+        Row("IIB", n=(0,)),
+        Row("III"),
+    ),
+    # Stomach, pathological (pTNM) groups; also used for ypTNM (simplification).
+    "stomach/pathological": (
+        Row("IV", m=M1),
+        *_grid(
+            {"T1": 0, "T1a": 0, "T1b": 0, "T2": 1, "T3": 2, "T4": 3, "T4a": 3, "T4b": 4},
+            {"N0": 0, "N1": 1, "N2": 2, "N3": 3, "N3a": 3, "N3b": 4},
+            (  # T1, T2, T3, T4a, T4b by N0, N1, N2, N3a, N3b
+                ("IA", "IB", "IIA", "IIB", "IIIB"),
+                ("IB", "IIA", "IIB", "IIIA", "IIIB"),
+                ("IIA", "IIB", "IIIA", "IIIB", "IIIC"),
+                ("IIB", "IIIA", "IIIA", "IIIB", "IIIC"),
+                ("IIIA", "IIIB", "IIIB", "IIIC", "IIIC"),
+            ),
+        ),
+    ),
+}
+# Sites whose pathological (p, yp) categories have a table of their own.
+PATHOLOGICAL_TABLES = {"stomach": "stomach/pathological"}
+# Prognostic factors without which a site's stage cannot be grouped (AJCC 8th).
+REQUIRED_FACTORS = {"prostate": ("PSA", GRADE)}
 
 
 # p16-negative N categories to the HPV-mediated (p16+) clinical N (AJCC 8th): ipsilateral
@@ -180,132 +323,22 @@ def p16_positive_categories(t: str, n: str) -> tuple[str, str]:
     return ("T4" if t.startswith("T4") else t), P16_POSITIVE_N[n]
 
 
-def _oropharynx_p16_positive(t: str, n: str, m: str) -> str:
-    # AJCC 8th HPV-mediated (p16+) oropharyngeal cancer, clinical stage.
-    if m.startswith("M1"):
-        return "IV"
-    tn, nn = _t_num(t), _n_num(n)
-    if tn == 4 or nn == 3:
-        return "III"
-    if nn == 2 or tn == 3:
-        return "II"
-    return "I"
-
-
-def _melanoma(t: str, n: str, m: str) -> str:
-    # AJCC 8th cutaneous melanoma, pathological stage.
-    if m.startswith("M1"):
-        return "IV"
-    if _n_num(n) >= 1:
-        return "III"
-    return {
-        "T1a": "IA",
-        "T1b": "IA",
-        "T2a": "IB",
-        "T2b": "IIA",
-        "T3a": "IIA",
-        "T3b": "IIB",
-        "T4a": "IIB",
-        "T4b": "IIC",
-    }.get(t, "I")
-
-
-def _kidney(t: str, n: str, m: str) -> str:
-    # AJCC 8th kidney.
-    tn, nn = _t_num(t), _n_num(n)
-    if m.startswith("M1") or tn == 4:
-        return "IV"
-    if tn == 3 or nn == 1:
-        return "III"
-    return "II" if tn == 2 else "I"
-
-
-def _bladder(t: str, n: str, m: str) -> str:
-    # AJCC 8th urinary bladder.
-    if m == "M1b":
-        return "IVB"
-    if m.startswith("M1") or t == "T4b":
-        return "IVA"
-    tn, nn = _t_num(t), _n_num(n)
-    if nn >= 2:
-        return "IIIB"
-    if nn == 1 or tn >= 3:
-        return "IIIA"
-    return "II" if tn == 2 else "I"
-
-
-def _prostate(t: str, n: str, m: str) -> str:
-    # AJCC 8th prostate, simplified: groups also depend on PSA and Grade Group; here PSA < 20
-    # and Grade Group <= 4 are assumed, so the group follows T/N/M (an assumption of this base).
-    if m.startswith("M1"):
-        return "IVB"
-    if _n_num(n) == 1:
-        return "IVA"
-    if t.startswith(("T3", "T4")):
-        return "IIIB"
-    if t in ("T2b", "T2c"):
-        return "II"
-    if t == "T2":  # pathological pT2 (organ-confined, not subdivided in the 8th edition)
-        return "II"
-    return "I"
-
-
-def _stomach_clinical(t: str, n: str, m: str) -> str:
-    # AJCC 8th stomach, clinical (cTNM) groups.
-    if m.startswith("M1"):
-        return "IVB"
-    tn, nn = _t_num(t), _n_num(n)
-    if t == "T4b":
-        return "IVA"
-    if tn <= 2:
-        return "I" if nn == 0 else "IIA"
-    return "IIB" if nn == 0 else "III"
-
-
-def _stomach_pathological(t: str, n: str, m: str) -> str:
-    # AJCC 8th stomach, pathological (pTNM) groups; also used for ypTNM (simplification).
-    if m.startswith("M1"):
-        return "IV"
-    t_rank = {"T1": 0, "T1a": 0, "T1b": 0, "T2": 1, "T3": 2, "T4": 3, "T4a": 3, "T4b": 4}[t]
-    n_rank = {"N0": 0, "N1": 1, "N2": 2, "N3": 3, "N3a": 3, "N3b": 4}[n]
-    rows = (  # T1, T2, T3, T4a, T4b by N0, N1, N2, N3a, N3b
-        ("IA", "IB", "IIA", "IIB", "IIIB"),
-        ("IB", "IIA", "IIB", "IIIA", "IIIB"),
-        ("IIA", "IIB", "IIIA", "IIIB", "IIIC"),
-        ("IIB", "IIIA", "IIIA", "IIIB", "IIIC"),
-        ("IIIA", "IIIB", "IIIB", "IIIC", "IIIC"),
-    )
-    return rows[t_rank][n_rank]
-
-
 def stage_from_tnm(*, site: str, tnm: TNM, biomarkers: dict[str, str] | None = None) -> str:
     """The AJCC 8th stage (with sub-group) of these categories for this site."""
-    t, n, m = tnm.t, tnm.n, tnm.m
-    if site == "breast":
-        return _breast(t, n, m)
-    if site == "lung":
-        return _lung(t, n, m)
-    if site == "colorectal":
-        return _colorectal(t, n, m)
-    if site == "pancreas":
-        return _pancreas(t, n, m)
-    if site == "head_and_neck":
-        if (biomarkers or {}).get("p16") == "positive":
-            return _oropharynx_p16_positive(t, n, m)
-        return _oropharynx_p16_negative(t, n, m)
-    if site == "melanoma":
-        return _melanoma(t, n, m)
-    if site == "kidney":
-        return _kidney(t, n, m)
-    if site == "bladder":
-        return _bladder(t, n, m)
-    if site == "prostate":
-        return _prostate(t, n, m)
-    if site == "stomach":
-        if tnm.prefix in ("p", "yp"):
-            return _stomach_pathological(t, n, m)
-        return _stomach_clinical(t, n, m)
-    raise TNMInvalid(f"no TNM stage table for site {site!r}")
+    key = site
+    if tnm.prefix in ("p", "yp"):
+        key = PATHOLOGICAL_TABLES.get(site, site)
+    table = STAGE_TABLES.get(key)
+    if table is None:
+        raise TNMInvalid(f"no TNM stage table for site {site!r}")
+    factors = biomarkers or {}
+    missing = [f for f in REQUIRED_FACTORS.get(site, ()) if f not in factors]
+    if missing:
+        raise TNMInvalid(f"the {site} stage needs {' and '.join(missing)} (AJCC 8th)")
+    for row in table:
+        if row.matches(tnm, factors):
+            return row.stage
+    raise TNMInvalid(f"{tnm} has no stage group for the {site} (AJCC 8th)")
 
 
 # Categories that do not exist with a given prefix (AJCC 8th): there is no pT1 for the

@@ -18,7 +18,12 @@ first poll and reaches `batch_job_outcome` (SUCCESS, TIMEOUT_EXCEEDED, FAILED, C
 at the second, answering each input line as the chat endpoint would; lines whose
 custom_id is in `batch_line_errors` go to the error file (HTTP 500), those in
 `batch_line_malformed` get prose instead of JSON, and with TIMEOUT_EXCEEDED only the first
-`batch_lines_before_expiry` lines are answered.
+`batch_lines_before_expiry` lines are answered. `batch_line_errors_by_kind` ({kind:
+custom_ids}) fails a line only in the jobs of that kind of call (a two-pass batch's
+narrative, extraction or verdict jobs); `batch_job_outcomes` (a list) gives the outcome of
+each successive job, `batch_job_outcome` once it is used up. `script(kind, *contents,
+batch_only=True)` queues contents that only batch-job lines are served (direct calls
+running at the same time do not take them).
 
 With `rate_limit_per_second=N` the server also enforces a global limit, as the real API
 does: a request arriving when N requests already arrived in the last second is answered
@@ -176,6 +181,7 @@ class FakeMistral:
             raise ValueError(f"Unknown fault(s) {unknown}; known: {FAULTS}")
         self._script: deque[str] = deque(faults)
         self._contents: dict[str, deque[str]] = {kind: deque() for kind in KINDS}
+        self._batch_contents: dict[str, deque[str]] = {kind: deque() for kind in KINDS}
         self.fault_rate = dict(fault_rate or {})
         self._rng = random.Random(seed)
         self.slow_seconds = slow_seconds
@@ -191,6 +197,8 @@ class FakeMistral:
         self.batch_job_outcome = "SUCCESS"
         self.batch_line_errors: set[str] = set()
         self.batch_line_malformed: set[str] = set()
+        self.batch_line_errors_by_kind: dict[str, set[str]] = {}
+        self.batch_job_outcomes: list[str] = []
         self.batch_lines_before_expiry = 0
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -226,15 +234,17 @@ class FakeMistral:
         with self._lock:
             self._script.extend(faults)
 
-    def script(self, kind: str, *contents: str) -> None:
+    def script(self, kind: str, *contents: str, batch_only: bool = False) -> None:
         """Queue exact answer contents for one kind of call (served in order, then defaults)."""
         if kind not in KINDS:
             raise ValueError(f"Unknown kind {kind!r}; known: {KINDS}")
         with self._lock:
-            self._contents[kind].extend(contents)
+            (self._batch_contents if batch_only else self._contents)[kind].extend(contents)
 
-    def _next_content(self, kind: str) -> str | None:
+    def _next_content(self, kind: str, *, batch: bool = False) -> str | None:
         with self._lock:
+            if batch and self._batch_contents[kind]:
+                return self._batch_contents[kind].popleft()
             return self._contents[kind].popleft() if self._contents[kind] else None
 
     def requests_of(self, kind: str) -> list[RecordedRequest]:
@@ -286,6 +296,8 @@ class FakeMistral:
                 "_lines": lines,
                 "_polls": 0,
             }
+            if self.batch_job_outcomes:
+                self.jobs[job_id]["_outcome"] = self.batch_job_outcomes.pop(0)
             return self._job_json(self.jobs[job_id])
 
     def _job_cancel(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +315,12 @@ class FakeMistral:
                 return self._job_json(job)
             if job["status"] not in ("RUNNING", "CANCELLATION_REQUESTED"):
                 return self._job_json(job)
-            final = "CANCELLED" if job.get("_cancel") else self.batch_job_outcome
+            if job.get("_cancel"):
+                final = "CANCELLED"
+            elif "_outcome" in job:
+                final = job["_outcome"]
+            else:
+                final = self.batch_job_outcome
         lines = job["_lines"]
         if final == "TIMEOUT_EXCEEDED":
             lines = lines[: self.batch_lines_before_expiry]
@@ -312,7 +329,11 @@ class FakeMistral:
         outputs, errors = [], []
         for number, line in enumerate(lines):
             custom_id = str(line.get("custom_id"))
-            if custom_id in self.batch_line_errors:
+            body = line.get("body") or {}
+            kind = _kind(body)
+            if custom_id in self.batch_line_errors or custom_id in (
+                self.batch_line_errors_by_kind.get(kind, set())
+            ):
                 errors.append(
                     {
                         "id": f"err-{number}",
@@ -322,9 +343,7 @@ class FakeMistral:
                     }
                 )
                 continue
-            body = line.get("body") or {}
-            kind = _kind(body)
-            content = self._next_content(kind) or _default_content(kind, body)
+            content = self._next_content(kind, batch=True) or _default_content(kind, body)
             if custom_id in self.batch_line_malformed:
                 content = "Voici le compte rendu demandé : le patient va bien."
             prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))

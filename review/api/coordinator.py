@@ -117,7 +117,7 @@ class ReviewerProgressSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     submitted = serializers.IntegerField()
     in_progress = serializers.IntegerField()
-    active_seconds = serializers.IntegerField()
+    active_ms = serializers.IntegerField()
 
 
 class StudyViewSet(

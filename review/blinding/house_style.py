@@ -10,7 +10,10 @@ rewrites each line into one style:
 - full dates as dd/mm/yyyy in French, mm/dd/yyyy in English (as the surrogates write them);
   a month and year alone written out ("mars 2022");
 - apostrophes straight; quotations in guillemets « … » in French, "…" in English;
-- names after a title as first name then SURNAME.
+- names after a title as first name then SURNAME;
+- words an export wrote without accents in their accented spelling, and, per study
+  (`review.conventions`), the abbreviation form its real reports prefer ("Hb" or
+  "hémoglobine") for every report of the study.
 
 Every rule is idempotent: a line already in house style comes out unchanged.
 """
@@ -19,10 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 
+from review.conventions import NO_CONVENTIONS, Conventions
+from review.conventions.abbreviations import abbreviations_house_style
+from review.conventions.accents import accented, fold
 from review.timeline import EN_MONTHS, FR_MONTHS, MONTHS, UNACCENTED_MONTHS
 
 # --- dates ------------------------------------------------------------------------------
@@ -200,25 +205,17 @@ def names_house_style(line: str) -> str:
     return _BOTH_CAPITALISED.sub(both_capitalised, line)
 
 
-def line_house_style(line: str, *, language: str) -> str:
-    """One line of report text in the house style of its language (dates before decimals:
-    "22.05.23" is a date, not two decimals)."""
+def line_house_style(line: str, *, language: str, conventions: Conventions = NO_CONVENTIONS) -> str:
+    """One line of report text in the house style of its language and study (dates before
+    decimals: "22.05.23" is a date, not two decimals)."""
     line = capitals_to_sentence_case(line)
     if language == "fr":
-        line = accents_restore(line)
+        line = accents_restore(line, learned=conventions.accents)
+    line = abbreviations_house_style(line, conventions.abbreviations, language=language)
     line = dates_house_style(line, language=language)
     line = decimals_house_style(line, language=language)
     line = quotes_house_style(line, language=language)
     return names_house_style(line)
-
-
-# --- headings -----------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, straight apostrophes: "ANTECEDENTS" ~ "Antécédents"."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("\u2019", "'"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # --- hard-wrapped lines ---------------------------------------------------------------------
@@ -261,7 +258,6 @@ def list_item_house_style(item: str) -> str:
 
 # --- capitals and accents -------------------------------------------------------------------
 
-LEXICON_FILE = Path(__file__).parent.parent / "data" / "accents_fr.txt"
 # Abbreviations kept in capitals when a line written all in capitals is set in sentence case.
 ACRONYMS = frozenset(
     (
@@ -274,16 +270,6 @@ ACRONYMS = frozenset(
 )
 _NAME_TITLES = frozenset(("monsieur", "madame", "mademoiselle", "mme", "mlle", "dr", "docteur"))
 _WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ0-9]*")
-
-
-@lru_cache(maxsize=1)
-def _accent_lexicon() -> dict[str, str]:
-    words = [
-        line.strip()
-        for line in LEXICON_FILE.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    return {fold(word): word for word in words if fold(word) != word}
 
 
 @lru_cache(maxsize=1)
@@ -304,17 +290,18 @@ def _in_case_of(word: str, replacement: str) -> str:
 _BORN_UNACCENTED = re.compile(r"\b([Nn])(?:ee|e)( le \d)|\b(N)(?:EE|E)( LE \d)")
 
 
-def accents_restore(line: str) -> str:
+def accents_restore(line: str, *, learned: Mapping[str, str] | None = None) -> str:
     """French words an export wrote without accents ("Antecedents", "DIABETE", "ne le
-    03/02/1951") in their spelling, from a word list; words with any accent are left."""
-    lexicon = _accent_lexicon()
+    03/02/1951") in their spelling (`review.blinding.accents`: the clinical word list, the
+    study's `learned` spellings, the packaged French dictionary); words with any accent,
+    and unaccented spellings that are words of their own ("entre", "des"), are left."""
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
         if not word.isascii():
             return word
-        accented = lexicon.get(word.lower())
-        return _in_case_of(word, accented) if accented else word
+        spelling = accented(word.lower(), learned)
+        return _in_case_of(word, spelling) if spelling else word
 
     line = _WORD.sub(fix, line)
 

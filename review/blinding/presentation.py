@@ -21,6 +21,7 @@ from review.blinding.house_style import (
     line_house_style,
     list_item_house_style,
 )
+from review.conventions import NO_CONVENTIONS, Conventions
 
 # Section titles of a French compte rendu d'hospitalisation and their English counterparts,
 # recognised with or without a trailing colon, in any case.
@@ -245,7 +246,6 @@ def _heading_text(line: str, *, marked: bool = False) -> str | None:
         if line.rstrip().endswith(":") and len(words) <= 4 and words[0].lower() not in _LEAD_INS:
             return _title(candidate)
     return None
-    return None
 
 
 def _split_inline_heading(line: str) -> tuple[str, str] | None:
@@ -267,18 +267,27 @@ def _continues(previous: str, line: str) -> bool:
     return continues(previous, line)
 
 
-def report_blocks(text: str, *, language: str = "fr") -> list[Block]:
+def report_blocks(
+    text: str, *, language: str = "fr", conventions: Conventions = NO_CONVENTIONS
+) -> list[Block]:
     """The normalised report as headings, paragraphs and lists, for the one template, in
-    the house style of `language` (`review.blinding.house_style`)."""
-    return [_styled(block, language) for block in _structure(text)]
+    the house style of `language` (`review.blinding.house_style`) with the study's
+    `conventions` (its corpus's accents and abbreviation forms)."""
+    return [_styled(block, language, conventions) for block in _structure(text)]
 
 
-def _styled(block: Block, language: str) -> Block:
+def _styled(block: Block, language: str, conventions: Conventions) -> Block:
     if block.kind == "paragraph":
-        return Block(kind="paragraph", text=line_house_style(block.text, language=language))
+        return Block(
+            kind="paragraph",
+            text=line_house_style(block.text, language=language, conventions=conventions),
+        )
     if block.kind == "list":
         items = [
-            list_item_house_style(line_house_style(item, language=language)) for item in block.items
+            list_item_house_style(
+                line_house_style(item, language=language, conventions=conventions)
+            )
+            for item in block.items
         ]
         return Block(kind="list", items=items)
     return block
@@ -344,11 +353,13 @@ def blocks_text(blocks: list[Block]) -> str:
     return "\n".join(out)
 
 
-def normalise_text(text: str, *, language: str = "fr") -> str:
+def normalise_text(
+    text: str, *, language: str = "fr", conventions: Conventions = NO_CONVENTIONS
+) -> str:
     """Canonical plain text: NFC, Unix line endings, single spaces, no Markdown, no chatter,
-    headings on their own line, the house style of `language`; the same structure the
-    rating page shows."""
-    return blocks_text(report_blocks(text, language=language))
+    headings on their own line, the house style of `language` and the study's
+    `conventions`; the same structure the rating page shows."""
+    return blocks_text(report_blocks(text, language=language, conventions=conventions))
 
 
 def section_count(text: str) -> int:

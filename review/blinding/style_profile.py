@@ -1,28 +1,45 @@
-"""The style of an import's real reports, for generation to write like them.
+"""The style of a corpus of real reports (an import's, or a study's), for generation to
+write like them.
 
 Demo real reports ran to a median 455 characters in 3 sections against 1,580 in 11 for the
 synthetic ones: reviewers can tell them apart by length and structure alone. A style
 profile summarises how the real corpus is written (length distribution, which sections
-appear and in what order, how headings are set, the abbreviations it uses) so that a batch
-can target it.
+appear and in what order, how headings are set, the abbreviations it uses and which of
+"Hb"/"hémoglobine" it prefers, its decimal separator and date styles) so that a batch can
+target it: the writers take a length, the sections, the heading style, the abbreviations
+and a date style from it. The study's own house style renders both sources with the real
+corpus's abbreviation forms (`review.conventions`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from review.blinding.house_style import fold
-from review.models import Report, ReportImport
+from review.conventions.abbreviations import abbreviation_forms
+from review.models import Report, ReportImport, Study
 
 # A section belongs to the profile when at least this share of the reports have it.
 SECTION_MIN_SHARE = 0.5
 ABBREVIATION = re.compile(r"\b[A-Z][A-Z0-9]{1,5}\b")
 _NUMBERED = re.compile(r"^\s*(?:\d{1,2}|[IVX]{1,4})[.)]\s+")
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,/])\d+,\d{1,2}(?![\d]|[.,/]\d)")
+_DECIMAL_POINT = re.compile(r"(?<![\d.,/])\d+\.\d+(?![\d]|[.,/]\d)")
+# How a date is written: 14/03/2022, 14.03.22, 14 mars 2022, mars 2022.
+DATE_STYLES = {
+    "numeric": re.compile(r"(?<![\w/.])\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})(?![\w/])"),
+    "dotted": re.compile(r"(?<![\w/.])\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})(?!\w|\.\d)"),
+    "written": re.compile(
+        r"\b\d{1,2}(?:er)?\s+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|"
+        r"septembre|octobre|novembre|d[ée]cembre)\s+(?:19|20)\d\d\b",
+        re.IGNORECASE,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,10 @@ class StyleProfile:
     sections: tuple[str, ...]  # headings most reports have, in their usual order
     heading_style: str  # "capitals", "numbered", "title" (as the raw text sets them)
     abbreviations: tuple[str, ...]
+    # "Hb" -> "short" / "long": the form of each known pair the corpus prefers.
+    abbreviation_forms: dict[str, str] = field(default_factory=dict)
+    decimal_separator: str = ""  # "comma" or "point"; "" when the corpus writes no decimal
+    date_styles: tuple[str, ...] = ()  # DATE_STYLES the corpus uses, most common first
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,7 +93,13 @@ def style_profile_build(*, reports: list[tuple[str, str]]) -> StyleProfile:
     positions: dict[str, list[float]] = {}
     styles: Counter[str] = Counter()
     abbreviations: Counter[str] = Counter()
+    decimals: Counter[str] = Counter()
+    dates: Counter[str] = Counter()
     for text, language in reports:
+        decimals["comma"] += len(_DECIMAL_COMMA.findall(text))
+        decimals["point"] += len(_DECIMAL_POINT.findall(text))
+        for style, pattern in DATE_STYLES.items():
+            dates[style] += len(pattern.findall(text))
         blocks = report_blocks(text, language=language)
         shown = "\n".join(block.text or " ".join(block.items) for block in blocks)
         lengths.append(len(shown))
@@ -91,9 +118,23 @@ def style_profile_build(*, reports: list[tuple[str, str]]) -> StyleProfile:
         sections=tuple(frequent),
         heading_style=styles.most_common(1)[0][0],
         abbreviations=tuple(common_abbreviations),
+        abbreviation_forms=abbreviation_forms(
+            [text for text, _language in reports], language=reports[0][1]
+        ),
+        decimal_separator=(
+            max(decimals, key=lambda sep: (decimals[sep], sep)) if sum(decimals.values()) else ""
+        ),
+        date_styles=tuple(style for style, n in dates.most_common() if n),
     )
 
 
 def style_profile_from_import(*, report_import: ReportImport) -> StyleProfile:
     rows = Report.objects.filter(report_import=report_import).values_list("text", "language")
+    return style_profile_build(reports=list(rows))
+
+
+def style_profile_from_study(*, study: Study) -> StyleProfile:
+    """The profile of the study's real reports: a batch launched for the study writes like
+    the corpus its reports will be compared with. ValueError when it has none."""
+    rows = study.reports.filter(source=Report.Source.REAL).values_list("text", "language")
     return style_profile_build(reports=list(rows))

@@ -114,9 +114,9 @@ def _study_detail_context(study: Study) -> dict:
         "domains": domains,
         # In the page's language (French labels from the domain editor), as reviewers see them.
         "domain_labels": [domain.localized("label", get_language()) for domain in domains],
-        # Computed here, not in a template tag: it reads every report's text (cached per
-        # set of member reports), work a template should not hide.
-        "surface": selectors.study_surface_cues(study=study),
+        # Computed in the background (review/computations.py), never in a template or
+        # while the coordinator waits: it reads every report's text.
+        "surface": selectors.study_surface_stored(study=study),
     }
 
 
@@ -152,6 +152,27 @@ def study_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpRes
                 study=study, actor=request.user, reason=request.POST.get("reason", "")
             )
             messages.success(request, _("The study is open again: reviewers can rate."))
+        elif action == "reminder-schedule":
+            raw = request.POST.get("every_days", "").strip()
+            try:
+                every_days = int(raw) if raw else None
+            except ValueError:
+                every_days = -1  # refused by the service with its message
+            services.study_reminder_schedule_set(
+                study=study, every_days=every_days, actor=request.user
+            )
+            if study.reminder_every_days:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Inactive reviewers will be reminded every %(n)d day.",
+                        "Inactive reviewers will be reminded every %(n)d days.",
+                        study.reminder_every_days,
+                    )
+                    % {"n": study.reminder_every_days},
+                )
+            else:
+                messages.success(request, _("No automatic reminder for this study."))
         elif action == "remind":
             sent = people.study_reminders_send(
                 study=study, actor=request.user, base_url=request.build_absolute_uri("/")

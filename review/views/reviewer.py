@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, services, services_reviewer
+from review.computations import computations_schedule
 from review.exceptions import Conflict, NotFound, ServiceError
 from review.models import CannotAssess, ReviewerPreference, Study
 from review.permissions import (
@@ -77,12 +78,38 @@ def rate(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @reviewer_required
 @require_POST
 def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> HttpResponse:
-    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     score = request.POST.get(f"score-{domain_key}", request.POST.get("score", ""))
+    if request.htmx:
+        # The hot path: one statement saves the score and the reading time and returns the
+        # domain row; anything unusual (first score, closed study, bad input) goes on below.
+        try:
+            saved = services.score_save_in_one_statement(
+                reviewer_id=request.user.pk,
+                code=code,
+                domain_key=domain_key,
+                score=score,
+                client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")),
+            )
+        except DatabaseError:
+            saved = None
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+        if saved is not None:
+            context = {
+                "domain": selectors.reviewer_domain_saved_row(
+                    domain=saved.domain, score=saved.score, language=get_language()
+                ),
+                "assignment_code": code,
+                "study_open": True,
+                "scale": list(range(saved.scale_min, saved.scale_max + 1)),
+                "error": "",
+            }
+            return render(request, "review/rate.html#domain-row", context)
+    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     error, status, rating = "", 200, None
     try:
         rating = services.rating_save(assignment=assignment, domain_key=domain_key, score=score)
-        _reading_time_add(request, assignment)
+        reading_time_add(request, assignment)
     except NotFound:
         raise Http404 from None
     except ServiceError as exc:
@@ -150,7 +177,7 @@ def rate_comment(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     comment = request.POST.get("comment")
-    _reading_time_add(request, assignment)
+    reading_time_add(request, assignment)
     try:
         # Without JavaScript the scores arrive with the submit rather than one by one.
         for key, value in request.POST.items():
@@ -159,6 +186,7 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
         if comment is not None and comment != assignment.comment:
             services.assignment_comment_save(assignment=assignment, comment=comment)
         services.assignment_submit(assignment=assignment)
+        computations_schedule(study_id=assignment.study_id)
     except NotFound:
         raise Http404 from None
     except Conflict as exc:
@@ -181,22 +209,19 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @reviewer_required
 @require_POST
 def rate_heartbeat(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """A beat every 15 s while the reviewer reads: it carries only the page's reading time,
+    so a report read without a save in between is still counted."""
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
-    try:
-        seconds = services.score_parse(request.POST.get("seconds", "0"))
-    except ServiceError:
-        return HttpResponse(_("seconds must be a whole number"), status=400)
-    try:
-        services.assignment_heartbeat(assignment=assignment, seconds=seconds)
-    except NotFound:
-        raise Http404 from None
-    _reading_time_add(request, assignment)
+    visit_ms = services_reviewer.reading_ms_parse(request.POST.get("active_ms"))
+    if visit_ms is None:
+        return HttpResponse(_("active_ms must be a whole number of milliseconds"), status=400)
+    services_reviewer.assignment_reading_time_add(assignment=assignment, visit_ms=visit_ms)
     return HttpResponse(status=204)
 
 
-def _reading_time_add(request: AuthenticatedRequest, assignment) -> None:
-    """The page's active reading time (ms) sent with a save, heartbeat or submit; no
-    query when the request carries none."""
-    client_ms = services_reviewer.reading_ms_parse(request.POST.get("active_ms"))
-    if client_ms:
-        services_reviewer.assignment_reading_time_add(assignment=assignment, client_ms=client_ms)
+def reading_time_add(request: AuthenticatedRequest, assignment) -> None:
+    """The page's reading time of this visit (ms) sent with a save, undo or submit. The
+    figure is advisory: a missing or malformed one is ignored, never worth refusing a score."""
+    visit_ms = services_reviewer.reading_ms_parse(request.POST.get("active_ms"))
+    if visit_ms:
+        services_reviewer.assignment_reading_time_add(assignment=assignment, visit_ms=visit_ms)

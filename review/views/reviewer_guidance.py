@@ -17,6 +17,7 @@ from review.exceptions import ServiceError
 from review.instructions import instructions_html
 from review.models import Assignment
 from review.permissions import AuthenticatedRequest, reviewer_required
+from review.views.reviewer import reading_time_add
 
 
 @reviewer_required
@@ -86,10 +87,7 @@ def rate_score_clear(request: AuthenticatedRequest, code: str, domain_key: str) 
         services_reviewer.rating_clear(assignment=assignment, domain_key=domain_key)
     except ServiceError as exc:
         error, status = exc.message, exc.status_code
-    services_reviewer.assignment_reading_time_add(
-        assignment=assignment,
-        client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")),
-    )
+    reading_time_add(request, assignment)
     if not request.htmx:
         if error:
             messages.error(request, error)

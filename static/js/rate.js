@@ -18,7 +18,9 @@
 
   // ---- Active reading time --------------------------------------------------------------
   // Counted while the page is visible, the window focused and the reviewer not idle (no
-  // input for 60 s); banked in milliseconds and handed to the next request that saves.
+  // input for 60 s), in milliseconds since the page was served. Every save, undo, submit
+  // and 15 s beat sends the running total of this visit: the server adds what it has not
+  // counted yet (capped by the wall time), so a lost or reordered request loses nothing.
   let banked = 0;
   let segmentStart = null;
   let lastInput = Date.now();
@@ -33,11 +35,9 @@
     }
     segmentStart = engaged(now) ? now : null;
   }
-  function takeActiveMs() {
+  function visitActiveMs() {
     settle(Date.now());
-    const out = Math.round(banked);
-    banked = 0;
-    return out;
+    return Math.round(banked);
   }
   ["keydown", "pointerdown", "pointermove", "wheel", "scroll", "touchstart"].forEach(function (type) {
     document.addEventListener(type, function () {
@@ -55,11 +55,11 @@
 
   // The heartbeat element asks this before it fires.
   window.synthreportsActive = function () { return engaged(Date.now()); };
-  window.synthreportsTakeActiveMs = takeActiveMs;
+  window.synthreportsActiveMs = visitActiveMs;
   document.body.addEventListener("htmx:configRequest", function (event) {
     const path = event.detail.path || "";
     if (/\/r\/[^/]+\/(score|heartbeat)\//.test(path)) {
-      event.detail.parameters.active_ms = String(takeActiveMs());
+      event.detail.parameters.active_ms = String(visitActiveMs());
     }
   });
 
@@ -128,7 +128,7 @@
     // The domain had no score before: clear it on the server and swap the row back.
     if (window.htmx) {
       window.htmx.ajax("POST", fieldset.getAttribute("hx-post") + "clear/", {
-        target: fieldset, swap: "outerHTML", values: { active_ms: String(takeActiveMs()) },
+        target: fieldset, swap: "outerHTML", values: { active_ms: String(visitActiveMs()) },
       });
     }
   }
@@ -161,7 +161,7 @@
         return;
       }
       const field = document.getElementById("submit-active-ms");
-      if (field) field.value = String(takeActiveMs());
+      if (field) field.value = String(visitActiveMs());
     });
   }
 

@@ -34,6 +34,9 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 AXE_JS = REPO_ROOT / "static" / "vendor" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 768, "height": 1024}
+WIDE = {"width": 1920, "height": 1080}
+PHONE = {"width": 390, "height": 844}
+SIZES = [DESKTOP, WIDE, PHONE, TABLET]
 
 
 @pytest.hookimpl(trylast=True)
@@ -143,6 +146,21 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def shots(page: Page, name: str) -> None:
+    """The current page at the four sizes (the layout reflows in place), as the screen
+    shows it (not the full page: what is on screen is the point), then back."""
+    original = page.viewport_size
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for size in SIZES:
+        page.set_viewport_size(size)
+        page.wait_for_timeout(100)
+        path = SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"
+        page.screenshot(path=str(path))
+        assert path.stat().st_size > 0
+    if original:
+        page.set_viewport_size(original)
 
 
 # A report of realistic length and shape for screenshots and layout checks (invented patient).

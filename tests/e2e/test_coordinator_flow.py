@@ -27,7 +27,7 @@ RATINGS_CSV_COLUMNS = [
     "score",
     "comment",
     "submitted_at",
-    "active_seconds",
+    "active_ms",
 ]
 DOMAIN_LABELS = [
     "Language quality",

@@ -13,21 +13,19 @@ from review.results import study_ratings_frame
 from tests.conftest import make_open_study
 from tests.e2e.conftest import (
     DESKTOP,
+    PHONE,
     SAMPLE_REPORT,
-    SCREENSHOTS,
     TABLET,
+    WIDE,
     log_in,
     queue,
     run_axe,
     screenshot,
+    shots,
 )
 from tests.factories import CoordinatorFactory, ReviewerFactory
 
 pytestmark = pytest.mark.e2e
-
-WIDE = {"width": 1920, "height": 1080}
-PHONE = {"width": 390, "height": 844}
-SIZES = [DESKTOP, WIDE, PHONE, TABLET]
 
 
 def long_report(assignment) -> None:
@@ -35,20 +33,6 @@ def long_report(assignment) -> None:
     report = assignment.report
     report.text = SAMPLE_REPORT + "\n" + SAMPLE_REPORT
     report.save(update_fields=["text"])
-
-
-def shots(page: Page, name: str) -> None:
-    """The current page at the four sizes (the layout reflows in place), as the screen
-    shows it (not the full page: what is on screen is the point), then back."""
-    original = page.viewport_size
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for size in SIZES:
-        page.set_viewport_size(size)
-        page.wait_for_timeout(100)
-        path = SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"
-        page.screenshot(path=str(path))
-        assert path.stat().st_size > 0
-    page.set_viewport_size(original)
 
 
 def open_first(new_context, study_setup, *, viewport=None, **options) -> tuple[Page, Assignment]:
@@ -193,17 +177,42 @@ def _in_viewport(page: Page, selector: str) -> list[str]:
     )
 
 
+def _one_line_rows(page: Page) -> list[str]:
+    """The domains whose label, anchors and buttons are not laid out on one line, left to
+    right: label | lowest anchor | 1 … 10 | highest anchor, each vertically overlapping
+    the row of buttons, none overlapping its neighbour."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('fieldset.domain')].filter(row => {
+            const box = (sel) => row.querySelector(sel).getBoundingClientRect();
+            const label = box('.domain-label'), low = box('.anchor-low'),
+                  high = box('.anchor-high');
+            const buttons = [...row.querySelectorAll('.choice span')]
+                .map(el => el.getBoundingClientRect());
+            const first = buttons[0], last = buttons[buttons.length - 1];
+            const level = (r) => r.top < first.bottom && r.bottom > first.top;
+            const oneRow = buttons.every(b => Math.abs(b.top - first.top) < 1);
+            return !(oneRow && level(label) && level(low) && level(high)
+                     && label.right <= low.left && low.right <= first.left
+                     && last.right <= high.left && high.right <= row.getBoundingClientRect().right
+                     && low.width > 40 && high.width > 40);
+        }).map(row => row.dataset.domain)"""
+    )
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, WIDE], ids=["1280x900", "1920x1080"])
 def test_every_control_of_the_panel_is_on_screen_without_scrolling(
     new_context, study_setup, viewport
 ):
     page, _first = open_first(new_context, study_setup, viewport=viewport)
     controls = (
-        "#rating-panel .choice span, #rating-panel legend, #rating-panel .anchors, "
+        "#rating-panel .choice span, #rating-panel legend, #rating-panel .anchor, "
         "#rating-panel summary, #submit-button"
     )
-    assert page.locator(controls).count() == 6 * 10 + 6 + 6 + 6 + 1 + 1
+    assert page.locator(controls).count() == 6 * 10 + 6 + 12 + 6 + 1 + 1
     assert _in_viewport(page, controls) == []
+    # Each domain on one line: its label, then the lowest anchor, 1-10, the highest anchor,
+    # side by side and level with the buttons (not under them).
+    assert _one_line_rows(page) == [], _one_line_rows(page)
     # No scrollbar of its own: the panel's content fits its box.
     sizes = page.evaluate(
         "() => { const p = document.getElementById('rating-panel');"
@@ -354,6 +363,18 @@ def test_reading_time_of_a_report_read_three_seconds(new_context, study_setup):
     print(f"reading time: {first.active_ms} ms of {wall_ms:.0f} ms wall")
     assert 2900 <= first.active_ms <= wall_ms + 1000
     assert first.active_ms % 1000 != 0 or first.active_ms > 3000  # sub-second figure kept
+    # One more second of reading, then the next score: the page sends the visit's running
+    # total and the server adds only the new second (nothing counted twice).
+    before, started = first.active_ms, time.monotonic()
+    for _ in range(2):
+        page.mouse.wheel(0, 120)
+        page.wait_for_timeout(500)
+    with page.expect_response(lambda r: "/score/" in r.url):
+        page.keyboard.press("6")
+    more_ms = (time.monotonic() - started) * 1000
+    first.refresh_from_db()
+    print(f"then: +{first.active_ms - before} ms of {more_ms:.0f} ms wall")
+    assert 900 <= first.active_ms - before <= more_ms + 1000
     shots(page, "reading-time")
 
 

@@ -61,9 +61,8 @@ def test_each_domain_is_a_labelled_radio_group_with_its_anchors(new_context, stu
         expect(group.get_by_role("radio", name="10", exact=True)).to_be_visible()
         row = page.locator(f"fieldset[data-domain={domain.key}]")
         expect(row.locator("legend")).to_be_visible()
-        expect(row.locator(".anchors")).to_have_text(
-            f"1 = {domain.anchor_low}10 = {domain.anchor_high}"
-        )
+        expect(row.locator(".anchor-low")).to_have_text(f"1 = {domain.anchor_low}")
+        expect(row.locator(".anchor-high")).to_have_text(f"10 = {domain.anchor_high}")
         description = group.get_attribute("aria-describedby") or ""
         described = " ".join(page.locator(f"#{i}").inner_text() for i in description.split())
         assert domain.anchor_low in described

@@ -8,7 +8,6 @@ import pytest
 from generation import pipeline, provider_jobs, services
 from generation.backends.mistral import batch_result
 from generation.models import Batch, BatchItem
-from review.exceptions import InvalidInput
 from review.models import Report
 
 
@@ -150,14 +149,6 @@ def test_cancelled_batch_cancels_the_provider_job_and_writes_nothing(batch_api_b
     assert set(BatchItem.objects.filter(batch=batch).values_list("status", flat=True)) == {
         "skipped"
     }
-
-
-def test_batch_mode_refuses_two_pass_prompts_and_offline(db, mistral_settings):
-    with pytest.raises(InvalidInput, match="one-pass prompt versions only"):
-        services.batch_launch(count=2, backend="mistral", mode="batch_api", enqueue=False)
-    with pytest.raises(InvalidInput, match="no Batch API"):
-        services.batch_launch(count=2, backend="offline", mode="batch_api", enqueue=False)
-    assert Batch.objects.count() == 0
 
 
 def test_sweep_leaves_items_with_the_provider_alone(batch_api_batch, fake_mistral):

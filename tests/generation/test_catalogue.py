@@ -37,7 +37,7 @@ def _frame_labels() -> list[str]:
 
 
 def test_default_frame_and_prompts_seeded_by_migration(db):
-    assert _frame_labels() == ["france-incidence-2023@2"]
+    assert _frame_labels() == ["france-incidence-2023@3"]
     assert sorted((p.label, p.passes) for p in PromptTemplate.objects.all()) == [
         ("compte-rendu-fr-v1", "single"),
         ("compte-rendu-fr-v2", "two_pass"),
@@ -53,7 +53,7 @@ def test_frame_create_invalid_creates_nothing(db):
     with pytest.raises(InvalidInput) as info:
         catalogue.frame_create(text=json.dumps(data))
     assert "reasons.p: Value error, probabilities sum to 1.6000, not 1" in info.value.message
-    assert _frame_labels() == ["france-incidence-2023@2"]
+    assert _frame_labels() == ["france-incidence-2023@3"]
 
 
 def test_frame_create_yaml_and_duplicate_version(db):
@@ -62,15 +62,15 @@ def test_frame_create_yaml_and_duplicate_version(db):
     data = frame_format.default_frame_data()
     data["name"] = "my-hospital"
     frame = catalogue.frame_create(text=yaml.safe_dump(data, allow_unicode=True))
-    assert frame.label == "my-hospital@2"
+    assert frame.label == "my-hospital@3"
     with pytest.raises(InvalidInput) as info:
         catalogue.frame_create(text=json.dumps(data))
     assert info.value.code == "frame_exists"
-    assert _frame_labels() == ["france-incidence-2023@2", "my-hospital@2"]
+    assert _frame_labels() == ["france-incidence-2023@3", "my-hospital@3"]
 
 
 def test_frame_create_not_json_or_yaml(db):
     with pytest.raises(InvalidInput) as info:
         catalogue.frame_create(text="just: [unclosed")
     assert "neither valid JSON nor YAML" in info.value.message
-    assert _frame_labels() == ["france-incidence-2023@2"]
+    assert _frame_labels() == ["france-incidence-2023@3"]

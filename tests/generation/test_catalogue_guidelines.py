@@ -14,7 +14,7 @@ from review.models import AuditEvent
 
 def _revised(mutate) -> str:
     data = yaml.safe_load(knowledge.default_knowledge_text())
-    data["version"] = 2
+    data["version"] = 3
     mutate(data)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
@@ -25,16 +25,16 @@ def _plan(data, plan_id):
 
 def test_default_version_is_seeded(db):
     guideline = catalogue.guideline_default_ensure()
-    assert guideline.label == "oncology-fr@1"
+    assert guideline.label == "oncology-fr@2"
     assert GuidelineVersion.objects.count() == 1
-    assert catalogue.guideline_knowledge(guideline=guideline).label == "oncology-fr@1"
+    assert catalogue.guideline_knowledge(guideline=guideline).label == "oncology-fr@2"
 
 
 def test_revised_version_is_saved_and_becomes_the_latest(db, coordinator):
     catalogue.guideline_default_ensure()
     text = _revised(lambda d: _plan(d, "kidney-partial")["requires"].update({"age_max": 85}))
     saved = catalogue.guideline_create(text=text, created_by=coordinator)
-    assert saved.label == "oncology-fr@2"
+    assert saved.label == "oncology-fr@3"
     assert catalogue.guideline_latest() == saved
     kb = catalogue.guideline_knowledge(guideline=saved)
     assert kb.plan("kidney-partial").requires.age_max == 85
@@ -68,7 +68,7 @@ def test_bad_upload_is_refused_with_a_clear_error_and_changes_nothing(db, mutate
         catalogue.guideline_create(text=_revised(mutate))
     assert info.value.code == "guideline_invalid"
     assert message in info.value.message
-    assert list(GuidelineVersion.objects.values_list("version", flat=True)) == [1]
+    assert list(GuidelineVersion.objects.values_list("version", flat=True)) == [2]
 
 
 def test_same_version_is_refused(db):

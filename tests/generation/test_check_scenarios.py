@@ -9,7 +9,7 @@ def test_check_scenarios_prints_a_zero_rate_for_every_rule(db, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0] == (
-        "400 scenarios · frame france-incidence-2023@2 · knowledge base oncology-fr@1 · seed 3"
+        "400 scenarios · frame france-incidence-2023@3 · knowledge base oncology-fr@2 · seed 3"
     )
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:] if line.strip()}
     assert set(rows) == set(checker.RULES)

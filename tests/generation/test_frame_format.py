@@ -16,11 +16,14 @@ def test_default_frame_is_valid_and_sourced():
     assert frame.name == "france-incidence-2023"
     assert frame.sites["breast"].cases.n == 61214
     assert frame.sites["lung"].stage.p["IV"] == 0.576
-    assert frame.version == 2
+    assert frame.version == 3
     # Version 2: correlated tables, corrected breast stage marginals, HCC by BCLC.
+    # Version 3: p16-positive oropharynx at the French multicentre prevalence (43.1%).
     assert frame.correlations is not None
     assert frame.correlations.comorbidities.diabetes.p == 0.15
     assert frame.correlations.breast.subtypes.p["HR-/HER2-"] == 0.12
+    assert frame.correlations.head_and_neck.p16_positive.p == 0.43
+    assert frame.correlations.head_and_neck.p16_positive.source == "papillophar"
     assert frame.sites["breast"].stage.p["III"] == 0.10
     assert sorted(frame.sites["liver"].stage.p) == ["0", "A", "B", "C", "D"]
     assert frame.comorbidities == {}

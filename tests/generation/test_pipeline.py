@@ -22,13 +22,13 @@ def test_process_offline_batch_writes_reports_with_provenance(launch):
     assert (p["backend"], p["prompt_version"], p["frame"], p["seed"], p["temperature"]) == (
         "offline",
         "compte-rendu-fr-v2",
-        "france-incidence-2023@2",
+        "france-incidence-2023@3",
         7,
         0.7,
     )
     assert p["scenario"] == item.scenario
-    assert p["guideline"] == "oncology-fr@1" == batch.guideline.label
-    assert p["scenario"]["guideline"] == "oncology-fr@1"
+    assert p["guideline"] == "oncology-fr@2" == batch.guideline.label
+    assert p["scenario"]["guideline"] == "oncology-fr@2"
     assert p["flags"] == [] and p["tokens_in"] == 0 and p["tokens_out"] == 0
     assert isinstance(p["latency_ms"], int)
     # Study composition finds them by batch and flags.

@@ -72,7 +72,7 @@ def test_scenario_sample_never_breaks_a_clinical_rule(frame_model):
     broken = []
     for i in range(3000):
         scenario = sampler.scenario_sample(frame=frame_model, seed=77, index=i, language="en")
-        assert scenario.guideline == "oncology-fr@1"
+        assert scenario.guideline == "oncology-fr@2"
         case = scenario.clinical_case()
         violations = checker.scenario_violations(kb, case)
         if violations:

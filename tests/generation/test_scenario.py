@@ -36,9 +36,12 @@ def test_scenario_json_round_trip_keeps_the_stored_shape(frame_model):
         "complication",
         "labs",
         "timeline",
+        "clinical_tnm",
+        "risk_group",
+        "postoperative",
     ]
     assert (stored["schema"], stored["site"], stored["language"]) == (2, "breast", "en")
-    assert stored["guideline"] == "oncology-fr@1"
+    assert stored["guideline"] == "oncology-fr@2"
     assert all(
         set(t)
         == {
@@ -53,6 +56,7 @@ def test_scenario_json_round_trip_keeps_the_stored_shape(frame_model):
             "concurrent",
             "status",
             "start_date",
+            "months",
         }
         for t in stored["treatments"]
     )

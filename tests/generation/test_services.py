@@ -27,7 +27,7 @@ def test_batch_launch_creates_items_with_scenarios_and_enqueues_on_commit(
     assert (batch.backend, batch.model, batch.frame.label, batch.prompt.label) == (
         "offline",
         "offline",
-        "france-incidence-2023@2",
+        "france-incidence-2023@3",
         "compte-rendu-fr-v2",
     )
 

@@ -163,7 +163,7 @@ def test_batch_detail_shows_failures_and_actions(coordinator_client, launch):
     ).content.decode()
     assert "Mistral API answered 503" in body
     assert "Retry failed items" in body
-    assert ">oncology-fr@1</a>" in body
+    assert ">oncology-fr@2</a>" in body
 
 
 def test_batch_cancel_and_retry_actions(
@@ -229,7 +229,7 @@ def test_frame_upload_invalid_shows_errors_and_creates_nothing(coordinator_clien
         coordinator_client.post(reverse("generation:frame_list"), {"file": upload}).status_code
         == 302
     )
-    assert SamplingFrame.objects.get(name="my-frame").version == 2
+    assert SamplingFrame.objects.get(name="my-frame").version == 3
 
 
 # --- API ---------------------------------------------------------------------------------
@@ -257,7 +257,7 @@ def test_api_batch_lifecycle(api, django_capture_on_commit_callbacks):
         "running",
     )
     assert data["progress"]["pending"] == 2
-    assert data["guideline"] == "oncology-fr@1"
+    assert data["guideline"] == "oncology-fr@2"
     batch = Batch.objects.get(pk=data["id"])
     process_all(batch)
     detail = api.get(f"/api/v1/batches/{batch.pk}/").json()

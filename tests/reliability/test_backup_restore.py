@@ -72,7 +72,7 @@ def _build_study() -> Study:
     )
     now = timezone.now()
     Assignment.objects.filter(study=study).exclude(pk=pending.pk).update(
-        status=Assignment.Status.SUBMITTED, submitted_at=now, active_seconds=75, comment="vu"
+        status=Assignment.Status.SUBMITTED, submitted_at=now, active_ms=75000, comment="vu"
     )
     Assignment.objects.filter(pk=pending.pk).update(
         status=Assignment.Status.IN_PROGRESS, first_opened_at=now, comment="=à revoir"

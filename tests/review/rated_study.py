@@ -35,7 +35,7 @@ def submit_all(study: Study, *, score=None) -> None:
     )
     now = timezone.now()
     Assignment.objects.filter(study=study).update(
-        status=Assignment.Status.SUBMITTED, submitted_at=now, updated_at=now, active_seconds=90
+        status=Assignment.Status.SUBMITTED, submitted_at=now, updated_at=now, active_ms=90000
     )
 
 

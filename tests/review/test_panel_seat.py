@@ -31,7 +31,7 @@ def _fingerprint(study) -> tuple:
         ),
         sorted(
             Assignment.objects.filter(study=study).values_list(
-                "pk", "status", "comment", "active_seconds"
+                "pk", "status", "comment", "active_ms"
             )
         ),
         AuditEvent.objects.count(),
@@ -51,7 +51,7 @@ def test_removed_reviewer_keeps_only_submitted_assignment(removed, reviewer, ope
         ("post", "review:rate_score", {"score-completeness": "9"}),
         ("post", "review:rate_comment", {"comment": "after removal"}),
         ("post", "review:rate_submit", {"score-completeness": "9"}),
-        ("post", "review:rate_heartbeat", {"seconds": "15"}),
+        ("post", "review:rate_heartbeat", {"active_ms": "15"}),
     ],
 )
 def test_removed_reviewer_pages_404_nothing_stored(

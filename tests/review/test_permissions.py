@@ -99,7 +99,7 @@ def test_reviewer_a_cannot_write_reviewer_b_assignment(reviewer_client, open_stu
         reviewer_client.post(reverse("review:rate_comment", args=[theirs.code]), {"comment": "x"}),
         reviewer_client.post(reverse("review:rate_submit", args=[theirs.code])),
         reviewer_client.post(
-            reverse("review:rate_heartbeat", args=[theirs.code]), {"seconds": "15"}
+            reverse("review:rate_heartbeat", args=[theirs.code]), {"active_ms": "15"}
         ),
         reviewer_client.put(
             f"/api/v1/me/assignments/{theirs.code}/ratings/",
@@ -111,7 +111,7 @@ def test_reviewer_a_cannot_write_reviewer_b_assignment(reviewer_client, open_stu
     assert [r.status_code for r in responses] == [404] * 6
     assert Rating.objects.count() == 0
     theirs.refresh_from_db()
-    assert (theirs.comment, theirs.active_seconds, theirs.status) == ("", 0, "pending")
+    assert (theirs.comment, theirs.active_ms, theirs.status) == ("", 0, "pending")
 
 
 def test_unknown_study_continue_is_404(reviewer_client, open_study):

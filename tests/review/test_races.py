@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, connections
 from django.http import Http404
 
-from review import selectors, services
+from review import selectors, services, services_reviewer
 from review.exceptions import ServiceError
 from review.models import Assignment, AuditEvent, Rating, StudyReviewer
 from tests.conftest import make_open_study
@@ -133,7 +133,9 @@ def test_close_while_reviewers_save_leaves_no_write_after_closed_at(roles):
                     services.rating_save(
                         assignment=assignment, domain_key="completeness", score=score
                     )
-                    services.assignment_heartbeat(assignment=assignment, seconds=15)
+                    services_reviewer.assignment_reading_time_add(
+                        assignment=assignment, visit_ms=15000
+                    )
                     saved += 1
                 except ServiceError:
                     pass

@@ -1,6 +1,7 @@
 """Coordinators' report search: PostgreSQL full-text search in the report's language (what
-the French configuration does and does not stem), codes and external ids, and the SQLite
-fallback."""
+the French configuration does and does not stem), accent-insensitive through `unaccent` in
+both directions, codes and external ids. The demo's SQLite fallback runs on SQLite itself:
+tests/test_sqlite_demo_database.py."""
 
 import pytest
 from django.db import connection
@@ -24,6 +25,9 @@ def reports(db):
         "drug": ReportFactory(text="Traitement par pembrolizumab, 3e cycle, bien toléré."),
         "hospital": ReportFactory(text="Patiente hospitalisée pour altération de l'état général."),
         "english": ReportFactory(language="en", text="Known liver metastases; metastatic disease."),
+        "accented_drug": ReportFactory(text="C1 de pémétrexed et carboplatine le 12/03."),
+        "unaccented_drug": ReportFactory(text="Reprise du pemetrexed en maintenance."),
+        "unaccented_word": ReportFactory(text="Patiente hospitalisee en urgence, oedeme."),
     }
 
 
@@ -37,37 +41,58 @@ def _keys(reports, *names):
 
 def test_french_stemming_finds_singular_plural_and_case_but_not_the_adjective(reports):
     # The French snowball stemmer: métastases, métastase, Métastases → "métastas";
-    # métastatique → "métastat": a different lexeme, so it is not found.
-    assert _found("métastases") == _keys(reports, "plural", "singular", "capital")
+    # métastatique → "métastat": a different lexeme, so it is not found. Without its
+    # accents "métastases" is also the English "metastases" (english_unaccent: "metastas").
+    assert _found("métastases") == _keys(reports, "plural", "singular", "capital", "english")
+    # (English stems "metastatique" to "metastatiqu", not its "metastatic" → "metastat".)
     assert _found("métastatique") == _keys(reports, "adjective")
     # hospitalisation and hospitalisée share the stem "hospitalis".
     assert _found("hospitalisation") == _keys(reports, "hospital")
 
 
-def test_accents_count_in_french_search(reports):
-    # Without the accent no French report matches; the English one does, in English.
-    assert _found("metastases") == _keys(reports, "english")
+def test_unaccented_query_finds_accented_text(reports):
+    # french_unaccent: "pémétrexed" is indexed as "pemetrexed", "Métastases" as "metastas".
+    assert _found("pemetrexed") == _keys(reports, "accented_drug", "unaccented_drug")
+    assert _found("metastases") == _keys(reports, "plural", "singular", "capital", "english")
+    assert _found("metastatique") == _keys(reports, "adjective")
+
+
+def test_accented_query_finds_unaccented_text(reports):
+    assert _found("pémétrexed") == _keys(reports, "accented_drug", "unaccented_drug")
+    # "hospitalisée" (accented) and "hospitalisee" (typed without its accent) both reach
+    # "hospitalise" through unaccent.
+    assert _found("hospitalisée") == _keys(reports, "hospital", "unaccented_word")
+    # unaccent also unfolds the ligature: "œdème" → "oedeme" → "oedem".
+    assert _found("œdème") == _keys(reports, "unaccented_word")
+    assert _found("oedème") == _keys(reports, "unaccented_word")
+
+
+def test_accent_aware_stemming_is_kept_beside_unaccent(reports):
+    # The built-in french configuration stems "hospitalisée" to "hospitalis", as it does
+    # "hospitalisation"; after unaccent the stemmer sees "hospitalisee" → "hospitalise",
+    # which "hospitalisation" would miss. A report matching either configuration is found.
+    assert _found("hospitalisation") == _keys(reports, "hospital")
+    assert _found("hospitalisee") == _keys(reports, "hospital", "unaccented_word")
+
+
+def test_accent_insensitive_phrase_and_exclusion(reports):
+    assert _found('"metastases hepatiques"') == _keys(reports, "plural")
+    assert _found("pemetrexed -carboplatine") == _keys(reports, "unaccented_drug")
 
 
 def test_english_reports_use_the_english_configuration(reports):
-    # english stems "metastases" to "metastas", "metastasis" to "metastasi".
-    assert _found("metastasis") == set()
+    # english stems "metastases" to "metastas", "metastasis" to "metastasi": no English
+    # match. The French stemmer makes "metastas" of it, which the unaccented French
+    # reports hold.
+    assert _found("metastasis") == _keys(reports, "plural", "singular", "capital")
     assert _found("liver") == _keys(reports, "english")
     assert _found("diseases") == _keys(reports, "english")
-
-
-def test_sqlite_fallback_is_a_case_insensitive_substring(reports, monkeypatch):
-    # The fallback branch, run here on PostgreSQL (whose UPPER also folds É; SQLite's LIKE
-    # folds ASCII letters only): a substring, no stemming, so "métastatique" is not found.
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    assert _found("MÉTASTASE") == _keys(reports, "plural", "singular", "capital")
-    assert _found("métastases") == _keys(reports, "plural", "capital")
 
 
 def test_search_by_drug_phrase_and_exclusion(reports):
     assert _found("pembrolizumab") == _keys(reports, "drug")
     assert _found('"métastases hépatiques"') == _keys(reports, "plural")
-    assert _found("métastases -pulmonaires") == _keys(reports, "plural", "singular")
+    assert _found("métastases -pulmonaires") == _keys(reports, "plural", "singular", "english")
 
 
 def test_code_and_external_id_still_match(reports):
@@ -82,3 +107,18 @@ def test_report_list_page_searches_text(coordinator_client, reports):
     body = coordinator_client.get(reverse("review:report_list") + "?q=pembrolizumab").content
     assert reports["drug"].code in body.decode()
     assert reports["plural"].code not in body.decode()
+
+
+def test_search_uses_both_gin_indexes_of_each_language(reports):
+    # With sequential scans priced out (a handful of rows would never pick an index), the
+    # plan reaches the stemmed and the unaccented index of each language.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = report_list(search="pemetrexed").explain()
+    for name in (
+        "review_report_text_fts_fr",
+        "review_report_text_fts_unaccent_fr",
+        "review_report_text_fts_en",
+        "review_report_text_fts_unaccent_en",
+    ):
+        assert name in plan

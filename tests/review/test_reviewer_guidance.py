@@ -1,11 +1,12 @@
 """Issue 17 on the server: reading time bound, undo, cannot assess, calibration items and
 attention checks kept out of the statistics, My reports, instructions, favicon."""
 
+import re
+import time
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from review import selectors, services, services_reviewer
 from review.exceptions import Conflict, InvalidInput
@@ -25,35 +26,60 @@ def _rate_all(assignment, score_of):
     services.assignment_submit(assignment=assignment)
 
 
-def test_reading_time_is_bounded_by_wall_time_since_the_previous_save(open_study, reviewers):
+def test_reading_time_counts_each_visit_once_capped_by_its_wall_time(open_study, reviewers):
     assignment = Assignment.objects.filter(reviewer=reviewers[0], study=open_study).first()
-    opened = timezone.now()
-    Assignment.objects.filter(pk=assignment.pk).update(first_opened_at=opened)
-    assignment.refresh_from_db()
-    # 2.5 s after opening, the page claims 1,234 ms: kept as is.
-    added = services_reviewer.assignment_reading_time_add(
-        assignment=assignment, client_ms=1234, now=opened + timedelta(milliseconds=2500)
-    )
-    assert added == 1234
-    # 0.4 s later it claims 9 s: only the 400 ms that passed count.
-    added = services_reviewer.assignment_reading_time_add(
-        assignment=assignment, client_ms=9000, now=opened + timedelta(milliseconds=2900)
-    )
-    assert added == 400
-    assignment.refresh_from_db()
-    assert assignment.active_ms == 1634
-    assert assignment.reading_clock_at == opened + timedelta(milliseconds=2900)
-    # A stale copy of the assignment (another save moved the clock) adds nothing.
-    stale = Assignment.objects.get(pk=assignment.pk)
-    stale.reading_clock_at = opened
+    services.assignment_open(assignment=assignment)
+    opened = assignment.reading_visit_at
+    add = services_reviewer.assignment_reading_time_add
+    # 2.5 s after the page was served, the page has measured 1,234 ms: all of it counts.
     assert (
-        services_reviewer.assignment_reading_time_add(
-            assignment=stale, client_ms=100, now=opened + timedelta(seconds=5)
-        )
-        == 0
+        add(assignment=assignment, visit_ms=1234, now=opened + timedelta(milliseconds=2500)) == 1234
     )
-    assert services_reviewer.reading_ms_parse("12.5") == 0
+    # 0.4 s later it claims 9 s of this visit: only the wall time, 2,900 ms, is possible.
+    assert (
+        add(assignment=assignment, visit_ms=9000, now=opened + timedelta(milliseconds=2900)) == 1666
+    )
+    # A late or repeated save carrying a smaller running total adds nothing.
+    assert add(assignment=assignment, visit_ms=2000, now=opened + timedelta(seconds=4)) == 0
+    assert add(assignment=assignment, visit_ms=3100, now=opened + timedelta(seconds=4)) == 200
+    assignment.refresh_from_db()
+    assert (assignment.active_ms, assignment.reading_visit_ms) == (3100, 3100)
+    # A second visit starts from zero and adds to the first.
+    services.assignment_open(assignment=assignment)
+    second = assignment.reading_visit_at
+    assert add(assignment=assignment, visit_ms=700, now=second + timedelta(seconds=1)) == 700
+    # A copy of the assignment read before the new visit (an old tab) adds nothing.
+    stale = Assignment.objects.get(pk=assignment.pk)
+    stale.reading_visit_at = opened
+    assert add(assignment=stale, visit_ms=9000, now=second + timedelta(seconds=2)) == 0
+    # A visit never counts more than 30 minutes, whatever the wall clock says.
+    services.assignment_open(assignment=assignment)
+    third = assignment.reading_visit_at
+    assert add(assignment=assignment, visit_ms=10**9, now=third + timedelta(hours=5)) == 1_800_000
+    assignment.refresh_from_db()
+    assert assignment.active_ms == 3100 + 700 + 1_800_000
+    assert services_reviewer.reading_ms_parse("12.5") is None
+    assert services_reviewer.reading_ms_parse("²") is None
     assert services_reviewer.reading_ms_parse(" 250 ") == 250
+
+
+def test_saves_heartbeat_and_undo_carry_the_reading_time_and_no_other_counter(
+    client, open_study, reviewers
+):
+    """The rating page's requests all go through the one reading-time service."""
+    assignment = Assignment.objects.filter(reviewer=reviewers[0], study=open_study).first()
+    client.login(username=reviewers[0].username, password=PASSWORD)
+    assert client.get(reverse("review:rate", args=[assignment.code])).status_code == 200
+    time.sleep(0.3)
+    score_url = reverse("review:rate_score", args=[assignment.code, "completeness"])
+    client.post(score_url, {"score-completeness": "6", "active_ms": "120"}, HTTP_HX_REQUEST="true")
+    heartbeat = reverse("review:rate_heartbeat", args=[assignment.code])
+    assert client.post(heartbeat, {"active_ms": "250"}).status_code == 204
+    assert client.post(heartbeat, {"active_ms": "2.5"}).status_code == 400
+    client.post(score_url + "clear/", {"active_ms": "280"}, HTTP_HX_REQUEST="true")
+    assignment.refresh_from_db()
+    assert assignment.active_ms == 280
+    assert not hasattr(assignment, "active_seconds")
 
 
 def test_rating_clear_removes_a_first_score_but_not_on_a_submitted_report(open_study, reviewers):
@@ -317,3 +343,28 @@ def test_coordinator_saves_instructions_examples_and_calibration_items(
 def test_reviewer_cannot_reach_the_guidance_page(reviewer_client, open_study):
     url = reverse("review:study_guidance", args=[open_study.pk])
     assert reviewer_client.get(url).status_code == 403
+
+
+def test_positions_stay_1_to_n_after_a_report_is_handed_back(client, coordinator):
+    """ "Report N of M" never shows N > M: a handed-back report leaves a gap in the stored
+    positions, and the pages and the API show the rank instead."""
+    reviewers = [ReviewerFactory(), ReviewerFactory(), ReviewerFactory()]
+    study = make_open_study(coordinator=coordinator, reviewers=reviewers, k=2)
+    queue = list(Assignment.objects.filter(study=study, reviewer=reviewers[0]).order_by("position"))
+    n = len(queue)
+    assert [a.position for a in queue] == list(range(1, n + 1))
+    services_reviewer.assignment_cannot_assess(assignment=queue[1], reason="language")
+    left = [a for a in queue if a.pk != queue[1].pk]
+    assert [a.position for a in left] == [1, *range(3, n + 1)]  # the gap is stored
+
+    client.login(username=reviewers[0].username, password=PASSWORD)
+    shown = [client.get(reverse("review:rate", args=[a.code])).content.decode() for a in left]
+    for rank, page in enumerate(shown, start=1):
+        assert f"Report {rank} of {n - 1}" in page
+    api = client.get(reverse("api-my-queue"), {"study": study.code}).json()
+    assert [(entry["code"], entry["position"]) for entry in api] == [
+        (a.code, rank) for rank, a in enumerate(left, start=1)
+    ]
+    page = client.get(reverse("review:my_reports", args=[study.code])).content.decode()
+    cells = [int(cell) for cell in re.findall(r'<td class="num">(\d+)</td>', page)]
+    assert cells == list(range(1, n))

@@ -1,10 +1,8 @@
 import time
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from review import services
+from review import services, services_reviewer
 from review.exceptions import Conflict, InvalidInput
 from review.models import Assignment, AuditEvent, Rating, Study
 from tests.conftest import make_open_study
@@ -175,45 +173,19 @@ def test_reviewer_drop_out_reassigns_unfinished_keeps_submitted(coordinator, db)
     assert AuditEvent.objects.filter(action="panel.remove").count() == 1
 
 
-def _seen_seconds_ago(assignment, seconds: float) -> None:
-    Assignment.objects.filter(pk=assignment.pk).update(
-        last_seen_at=timezone.now() - timedelta(seconds=seconds)
-    )
-
-
-def test_heartbeat_counts_wall_clock_since_last_beat_at_most_the_claim(open_study, reviewer):
-    assignment = _assignment(open_study, reviewer)
-    _seen_seconds_ago(assignment, 15.4)
-    assert services.assignment_heartbeat(assignment=assignment, seconds=15) == 15
-    # The page claims 5,000 s, but the server saw it 10 s ago: 10 s.
-    _seen_seconds_ago(assignment, 10.2)
-    assert services.assignment_heartbeat(assignment=assignment, seconds=5000) == 10
-    # The page says it was visible 5 s of the last 15.
-    _seen_seconds_ago(assignment, 15.1)
-    assert services.assignment_heartbeat(assignment=assignment, seconds=5) == 5
-    assert Assignment.objects.get(pk=assignment.pk).active_seconds == 15 + 10 + 5
-
-
-def test_heartbeat_after_a_long_gap_adds_nothing_and_restarts_the_clock(open_study, reviewer):
-    assignment = _assignment(open_study, reviewer)
-    _seen_seconds_ago(assignment, 600)
-    assert services.assignment_heartbeat(assignment=assignment, seconds=15) == 0
-    stored = Assignment.objects.get(pk=assignment.pk)
-    assert stored.active_seconds == 0
-    assert (timezone.now() - stored.last_seen_at).total_seconds() < 5
-
-
-def test_heartbeat_flood_adds_only_the_wall_clock_time(open_study, reviewer):
-    # 200 beats claiming 60 s each, sent as fast as possible: at most the seconds elapsed.
+def test_reading_time_flood_adds_only_the_wall_clock_time(open_study, reviewer):
+    # 200 saves claiming an hour each, sent as fast as possible: at most the time elapsed
+    # since the page was served.
     assignment = _assignment(open_study, reviewer)
     services.assignment_open(assignment=assignment)
     started = time.monotonic()
     for _ in range(200):
-        services.assignment_heartbeat(assignment=assignment, seconds=60)
-    elapsed = time.monotonic() - started
-    assert Assignment.objects.get(pk=assignment.pk).active_seconds <= int(elapsed)
+        services_reviewer.assignment_reading_time_add(assignment=assignment, visit_ms=3_600_000)
+    elapsed_ms = (time.monotonic() - started) * 1000
+    assert 0 < Assignment.objects.get(pk=assignment.pk).active_ms <= elapsed_ms + 50
 
 
-def test_heartbeat_before_the_page_was_opened_adds_nothing(open_study, reviewer):
+def test_reading_time_before_the_page_was_opened_adds_nothing(open_study, reviewer):
     assignment = _assignment(open_study, reviewer)
-    assert services.assignment_heartbeat(assignment=assignment, seconds=15) == 0
+    assert services_reviewer.assignment_reading_time_add(assignment=assignment, visit_ms=15) == 0
+    assert Assignment.objects.get(pk=assignment.pk).active_ms == 0

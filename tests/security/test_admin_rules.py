@@ -5,8 +5,17 @@ and assignments are view-only, and every change is an AuditEvent."""
 import pytest
 from django.urls import reverse
 
-from review import services
-from review.models import Assignment, AuditEvent, Rating, Report, Study
+from review import services, services_reviewer
+from review.models import (
+    Assignment,
+    AuditEvent,
+    CannotAssess,
+    Rating,
+    Report,
+    ReviewerPreference,
+    Study,
+    StudyReport,
+)
 from tests.factories import PASSWORD
 
 
@@ -176,3 +185,49 @@ def test_reports_api_page_size_is_capped_at_the_maximum(admin_client, open_study
     response = admin_client.get("/api/v1/reports/?limit=1000000")
     assert response.status_code == 200
     assert (response.json()["count"], len(response.json()["results"])) == (510, 500)
+
+
+def test_issue_17_records_are_in_the_admin_view_only_where_audit_like(
+    admin_client, open_study, reviewers, coordinator
+):
+    """ "Cannot assess" flags and a study's report memberships (calibration references) are
+    view-only; a reviewer's text size can be changed, and the change is audited."""
+    assignment = Assignment.objects.filter(study=open_study, reviewer=reviewers[0]).first()
+    services_reviewer.assignment_cannot_assess(assignment=assignment, reason="identifying")
+    flag = CannotAssess.objects.get()
+    listing = admin_client.get(reverse("admin:review_cannotassess_changelist"))
+    assert listing.status_code == 200
+    assert "Identifying data left in" in listing.content.decode()
+    assert (
+        admin_client.get(reverse("admin:review_cannotassess_change", args=[flag.pk])).status_code
+        == 200
+    )
+    assert (
+        admin_client.post(
+            reverse("admin:review_cannotassess_delete", args=[flag.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert admin_client.get(reverse("admin:review_cannotassess_add")).status_code == 403
+    assert CannotAssess.objects.filter(pk=flag.pk).exists()
+
+    membership = StudyReport.objects.filter(study=open_study).first()
+    assert admin_client.get(reverse("admin:review_studyreport_changelist")).status_code == 200
+    assert (
+        admin_client.post(
+            reverse("admin:review_studyreport_change", args=[membership.pk]),
+            {"study": open_study.pk, "report": membership.report_id, "role": "calibration"},
+        ).status_code
+        == 403
+    )
+    assert StudyReport.objects.get(pk=membership.pk).role == "member"
+
+    preference = services_reviewer.reviewer_text_size_set(user=reviewers[0], text_size="l")
+    response = admin_client.post(
+        reverse("admin:review_reviewerpreference_change", args=[preference.pk]),
+        {"user": reviewers[0].pk, "text_size": "xl"},
+    )
+    assert response.status_code == 302
+    assert ReviewerPreference.objects.get(pk=preference.pk).text_size == "xl"
+    event = AuditEvent.objects.get(action="admin.reviewerpreference.change")
+    assert (event.actor, event.details["fields"]) == (coordinator, ["Text size"])

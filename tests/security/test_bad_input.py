@@ -116,7 +116,9 @@ def test_someone_elses_assignment_404_on_every_write_db_unchanged(
         _rate_page(reviewer_client, theirs.code, "completeness", "5"),
         reviewer_client.post(reverse("review:rate_comment", args=[theirs.code]), {"comment": "x"}),
         reviewer_client.post(reverse("review:rate_submit", args=[theirs.code])),
-        reviewer_client.post(reverse("review:rate_heartbeat", args=[theirs.code]), {"seconds": 9}),
+        reviewer_client.post(
+            reverse("review:rate_heartbeat", args=[theirs.code]), {"active_ms": 9}
+        ),
         reviewer_client.put(
             f"/api/v1/me/assignments/{theirs.code}/ratings/",
             {"scores": {"completeness": 5}},

@@ -17,7 +17,7 @@ from tests.factories import PASSWORD
 def fingerprint() -> tuple:
     return (
         sorted(Rating.objects.values_list("assignment_id", "domain_id", "score")),
-        sorted(Assignment.objects.values_list("pk", "status", "comment", "active_seconds")),
+        sorted(Assignment.objects.values_list("pk", "status", "comment", "active_ms")),
         sorted(StudyReviewer.objects.values_list("pk", "active")),
         Report.objects.count(),
         AuditEvent.objects.count(),
@@ -182,11 +182,11 @@ def test_strange_score_strings_api_400(as_reviewer, mine, score):
     assert fingerprint() == before
 
 
-@pytest.mark.parametrize("seconds", ["²", "9" * 5000, "--1"])
-def test_strange_heartbeat_seconds_400(as_reviewer, mine, seconds):
+@pytest.mark.parametrize("active_ms", ["²", "٣", "9" * 5000, "--1", "1.5", ""])
+def test_strange_heartbeat_active_ms_400(as_reviewer, mine, active_ms):
     before = fingerprint()
     response = as_reviewer.post(
-        reverse("review:rate_heartbeat", args=[mine.code]), {"seconds": seconds}
+        reverse("review:rate_heartbeat", args=[mine.code]), {"active_ms": active_ms}
     )
     assert response.status_code == 400
     assert fingerprint() == before

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from generation import pipeline, selectors, services
-from generation.backends import BACKEND_NAMES, TransientBackendError
+from generation.backends import BACKEND_NAMES, BACKENDS, TransientBackendError
 from generation.models import Batch, BatchItem
 from review.exceptions import ServiceError
 
@@ -44,7 +44,17 @@ class Command(BaseCommand):
         parser.add_argument("--temperature", type=float, default=0.7)
         parser.add_argument("--wait", action="store_true", help="follow the batch to the end")
         parser.add_argument("--mode", choices=["direct", "batch_api"], default="direct")
-        parser.add_argument("--judge-model", default="", help="critique model (default: writer)")
+        parser.add_argument(
+            "--judge-backend",
+            choices=[name for name, spec in BACKENDS.items() if spec.network],
+            default="",
+            help="critique backend (default: the writer's)",
+        )
+        parser.add_argument(
+            "--judge-model",
+            default="",
+            help="critique model (default: the writer's, or the judge backend's first)",
+        )
         parser.add_argument("--max-revisions", type=int, default=None)
         parser.add_argument(
             "--no-critique", action="store_true", help="two-pass prompts: skip judge and revisions"
@@ -76,6 +86,7 @@ class Command(BaseCommand):
                 site_filter=options["site"],
                 enqueue=not in_process,
                 mode=options["mode"],
+                judge_backend=options["judge_backend"],
                 judge_model=options["judge_model"],
                 max_revisions=options["max_revisions"],
                 critique=not options["no_critique"],

@@ -42,6 +42,7 @@ from review.blinding.audit.findings import (
 )
 from review.blinding.audit.tokens import Masker, page_analyse
 from review.blinding.surface import SurfaceCue, surface_cues
+from review.conventions import study_conventions
 from review.models import AuditEvent, Report, Study
 from review.services import SURFACE_ACCEPTED, study_open
 
@@ -118,8 +119,15 @@ def blinding_audit(
         surface_findings(result.surface, acceptances=surface_acceptances(study=study))
     )
     rendered = list(study.reports.values_list("text", "language", "source"))
+    # As fixed at the opening, or as the opening will fix them (a draft study).
+    conventions = study_conventions(study=study)
     result.findings.extend(
-        formatting_findings(rendered, permutations=permutations, statistics=result.statistics)
+        formatting_findings(
+            rendered,
+            permutations=permutations,
+            statistics=result.statistics,
+            conventions=conventions,
+        )
     )
     result.findings.extend(coherence_findings(rendered, statistics=result.statistics))
     # Rendering a rating page marks it opened and the domain-row check saves a score: the
@@ -136,7 +144,7 @@ def blinding_audit(
         mask = Masker(study)
         texts = {pk: (report.text, report.language) for pk, report in reports.items()}
         pages = [
-            page_analyse(payload, mask, texts)
+            page_analyse(payload, mask, texts, conventions)
             for payload in payloads
             if payload.report_id is not None
         ]

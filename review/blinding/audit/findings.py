@@ -18,6 +18,7 @@ from scipy.stats import fisher_exact
 from review.blinding.audit.collect import Payload
 from review.blinding.audit.tokens import ReportPage
 from review.blinding.surface import WARN_P_VALUE, SurfaceCue, rank_biserial
+from review.conventions import NO_CONVENTIONS, Conventions
 from review.models import CODE_ALPHABET, Assignment, Report, Study
 from review.permissions import user_is_coordinator
 
@@ -358,10 +359,14 @@ def surface_finding(cue: SurfaceCue) -> Finding:
 
 
 def formatting_findings(
-    reports: list[tuple[str, str, str]], *, permutations: int, statistics: dict[str, Any]
+    reports: list[tuple[str, str, str]],
+    *,
+    permutations: int,
+    statistics: dict[str, Any],
+    conventions: Conventions = NO_CONVENTIONS,
 ) -> list[Finding]:
-    """Typography of the rendered texts (words masked): a leak when a cross-validated
-    classifier tells the sources apart (AUC >= 0.75, p < 0.01)."""
+    """Typography of the rendered texts (words masked, in the study's house style): a leak
+    when a cross-validated classifier tells the sources apart (AUC >= 0.75, p < 0.01)."""
     from review.blinding.audit.formatting import (
         FORMATTING_AUC,
         FORMATTING_P_VALUE,
@@ -370,7 +375,10 @@ def formatting_findings(
     from review.blinding.presentation import normalise_text
 
     separation = formatting_separation(
-        texts=[normalise_text(text, language=language) for text, language, _s in reports],
+        texts=[
+            normalise_text(text, language=language, conventions=conventions)
+            for text, language, _s in reports
+        ],
         sources=[source for _t, _l, source in reports],
         permutations=permutations,
     )

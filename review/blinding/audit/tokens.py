@@ -16,6 +16,7 @@ from django.utils.html import escape
 
 from review.blinding.audit.collect import Payload
 from review.blinding.presentation import report_blocks
+from review.conventions import NO_CONVENTIONS, Conventions
 from review.models import Assignment, Study
 
 REPORT_CONTAINER_CLASS = "report-text"
@@ -137,11 +138,11 @@ class ReportPage:
     attributes: list[tuple[str, str]]
 
 
-def _strip_report_text(body: str, text: str, language: str) -> str:
+def _strip_report_text(body: str, text: str, language: str, conventions: Conventions) -> str:
     """The page without the report's own words, so the source-word search does not flag
     a report that happens to say "réel" or "lot" in its text."""
     pieces = []
-    for block in report_blocks(text, language=language):
+    for block in report_blocks(text, language=language, conventions=conventions):
         pieces.extend([block.text] if block.kind != "list" else block.items)
     # Longest first: a short piece removed first could break a longer one that contains it.
     for piece in sorted((p for p in pieces if p), key=len, reverse=True):
@@ -149,8 +150,14 @@ def _strip_report_text(body: str, text: str, language: str) -> str:
     return body
 
 
-def page_analyse(payload: Payload, mask: Masker, texts: dict[int, tuple[str, str]]) -> ReportPage:
-    """`texts`: each report's (text, language), rendered as reviewers see it."""
+def page_analyse(
+    payload: Payload,
+    mask: Masker,
+    texts: dict[int, tuple[str, str]],
+    conventions: Conventions = NO_CONVENTIONS,
+) -> ReportPage:
+    """`texts`: each report's (text, language), rendered as reviewers see it (in the house
+    style with the study's `conventions`)."""
     text, language = texts.get(payload.report_id or 0, ("", "fr"))
     tokens: set[str] = set()
     numbers: dict[str, float] = {}
@@ -173,5 +180,7 @@ def page_analyse(payload: Payload, mask: Masker, texts: dict[int, tuple[str, str
         tokens = {f"{payload.kind}:{token}" for token in parser.tokens}
         numbers = {f"{payload.kind}:{key}": value for key, value in parser.numbers.items()}
         urls, attributes = parser.urls, parser.attributes
-        outside = _strip_report_text(payload.body, text, language) if text else payload.body
+        outside = (
+            _strip_report_text(payload.body, text, language, conventions) if text else payload.body
+        )
     return ReportPage(payload, tokens, numbers, outside, urls, attributes)

@@ -21,10 +21,15 @@ def _plan(data, plan_id):
 
 
 def test_default_knowledge_base_is_valid_and_sourced(kb):
-    assert kb.label == "oncology-fr@1"
-    assert len(kb.plans) == 127
-    assert len(kb.rules) == 45
+    assert kb.label == "oncology-fr@2"
+    assert len(kb.plans) == 134
+    assert len(kb.rules) == 51
+    assert len(kb.sequences) == 5
+    assert len(kb.postoperative) == 7
     cited = {p.source for p in kb.plans} | {r.source for r in kb.rules}
+    cited |= {q.source for q in kb.sequences}
+    cited |= {r.source for c in kb.complications.values() for r in c.rates}
+    cited |= {r.source for c in kb.postoperative.values() for r in c.rates}
     assert cited <= set(kb.sources)
     assert all(source.year >= 2010 for source in kb.sources.values())
 
@@ -45,7 +50,7 @@ def test_unknown_biomarker_is_a_clear_error(data):
     assert len(errors) == 1
     assert errors[0].startswith(
         "plan nsclc-iv-pembro-mono.requires.biomarkers: unknown biomarker 'PDL1'; "
-        "known biomarkers: ALK, BRAF, EGFR, HER2, HR, MSI, PD-L1 CPS"
+        "known biomarkers: ALK, BRAF, EGFR, Grade Group, HER2, HR, MSI, PD-L1 CPS"
     )
 
 
@@ -130,3 +135,70 @@ def test_invalid_yaml_is_a_clear_error():
     with pytest.raises(knowledge.KnowledgeInvalid) as info:
         knowledge.knowledge_parse_text("plans: [\n")
     assert info.value.errors[0].startswith("The file is not valid YAML:")
+
+
+# --- knowledge base 2: lines, complication frequencies, risk groups ----------------------
+
+
+def test_plan_breaking_a_line_sequence_is_an_error(data):
+    broken = copy.deepcopy(data)
+    prior = _plan(broken, "crc-met-2l-folfiri-bev")["prior"][0]["together"][0]
+    prior["drugs"] = ["capecitabine"]
+    prior.pop("name")
+    _plan(broken, "crc-met-2l-folfiri-bev")["requires"]["crcl_min"] = 30
+    errors = _errors(broken)
+    assert errors
+    assert all(
+        "plan crc-met-2l-folfiri-bev breaks the line order crc-folfiri-after-folfox" in e
+        for e in errors
+    )
+
+
+def test_prior_line_not_before_the_plan_is_an_error(data):
+    broken = copy.deepcopy(data)
+    _plan(broken, "nsclc-iv-2l-docetaxel-sq")["prior"][0]["together"][1]["line"] = 2
+    assert _errors(broken) == [
+        "plan nsclc-iv-2l-docetaxel-sq.prior: every prior treatment states a line lower than "
+        "the plan's"
+    ]
+
+
+def test_sequence_with_a_wrong_drug_name_is_an_error(data):
+    broken = copy.deepcopy(data)
+    broken["sequences"][1]["later"]["drugs"] = ["irinotecane"]
+    assert _errors(broken) == ["sequence crc-folfiri-after-folfox: unknown drug 'irinotecane'"]
+
+
+def test_complication_rates_must_be_sourced_and_end_with_a_default(data):
+    broken = copy.deepcopy(data)
+    rates = broken["complications"]["febrile_neutropenia"]["rates"]
+    rates[0]["source"] = "prodige-4"
+    rates.pop()
+    assert _errors(broken) == [
+        "complications.febrile_neutropenia.rates[0].source: 'prodige-4' is not a key of 'sources'",
+        "complications.febrile_neutropenia.rates[1]: rates are regimens or drug classes, then "
+        "one default rate (without drugs_all or drug_class) last",
+    ]
+
+
+def test_postoperative_rates_name_a_known_procedure_and_stay_below_one(data):
+    broken = copy.deepcopy(data)
+    rates = broken["postoperative"]["anastomotic_leak"]["rates"]
+    rates[0]["procedure"] = "hemicolectomy"
+    assert _errors(broken) == [
+        "postoperative.anastomotic_leak.rates[0]: unknown procedure 'hemicolectomy'",
+    ]
+    fixed = copy.deepcopy(data)
+    fixed["postoperative"]["postoperative_ileus"]["rates"][0]["p"] = 0.95
+    assert _errors(fixed) == ["postoperative: complications of colectomy add up to 1.04 > 1"]
+
+
+def test_prostate_entry_without_its_staging_factors_is_an_error(data):
+    broken = copy.deepcopy(data)
+    broken["sites"]["prostate"]["tnm"]["I"].append("T2aN0M0 PSA<10")
+    assert _errors(broken) == [
+        "sites.prostate.tnm.I: 'T2aN0M0 PSA<10': the prostate stage needs Grade Group (AJCC 8th)"
+    ]
+    wrong = copy.deepcopy(data)
+    _plan(wrong, "prostate-rp")["requires"]["risk"] = ["very_low"]
+    assert _errors(wrong) == ["plan prostate-rp.requires.risk: unknown risk group 'very_low'"]
