@@ -9,11 +9,12 @@ headline comparison is biased.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
 from review.surrogates import age_on
-from review.timeline import Timeline, timeline_build
+from review.timeline import DateMention, Timeline, timeline_build
 
 _REPEATED_NAME = re.compile(
     r"\b(?:Madame|Monsieur|Mme|Mlle|M\.|Dr|Docteur|Pr|Mrs|Mr|Ms)\s+(?:[A-ZÀ-Ý][\w'-]*\s+)?"
@@ -50,6 +51,15 @@ def _age_problems(timeline: Timeline) -> list[CoherenceProblem]:
     ]
 
 
+def _later_than(mention: DateMention, day: dt.date) -> bool:
+    """Is the mention certainly after `day`, at the precision it was written with?"""
+    if mention.precision == "year":
+        return mention.day.year > day.year
+    if mention.precision == "month":
+        return (mention.day.year, mention.day.month) > (day.year, day.month)
+    return mention.day > day
+
+
 def _order_problems(timeline: Timeline) -> list[CoherenceProblem]:
     problems = []
     birth = timeline.birth
@@ -72,6 +82,19 @@ def _order_problems(timeline: Timeline) -> list[CoherenceProblem]:
         ("discharge", "followup"),
         ("admission", "letter"),
     )
+    # History (diagnosis, earlier lines, "depuis 2019") comes before the admission, each
+    # date compared at its own precision: "en mars 2024" is not after 2024-03-12.
+    admissions = days["admission"]
+    if admissions:
+        admission = min(admissions)
+        for mention in timeline.of_role("history"):
+            if _later_than(mention, admission):
+                problems.append(
+                    CoherenceProblem(
+                        "date_order",
+                        f"history {mention.text} after admission {admission.isoformat()}",
+                    )
+                )
     for earlier, later in pairs:
         if days[earlier] and days[later] and max(days[earlier]) > min(days[later]):
             problems.append(

@@ -67,15 +67,37 @@ EN_TEXT_DATE = re.compile(rf"\b({EN_MONTHS})(?: (\d{{1,2}}),)? ((?:19|20)\d\d)\b
 NUMERIC_MONTH_YEAR = re.compile(
     r"(?<![\w/.-])(0?[1-9]|1[0-2])(/)((?:19|20)\d\d)(?![\w/])(?![.-]\d)"
 )
+# A year alone, only where a preposition makes it one ("en 2018", "depuis 2019",
+# "since 2019"): never a code ("pT2/2019", "TNM 2017", "AJCC 8e édition"), a dose, a lab
+# value or an age. Group 1 is the year.
+BARE_YEAR = re.compile(
+    r"\b(?:en|depuis|d[èe]s|in|since)\s+(?:(?:l'ann[ée]e|fin|d[ée]but|mi-?|courant)\s+)?"
+    r"((?:19|20)\d\d)(?![\w/]|[.,-]\d)"
+    r"(?!\s*(?:mg|µg|g|mL|ml|dL|UI|U|Gy|cGy|mmol|µmol|kg|cm|mm|ans|years?)\b|\s*%)",
+    re.I,
+)
 ISO_MONTH_YEAR = re.compile(r"(?<![\w/.-])((?:19|20)\d\d)-(0[1-9]|1[0-2])(?![\w/])(?![.-]\d)")
 
 # Context words before a date, nearest wins. Each role is a place in a stay's chronology.
 ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
+        # Only "né(e) le", "DDN", "date de naissance" (and English equivalents) date a birth:
+        # a bare "ne" is the negation ("ne fume pas"), and the word must touch the date
+        # (see `_BIRTH_GAP`), else "Né le …, VENU LE [DATE]" made the visit a birth date.
         "birth",
         re.compile(
-            r"\bn[ée]e?s?\b(?:\s*\(e\))?(?:\s+le)?|\bDDN\b|date de naissance|\bborn\b"
+            r"\bn[ée]e?s?(?:\s*\(e\))?\s+le\b|\bDDN\b|date de naissance|\bborn(?:\s+on)?\b"
             r"|date of birth|\bDOB\b",
+            re.I,
+        ),
+    ),
+    (
+        # A visit or consultation: a day of the report's own period, never a birth.
+        "visit",
+        re.compile(
+            r"\bvenue?s?(?:\s*\(e\))?\s+(?:en\s+consultation\s+)?le\b"
+            r"|(?<![\w-])vue?s?(?:\s*\(e\))?\s+(?:en\s+consultation\s+)?le\b"
+            r"|\bconsultation\s+du\b|\bconsult[ée]e?s?\s+le\b|\bvisit(?:ed)?\b|\bseen\s+on\b",
             re.I,
         ),
     ),
@@ -91,7 +113,7 @@ ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "followup",
         re.compile(
-            r"\brevue?s?\b|\brendez-vous\b|\bRDV\b|\bsuivi\b|\bcontr[ôo]le\b|\breconvoqu[ée]e?"
+            r"\brevue?s?\b|\brevoir\b|\brevenir\b|\breconsulter\b|\brendez-vous\b|\bRDV\b|\bsuivi\b|\bcontr[ôo]le\b|\breconvoqu[ée]e?"
             r"|\bprochaine?\b|\bfollow-up\b|\bseen again\b|\breview(?:ed)?\b",
             re.I,
         ),
@@ -109,6 +131,8 @@ ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# What may stand between a birth word and its date: "né le 03/05/1951", "DDN : [DDN]".
+_BIRTH_GAP = re.compile(r"[\s:.,()-]{0,4}")
 # A date written first on its own line ("Paris, le 12/03/2022") dates the letter.
 _LETTER_HEAD = re.compile(r"(?:^|\n)[ \t]*(?:[A-ZÀ-Ý][\w' -]*,\s*)?le\s*$", re.I)
 # "du 03/02 au 10/02": the second date of a stay's span is its end.
@@ -140,7 +164,7 @@ class DateMention:
     end: int
     text: str
     day: dt.date
-    precision: str  # "day" or "month"
+    precision: str  # "day", "month" or "year" (a year alone: its 1 July)
     role: str
 
 
@@ -173,7 +197,7 @@ class Timeline:
         admissions = self.of_role("admission")
         if admissions:
             return min(m.day for m in admissions)
-        during = self.of_role("other", "rcp", "discharge", "letter", "followup")
+        during = self.of_role("other", "visit", "rcp", "discharge", "letter", "followup")
         return min((m.day for m in during), default=None)
 
 
@@ -191,6 +215,8 @@ def role_before(text: str, start: int) -> str:
     best: tuple[int, str] | None = None
     for role, pattern in ROLE_WORDS:
         for match in pattern.finditer(window):
+            if role == "birth" and not _BIRTH_GAP.fullmatch(window[match.end() :]):
+                continue  # "né le 03/05/1951, venu le [DATE]": the birth word is spent
             if best is None or match.end() > best[0]:
                 best = (match.end(), role)
     return best[1] if best else "other"
@@ -230,6 +256,8 @@ def _parsed(match: re.Match[str], pattern: re.Pattern[str], language: str) -> tu
         if match.group(2) is None:
             return dt.date(int(match.group(3)), month, 15), "month"
         return dt.date(int(match.group(3)), month, int(match.group(2))), "day"
+    if pattern is BARE_YEAR:
+        return dt.date(int(match.group(1)), 7, 1), "year"
     if pattern is NUMERIC_MONTH_YEAR:
         return dt.date(int(match.group(3)), int(match.group(1)), 15), "month"
     return dt.date(int(match.group(1)), int(match.group(2)), 15), "month"
@@ -242,6 +270,7 @@ DATE_PATTERNS = (
     NUMERIC_MONTH_YEAR,
     FR_TEXT_DATE,
     EN_TEXT_DATE,
+    BARE_YEAR,
 )
 
 
@@ -250,7 +279,7 @@ def dates_find(text: str, *, language: str) -> list[DateMention]:
     found: list[DateMention] = []
     for pattern in DATE_PATTERNS:
         for match in pattern.finditer(text):
-            start, end = match.span()
+            start, end = match.span(1) if pattern is BARE_YEAR else match.span()
             if any(start < m.end and m.start < end for m in found):
                 continue
             if pattern is NUMERIC_DATE and not numeric_date_plausible(match):
@@ -260,7 +289,12 @@ def dates_find(text: str, *, language: str) -> list[DateMention]:
             except ValueError:
                 continue
             role = role_before(text, start)
-            found.append(DateMention(start, end, match.group(0), day, precision, role))
+            if precision == "year" and role in ("followup", "rcp", "letter"):
+                role = "future"  # "à revoir en 2025": after the stay, too coarse to check
+            elif precision == "year" and role != "birth":
+                # A year alone is too coarse to date the stay: it tells the history.
+                role = "history"
+            found.append(DateMention(start, end, text[start:end], day, precision, role))
     found.sort(key=lambda m: m.start)
     return found
 
