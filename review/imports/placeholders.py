@@ -28,6 +28,7 @@ from django.conf import settings
 
 from review.surrogates import SurrogateGenerator, years_before
 from review.timeline import (
+    BARE_YEAR,
     EN_TEXT_DATE,
     FR_TEXT_DATE,
     ISO_DATE,
@@ -200,6 +201,11 @@ _INSTITUTION_BEFORE = re.compile(
 )
 # A mask where a date belongs: "le ***", "né le XXX".
 _DATE_BEFORE = re.compile(r"\b(?:le|du|au|on)\s*$", re.I)
+# After "en"/"depuis" French writes a month and a year ("découvert en juin 2024"), never a
+# full date ("découvert en 29/06/2024"); English "in"/"since" likewise.
+_MONTH_YEAR_BEFORE = re.compile(
+    r"\b(?:en|depuis|d[èe]s|in|since)\s+(?:(?:fin|d[ée]but|mi-?|courant)\s+)?$", re.I
+)
 
 
 def report_sex(text: str) -> str | None:
@@ -215,6 +221,28 @@ def _sex_before(before: str) -> str | None:
     return "F" if _FEMALE_BEFORE.search(before) else "M" if _MALE_BEFORE.search(before) else None
 
 
+def month_year_style(text: str, *, language: str) -> str:
+    """How this report writes a date known to its month: "numeric" ("06/2024") when it
+    writes them so, "year" when it only ever writes years alone after "en"/"depuis", else
+    "text" ("juin 2024")."""
+    if NUMERIC_MONTH_YEAR.search(text) or ISO_MONTH_YEAR.search(text):
+        return "numeric"
+    text_dates = FR_TEXT_DATE if language == "fr" else EN_TEXT_DATE
+    if BARE_YEAR.search(text) and not text_dates.search(text):
+        return "year"
+    return "text"
+
+
+def format_month_year(value: dt.date, *, style: str, language: str, upper: bool) -> str:
+    if style == "numeric":
+        return f"{value.month:02d}/{value.year}"
+    if style == "year":
+        return str(value.year)
+    month = MONTHS["fr" if language == "fr" else "en"][value.month - 1]
+    written = f"{month} {value.year}"
+    return written.upper() if upper else written
+
+
 def _years_after(day: dt.date, years: int) -> dt.date:
     return years_before(day, -years)
 
@@ -225,7 +253,7 @@ def stay_frame(timeline: Timeline, generator: SurrogateGenerator) -> tuple[dt.da
     rnd = generator.random
     admissions = [m.day for m in timeline.of_role("admission")]
     discharges = [m.day for m in timeline.of_role("discharge")]
-    during = [m.day for m in timeline.of_role("other", "rcp")]
+    during = [m.day for m in timeline.of_role("other", "visit", "rcp")]
     later = [m.day for m in timeline.of_role("followup", "letter")]
     history = [m.day for m in timeline.of_role("history")]
     birth, age = timeline.birth, timeline.age
@@ -329,7 +357,9 @@ class _ReportSurrogates:
         first = first.upper() if upper else first
         return last.upper() if count == 1 else f"{first} {last.upper()}"
 
-    def surrogate(self, *, kind: str, token: str, before: str, role: str) -> str:
+    def surrogate(
+        self, *, kind: str, token: str, before: str, role: str, month_style: str = ""
+    ) -> str:
         key = (kind, token.upper())
         suffix = self._suffix(token)
         # An unnumbered [DATE] stands for a different date at each occurrence (tools mask
@@ -347,6 +377,13 @@ class _ReportSurrogates:
         elif kind == "physician":
             first, last, _sex = self._person(f"physician{suffix}", sex=sex)
             value = f"{first} {last}" if _TITLE_BEFORE.search(before) else f"Dr {first} {last}"
+        elif kind == "date" and month_style:
+            value = format_month_year(
+                self._date(role),
+                style=month_style,
+                language=gen.language,
+                upper=before.isupper(),
+            )
         elif kind == "date":
             value = gen.format_date(self._date(role))
         elif kind == "birth_date":
@@ -456,6 +493,24 @@ class _DateShifter:
         shifted = f"{MONTHS['en'][value.month - 1]} {value.day}, {value.year}"
         return self._record(match.group(0), shifted)
 
+    def year(self, match: re.Match[str], *, delta: int, latest: int | None) -> str:
+        """A year alone ("en 2018", "depuis 2019") moves with the stay: by as many years as
+        the offset moves the stay's own start, so "the year of the stay" and "two years
+        before" stay true; a history year never lands after the (shifted) stay's year."""
+        year = int(match.group(1)) + delta
+        if latest is not None and role_before(match.string, match.start(1)) not in (
+            "followup",
+            "rcp",
+            "letter",
+        ):
+            year = min(year, latest)
+        if year == int(match.group(1)):
+            return match.group(0)
+        cut = match.start(1) - match.start(0)
+        shifted = f"{match.group(0)[:cut]}{year}{match.group(0)[cut + 4 :]}"
+        self._record(match.group(1), str(year))
+        return shifted
+
     def numeric_month_year(self, match: re.Match[str]) -> str:
         month, sep, year = match.group(1), match.group(2), match.group(3)
         value = _month_shift(int(year), int(month), self.offset)
@@ -469,8 +524,14 @@ class _DateShifter:
 def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[dict[str, Any]]]:
     """Shift every date in `text` by `offset` days, keeping each date's own format: full
     dates exactly, dates given as a month and a year through the middle of their month.
-    Years alone are left as they are (too coarse to move by a few months)."""
+    Years alone ("en 2018", never a code such as "pT2/2019" or "TNM 2017") move by the
+    years the stay's own start moves, and never past it."""
     shifter = _DateShifter(offset=offset, language=language)
+    stay = timeline_build(text, language=language).stay_start
+    if stay is not None:
+        moved = (stay + dt.timedelta(days=offset)).year
+        delta, latest = moved - stay.year, moved
+        text = BARE_YEAR.sub(lambda m: shifter.year(m, delta=delta, latest=latest), text)
     # Full numeric dates first: what they leave behind is never a month-year pattern (the
     # look-arounds refuse a neighbouring digit or separator), so nothing shifts twice.
     text = _ISO_DATE.sub(shifter.iso, text)
@@ -543,6 +604,7 @@ def surrogates_apply(
         generator, text=text, timeline=timeline_build(text, language=language)
     )
     rules = placeholder_rules() if rules is None else rules
+    style = month_year_style(text, language=language)
     pieces: list[str] = []
     cursor = 0
     for start, end, kind, count in _spans(text, rules):
@@ -561,7 +623,12 @@ def surrogates_apply(
             upper = len(letters) > 3 and letters == letters.upper()
             value = state.name_group(count=count, before=before, upper=upper)
         else:
-            value = state.surrogate(kind=kind, token=token, before=before, role=role)
+            month_style = ""
+            if kind == "date" and _MONTH_YEAR_BEFORE.search(before):
+                month_style = style
+            value = state.surrogate(
+                kind=kind, token=token, before=before, role=role, month_style=month_style
+            )
         pieces.append(text[cursor:start])
         pieces.append(value)
         cursor = end
