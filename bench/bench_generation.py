@@ -47,6 +47,11 @@ LATENCY_SECONDS = 2.0
 RATE_LIMIT = 5
 SEED = 4242
 TARGET_FRACTION = 0.9
+# Issue 21: the two-pass prompt (narrative, then extraction) with the critique and an LLM
+# judge, several requests per report, all under the same limit. BENCH_GENERATION_PROMPT=
+# compte-rendu-fr-v1 and BENCH_GENERATION_JUDGE_MODEL= give the one-pass pipeline.
+PROMPT = os.environ.get("BENCH_GENERATION_PROMPT", "")
+JUDGE_MODEL = os.environ.get("BENCH_GENERATION_JUDGE_MODEL", "mistral-small-latest")
 TARGET_OVERHEAD_MS = 20.0
 
 
@@ -146,7 +151,15 @@ def main() -> int:
         try:
             workers_wait_ready(WORKERS)
             launched = time.time()
-            batch = services.batch_launch(count=ITEMS, backend="mistral", seed=SEED)
+            batch = services.batch_launch(
+                count=ITEMS,
+                backend="mistral",
+                seed=SEED,
+                prompt=PROMPT or None,
+                critique=True,
+                judge_model=JUDGE_MODEL,
+            )
+            prompt_label = f"{batch.prompt.label} ({batch.prompt.passes})"
             batch_wait(batch.pk, timeout=ITEMS / RATE_LIMIT * 3 + 120)
             settled = time.time()
         finally:
@@ -217,6 +230,9 @@ def main() -> int:
     ]
     fraction_met = rate / RATE_LIMIT >= TARGET_FRACTION
     notes = (
+        f"Prompt {prompt_label}, critique on, judge model "
+        f"{JUDGE_MODEL or 'the writer'}: {len(requests) / max(len(done), 1):.2f} requests per "
+        "report done. "
         f"{WORKERS} Celery workers × {CONCURRENCY} ({POOL}) on Redis "
         f"({harness.BENCH_REDIS_URL}), task `generation.item_generate` as deployed, real "
         f"`mistralai` SDK against the fake Mistral server in this process (fixed "

@@ -104,6 +104,10 @@ class BatchSerializer(serializers.ModelSerializer):
         default=None,
         help_text="Clinical knowledge base (name@version) the scenarios were drawn with.",
     )
+    # Not the model field's choices: "" (the writer's backend) is a value too.
+    judge_backend = serializers.CharField(
+        read_only=True, help_text="The judge's backend; empty: the writer's."
+    )
     progress = serializers.SerializerMethodField()
     failures = serializers.SerializerMethodField()
 

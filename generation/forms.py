@@ -113,7 +113,7 @@ class BatchLaunchForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("style_import") and data.get("style_study"):
             raise forms.ValidationError(
                 _("Choose the real reports of an import or of a study, not both.")

@@ -202,6 +202,12 @@ def _timeline(scenario: Scenario, language: str) -> str:
                 f"{'chirurgie le' if fr else 'surgery'} "
                 f"{format_date(scenario.timeline.surgery_date, language)}"
             )
+        if scenario.timeline.progression_date:
+            # Later-line plans: the progression that ended the previous line.
+            parts.append(
+                f"{'progression le' if fr else 'progression'} "
+                f"{format_date(scenario.timeline.progression_date, language)}"
+            )
     parts.append(
         f"séjour du {format_date(admin.admission_date, language)} au "
         f"{format_date(admin.discharge_date, language)}"
@@ -228,6 +234,12 @@ def _expected_course(scenario: Scenario, language: str, kb: KnowledgeBase) -> st
     if scenario.complication and scenario.complication in kb.complications:
         # The event the scenario drew for this stay (by drug class or procedure).
         event = getattr(kb.complications[scenario.complication], language)
+        lines.append(
+            f"- {'événement de ce séjour' if language == 'fr' else 'event of this stay'} : {event}"
+        )
+    if scenario.postoperative and scenario.postoperative in kb.postoperative:
+        # A complicated post-operative course drawn with its frequency for the procedure.
+        event = getattr(kb.postoperative[scenario.postoperative], language)
         lines.append(
             f"- {'événement de ce séjour' if language == 'fr' else 'event of this stay'} : {event}"
         )

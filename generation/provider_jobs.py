@@ -221,7 +221,10 @@ def _steps_submit(
         step.job = job.job_id if job is not None and item.pk in sent_ids else DIRECT
         if step.job == DIRECT:
             direct.append(item.pk)
-        BatchItem.objects.filter(pk=item.pk).update(pass_state=step.to_json(), enqueued_at=now)
+        item.pass_state, item.enqueued_at = step.to_json(), now
+    BatchItem.objects.bulk_update(
+        [item for item, _s, _c in planned], ["pass_state", "enqueued_at"], batch_size=500
+    )
     return job, direct
 
 
@@ -258,9 +261,8 @@ def _steps_process(
             # Error lines and lines the job never answered: direct mode, at their step.
             unanswered = list(pending.filter(pass_state__job=job.job_id))
             for item in unanswered:
-                BatchItem.objects.filter(pk=item.pk).update(
-                    pass_state={**item.pass_state, "job": DIRECT}
-                )
+                item.pass_state = {**item.pass_state, "job": DIRECT}
+            BatchItem.objects.bulk_update(unanswered, ["pass_state"], batch_size=500)
             following = list(pending.filter(pass_state__job="").order_by("index"))
             next_job = None
             direct = [*retried, *(item.pk for item in unanswered)]

@@ -26,6 +26,7 @@ from review.models import (
     CannotAssess,
     Domain,
     Rating,
+    Reminder,
     Report,
     ReportImport,
     ReviewerPreference,
@@ -307,6 +308,12 @@ class AssignmentAdmin(ReadOnlyAdmin):
 class RatingAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "domain", "score", "updated_at"]
     raw_id_fields = ["assignment", "domain"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["sent_at", "study", "reviewer", "kind", "remaining"]
+    list_filter = ["kind", "study"]
 
 
 @admin.register(CannotAssess)

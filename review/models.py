@@ -11,6 +11,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -103,6 +104,11 @@ class Report(models.Model):
                 condition=Q(source__in=["real", "synthetic"]), name="report_source_valid"
             ),
             models.CheckConstraint(condition=~Q(text=""), name="report_text_not_empty"),
+        ]
+        indexes = [
+            # The import's duplicate check looks every upload's raw-text hashes up here
+            # (review/imports/services.py): without it, one scan of the table per chunk.
+            models.Index(KeyTransform("original_hash", "provenance"), name="report_original_hash"),
         ]
 
     def __str__(self) -> str:
@@ -507,3 +513,38 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+class StudyComputation(models.Model):
+    """A study's figures as last computed by the `review.study_computations_refresh` task
+    (review/computations.py): the results (per interface language: labels and plot words
+    differ), the LLM judge's comparison, the surface cues and the leak audit. Pages read
+    the stored value with its age instead of computing while the coordinator waits.
+
+    `payload` is a pickle written only by that task, never from a request's data."""
+
+    class Kind(models.TextChoices):
+        RESULTS = "results", _("results")
+        JUDGE = "judge", _("judge comparison")
+        SURFACE = "surface", _("surface cues")
+        LEAK_AUDIT = "leak_audit", _("leak audit")
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="computations")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    language = models.CharField(max_length=10, blank=True, default="")
+    # What the value was computed from (ratings, members, settings): a different current
+    # fingerprint means the stored value is stale and a refresh is under way.
+    fingerprint = models.CharField(max_length=300)
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+    payload = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "kind", "language"], name="study_computation_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id} {self.kind} {self.language} {self.computed_at:%Y-%m-%d %H:%M}"

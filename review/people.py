@@ -253,11 +253,23 @@ def _unfinished_seats(*, study: Study):
 
 
 def _reminder_send(
-    *, study: Study, reviewer: User, remaining: int, kind: str, base_url: str
+    *,
+    study: Study,
+    reviewer: User,
+    remaining: int,
+    kind: str,
+    base_url: str,
+    sent_at: datetime | None = None,
 ) -> Reminder:
+    """Record and e-mail one reminder; the caller holds the transaction, so a refused
+    e-mail leaves no record."""
     link = base_url.rstrip("/") + reverse("review:continue", kwargs={"study_code": study.code})
     reminder = Reminder.objects.create(
-        study=study, reviewer=reviewer, kind=kind, remaining=remaining
+        study=study,
+        reviewer=reviewer,
+        kind=kind,
+        remaining=remaining,
+        sent_at=sent_at or timezone.now(),
     )
     _send(
         to=reviewer.email,
@@ -285,13 +297,14 @@ def study_reminders_send(*, study: Study, actor: User, base_url: str) -> Reminde
         if not seat.reviewer.email:
             without_email += 1
             continue
-        _reminder_send(
-            study=study,
-            reviewer=seat.reviewer,
-            remaining=seat.remaining,
-            kind=Reminder.Kind.MANUAL,
-            base_url=base_url,
-        )
+        with transaction.atomic():
+            _reminder_send(
+                study=study,
+                reviewer=seat.reviewer,
+                remaining=seat.remaining,
+                kind=Reminder.Kind.MANUAL,
+                base_url=base_url,
+            )
         sent += 1
     audit_log(
         actor=actor,
@@ -348,6 +361,7 @@ def reminders_send_due(*, now: datetime | None = None) -> ScheduledReminders:
                     remaining=seat.remaining,
                     kind=Reminder.Kind.SCHEDULED,
                     base_url=base_url,
+                    sent_at=now,
                 )
                 audit_log(
                     actor=None,

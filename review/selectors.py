@@ -11,6 +11,7 @@ leak either.
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -207,27 +208,50 @@ def queue_next_for_reviewer(*, reviewer: User, study_code: str) -> str | None:
     return None
 
 
-def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
-    """A reviewer's assignments in queue order: code, position, status — nothing else.
-    The position is the rank in the study's queue (1, 2, 3… without gaps), as on the rating
-    page."""
+def reviewer_queue_rows(*, reviewer: User, study_code: str | None = None, status: str = ""):
+    """A reviewer's assignments in queue order as (code, shown report code, position,
+    status) rows: a lazy queryset, so a paginated answer reads one page of it. The position
+    is the rank in the study's queue (1, 2, 3… without gaps, whatever the status filter),
+    as on the rating page: a report handed back ("cannot assess") leaves a gap in the
+    stored positions."""
     assignments = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer).exclude(
         study__status=Study.Status.DRAFT
     )
     if study_code:
         assignments = assignments.filter(study__code=study_code)
-    entries: list[QueueEntry] = []
-    rank, previous_study = 0, None
-    for study_id, code, report_code, status in (
+    if status:
+        assignments = assignments.filter(status=status)
+    return (
         assignments.order_by("study__name", "study_id", "position")
         # An attention check shows its own code, never the repeated report's.
-        .annotate(shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"))
-        .values_list("study_id", "code", "shown_code", "status")
-    ):
-        rank = rank + 1 if study_id == previous_study else 1
-        previous_study = study_id
-        entries.append(QueueEntry(code=code, report_code=report_code, position=rank, status=status))
-    return entries
+        .annotate(
+            shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"),
+            rank=Subquery(
+                Assignment.objects.filter(
+                    study_id=OuterRef("study_id"),
+                    reviewer_id=OuterRef("reviewer_id"),
+                    position__lte=OuterRef("position"),
+                )
+                .order_by()
+                .values("study_id")
+                .annotate(count=Count("*"))
+                .values("count")
+            ),
+        )
+        .values_list("code", "shown_code", "rank", "status")
+    )
+
+
+def queue_entries(rows) -> list[QueueEntry]:
+    return [
+        QueueEntry(code=code, report_code=report_code, position=position, status=status)
+        for code, report_code, position, status in rows
+    ]
+
+
+def reviewer_queue(*, reviewer: User, study_code: str | None = None) -> list[QueueEntry]:
+    """A reviewer's assignments in queue order: code, position, status — nothing else."""
+    return queue_entries(reviewer_queue_rows(reviewer=reviewer, study_code=study_code))
 
 
 def assignment_for_reviewer_update(*, reviewer: User, code: str) -> Assignment:
@@ -322,6 +346,69 @@ def reviewer_assignment(
         row = cursor.fetchone()
     if row is None:
         raise Http404
+    return _blinded_assignment(row, language)
+
+
+# The API's "next" (GET /api/v1/me/next/): the same read, the assignment being the reviewer's
+# first unsubmitted one in queue order (index assign_queue), found in the same statement.
+_NEXT_ASSIGNMENT_SQL = _RATING_PAGE_SQL.replace(
+    "WHERE a.code = %s AND a.reviewer_id = %s",
+    f"""WHERE a.id = (SELECT q.id FROM {Assignment._meta.db_table} q
+                 JOIN {Study._meta.db_table} qs ON qs.id = q.study_id
+                WHERE qs.code = %s AND q.reviewer_id = %s AND NOT (q.status = %s)
+                ORDER BY q.position LIMIT 1) AND a.reviewer_id = %s""",  # noqa: S608 (names from the models, values bound)
+    1,
+)
+assert _NEXT_ASSIGNMENT_SQL != _RATING_PAGE_SQL
+
+
+def reviewer_next_assignment(
+    *, reviewer: User, study_code: str, language: str | None = None
+) -> BlindedAssignment | None:
+    """The reviewer's next unsubmitted assignment in the study with everything the rating
+    page shows (blinded text and domains), in two queries; None when every one is
+    submitted (one more query to tell that apart from a study that is not theirs: 404)."""
+    submitted = Assignment.Status.SUBMITTED.value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NEXT_ASSIGNMENT_SQL,
+            [
+                submitted,
+                submitted,
+                study_code,
+                reviewer.pk,
+                submitted,
+                reviewer.pk,
+                Study.Status.OPEN.value,
+                Study.Status.CLOSED.value,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return _blinded_assignment(row, language)
+    if not Assignment.objects.filter(
+        _seated(reviewer),
+        reviewer=reviewer,
+        study__code=study_code,
+        study__status__in=[Study.Status.OPEN, Study.Status.CLOSED],
+    ).exists():
+        raise Http404
+    return None
+
+
+@lru_cache(maxsize=512)
+def _presented(text: str, language: str, house_style: str) -> tuple[tuple[Block, ...], str]:
+    """A report as the rating page and the API show it. Reports are never edited, and the
+    normalisation costs ~1.3 ms for 2,500 characters: the API's next, PUT and submit each
+    answer with the same report, so it is computed once per process and report. Keyed by
+    the text itself and the study's conventions as JSON text (fixed once the study opens);
+    the blocks are read, never changed, by templates and serializers."""
+    conventions = Conventions.from_json(json.loads(house_style) if house_style else None)
+    blocks = tuple(report_blocks(text, language=language, conventions=conventions))
+    return blocks, blocks_text(list(blocks))
+
+
+def _blinded_assignment(row: tuple, language: str | None) -> BlindedAssignment:
     (
         assignment_id,
         assignment_code,
@@ -368,11 +455,9 @@ def reviewer_assignment(
     ]
     # The house style of the report's own language (not the reviewer's interface language),
     # with the study's conventions (jsonb arrives as text through a raw cursor).
-    if isinstance(house_style, str):
-        house_style = json.loads(house_style)
-    blocks = report_blocks(
-        text, language=report_language, conventions=Conventions.from_json(house_style)
-    )
+    if not isinstance(house_style, str):
+        house_style = json.dumps(house_style or {}, sort_keys=True)
+    blocks, plain = _presented(text, report_language, house_style)
     return BlindedAssignment(
         code=assignment_code,
         report_code=report_code,
@@ -383,8 +468,8 @@ def reviewer_assignment(
         position=position,
         queue_length=queue_length,
         submitted_count=submitted_count,
-        blocks=blocks,
-        text=blocks_text(blocks),
+        blocks=list(blocks),
+        text=plain,
         domains=domains,
         scale=list(range(scale_min, scale_max + 1)),
         comment=comment,
@@ -421,6 +506,13 @@ def reviewer_domain(
     except Domain.DoesNotExist:
         raise Http404 from None
     return _blinded_domain(domain, domain.own_score, language)
+
+
+def reviewer_domain_saved_row(
+    *, domain: Domain, score: int, language: str | None = None
+) -> BlindedDomain:
+    """The domain row after `services.score_save_in_one_statement`: no query."""
+    return _blinded_domain(domain, score, language)
 
 
 def reviewer_domain_saved(*, rating: Rating, language: str | None = None) -> BlindedDomain:
@@ -654,6 +746,41 @@ def study_surface_cues(*, study: Study) -> StudySurface:
         cues = surface_cues(study=study)
         cache.set(key, cues, timeout=SURFACE_CACHE_SECONDS)
     return StudySurface(cues=cues)
+
+
+@dataclass(frozen=True)
+class StoredSurface:
+    """The surface cues as last computed in the background: None while the first
+    computation runs; `stale` while a newer one is under way; `computed_at` for the age."""
+
+    surface: StudySurface | None
+    computed_at: datetime | None = None
+    stale: bool = False
+
+    @property
+    def cues(self) -> list[SurfaceCue]:
+        return self.surface.cues if self.surface else []
+
+    @property
+    def warn(self) -> bool:
+        return bool(self.surface and self.surface.warn)
+
+    @property
+    def computing(self) -> bool:
+        return self.surface is None
+
+
+def study_surface_stored(*, study: Study) -> StoredSurface:
+    """The study's surface cues from their stored computation (two queries); schedules a
+    refresh when they are missing or stale."""
+    from review.computations import computation_read
+
+    stored = computation_read(study=study, kind="surface")
+    if stored is None:
+        return StoredSurface(surface=None)
+    return StoredSurface(
+        surface=StudySurface(cues=stored.value), computed_at=stored.computed_at, stale=stored.stale
+    )
 
 
 @dataclass(frozen=True)

@@ -754,6 +754,113 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     return rating
 
 
+# A visit of a report can never count more than this, whatever the wall clock says (a tab
+# left open overnight must not add hours). Used by the one-statement save below and by
+# services_reviewer.assignment_reading_time_add.
+READING_MS_MAX_PER_VISIT = 30 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class SavedScore:
+    """What the rating page's domain row needs after a save: the domain, the score kept,
+    and the study's scale."""
+
+    domain: Domain
+    score: int
+    scale_min: int
+    scale_max: int
+
+
+_DOMAIN_COLUMNS = [field.column for field in Domain._meta.concrete_fields]
+_DOMAIN_ATTNAMES = [field.attname for field in Domain._meta.concrete_fields]
+# The whole save of a score by a reviewer clicking through a report they have started, in
+# ONE statement (PostgreSQL): find their assignment by code and the domain by key, check and
+# lock as `_assignment_lock` does (study first, in KEY SHARE, by the uncorrelated subquery
+# that runs before the rows are fetched; then the assignment and the seat), upsert the
+# score, add the page's reading time (the rule of services_reviewer.assignment_reading_time_add,
+# under the same row lock), and return the domain row for the answer. No row comes back
+# when any check fails: the caller then takes `rating_save`, which says why.
+_SCORE_SAVE_SQL = f"""
+WITH target AS (
+  SELECT a.id AS assignment_id, d.id AS domain_id, s.scale_min, s.scale_max
+  FROM {_ASSIGNMENT_TABLE} a
+  JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
+  JOIN {_STUDY_TABLE} s ON s.id = a.study_id
+  JOIN {Domain._meta.db_table} d ON d.study_id = a.study_id AND d.key = %(key)s
+  WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = %(in_progress)s
+    AND p.active AND %(score)s BETWEEN s.scale_min AND s.scale_max
+    AND a.study_id = (SELECT s2.id FROM {_STUDY_TABLE} s2
+                       WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2
+                                       WHERE a2.code = %(code)s)
+                         AND s2.status = %(open)s FOR KEY SHARE)
+  FOR NO KEY UPDATE OF a FOR SHARE OF p
+), saved AS (
+  INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at)
+  SELECT assignment_id, domain_id, %(score)s, %(now)s FROM target
+  {_UPSERT_TAIL}
+), visit AS (
+  -- The page's running total of this visit, capped by the wall time since the page was
+  -- served and by READING_MS_MAX_PER_VISIT; only what is not yet counted is added.
+  SELECT a.id, LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
+           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint) AS counted
+    FROM {_ASSIGNMENT_TABLE} a JOIN target t ON a.id = t.assignment_id
+   WHERE %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
+), clock AS (
+  UPDATE {_ASSIGNMENT_TABLE} a
+     SET active_ms = a.active_ms + GREATEST(v.counted - a.reading_visit_ms, 0),
+         reading_visit_ms = GREATEST(a.reading_visit_ms, v.counted)
+    FROM visit v
+   WHERE a.id = v.id
+)
+SELECT t.scale_min, t.scale_max, (SELECT id FROM saved),
+       {", ".join(f"d.{column}" for column in _DOMAIN_COLUMNS)}
+FROM target t JOIN {Domain._meta.db_table} d ON d.id = t.domain_id
+"""  # noqa: S608 (names from the models, values bound)
+
+
+def score_save_in_one_statement(
+    *, reviewer_id: int, code: str, domain_key: str, score: Any, client_ms: int | None = 0
+) -> SavedScore | None:
+    """The rating page's hot path: save one score of an assignment in progress (and the
+    reading time sent with it) in one statement, with every check of `rating_save` taken
+    under the same locks. None when it does not apply — not PostgreSQL, not in progress,
+    study closed, seat removed, unknown domain, bad score — and nothing was written: the
+    caller goes through `rating_save`, which refuses with the reason or takes the slow
+    path (first score, change after submit with its audit row)."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        value = score_parse(score)
+    except InvalidInput:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SCORE_SAVE_SQL,
+            {
+                "key": domain_key,
+                "code": code,
+                "reviewer": reviewer_id,
+                "in_progress": Assignment.Status.IN_PROGRESS.value,
+                "open": Study.Status.OPEN.value,
+                "score": value,
+                "now": timezone.now(),
+                "ms": max(0, client_ms or 0),
+                "ms_max": READING_MS_MAX_PER_VISIT,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None or row[2] is None:
+        return None
+    scale_min, scale_max, _rating_id, *domain_values = row
+    # Raw rows skip the fields' converters: the JSON translations arrive as text.
+    values = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(Domain._meta.concrete_fields, domain_values, strict=True)
+    ]
+    domain = Domain.from_db(connection.alias, _DOMAIN_ATTNAMES, values)
+    return SavedScore(domain=domain, score=value, scale_min=scale_min, scale_max=scale_max)
+
+
 def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignment:
     _require_open(assignment)
     if len(comment) > 5000:
@@ -775,11 +882,53 @@ def assignment_ratings_put(
     with transaction.atomic():
         state = _assignment_lock(assignment)
         assignment.status = state.status
-        for domain_key, score in scores.items():
-            rating_save(assignment=assignment, domain_key=domain_key, score=score)
+        if state.status == Assignment.Status.SUBMITTED or not scores:
+            # Changes after submission keep their audit rows: one score at a time.
+            for domain_key, score in scores.items():
+                rating_save(assignment=assignment, domain_key=domain_key, score=score)
+        else:
+            _ratings_upsert_many(assignment=assignment, state=state, scores=scores)
         if comment is not None:
             assignment_comment_save(assignment=assignment, comment=comment)
     return assignment
+
+
+def _ratings_upsert_many(
+    *, assignment: Assignment, state: AssignmentState, scores: dict[str, Any]
+) -> None:
+    """Every score of a PUT in one statement (the caller holds `_assignment_lock` on an
+    assignment not yet submitted), after the checks `rating_save` makes on each, in the
+    same order and with the same refusals: the study's domains are read once."""
+    study = assignment.study
+    domains = {domain.key: domain for domain in Domain.objects.filter(study_id=study.pk)}
+    params: list[Any] = []
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    for domain_key, raw in scores.items():
+        domain = domains.get(domain_key)
+        if domain is None:
+            raise InvalidInput(_("This domain is not part of the study."), code="unknown_domain")
+        score = score_parse(raw)
+        if not study.scale_min <= score <= study.scale_max:
+            raise InvalidInput(
+                _("The score must be between %(low)d and %(high)d.")
+                % {"low": study.scale_min, "high": study.scale_max},
+                code="score_out_of_range",
+            )
+        params.extend((assignment.pk, domain.pk, score, stamp))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at) VALUES "  # noqa: S608 (table name from the model, values bound)
+            + ", ".join(["(%s, %s, %s, %s)"] * (len(params) // 4))
+            + _UPSERT_TAIL,
+            params,
+        )
+    if state.status == Assignment.Status.PENDING:
+        Assignment.objects.filter(pk=assignment.pk, status=Assignment.Status.PENDING).update(
+            status=Assignment.Status.IN_PROGRESS, first_opened_at=now
+        )
+        assignment.first_opened_at = now
+        assignment.status = Assignment.Status.IN_PROGRESS
 
 
 def assignment_submit(*, assignment: Assignment) -> Assignment:

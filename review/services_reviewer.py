@@ -30,11 +30,8 @@ from review.models import (
     Study,
     StudyReport,
 )
-from review.services import audit_log
+from review.services import READING_MS_MAX_PER_VISIT, audit_log
 
-# A visit can never count more than this, whatever the wall clock says (a tab left open
-# overnight must not add hours to a report's reading time).
-READING_MS_MAX_PER_VISIT = 30 * 60 * 1000
 # ASCII digits only ("²" and other Unicode digits are refused), at most 12 of them.
 _WHOLE_MS = re.compile(r"[0-9]{1,12}")
 

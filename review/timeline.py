@@ -102,7 +102,9 @@ ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "history",
         re.compile(
             r"\bdiagnosti(?:c|qu[ée]e?)\b|\bbiopsie\b|\bd[ée]couvert[e]?\b|\bdepuis\b"
-            r"|\bant[ée]c[ée]dents?\b|\bdiagnosed\b|\bbiopsy\b",
+            r"|\bant[ée]c[ée]dents?\b|\bdiagnosed\b|\bbiopsy\b"
+            # Earlier treatment lines and the progression that ended them.
+            r"|\bprogression\b|\b\d+(?:re|e|ère)\s+ligne\b|\bline\s+\d+\b",
             re.I,
         ),
     ),

@@ -25,8 +25,11 @@ export EMAIL_BACKEND=console
 echo "synthreports demo: preparing the database and static files…"
 # --skip-checks: the system checks import every view (pandas, SciPy, Matplotlib), seconds
 # per command on a cold start; gunicorn below loads the same code once.
+# Both at once (collectstatic needs no database): two cores, two CPU-bound commands.
+$PY manage.py collectstatic --noinput -v 0 --skip-checks &
+COLLECT=$!
 $PY manage.py migrate --noinput -v 0 --skip-checks
-$PY manage.py collectstatic --noinput -v 0 --skip-checks
+wait $COLLECT
 # The web server and the worker start while the demo data is seeded.
 $PY -m celery -A synthreports worker --loglevel=WARNING --concurrency=2 --pool=threads \
   > var/demo-worker.log 2>&1 &

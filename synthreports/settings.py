@@ -155,7 +155,7 @@ try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # the demo
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -203,6 +203,46 @@ LOGIN_RANGE_FAILURE_LIMIT = env_int("LOGIN_RANGE_FAILURE_LIMIT", 30, minimum=1)
 LOGIN_RANGE_PREFIX_IPV4 = env_int("LOGIN_RANGE_PREFIX_IPV4", 24, minimum=8)
 LOGIN_RANGE_PREFIX_IPV6 = env_int("LOGIN_RANGE_PREFIX_IPV6", 64, minimum=16)
 CSRF_FAILURE_VIEW = "synthreports.htmx_answers.csrf_failure"
+
+# The shared cache: Redis when REDIS_URL is set (production), the database cache table when
+# the database is the demo's SQLite file (made by migration review 0010), otherwise each
+# process's memory (tests on PostgreSQL without Redis). CACHE_BACKEND overrides the choice.
+REDIS_URL = env_str("REDIS_URL", "")
+_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+CACHE_BACKEND = env_str(
+    "CACHE_BACKEND", "redis" if REDIS_URL else ("database" if _IS_SQLITE else "locmem")
+)
+CACHE_TABLE = "synthreports_cache"
+_CACHE_BACKENDS: dict[str, dict[str, object]] = {
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("CACHE_REDIS_URL", REDIS_URL or "redis://127.0.0.1:6379/0"),
+        "KEY_PREFIX": "synthreports",
+    },
+    "database": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": CACHE_TABLE,
+    },
+    "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+if CACHE_BACKEND not in _CACHE_BACKENDS:
+    raise ImproperlyConfigured(
+        f"CACHE_BACKEND={CACHE_BACKEND!r} is not one of: {', '.join(_CACHE_BACKENDS)}."
+    )
+CACHES = {"default": _CACHE_BACKENDS[CACHE_BACKEND]}
+
+# Sessions live in the shared cache when there is one: a signed-in request then reads its
+# session from Redis (or the demo's cache table) instead of the django_session table, and a
+# save writes nothing to PostgreSQL. Process memory is not shared between gunicorn workers,
+# so without Redis or the database cache the sessions stay in the database.
+# SESSION_STORE=db forces the database (e.g. a Redis without persistence that must not
+# sign everybody out when it restarts).
+SESSION_STORE = env_str("SESSION_STORE", "db" if CACHE_BACKEND == "locmem" else "cache")
+if SESSION_STORE not in {"cache", "db"}:
+    raise ImproperlyConfigured(f"SESSION_STORE={SESSION_STORE!r} is not cache or db.")
+if SESSION_STORE == "cache" and CACHE_BACKEND == "locmem":
+    raise ImproperlyConfigured("SESSION_STORE=cache needs CACHE_BACKEND=redis or database.")
+SESSION_ENGINE = f"django.contrib.sessions.backends.{SESSION_STORE}"
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
@@ -318,8 +358,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 
-REDIS_URL = env_str("REDIS_URL", "")
-
 # Generation (see generation/): offline writer unless a Mistral API key or server is given.
 MISTRAL_API_KEY = env_str("MISTRAL_API_KEY")
 MISTRAL_SERVER_URL = env_str("MISTRAL_SERVER_URL")
@@ -418,6 +456,9 @@ LOGGING = {
 
 # Statistics (review/stats): bootstrap resamples behind every confidence interval.
 STATS_BOOTSTRAP_RESAMPLES = env_int("STATS_BOOTSTRAP_RESAMPLES", 2000, minimum=100)
+# A study's results, judge comparison and surface cues are recomputed in the background
+# (review/computations.py) this many seconds after a submission: a burst is one computation.
+RESULTS_REFRESH_DELAY_SECONDS = env_int("RESULTS_REFRESH_DELAY_SECONDS", 5, minimum=0)
 # Import of real reports (review/imports/).
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_REPORT_CHARS = env_int("IMPORT_MAX_REPORT_CHARS", 100_000, minimum=100)

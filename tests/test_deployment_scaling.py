@@ -98,3 +98,12 @@ def test_gunicorn_sizing_refuses_a_bad_number_with_a_clear_message(monkeypatch, 
     assert str(refused.value) == (
         f"GUNICORN_THREADS must be a whole number of at least 1, not {value!r}"
     )
+
+
+def test_beat_writes_its_schedule_where_the_image_user_may_write():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    command = compose["services"]["beat"]["command"]
+    assert command[:4] == ["celery", "-A", "synthreports", "beat"]
+    assert "--schedule=/tmp/celerybeat-schedule" in command
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "USER synthreports" in dockerfile  # /app belongs to root

@@ -48,10 +48,10 @@ def test_seed_demo_creates_users_reports_and_open_study(db, capsys):
     assert "reviewer1 / demo-pass-2026" in out
     study = Study.objects.get()
     assert study.status == "open"
-    assert Report.objects.filter(source="real").count() == 4
-    assert Report.objects.filter(source="synthetic").count() == 4
-    assert Assignment.objects.filter(study=study).count() == 16
-    assert Assignment.objects.filter(reviewer__username="reviewer1").count() == 8
+    assert Report.objects.filter(source="real").count() == 6
+    assert Report.objects.filter(source="synthetic").count() == 6
+    assert Assignment.objects.filter(study=study).count() == 24
+    assert Assignment.objects.filter(reviewer__username="reviewer1").count() == 12
     assert {r.provenance["kind"] for r in Report.objects.filter(source="real")} == {"demo-standin"}
     synthetic = Report.objects.filter(source="synthetic")
     assert {(r.provenance["kind"], r.provenance["backend"]) for r in synthetic} == {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -144,14 +145,16 @@ def _write_header(w: _Writer, scenario: Scenario, language: str) -> None:
         style = scenario.style.date_style  # one of the real corpus's date styles
     w.add(f", {born} {_date_text(admin.birth_date, language, style)}, ")
     w.mark(f"{scenario.age} {'ans' if fr else 'years old'}", "age", str(scenario.age))
-    w.add("\n" + ("Hospitalisation du " if fr else "Admitted from "))
+    # Sentences end with a full stop, as in hospital letters: a line ending on a bare
+    # number was the typography the formatting audit told the offline writer by.
+    w.add(".\n" + ("Hospitalisation du " if fr else "Admitted from "))
     admission = _date_text(admin.admission_date, language, style)
     discharge = _date_text(admin.discharge_date, language, style)
     # The annotation value is the ISO date whatever the written form.
     w.mark(admission, "admission_date", str(admin.admission_date))
     w.add(" au " if fr else " to ")
     w.mark(discharge, "discharge_date", str(admin.discharge_date))
-    w.add("\n" + ("Médecin responsable : " if fr else "Attending physician: "))
+    w.add(".\n" + ("Médecin responsable : " if fr else "Attending physician: "))
     w.mark(admin.physician, "physician")
 
 
@@ -411,6 +414,45 @@ class OfflineBackend:
         )
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])")
+
+
+def _trimmed(chunks: list[tuple[str | None, str]], *, target: int) -> list[tuple[str | None, str]]:
+    """Sections shortened to the target length the way a busy physician writes: the last
+    sentence of the wordiest section goes first, each section keeps its first sentence;
+    the reason for admission and the conclusion (diagnosis, plan, discharge treatment)
+    are kept whole."""
+    titled = [i for i, (title, _body) in enumerate(chunks) if title is not None]
+    whole = {titled[0], titled[-1]} if titled else set()
+    bodies = [[_SENTENCE_BREAK.split(line) for line in body.split("\n")] for _title, body in chunks]
+
+    def length() -> int:
+        return sum(
+            len(title or "") + sum(len(" ".join(line)) + 1 for line in lines)
+            for (title, _body), lines in zip(chunks, bodies, strict=True)
+        )
+
+    while length() > target:
+        counts = [
+            sum(len(line) for line in lines if line != [""])
+            if title is not None and index not in whole
+            else 0
+            for index, ((title, _body), lines) in enumerate(zip(chunks, bodies, strict=True))
+        ]
+        wordiest = max(range(len(chunks)), key=lambda i: (counts[i], -i))
+        if counts[wordiest] <= 1:
+            break
+        lines = bodies[wordiest]
+        last = max(i for i, line in enumerate(lines) if line != [""])
+        lines[last].pop()
+        if not lines[last]:
+            del lines[last]
+    return [
+        (title, "\n".join(" ".join(line) for line in lines))
+        for (title, _body), lines in zip(chunks, bodies, strict=True)
+    ]
+
+
 def _restyle(report: dict[str, Any], scenario: Scenario, language: str) -> dict[str, Any]:
     """The written report reshaped to the scenario's style (an import's style profile):
     the sections real reports have, others added back in order only while the text is
@@ -443,6 +485,10 @@ def _restyle(report: dict[str, Any], scenario: Scenario, language: str) -> dict[
     for title, _body in chunks:
         if title is not None and title not in kept and length(kept) < style.target_length:
             kept.add(title)
+    chunks = _trimmed(
+        [(title, body) for title, body in chunks if title is None or title in kept],
+        target=style.target_length,
+    )
     parts: list[str] = []
     number = 0
     for title, body in chunks:

@@ -281,7 +281,7 @@ class TreatmentSpec(_Strict):
     drugs: list[str] | None = None
     procedures: list[str] | None = None
     unless_drugs: list[str] | None = None
-    # Duration bounds (months) of the matching treatment; a treatment without one is 0.
+    # Duration bounds (months) of the matching treatment (never met by an unknown duration).
     min_months: int | None = None
     max_months: int | None = None
 
@@ -508,9 +508,15 @@ def spec_matches(spec: TreatmentSpec, treatment: TreatmentFacts) -> bool:
         return False
     if spec.drugs is not None and not set(spec.drugs) & set(treatment.drugs):
         return False
-    if spec.min_months is not None and (treatment.months or 0) < spec.min_months:
+    # A duration bound only matches a treatment whose duration is known (a report's
+    # annotation may not state it).
+    if spec.min_months is not None and (
+        treatment.months is None or treatment.months < spec.min_months
+    ):
         return False
-    if spec.max_months is not None and (treatment.months or 0) > spec.max_months:
+    if spec.max_months is not None and (
+        treatment.months is None or treatment.months > spec.max_months
+    ):
         return False
     return spec.procedures is None or treatment.procedure in spec.procedures
 

@@ -5,16 +5,25 @@ text is already normalised there, so these serializers hold no presentation logi
 Report ever reaches them.
 """
 
+import re
+
 from django.utils.translation import get_language
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from review import selectors, services
+from review.computations import computations_schedule
+from review.models import Assignment
 from review.permissions import IsReviewer, request_user
+from synthreports.openapi import ERROR_RESPONSES
+from synthreports.pagination import BoundedLimitOffsetPagination
 from synthreports.serializer_fields import StrictCharField, StrictIntegerField
 
 
@@ -67,6 +76,88 @@ class MyQueueView(APIView):
         return Response(QueueEntrySerializer(entries, many=True).data)
 
 
+# A study's code ("S-" and letters and digits): documented as such, so that a client (and
+# the schema fuzz test) knows a value with other characters is refused.
+STUDY_CODE_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9-]{1,16}$"}
+_STUDY_CODE = re.compile(STUDY_CODE_SCHEMA["pattern"])
+
+
+def _study_code(request: Request, *, required: bool) -> str | None:
+    """The `study` query parameter, refused (400) when given but not a study code."""
+    code = request.query_params.get("study")
+    if code is None and not required:
+        return None
+    if not code:
+        raise ValidationError({"study": ["This parameter is required."]})
+    if not _STUDY_CODE.fullmatch(code):
+        raise ValidationError({"study": ["Not a study code."]})
+    return code
+
+
+STUDY_PARAMETER = OpenApiParameter(
+    "study", STUDY_CODE_SCHEMA, required=True, description="The study's code."
+)
+
+
+class MyQueuePageView(ListAPIView):
+    """The reviewer's queue a page at a time (`limit`, `offset`), optionally one study's and
+    one status's: an integrator with a long queue need not fetch it whole."""
+
+    permission_classes = [IsAuthenticated, IsReviewer]
+    pagination_class = BoundedLimitOffsetPagination
+    serializer_class = QueueEntrySerializer
+
+    def get_queryset(self):
+        status = self.request.query_params.get("status") or ""
+        if status and status not in Assignment.Status.values:
+            raise ValidationError({"status": [f"One of: {', '.join(Assignment.Status.values)}."]})
+        return selectors.reviewer_queue_rows(
+            reviewer=request_user(self.request),
+            study_code=_study_code(self.request, required=False),
+            status=status,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("study", STUDY_CODE_SCHEMA, description="Only this study's."),
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, enum=list(Assignment.Status.values), description=""
+            ),
+        ]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        paginator = self.paginator
+        assert paginator is not None
+        page: list | None = paginator.paginate_queryset(self.get_queryset(), request, view=self)
+        entries = selectors.queue_entries(page or [])
+        return paginator.get_paginated_response(QueueEntrySerializer(entries, many=True).data)
+
+
+class MyNextView(APIView):
+    """The reviewer's next unsubmitted assignment of a study, with its blinded text and
+    domains, in one request: what the rating page shows. 204 when every one is submitted."""
+
+    permission_classes = [IsAuthenticated, IsReviewer]
+
+    @extend_schema(
+        parameters=[STUDY_PARAMETER],
+        responses={
+            200: BlindedAssignmentSerializer,
+            204: OpenApiResponse(description="Every assignment of the study is submitted."),
+            404: ERROR_RESPONSES["404"],
+        },
+    )
+    def get(self, request: Request) -> Response:
+        study_code = _study_code(request, required=True)
+        assert study_code is not None
+        blinded = selectors.reviewer_next_assignment(
+            reviewer=request_user(request), study_code=study_code, language=get_language()
+        )
+        if blinded is None:
+            return Response(status=204)
+        return Response(BlindedAssignmentSerializer(blinded).data)
+
+
 class MyAssignmentView(APIView):
     permission_classes = [IsAuthenticated, IsReviewer]
 
@@ -115,6 +206,7 @@ class MySubmitView(APIView):
             reviewer=request_user(request), code=code
         )
         services.assignment_submit(assignment=assignment)
+        computations_schedule(study_id=assignment.study_id)
         blinded = selectors.reviewer_assignment(
             reviewer=request_user(request), code=code, language=get_language()
         )

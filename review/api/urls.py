@@ -11,6 +11,8 @@ router.register("reports", coordinator.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("me/queue/", reviewer.MyQueueView.as_view(), name="api-my-queue"),
+    path("me/queue/page/", reviewer.MyQueuePageView.as_view(), name="api-my-queue-page"),
+    path("me/next/", reviewer.MyNextView.as_view(), name="api-my-next"),
     path(
         "me/assignments/<str:code>/", reviewer.MyAssignmentView.as_view(), name="api-my-assignment"
     ),

@@ -33,7 +33,7 @@ _DECIMAL_POINT = re.compile(r"(?<![\d.,/])\d+\.\d+(?![\d]|[.,/]\d)")
 # How a date is written: 14/03/2022, 14.03.22, 14 mars 2022, mars 2022.
 DATE_STYLES = {
     "numeric": re.compile(r"(?<![\w/.])\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})(?![\w/])"),
-    "dotted": re.compile(r"(?<![\w/.])\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})(?![\w.]|\.\d)"),
+    "dotted": re.compile(r"(?<![\w/.])\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})(?!\w|\.\d)"),
     "written": re.compile(
         r"\b\d{1,2}(?:er)?\s+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|"
         r"septembre|octobre|novembre|d[ée]cembre)\s+(?:19|20)\d\d\b",

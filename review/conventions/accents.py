@@ -66,7 +66,8 @@ def dictionary_lexicon() -> dict[str, str]:
     """Folded word -> its usual accented spelling, from the packaged dictionary."""
     best: dict[str, tuple[int, str]] = {}
     for word, count in dictionary_counts().items():
-        if count < DICTIONARY_MIN_COUNT or len(word) < 2 or word.isascii():
+        # Two-letter words are left out: "ça" for "CA" (CA 19-9) does more harm than good.
+        if count < DICTIONARY_MIN_COUNT or len(word) < 3 or word.isascii():
             continue
         key = fold(word)
         if not key.isascii() or (key in best and best[key][0] >= count):

@@ -6,15 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from review import services
-from review.blinding.audit import blinding_audit
+from review.computations import computation_read
 from review.exceptions import ServiceError
-from review.models import Study
+from review.models import Study, StudyComputation
 from review.permissions import AuthenticatedRequest, coordinator_required
-
-# The page answers in a few seconds even for large studies; the command has no cap.
-PAGE_MAX_REPORTS_PER_REVIEWER = 60
-# 100: the fewest permutations with which p < 0.01 (the leak threshold) can be reached.
-PAGE_PERMUTATIONS = 100
 
 
 @coordinator_required
@@ -34,11 +29,17 @@ def study_blinding_audit(request: AuthenticatedRequest, pk: int) -> HttpResponse
             error = exc.message
         else:
             return redirect("review:blinding_audit", pk=study.pk)
-    result = blinding_audit(
-        study=study,
-        permutations=PAGE_PERMUTATIONS,
-        max_reports_per_reviewer=PAGE_MAX_REPORTS_PER_REVIEWER,
-    )
+    # Computed in the background (seconds to minutes): the page shows the last audit with
+    # its age, and schedules a new one when the study changed since (or after a decision).
+    stored = computation_read(study=study, kind=StudyComputation.Kind.LEAK_AUDIT)
+    if stored is None:
+        return render(
+            request,
+            "review/blinding_audit.html",
+            {"study": study, "computing": True, "error": error},
+            status=400 if error else 200,
+        )
+    result = stored.value
     statistics = [
         (name, f"{value:.3g}" if isinstance(value, float) else value)
         for name, value in sorted(result.statistics.items())
@@ -53,6 +54,7 @@ def study_blinding_audit(request: AuthenticatedRequest, pk: int) -> HttpResponse
             "statistics": statistics,
             "acceptable": acceptable,
             "error": error,
+            "computed": stored,
         },
         status=400 if error else 200,
     )

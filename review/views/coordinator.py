@@ -113,9 +113,9 @@ def _study_detail_context(study: Study) -> dict:
         "domains": domains,
         # In the page's language (French labels from the domain editor), as reviewers see them.
         "domain_labels": [domain.localized("label", get_language()) for domain in domains],
-        # Computed here, not in a template tag: it reads every report's text (cached per
-        # set of member reports), work a template should not hide.
-        "surface": selectors.study_surface_cues(study=study),
+        # Computed in the background (review/computations.py), never in a template or
+        # while the coordinator waits: it reads every report's text.
+        "surface": selectors.study_surface_stored(study=study),
     }
 
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from review import exports, selectors, selectors_queue, services
-from review.judge import judge_results
-from review.models import Study
+from review.computations import computation_read
+from review.models import Study, StudyComputation
 from review.permissions import coordinator_required
 from review.results import (
     RATING_FIELDS,
@@ -133,7 +133,13 @@ def _progress_svg(study: Study, language: str | None) -> str:
 def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
     language = get_language()
-    results = study_results(study=study, language=language)
+    # Never computed while the coordinator waits: the stored figures (with their age), and
+    # a refresh scheduled in the background when the ratings changed since.
+    stored = computation_read(study=study, kind=StudyComputation.Kind.RESULTS, language=language)
+    if stored is None:
+        return render(request, "review/study_results.html", {"study": study, "computing": True})
+    results = stored.value
+    judge = computation_read(study=study, kind=StudyComputation.Kind.JUDGE)
     figures = results.figures
     labels = results.domain_labels
     summary = [_localized_row(row, labels) for row in exports.summary_records(figures)]
@@ -150,7 +156,9 @@ def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
         "plots": results.plots,
         "progress_plot": _progress_svg(study, language),
         # The LLM judge's comparison with the panel (review.judge), kept out of `figures`.
-        "judge_comparisons": judge_results(study=study),
+        "judge_comparisons": judge.value if judge else [],
+        "judge_computing": judge is None or judge.stale,
+        "computed": stored,
         "exports": ("ratings", *FIGURE_EXPORTS),
         "methods_languages": LANGUAGES,
         "figure_names": FIGURE_NAMES,

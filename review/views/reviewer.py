@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from review import selectors, services, services_reviewer
+from review.computations import computations_schedule
 from review.exceptions import Conflict, NotFound, ServiceError
 from review.models import CannotAssess, ReviewerPreference
 from review.permissions import (
@@ -75,8 +76,34 @@ def rate(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @reviewer_required
 @require_POST
 def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> HttpResponse:
-    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     score = request.POST.get(f"score-{domain_key}", request.POST.get("score", ""))
+    if request.htmx:
+        # The hot path: one statement saves the score and the reading time and returns the
+        # domain row; anything unusual (first score, closed study, bad input) goes on below.
+        try:
+            saved = services.score_save_in_one_statement(
+                reviewer_id=request.user.pk,
+                code=code,
+                domain_key=domain_key,
+                score=score,
+                client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")),
+            )
+        except DatabaseError:
+            saved = None
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+        if saved is not None:
+            context = {
+                "domain": selectors.reviewer_domain_saved_row(
+                    domain=saved.domain, score=saved.score, language=get_language()
+                ),
+                "assignment_code": code,
+                "study_open": True,
+                "scale": list(range(saved.scale_min, saved.scale_max + 1)),
+                "error": "",
+            }
+            return render(request, "review/rate.html#domain-row", context)
+    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     error, status, rating = "", 200, None
     try:
         rating = services.rating_save(assignment=assignment, domain_key=domain_key, score=score)
@@ -157,6 +184,7 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
         if comment is not None and comment != assignment.comment:
             services.assignment_comment_save(assignment=assignment, comment=comment)
         services.assignment_submit(assignment=assignment)
+        computations_schedule(study_id=assignment.study_id)
     except NotFound:
         raise Http404 from None
     except Conflict as exc:

@@ -8,7 +8,7 @@ from generation.prompts import DEFAULT_PROMPTS, PROMPTS_V2
 def test_v2_prompt_carries_guideline_context_and_allows_supportive_drugs(
     db, mistral_settings, fake_mistral
 ):
-    batch = services.batch_launch(count=1, backend="mistral", seed=3, enqueue=False)
+    batch = services.batch_launch(count=1, backend="mistral", seed=269, enqueue=False)
     assert batch.prompt.label == "compte-rendu-fr-v2" and batch.prompt.passes == "two_pass"
     item = batch.items.get()
     assert pipeline.batch_item_process(item_id=item.pk, claim_token="t") == "done"
@@ -17,8 +17,8 @@ def test_v2_prompt_carries_guideline_context_and_allows_supportive_drugs(
     assert "response_format" not in writer or writer["response_format"] is None
     assert "Les traitements de support (antiémétiques, antalgiques, G-CSF" in system
     assert "n'ajoute aucun traitement qui n'y figure pas" not in system
-    # Seed 3, item 0: a 46-year-old man, stage IIB melanoma, surgical stay before adjuvant
-    # pembrolizumab (knowledge base oncology-fr@2).
+    # Seed 269, item 0 (frame 3): a 76-year-old man, stage IIC melanoma, surgical stay before
+    # adjuvant pembrolizumab (knowledge base oncology-fr@2).
     assert (
         "Recommandation qui justifie le plan (référentiel oncology-fr@2) :\n"
         "Plan retenu en RCP : chirurgie à visée curative (reprise d'exérèse + biopsie du "
@@ -30,16 +30,15 @@ def test_v2_prompt_carries_guideline_context_and_allows_supportive_drugs(
         "[melanoma-iib-iic-needs-adjuvant-pd1 ; Luke JJ, et al. KEYNOTE-716" in user
     )
     assert (
-        "Chronologie de la maladie : diagnostic le 22/06/2024 ; chirurgie le 08/07/2024 ; "
-        "séjour du 07/07/2024 au 09/07/2024 ; ordre du plan : 1. chirurgie à visée curative "
+        "Chronologie de la maladie : diagnostic le 18/07/2024 ; chirurgie le 13/08/2024 ; "
+        "séjour du 12/08/2024 au 14/08/2024 ; ordre du plan : 1. chirurgie à visée curative "
         "(reprise d'exérèse + biopsie du ganglion sentinelle) (en cours (ce séjour), début "
-        "07/07/2024), 2. immunothérapie adjuvante (pembrolizumab adjuvant 1 an) (à venir)"
+        "12/08/2024), 2. immunothérapie adjuvante (pembrolizumab adjuvant 1 an) (à venir)"
     ) in user
     assert "Place de ce séjour dans le parcours : séjour chirurgical du parcours" in user
     assert "- inhibiteurs de points de contrôle : toxicités immuno-médiées" in user
     # The comorbidities' treatments come from the knowledge base (with doses).
-    assert "- antécédent d'AVC : clopidogrel 75 mg et atorvastatine 40 mg par jour" in user
-    assert "- syndrome dépressif : sertraline 50 mg par jour" in user
+    assert "- hypertension artérielle : ramipril 5 mg le matin" in user
     assert "décret n° 2016-995 : motif d'hospitalisation ; antécédents pertinents" in user
     assert "traitement de sortie avec posologies et durées" in user
     # Pass 2 lists the extended schema.

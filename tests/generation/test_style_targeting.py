@@ -1,6 +1,7 @@
 """A batch launched with an import's style profile writes like that corpus."""
 
 import json
+from pathlib import Path
 
 from generation.backends.base import GenerationRequest
 from generation.backends.offline import OfflineBackend
@@ -138,3 +139,105 @@ def test_launch_page_takes_the_style_of_an_import(
         "Histoire de la maladie",
         "Conclusion",
     ]
+
+
+def test_launch_page_takes_the_style_of_a_studys_real_reports(
+    coordinator_client, coordinator, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from generation.models import Batch, SamplingFrame
+    from review import services
+    from tests.factories import ReportFactory, SyntheticReportFactory
+
+    real = (
+        "ANTECEDENTS\nHTA.\n\nBIOLOGIE\nHb 11,3 g/dL le 22.05.23.\n\nCONCLUSION\nRCP du 25.05.23."
+    )
+    study = services.study_create(name="Relecture", created_by=coordinator)
+    services.study_reports_add(
+        study=study,
+        reports=[ReportFactory(text=real), ReportFactory(text=real), SyntheticReportFactory()],
+    )
+    coordinator_client.get(reverse("generation:batch_launch"))
+    with django_capture_on_commit_callbacks(execute=False):
+        response = coordinator_client.post(
+            reverse("generation:batch_launch"),
+            {
+                "count": 1,
+                "frame": SamplingFrame.objects.get().pk,
+                "language": "fr",
+                "backend": "offline",
+                "seed": 4,
+                "style_study": study.pk,
+            },
+        )
+    assert response.status_code == 302
+    item = Batch.objects.get().items.get()
+    style = item.scenario["style"]
+    assert (style["heading_style"], style["sections"]) == (
+        "capitals",
+        ["Antécédents", "Biologie", "Conclusion"],
+    )
+    assert style["abbreviation_forms"] == {"Hb": "short", "HTA": "short", "RCP": "short"}
+    assert style["date_style"] == "dotted"
+    summary = scenario_summary(Scenario.from_json(item.scenario), "fr")
+    assert "abréviations : Hb, HTA, RCP ; dates pointées (14.03.22)" in summary
+
+
+def test_offline_writer_abbreviates_as_the_real_reports_do(frame_model):
+    long_profile = StyleProfile(
+        reports=2,
+        length_quantiles=(5000,) * 5,
+        sections=("Examens complémentaires",),
+        heading_style="title",
+        abbreviations=("Hb",),
+        abbreviation_forms={"Hb": "short", "PNN": "short"},
+    )
+    scenario = scenario_sample(
+        frame=frame_model, seed=3, index=0, language="fr", style_profile=long_profile
+    )
+    plain = _write(scenario_sample(frame=frame_model, seed=3, index=0, language="fr"))
+    data = _write(scenario)
+    assert (
+        "hémoglobine" in plain["narrative"] and "polynucléaires neutrophiles" in plain["narrative"]
+    )
+    assert "Hb " in data["narrative"] and "PNN " in data["narrative"]
+    assert "hémoglobine" not in data["narrative"] and "polynucléaires" not in data["narrative"]
+    assert all(
+        segment in data["narrative"]
+        for annotation in data["annotations"]
+        for segment in annotation["segments"]
+    )
+
+
+def test_launch_form_refuses_both_an_import_and_a_study(coordinator_client, coordinator):
+    from django.urls import reverse
+
+    from generation.models import SamplingFrame
+    from review import services
+    from review.imports.parsing import ImportOptions
+    from review.imports.services import report_import_commit
+    from tests.factories import ReportFactory
+
+    exports = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+    report_import = report_import_commit(
+        data=(exports / "reports_latin1.csv").read_bytes(),
+        file_name="export.csv",
+        options=ImportOptions(),
+        created_by=coordinator,
+    )
+    study = services.study_create(name="Relecture", created_by=coordinator)
+    services.study_reports_add(study=study, reports=[ReportFactory()])
+    response = coordinator_client.post(
+        reverse("generation:batch_launch"),
+        {
+            "count": 1,
+            "frame": SamplingFrame.objects.get().pk,
+            "language": "fr",
+            "backend": "offline",
+            "style_import": report_import.pk,
+            "style_study": study.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "Choose the real reports of an import or of a study, not both." in response.text

@@ -20,8 +20,9 @@ PERIOP = OK_NARRATIVE.replace(
     "Évolution\nChimiothérapie par FLOT avant la chirurgie, bien tolérée. Après la chirurgie, "
     "reprise du FLOT prévue pour quatre cures.",
 )
-# Seed 3, index 0 of the default frame and knowledge base: a 46-year-old man (born
-# 11/09/1977, admitted 07/07/2024) with a stage IIB melanoma. The plant: he is said to be 71.
+# Seed 3, index 0 of the default frame (3) and knowledge base (2): a 62-year-old man (born
+# 19/10/1962, admitted 17/06/2025) with a metastatic bladder cancer. The plant: he is said to
+# be 71.
 PLANTED = OK_NARRATIVE.replace("Examen clinique\n", "Examen clinique\nPatient de 71 ans. ")
 
 
@@ -121,8 +122,8 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
     anomaly = {
         "category": "chronology",
         "evidence": "Patient de 71 ans.",
-        "explanation": "Né le 11/09/1977 : 46 ans à l'admission.",
-        "correction": "Patient de 46 ans.",
+        "explanation": "Né le 19/10/1962 : 62 ans à l'admission.",
+        "correction": "Patient de 62 ans.",
     }
     fake_mistral.script("verdict", _verdict(False, anomaly), _verdict(True))
     batch = two_pass_batch(judge_model="mistral-small-latest")
@@ -141,7 +142,7 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
     first_judge = item.passes[2]
     assert first_judge["detail"]["checker"] == ["age_vs_birth_date"]
     assert first_judge["detail"]["anomalies"] == [anomaly]
-    assert "age_vs_birth_date: age 71 stated, born 1977-09-11, admitted 2024-07-07" in (
+    assert "age_vs_birth_date: age 71 stated, born 1962-10-19, admitted 2025-06-17" in (
         fake_mistral.requests_of("verdict")[0].prompt_text
     )
     # The judge ran on its own model; the revision was told the anomaly.
@@ -153,7 +154,7 @@ def test_planted_inconsistency_flagged_judged_revised_and_every_attempt_stored(
         "mistral-large-latest",
         "mistral-small-latest",
     ]
-    assert "Patient de 46 ans." in fake_mistral.requests[3].prompt_text
+    assert "Patient de 62 ans." in fake_mistral.requests[3].prompt_text
     assert item.passes[2]["cost_eur"] == round(
         (item.passes[2]["tokens_in"] * 0.1 + item.passes[2]["tokens_out"] * 0.3) / 1e6, 4
     )

@@ -148,3 +148,21 @@ def test_schedule_refuses_out_of_range(open_study, coordinator):
         services.study_reminder_schedule_set(study=open_study, every_days=400, actor=coordinator)
     open_study.refresh_from_db()
     assert open_study.reminder_every_days is None
+
+
+def test_a_refused_email_leaves_no_record_and_is_tried_again(late_study, settings, mailoutbox):
+    # A real SMTP backend pointed at a closed port: the connection is refused.
+    locmem = settings.MAILERS
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+    with pytest.raises(ConnectionRefusedError):
+        people.reminders_send_due()
+    assert Reminder.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="study.reminder_scheduled").exists()
+    settings.MAILERS = locmem
+    assert people.reminders_send_due().sent == 2
+    assert Reminder.objects.count() == 2

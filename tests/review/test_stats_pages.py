@@ -5,6 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from review.computations import computations_refresh
 from review.models import AuditEvent
 from tests.factories import PASSWORD, CoordinatorFactory
 from tests.review.rated_study import rated_study
@@ -59,6 +60,7 @@ def test_results_api_forbidden_to_reviewers(reviewer_client, study):
 
 
 def test_results_page_shows_summary_and_plots(coordinator_client, study):
+    computations_refresh(study=study)
     response = coordinator_client.get(reverse("review:study_results", args=[study.pk]))
     assert response.status_code == 200
     page = response.content.decode()
@@ -83,29 +85,59 @@ def test_results_page_query_count_independent_of_report_count(
     client.login(username=coordinator.username, password=PASSWORD)
     counts = []
     for study in (small, large):
-        # session, user, role check, study, fingerprint, long table, progress, panel (cache
-        # miss), the calibration references (issue 17: calibration agreement on the page;
-        # the test–retest table costs nothing when the study has no attention checks), and
-        # the LLM judge's scores (none here: its section is empty)
-        with django_assert_num_queries(10) as captured:
+        computations_refresh(study=study)
+        # Never computed on the page (issue 21): session, user, role check, study; the
+        # ratings' fingerprint and the stored results; the judge's fingerprint (the same
+        # ratings' one and its own scores) and its stored comparison; progress per reviewer
+        # (for the progress plot); the calibration references (issue 17; the test–retest
+        # table costs nothing when the study has no attention checks).
+        with django_assert_num_queries(11) as captured:
             assert client.get(reverse("review:study_results", args=[study.pk])).status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_results_page_is_served_from_the_stored_figures_with_their_age(
+    coordinator_client, study, django_assert_num_queries
+):
+    url = reverse("review:study_results", args=[study.pk])
+    # Nothing stored yet: the page says so at once and schedules the computation.
+    first = coordinator_client.get(url).content.decode()
+    assert "Being computed in the background" in first
+    assert "8.00 ± 0.00" not in first
+    assert sorted(computations_refresh(study=study)) == [
+        "judge",
+        "results:en",
+        "results:fr",
+        "surface",
+    ]
+    page = coordinator_client.get(url).content.decode()
+    assert "8.00 ± 0.00" in page
+    assert "Computed 0\xa0minutes ago" in page
+    # A second refresh finds every fingerprint current and computes nothing.
+    assert computations_refresh(study=study) == []
 
 
 def test_results_cache_invalidated_by_rating_change(coordinator_client, study):
     from review.models import Rating
 
     url = reverse("review:study_results", args=[study.pk])
+    computations_refresh(study=study)
     assert "8.00 ± 0.00" in coordinator_client.get(url).content.decode()
     rating = Rating.objects.filter(
         assignment__study=study, assignment__report__source="real", domain__key="language_quality"
     ).first()
     rating.score = 2
     rating.save()
+    # The stored figures are shown, marked stale, until the background refresh has run.
+    stale = coordinator_client.get(url).content.decode()
+    assert "8.00 ± 0.00" in stale
+    assert "Ratings changed since" in stale
+    assert "results:en" in computations_refresh(study=study)
     page = coordinator_client.get(url).content.decode()
     # 6 real ratings, one changed from 8 to 2: mean 7.00.
     assert "7.00 ± 2.45" in page
+    assert "Ratings changed since" not in page
 
 
 def test_ratings_csv_has_exact_columns_and_records_audit(coordinator_client, coordinator, study):
@@ -261,6 +293,7 @@ def test_results_api_returns_figures(coordinator_client, study):
 
 
 def test_results_page_of_study_without_submitted_ratings(coordinator_client, open_study):
+    computations_refresh(study=open_study)
     response = coordinator_client.get(reverse("review:study_results", args=[open_study.pk]))
     assert response.status_code == 200
     page = response.content.decode()
@@ -337,6 +370,7 @@ def test_results_page_shows_the_recommended_statistic_with_notes_in_french(
     coordinator_client, study
 ):
     url = reverse("review:study_results", args=[study.pk])
+    computations_refresh(study=study)
     english = coordinator_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     french = coordinator_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     # Every scope of every domain: ICC(2,1) (both reviewers rated every report), and the

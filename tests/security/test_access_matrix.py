@@ -45,6 +45,11 @@ ACCESS: dict[str, Access] = {
     "api-docs": Access("get", lambda c: "/api/docs/", 401, 403, 403, 200),
     "api-root": Access("get", lambda c: "/api/v1/", 200, 200, 200, 200),
     "api-my-queue": Access("get", lambda c: "/api/v1/me/queue/", 401, 200, 200, 403),
+    "api-my-queue-page": Access("get", lambda c: "/api/v1/me/queue/page/", 401, 200, 200, 403),
+    # Both reviewers are on the study's panel: each gets their own next assignment.
+    "api-my-next": Access(
+        "get", lambda c: f"/api/v1/me/next/?study={c['study'].code}", 401, 200, 200, 403
+    ),
     "api-my-assignment": Access(
         "get", lambda c: f"/api/v1/me/assignments/{_mine(c)}/", 401, 200, 404, 403
     ),
@@ -509,6 +514,8 @@ def test_pages_send_csrf_token_for_htmx_on_body(reviewer_client, ctx):
         "/admin/review/report/",
         "/admin/review/rating/",
         "/admin/review/auditevent/",
+        "/admin/review/domain/",
+        "/admin/review/study/1/history/",
         "/admin/generation/batch/",
     ],
 )

@@ -5,7 +5,7 @@ trail's "admin.*" events still written beside it."""
 import pytest
 from django.urls import reverse
 
-from review import services
+from review import people, services
 from review.models import Assignment, AuditEvent, Domain, Study
 from tests.factories import PASSWORD
 
@@ -144,3 +144,19 @@ def test_domain_history_is_view_only_for_coordinators(admin_client, draft_study)
         reverse("admin:review_domain_change", args=[domain.pk]), {"label": "x"}
     )
     assert response.status_code == 403
+
+
+def test_reminders_are_listed_read_only(admin_client, open_study, reviewer, coordinator):
+    reviewer.email = "r@chu.example"
+    reviewer.save()
+    people.study_reminders_send(study=open_study, actor=coordinator, base_url="http://x/")
+    page = admin_client.get(reverse("admin:review_reminder_changelist"))
+    assert page.status_code == 200
+    assert [(r.reviewer, r.kind) for r in page.context_data["cl"].result_list] == [
+        (reviewer, "manual")
+    ]
+    reminder = page.context_data["cl"].result_list[0]
+    delete = admin_client.post(
+        reverse("admin:review_reminder_delete", args=[reminder.pk]), {"post": "yes"}
+    )
+    assert delete.status_code == 403

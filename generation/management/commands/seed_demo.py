@@ -1,7 +1,11 @@
 """Seed a coordinator, two reviewers, sample reports and an open study for the demo.
 
-The four "real" reports are stand-ins written for the demo (their provenance says so);
-the four synthetic ones come from the generation pipeline's offline writer, run in-process.
+The six "real" reports are stand-ins written for the demo as a hospital export gives them
+(`data/demo/export.jsonl`), through the import's coherent surrogates into
+`data/demo/reports.json` by `demo_reports_build` (their provenance says they are
+stand-ins); the six synthetic ones come from the generation pipeline's offline writer, run
+in-process, written like the stand-ins (their style profile: lengths, sections, headings,
+abbreviations, date styles), so the demo study passes its own leak audit.
 It lives in `generation` because it joins both apps: generation depends on review, never
 the reverse, so review holds no command that imports generation.
 """
@@ -16,9 +20,11 @@ from django.db import transaction
 
 from generation import services as generation_services
 from review import services
+from review.blinding.style_profile import style_profile_build
 from review.models import Report, Study
 
 DEMO_REPORTS = Path(__file__).resolve().parents[2] / "data" / "demo" / "reports.json"
+DEMO_EXPORT = DEMO_REPORTS.with_name("export.jsonl")
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (printed demo login, local demo only)
 # Reviewers see the study name: it must not hint at the sources.
 DEMO_STUDY = "Demo study: oncology hospitalization reports"
@@ -37,10 +43,11 @@ class Command(BaseCommand):
             users = self._users()
             study = Study.objects.filter(name=DEMO_STUDY).first()
             if study is None:
-                reports = self._real_standins() + self._synthetic(users["coordinator"])
+                real = self._real_standins()
+                reports = real + self._synthetic(users["coordinator"], real)
                 study = services.study_create(
                     name=DEMO_STUDY,
-                    description="Eight short hospitalization reports to try the rating page.",
+                    description="Twelve hospitalization reports to try the rating page.",
                     created_by=users["coordinator"],
                     raters_per_report=2,
                     seed=2026,
@@ -105,15 +112,18 @@ class Command(BaseCommand):
             reports.append(report)
         return reports
 
-    def _synthetic(self, coordinator) -> list[Report]:
+    def _synthetic(self, coordinator, real: list[Report]) -> list[Report]:
         batch = generation_services.batch_launch(
-            count=4,
+            count=len(real),
             backend="offline",
             seed=2026,
             language="fr",
             name="Demo batch (offline)",
             created_by=coordinator,
             enqueue=False,
+            style_profile=style_profile_build(
+                reports=[(report.text, report.language) for report in real]
+            ),
         )
         generation_services.batch_run_in_process(batch=batch)
         return list(

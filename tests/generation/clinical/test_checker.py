@@ -239,6 +239,9 @@ def test_planted_dd_mvac_without_cisplatin_eligibility(kb, find):
         ("pancreas", "pancreas-advanced-folfirinox", {"ecog": 2}, "ECOG 2 > 1"),
         ("pancreas", "pancreas-advanced-folfirinox", {"age": 95}, "age 95 > 75"),
         ("prostate", "prostate-rp", {"age": 93}, "age 93 > 75"),
+        ("stomach", "stomach-flot", {"ecog": 2}, "ECOG 2 > 1"),
+        ("head_and_neck", "hn-la-cisplatin-rt", {"ecog": 2}, "ECOG 2 > 1"),
+        ("bladder", "bladder-mibc-ddmvac", {"ecog": 2}, "ECOG 2 > 1"),
     ],
 )
 def test_planted_unfit_patient_for_the_plan(kb, find, site, plan, update, evidence):

@@ -135,3 +135,70 @@ def test_invalid_yaml_is_a_clear_error():
     with pytest.raises(knowledge.KnowledgeInvalid) as info:
         knowledge.knowledge_parse_text("plans: [\n")
     assert info.value.errors[0].startswith("The file is not valid YAML:")
+
+
+# --- knowledge base 2: lines, complication frequencies, risk groups ----------------------
+
+
+def test_plan_breaking_a_line_sequence_is_an_error(data):
+    broken = copy.deepcopy(data)
+    prior = _plan(broken, "crc-met-2l-folfiri-bev")["prior"][0]["together"][0]
+    prior["drugs"] = ["capecitabine"]
+    prior.pop("name")
+    _plan(broken, "crc-met-2l-folfiri-bev")["requires"]["crcl_min"] = 30
+    errors = _errors(broken)
+    assert errors
+    assert all(
+        "plan crc-met-2l-folfiri-bev breaks the line order crc-folfiri-after-folfox" in e
+        for e in errors
+    )
+
+
+def test_prior_line_not_before_the_plan_is_an_error(data):
+    broken = copy.deepcopy(data)
+    _plan(broken, "nsclc-iv-2l-docetaxel-sq")["prior"][0]["together"][1]["line"] = 2
+    assert _errors(broken) == [
+        "plan nsclc-iv-2l-docetaxel-sq.prior: every prior treatment states a line lower than "
+        "the plan's"
+    ]
+
+
+def test_sequence_with_a_wrong_drug_name_is_an_error(data):
+    broken = copy.deepcopy(data)
+    broken["sequences"][1]["later"]["drugs"] = ["irinotecane"]
+    assert _errors(broken) == ["sequence crc-folfiri-after-folfox: unknown drug 'irinotecane'"]
+
+
+def test_complication_rates_must_be_sourced_and_end_with_a_default(data):
+    broken = copy.deepcopy(data)
+    rates = broken["complications"]["febrile_neutropenia"]["rates"]
+    rates[0]["source"] = "prodige-4"
+    rates.pop()
+    assert _errors(broken) == [
+        "complications.febrile_neutropenia.rates[0].source: 'prodige-4' is not a key of 'sources'",
+        "complications.febrile_neutropenia.rates[1]: rates are regimens or drug classes, then "
+        "one default rate (without drugs_all or drug_class) last",
+    ]
+
+
+def test_postoperative_rates_name_a_known_procedure_and_stay_below_one(data):
+    broken = copy.deepcopy(data)
+    rates = broken["postoperative"]["anastomotic_leak"]["rates"]
+    rates[0]["procedure"] = "hemicolectomy"
+    assert _errors(broken) == [
+        "postoperative.anastomotic_leak.rates[0]: unknown procedure 'hemicolectomy'",
+    ]
+    fixed = copy.deepcopy(data)
+    fixed["postoperative"]["postoperative_ileus"]["rates"][0]["p"] = 0.95
+    assert _errors(fixed) == ["postoperative: complications of colectomy add up to 1.04 > 1"]
+
+
+def test_prostate_entry_without_its_staging_factors_is_an_error(data):
+    broken = copy.deepcopy(data)
+    broken["sites"]["prostate"]["tnm"]["I"].append("T2aN0M0 PSA<10")
+    assert _errors(broken) == [
+        "sites.prostate.tnm.I: 'T2aN0M0 PSA<10': the prostate stage needs Grade Group (AJCC 8th)"
+    ]
+    wrong = copy.deepcopy(data)
+    _plan(wrong, "prostate-rp")["requires"]["risk"] = ["very_low"]
+    assert _errors(wrong) == ["plan prostate-rp.requires.risk: unknown risk group 'very_low'"]

@@ -127,8 +127,8 @@ def test_planted_adt_for_low_risk(kb, prostate):
     adt = Treatment(
         modality="endocrine",
         intent="adjuvant",
-        regimen="agoniste de la LH-RH 6 mois",
-        regimen_en="LHRH agonist for 6 months",
+        regimen="triptoréline (agoniste de la LH-RH) 6 mois",
+        regimen_en="triptorelin (LHRH agonist) for 6 months",
         drugs=["triptorelin"],
         step=0,
         concurrent=True,

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from review import selectors, services
 from review.blinding.audit import blinding_audit
+from review.computations import computations_refresh
 from review.models import CODE_ALPHABET, Assignment, Rating, Report, Study
 from tests.conftest import make_open_study
 from tests.factories import ReportFactory, SyntheticReportFactory
@@ -165,7 +166,11 @@ def test_audit_page_simulates_opening_of_draft(coordinator_client, coordinator, 
         reports=ReportFactory.create_batch(3) + SyntheticReportFactory.create_batch(3),
     )
     services.study_reviewers_set(study=study, reviewers=reviewers)
-    page = coordinator_client.get(reverse("review:blinding_audit", args=[study.pk]))
+    url = reverse("review:blinding_audit", args=[study.pk])
+    # Computed in the background (issue 21), never while the coordinator waits.
+    assert "Being computed in the background" in coordinator_client.get(url).content.decode()
+    assert computations_refresh(study=study, kinds=["leak_audit"]) == ["leak_audit"]
+    page = coordinator_client.get(url)
     assert page.status_code == 200
     assert "No leak found" in page.content.decode()
     assert "its opening was simulated and rolled back" in page.content.decode()

@@ -10,6 +10,7 @@ from review.blinding import house_style
 from review.blinding.audit import blinding_audit
 from review.blinding.audit.formatting import formatting_separation, typography
 from review.blinding.presentation import normalise_text
+from review.computations import computations_refresh
 from review.models import AuditEvent
 from tests.factories import ReportFactory, SyntheticReportFactory
 
@@ -200,6 +201,7 @@ def test_audit_page_headline_explanations_and_acceptance(
         n=6,
     )
     url = reverse("review:blinding_audit", args=[study.pk])
+    computations_refresh(study=study, kinds=["leak_audit"])
     page = coordinator_client.get(url).content.decode()
     # Length and sections, not typography: the extra sections are content.
     assert "Reviewers could tell real from synthetic reports: 2 problems to fix" in page
@@ -215,6 +217,8 @@ def test_audit_page_headline_explanations_and_acceptance(
         "cue": "sections",
         "reason": "Longer synthetic reports are our finding.",
     }
+    # The decision makes the stored audit stale; the background refresh takes it in.
+    assert computations_refresh(study=study, kinds=["leak_audit"]) == ["leak_audit"]
     page = coordinator_client.get(url).content.decode()
     assert "1 problem to fix" in page
     assert "Longer synthetic reports are our finding." in page

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from review import services
 from review.blinding.surface import surface_cues
+from review.computations import computations_refresh
 from tests.factories import ReportFactory, SyntheticReportFactory
 
 
@@ -38,7 +39,11 @@ def test_surface_cues_on_draft_study_page_for_coordinator(coordinator_client, co
         study=study,
         reports=[ReportFactory(text="Court."), SyntheticReportFactory(text="Long. " * 40)],
     )
-    page = coordinator_client.get(reverse("review:study_detail", args=[study.pk]))
+    # Computed in the background (issue 21): first a note, then the stored cues.
+    url = reverse("review:study_detail", args=[study.pk])
+    assert "Being computed in the background" in coordinator_client.get(url).text
+    computations_refresh(study=study, kinds=["surface"])
+    page = coordinator_client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
     assert "Surface cues by source" in html
@@ -52,9 +57,13 @@ def test_surface_cues_recomputed_when_the_study_reports_change(coordinator_clien
         study=study, reports=[ReportFactory(text="Court."), SyntheticReportFactory(text="Court.")]
     )
     url = reverse("review:study_detail", args=[study.pk])
+    computations_refresh(study=study, kinds=["surface"])
     assert "Real and synthetic reports differ visibly" not in coordinator_client.get(url).text
     services.study_reports_add(
         study=study,
         reports=[SyntheticReportFactory(text="Long. " * 40) for _ in range(2)],
     )
+    # The stored cues are stale now: shown as such until the background refresh has run.
+    assert "The reports changed since" in coordinator_client.get(url).text
+    assert computations_refresh(study=study, kinds=["surface"]) == ["surface"]
     assert "Real and synthetic reports differ visibly" in coordinator_client.get(url).text
