@@ -9,6 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from review import services
+from review.computations import computations_refresh
 from review.models import Assignment, Report, Study, StudyReviewer
 from tests.e2e.conftest import log_in, run_axe, screenshot
 from tests.factories import CoordinatorFactory, ReportFactory, ReviewerFactory
@@ -172,6 +173,9 @@ def test_coordinator_composes_a_study_follows_it_and_reads_results(
                 score=score_for(assignment.report, 1, key),
             )
         services.assignment_submit(assignment=assignment)
+    # What the debounced refresh task does in a worker after the submissions (the page
+    # serves stored figures; the worker's own test is tests/review/test_computations_worker).
+    computations_refresh(study=study, kinds=["results"])
 
     # Results: tables and the server-drawn plots.
     page.get_by_role("link", name="Results").click()

@@ -13,12 +13,14 @@ from synthreports.celery import app
 from tests import celery_workers as workers
 from tests.factories import PASSWORD
 from tests.review.rated_study import rated_study
+from tests.transactional_fixtures import roles  # noqa: F401 (a fixture, requested by name)
 
 pytestmark = pytest.mark.integration
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
 
+@pytest.mark.usefixtures("roles")
 def test_worker_computes_and_stores_the_figures_the_page_then_serves(
     transactional_db, client, coordinator, reviewers
 ):

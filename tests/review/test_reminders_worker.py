@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from review.models import AuditEvent, Reminder, Study
 from tests import celery_workers as workers
+from tests.transactional_fixtures import roles  # noqa: F401 (a fixture, requested by name)
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +70,7 @@ def _start_beat(env, tmp_path, log):
     )
 
 
+@pytest.mark.usefixtures("roles")
 def test_beat_and_worker_send_one_reminder_per_interval(
     transactional_db, open_study, reviewers, clean_redis, tmp_path
 ):
