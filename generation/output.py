@@ -14,63 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from review.annotation_fields import AnnotationField, ExtractionField
+
 OUTPUT_SCHEMA_VERSION = 1
 
-AnnotationField = Literal[
-    "patient_name",
-    "age",
-    "sex",
-    "admission_date",
-    "discharge_date",
-    "hospital",
-    "department",
-    "physician",
-    "reason",
-    "primary_site",
-    "histology",
-    "stage",
-    "tnm",
-    "biomarker",
-    "metastatic_site",
-    "ecog",
-    "comorbidity",
-    "smoking",
-    "treatment",
-]
-
-# Schema 2 (two-pass prompts): what the open dataset needs and schema 1 lacked. Kept apart
-# from AnnotationField so that a version-1 prompt still renders (and asks for) exactly what
-# it always did.
+# The field vocabulary is review's (review/annotation_fields.py): the report viewer, the
+# annotation audit and the dataset exports read the same names generation asks for.
 EXTRACTION_SCHEMA_VERSION = 2
-ExtractionField = Literal[
-    "patient_name",
-    "age",
-    "sex",
-    "admission_date",
-    "discharge_date",
-    "diagnosis_date",
-    "hospital",
-    "department",
-    "physician",
-    "reason",
-    "primary_site",
-    "histology",
-    "grade",
-    "stage",
-    "tnm",
-    "biomarker",
-    "metastatic_site",
-    "ecog",
-    "weight",
-    "lab",
-    "comorbidity",
-    "smoking",
-    "alcohol",
-    "treatment",
-    "toxicity",
-    "disease_status",
-    "discharge_treatment",
-]
 
 
 class OutputAnnotation(BaseModel):

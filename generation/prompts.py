@@ -11,10 +11,10 @@ from string import Template
 from typing import get_args
 
 from generation.clinical.knowledge import KnowledgeBase
-from generation.output import AnnotationField, ExtractionField
 from generation.prompt_context import prompt_context
 from generation.scenario import Scenario
 from generation.vocabulary import REPORT_SECTIONS, scenario_summary
+from review.annotation_fields import AnnotationField, ExtractionField
 
 # Editing these texts changes nothing already stored: data migration 0002 seeded version 1
 # from them, and a changed prompt must become a new PromptTemplate version (provenance

@@ -7,44 +7,15 @@ page and the generated-item page both render them through `annotated_text`.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-# The fields of generation/output.py in a fixed order, so a field keeps its colour from
-# report to report; static/css/app.css defines .ann-0 … .ann-19.
-KNOWN_FIELDS = (
-    "patient_name",
-    "age",
-    "sex",
-    "admission_date",
-    "discharge_date",
-    "hospital",
-    "department",
-    "physician",
-    "reason",
-    "primary_site",
-    "histology",
-    "stage",
-    "tnm",
-    "biomarker",
-    "metastatic_site",
-    "ecog",
-    "comorbidity",
-    "smoking",
-    "treatment",
-)
-PALETTE_SIZE = 20
+from review.annotation_fields import KNOWN_FIELDS, PALETTE_SIZE, field_colour
 
-
-def field_colour(field: str) -> int:
-    """The palette index of a field (stable; unknown fields hash into the palette)."""
-    if field in KNOWN_FIELDS:
-        return KNOWN_FIELDS.index(field)
-    return zlib.crc32(field.encode()) % PALETTE_SIZE
+__all__ = ["KNOWN_FIELDS", "PALETTE_SIZE", "AnnotatedText", "annotated_text", "field_colour"]
 
 
 @dataclass(frozen=True)

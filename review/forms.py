@@ -116,6 +116,15 @@ class CompositionForm(forms.Form):
 
 class StudyCreateForm(CompositionForm):
     name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=Study.Kind.choices,
+        initial=Study.Kind.RATING,
+        required=False,
+        help_text=_(
+            "An annotation audit asks reviewers to verify the synthetic reports' annotations."
+        ),
+    )
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
     raters_per_report = forms.IntegerField(label=_("Raters per report"), min_value=1, initial=2)
     scale_min = forms.IntegerField(label=_("Lowest score"), min_value=0, max_value=99, initial=1)
@@ -154,6 +163,9 @@ class StudyCreateForm(CompositionForm):
                 "reviewers",
                 _("Choose at least %(k)d reviewers for %(k)d raters per report.") % {"k": k},
             )
+        if data.get("kind") == Study.Kind.ANNOTATION_AUDIT and data.get("real_imports"):
+            # Real reports carry no generated annotations to verify.
+            self.add_error("real_imports", _("An annotation audit takes synthetic reports only."))
         return data
 
 

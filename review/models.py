@@ -125,7 +125,14 @@ class Study(models.Model):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
+    class Kind(models.TextChoices):
+        RATING = "rating", _("Rating study")
+        # Physicians verify the structured annotations of synthetic reports, one verdict
+        # per annotation (review/audit_study/): no domains, no scores, no source to blind.
+        ANNOTATION_AUDIT = "annotation_audit", _("Annotation audit")
+
     code = models.CharField(max_length=16, unique=True, default=study_code_new, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.RATING)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
@@ -194,6 +201,9 @@ class Study(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(noninferiority_margin__gt=0), name="study_margin_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["rating", "annotation_audit"]), name="study_kind_valid"
             ),
         ]
 
@@ -513,6 +523,112 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+class AnnotationVerdict(models.Model):
+    """One reviewer's verdict on one of the model's annotations of a report (audit studies).
+
+    The annotation is named by its index in `Report.annotations` (the stored list is never
+    rewritten once a report exists), with its field and span copied so that a verdict
+    reads on its own in exports. A correction (value or span) is kept beside the verdict.
+    """
+
+    class Verdict(models.TextChoices):
+        CORRECT = "correct", _("Correct")
+        WRONG_VALUE = "wrong_value", _("Wrong value")
+        WRONG_SPAN = "wrong_span", _("Wrong span")
+        NOT_IN_TEXT = "not_in_text", _("Not in text")
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="annotation_verdicts"
+    )
+    annotation_index = models.PositiveIntegerField()
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    corrected_value = models.CharField(max_length=500, blank=True)
+    corrected_start = models.PositiveIntegerField(null=True, blank=True)
+    corrected_end = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["assignment", "annotation_index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "annotation_index"], name="annotation_verdict_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=["correct", "wrong_value", "wrong_span", "not_in_text"]),
+                name="annotation_verdict_valid",
+            ),
+            # A corrected span has both ends, in order, or neither.
+            models.CheckConstraint(
+                condition=Q(corrected_start__isnull=True, corrected_end__isnull=True)
+                | Q(corrected_start__lt=models.F("corrected_end")),
+                name="annotation_verdict_span_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}#{self.annotation_index}={self.verdict}"
+
+
+class AddedAnnotation(models.Model):
+    """An annotation the model missed, added by a reviewer of an audit study."""
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="added_annotations"
+    )
+    field = models.CharField(max_length=64)
+    value = models.CharField(max_length=500)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assignment", "start", "end", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="added_annotation_span_ordered"
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="added_annotation_has_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}+{self.field}[{self.start}:{self.end}]"
+
+
+class AnnotationAdjudication(models.Model):
+    """The coordinator's decision on a model annotation the reviewers disagreed on; it
+    overrides the majority in the verified dataset."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="adjudications")
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="adjudications")
+    annotation_index = models.PositiveIntegerField()
+    verdict = models.CharField(max_length=16, choices=AnnotationVerdict.Verdict.choices)
+    value = models.CharField(max_length=500, blank=True)
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "report", "annotation_index"], name="adjudication_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=["correct", "wrong_value", "wrong_span", "not_in_text"]),
+                name="adjudication_verdict_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True) | Q(start__lt=models.F("end")),
+                name="adjudication_span_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}/{self.report_id}#{self.annotation_index}={self.verdict}"
 
 
 class StudyComputation(models.Model):

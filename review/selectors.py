@@ -209,11 +209,10 @@ def queue_next_for_reviewer(*, reviewer: User, study_code: str) -> str | None:
 
 
 def reviewer_queue_rows(*, reviewer: User, study_code: str | None = None, status: str = ""):
-    """A reviewer's assignments in queue order as (code, shown report code, position,
-    status) rows: a lazy queryset, so a paginated answer reads one page of it. The position
-    is the rank in the study's queue (1, 2, 3… without gaps, whatever the status filter),
-    as on the rating page: a report handed back ("cannot assess") leaves a gap in the
-    stored positions."""
+    """A reviewer's assignments in queue order as (code, shown report code, rank, status)
+    rows: a lazy queryset, so a paginated answer reads one page of it. The rank is the
+    position in the study's queue (1, 2, 3… without gaps), as on the rating page, counted
+    over the whole queue whatever the status filter (index assign_queue)."""
     assignments = Assignment.objects.filter(_seated(reviewer), reviewer=reviewer).exclude(
         study__status=Study.Status.DRAFT
     )
@@ -221,23 +220,20 @@ def reviewer_queue_rows(*, reviewer: User, study_code: str | None = None, status
         assignments = assignments.filter(study__code=study_code)
     if status:
         assignments = assignments.filter(status=status)
+    rank = Subquery(
+        Assignment.objects.filter(
+            study_id=OuterRef("study_id"), reviewer=reviewer, position__lte=OuterRef("position")
+        )
+        .order_by()
+        .values("study_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         assignments.order_by("study__name", "study_id", "position")
         # An attention check shows its own code, never the repeated report's.
-        .annotate(
-            shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"),
-            rank=Subquery(
-                Assignment.objects.filter(
-                    study_id=OuterRef("study_id"),
-                    reviewer_id=OuterRef("reviewer_id"),
-                    position__lte=OuterRef("position"),
-                )
-                .order_by()
-                .values("study_id")
-                .annotate(count=Count("*"))
-                .values("count")
-            ),
-        )
+        .annotate(shown_code=Coalesce(NullIf("display_code", Value("")), "report__code"))
+        .annotate(rank=rank)
         .values_list("code", "shown_code", "rank", "status")
     )
 
@@ -401,9 +397,8 @@ def _presented(text: str, language: str, house_style: str) -> tuple[tuple[Block,
     """A report as the rating page and the API show it. Reports are never edited, and the
     normalisation costs ~1.3 ms for 2,500 characters: the API's next, PUT and submit each
     answer with the same report, so it is computed once per process and report. Keyed by
-    the text itself and the study's conventions as JSON text (fixed once the study opens);
-    the blocks are read, never changed, by templates and serializers."""
-    conventions = Conventions.from_json(json.loads(house_style) if house_style else None)
+    the text itself; the blocks are read, never changed, by templates and serializers."""
+    conventions = Conventions.from_json(json.loads(house_style))
     blocks = tuple(report_blocks(text, language=language, conventions=conventions))
     return blocks, blocks_text(list(blocks))
 
@@ -456,7 +451,7 @@ def _blinded_assignment(row: tuple, language: str | None) -> BlindedAssignment:
     # The house style of the report's own language (not the reviewer's interface language),
     # with the study's conventions (jsonb arrives as text through a raw cursor).
     if not isinstance(house_style, str):
-        house_style = json.dumps(house_style or {}, sort_keys=True)
+        house_style = json.dumps(house_style, sort_keys=True)
     blocks, plain = _presented(text, report_language, house_style)
     return BlindedAssignment(
         code=assignment_code,
@@ -641,21 +636,25 @@ def _fulltext_match(search: str) -> Q:
     A report matching either is found. "métastases" does not find "métastatique": the
     French snowball stemmer keeps "métastat" apart from "métastas"."""
     match = Q()
-    for language, (config, folded) in SEARCH_CONFIGS.items():
-        matching = (
-            Report.objects.filter(language=language)
-            .annotate(
-                stemmed=SearchVector("text", config=config),
-                unaccented=SearchVector("text", config=folded),
-            )
-            .filter(
-                Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
-                | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
-            )
-            .values("pk")
-        )
-        match |= Q(pk__in=matching)
+    for language in SEARCH_CONFIGS:
+        match |= Q(pk__in=fulltext_matching(language=language, search=search).values("pk"))
     return match
+
+
+def fulltext_matching(*, language: str, search: str):
+    """The reports in `language` whose text matches `search` by either configuration."""
+    config, folded = SEARCH_CONFIGS[language]
+    return (
+        Report.objects.filter(language=language)
+        .annotate(
+            stemmed=SearchVector("text", config=config),
+            unaccented=SearchVector("text", config=folded),
+        )
+        .filter(
+            Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
+            | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
+        )
+    )
 
 
 def report_list(*, source: str | None = None, search: str = ""):

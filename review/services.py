@@ -115,8 +115,12 @@ def study_create(
     scale_max: int = 10,
     seed: int | None = None,
     noninferiority_margin: float = 1.0,
+    kind: str = Study.Kind.RATING,
 ) -> Study:
-    """A draft study with the six domains of the reference protocol."""
+    """A draft study: a rating study with the six domains of the reference protocol, or an
+    annotation audit (no domains: reviewers judge annotations, review/audit_study/)."""
+    if kind not in Study.Kind.values:
+        raise InvalidInput(_("Unknown study kind."), code="kind")
     if not name.strip():
         raise InvalidInput(_("A study needs a name."), code="name_required")
     if raters_per_report < 1:
@@ -137,8 +141,10 @@ def study_create(
             seed=seed if seed is not None else secrets.randbelow(2**31),
             noninferiority_margin=noninferiority_margin,
             created_by=created_by,
+            kind=kind,
         )
-        _domains_create_default(study=study)
+        if kind == Study.Kind.RATING:
+            _domains_create_default(study=study)
         audit_log(actor=created_by, action="study.create", study=study, target=study.code)
     return study
 
@@ -277,8 +283,14 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
         )
         if not report_rows:
             raise Conflict(_("Add reports before opening the study."), code="no_reports")
-        if not study.domains.exists():
+        audit = study.kind == Study.Kind.ANNOTATION_AUDIT
+        if not audit and not study.domains.exists():
             raise Conflict(_("The study has no rating domains."), code="no_domains")
+        if audit and any(source != Report.Source.SYNTHETIC for _report, source in report_rows):
+            # The audit judges the generator's annotations: a real report has none to judge.
+            raise Conflict(
+                _("An annotation audit takes synthetic reports only."), code="audit_real_report"
+            )
         if len(reviewer_ids) < study.raters_per_report:
             raise Conflict(
                 _(
@@ -302,8 +314,10 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
             )
             rows = queue_with_checks(
                 queue=queue,
-                calibration=calibration,
-                attention_checks=study.attention_checks,
+                # Calibration and attention checks are rating-study devices (reference
+                # scores, test–retest of a score); an audit has verdicts, not scores.
+                calibration=[] if audit else calibration,
+                attention_checks=0 if audit else study.attention_checks,
                 seed=study.seed * 104_729 + reviewer_id,
             )
             assignments.extend(
@@ -754,9 +768,9 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     return rating
 
 
-# A visit of a report can never count more than this, whatever the wall clock says (a tab
-# left open overnight must not add hours). Used by the one-statement save below and by
-# services_reviewer.assignment_reading_time_add.
+# A visit can never count more than this, whatever the wall clock says (a tab left open
+# overnight must not add hours to a report's reading time). Used by the one-statement save
+# below and by services_reviewer.assignment_reading_time_add.
 READING_MS_MAX_PER_VISIT = 30 * 60 * 1000
 
 
@@ -807,10 +821,13 @@ WITH target AS (
    WHERE %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
 ), clock AS (
   UPDATE {_ASSIGNMENT_TABLE} a
-     SET active_ms = a.active_ms + GREATEST(v.counted - a.reading_visit_ms, 0),
-         reading_visit_ms = GREATEST(a.reading_visit_ms, v.counted)
-    FROM visit v
-   WHERE a.id = v.id
+     SET active_ms = a.active_ms + GREATEST(0, LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
+           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint)
+           - a.reading_visit_ms),
+         reading_visit_ms = GREATEST(a.reading_visit_ms, LEAST(%(ms)s, %(ms_max)s, GREATEST(0,
+           FLOOR(EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint))
+    FROM target t
+   WHERE a.id = t.assignment_id AND %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
 )
 SELECT t.scale_min, t.scale_max, (SELECT id FROM saved),
        {", ".join(f"d.{column}" for column in _DOMAIN_COLUMNS)}

@@ -53,10 +53,11 @@ def reading_ms_parse(value: str | None) -> int | None:
 def assignment_reading_time_add(
     *, assignment: Assignment, visit_ms: int, now: datetime | None = None
 ) -> int:
-    """The one place reading time is counted. `visit_ms` is what the rating page measured
-    since it was served (visible, focused, not idle for 60 s; sent with every save, undo,
-    submit and a 15 s beat while the reviewer reads): a running total, so a lost or
-    reordered request loses nothing and a repeated one counts once.
+    """The rule reading time is counted by (the rating page's one-statement score save,
+    services.score_save_in_one_statement, applies the same rule in its SQL). `visit_ms` is
+    what the rating page measured since it was served (visible, focused, not idle for 60 s;
+    sent with every save, undo, submit and a 15 s beat while the reviewer reads): a running
+    total, so a lost or reordered request loses nothing and a repeated one counts once.
 
     The visit counts at most the wall time since the server served the page
     (`reading_visit_at`, set by services.assignment_open) and READING_MS_MAX_PER_VISIT; only

@@ -1,9 +1,7 @@
-"""Celery tasks of the review app: thin wrappers over its services. Reminders run from Celery
-beat (settings.CELERY_BEAT_SCHEDULE); the study computations are sent by name
-(`review.computations.computations_schedule`), so nothing in the review app imports this
-module: the worker finds it by autodiscovery. Each service is imported inside the task body,
-so that importing this module loads no service.
-"""
+"""Celery tasks of the review app: thin wrappers over its services. Run by Celery beat
+(settings.CELERY_BEAT_SCHEDULE) or sent by name (`review.computations.computations_schedule`),
+so nothing in the review app imports this module; the worker finds it by autodiscovery. The
+service is imported inside each task body, so that importing this module loads no service."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from review.audit_study.urls import urlpatterns as audit_study_urlpatterns
 from review.views import (
     blinding,
     coordinator,
@@ -91,4 +92,5 @@ urlpatterns = [
     path("coordinate/reports/", coordinator.report_list, name="report_list"),
     path("coordinate/reports/<str:code>/", coordinator.report_detail, name="report_detail"),
     path("coordinate/reports/<str:code>/tags/", coordinator.report_tags, name="report_tags"),
+    *audit_study_urlpatterns,
 ]

@@ -54,6 +54,7 @@ def study_create(request: AuthenticatedRequest) -> HttpResponse:
                     seed=data["seed"],
                     noninferiority_margin=data["noninferiority_margin"],
                     created_by=request.user,
+                    kind=data.get("kind") or Study.Kind.RATING,
                 )
                 reports = composition.reports_select(selection=data["selection"], seed=study.seed)
                 services.study_reports_add(study=study, reports=reports)

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -132,6 +132,9 @@ def _progress_svg(study: Study, language: str | None) -> str:
 @require_GET
 def study_results_page(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=pk)
+    if study.kind == Study.Kind.ANNOTATION_AUDIT:
+        # Verdicts, not scores: the audit has its own figures (review/audit_study/).
+        return redirect("review:audit_results", pk=study.pk)
     language = get_language()
     # Never computed while the coordinator waits: the stored figures (with their age), and
     # a refresh scheduled in the background when the ratings changed since.

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from review import selectors, services, services_reviewer
 from review.computations import computations_schedule
 from review.exceptions import Conflict, NotFound, ServiceError
-from review.models import CannotAssess, ReviewerPreference
+from review.models import CannotAssess, ReviewerPreference, Study
 from review.permissions import (
     AuthenticatedRequest,
     reviewer_required,
@@ -67,9 +67,11 @@ def _rate_context(request: AuthenticatedRequest, code: str, **extra) -> dict:
 @reviewer_required
 @require_GET
 def rate(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    services.assignment_open(
-        assignment=selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
-    )
+    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
+    if assignment.study.kind == Study.Kind.ANNOTATION_AUDIT:
+        # The queue and "continue" name assignments whatever the study's kind.
+        return redirect("review:audit", code=code)
+    services.assignment_open(assignment=assignment)
     return render(request, "review/rate.html", _rate_context(request, code))
 
 
@@ -86,7 +88,7 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
                 code=code,
                 domain_key=domain_key,
                 score=score,
-                client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")),
+                client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")) or 0,
             )
         except DatabaseError:
             saved = None

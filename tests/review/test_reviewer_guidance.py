@@ -211,6 +211,9 @@ def test_submitted_calibration_item_shows_the_reference_scores(client, guided_st
     assert "Panel's reference score: 9" in page
     # Frozen once the references are shown: disabled on the page, refused by the service.
     assert page.count(" disabled>") == 60
+    # Frozen, so not announced as "still editable".
+    assert "✓ Submitted</span>" in page
+    assert "still editable" not in page
     with pytest.raises(Conflict) as error:
         services.rating_save(assignment=item, domain_key="completeness", score=7)
     assert error.value.code == "calibration_locked"

@@ -361,7 +361,90 @@ ACCESS: dict[str, Access] = {
         403,
         200,
     ),
+    # Annotation audit studies: the reviewer's own assignment; "other" sits on the same
+    # panel and reviews the same report, yet gets 404 on this assignment (and so never sees
+    # its verdicts); coordinators do not review. Results, exports and adjudication (which
+    # show provenance and every reviewer's verdicts) are the coordinator's only.
+    "review:audit": Access(
+        "get", lambda c: reverse("review:audit", args=[_audit(c)]), LOGIN, 200, 404, 403
+    ),
+    "review:audit_verdict": Access(
+        "post",
+        lambda c: reverse("review:audit_verdict", args=[_audit(c), 0]),
+        LOGIN,
+        302,
+        404,
+        403,
+        {"verdict": "correct"},
+    ),
+    "review:audit_add": Access(
+        "post",
+        lambda c: reverse("review:audit_add", args=[_audit(c)]),
+        LOGIN,
+        302,
+        404,
+        403,
+        {"field": "age", "value": "", "start": "0", "end": "4"},
+    ),
+    "review:audit_added_delete": Access(
+        "post",
+        lambda c: reverse("review:audit_added_delete", args=[_audit(c), c["added"].pk]),
+        LOGIN,
+        302,
+        404,
+        403,
+    ),
+    "review:audit_submit": Access(
+        "post", lambda c: reverse("review:audit_submit", args=[_audit(c)]), LOGIN, 302, 404, 403
+    ),
+    "review:audit_results": Access(
+        "get", lambda c: reverse("review:audit_results", args=[c["audit"].pk]), LOGIN, 403, 403, 200
+    ),
+    "review:audit_adjudication": Access(
+        "get",
+        lambda c: reverse("review:audit_adjudication", args=[c["audit"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "review:audit_export_csv": Access(
+        "get",
+        lambda c: reverse("review:audit_export_csv", args=[c["audit"].pk, "audit_verdicts"]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "review:audit_verified_jsonl": Access(
+        "get",
+        lambda c: reverse("review:audit_verified_jsonl", args=[c["audit"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "review:audit_verified_archive": Access(
+        "get",
+        lambda c: reverse("review:audit_verified_archive", args=[c["audit"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
+    "review:audit_verified_card": Access(
+        "get",
+        lambda c: reverse("review:audit_verified_card", args=[c["audit"].pk]),
+        LOGIN,
+        403,
+        403,
+        200,
+    ),
 }
+
+
+def _audit(ctx):
+    return ctx["audit_assignment"].code
 
 
 def _route_names(patterns, namespace=""):
@@ -384,7 +467,7 @@ def test_every_route_has_an_access_entry():
 
 
 @pytest.fixture
-def ctx(open_study, reviewer, coordinator):
+def ctx(open_study, reviewer, other_reviewer, coordinator):
     from generation import services as generation_services
     from review import services
 
@@ -396,7 +479,20 @@ def ctx(open_study, reviewer, coordinator):
     assignment = (
         Assignment.objects.filter(study=open_study, reviewer=reviewer).order_by("position").first()
     )
+    from review.models import AddedAnnotation
+    from tests.review.audit_study.conftest import make_audit_study
+
+    audit = make_audit_study(
+        coordinator=coordinator, reviewers=[reviewer, other_reviewer], n_reports=1, k=2
+    )
+    audit_assignment = Assignment.objects.get(study=audit, reviewer=reviewer)
+    added = AddedAnnotation.objects.create(
+        assignment=audit_assignment, field="lab", value="x", start=0, end=7
+    )
     return {
+        "audit": audit,
+        "audit_assignment": audit_assignment,
+        "added": added,
         "study": open_study,
         "draft": draft,
         "assignment": assignment,
@@ -439,6 +535,9 @@ HTMX_ANSWER = {
     "review:rate_comment": 200,
     "review:rate_score": 200,
     "review:rate_score_clear": 200,
+    "review:audit_verdict": 200,
+    "review:audit_add": 200,
+    "review:audit_added_delete": 200,
 }
 STATE_CHANGING = sorted(name for name, entry in ACCESS.items() if entry.method in ("post", "put"))
 

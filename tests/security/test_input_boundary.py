@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from review import services
+from review.computations import computations_refresh
 from review.models import Assignment, AuditEvent, Domain, Rating, Report, StudyReviewer
 from tests.factories import PASSWORD
 
@@ -227,6 +228,8 @@ def test_mathtext_in_domain_label_results_page_renders(as_coordinator, open_stud
     for assignment in Assignment.objects.filter(study=open_study):
         for domain in open_study.domains.all():
             services.rating_save(assignment=assignment, domain_key=domain.key, score=6)
+    # The page serves the stored figures (computed by the task after submissions).
+    computations_refresh(study=open_study, kinds=["results"])
     response = as_coordinator.get(reverse("review:study_results", args=[open_study.pk]))
     assert response.status_code == 200
     assert "Complétude $x^$" in response.content.decode()

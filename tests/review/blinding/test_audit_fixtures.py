@@ -100,22 +100,23 @@ def test_fixture_set_formatting_auc(coordinator, reviewers, styled):
         f"findings: {[(f.check, f.severity, f.message) for f in result.findings]}"
     )
     # The raw exports are told apart by their typography (decimal point or comma, dotted
-    # dates, apostrophes): a leak.
-    assert raw_cv.leak and raw_loo == 1.0
+    # dates, apostrophes).
+    assert raw_cv.auc == 1.0 and raw_loo == 1.0
     # As rendered, none of the issue's cues is left in either source…
     for text in rendered:
         assert not re.search(r"\d\.\d|\d\.\d\d\.\d|\u2019|[A-Z]{2,} [A-Z][a-z]+,", text)
-    assert not any(re.search(r"9\.9|9,9|\u2019", ngram) for ngram in raw_drivers(result))
     # …but six short real reports (median 318 characters) beside fifteen written ones still
-    # differ in what their length brings (field labels, parentheses, sentences per line):
-    # the audit says so, it does not pass them.
+    # differ in what their length brings (field labels, parentheses, sentences per line).
     assert result.statistics["formatting AUC"] == 1.0
-    assert "formatting" in {finding.check for finding in result.leaks}
-    surface = {
-        finding.message.split(":")[0] for finding in result.leaks if finding.check == "surface"
-    }
-    # A batch written for the study (its style profile) has the real reports' sections.
-    assert surface == ({"length"} if styled else {"length", "sections"})
+    leaks = {finding.message.split(":")[0] for finding in result.leaks}
+    if styled:
+        # Written for the study (its style profile: sections, trimmed to its lengths), the
+        # separation is no longer beyond chance (p = 2/101); the length still tells.
+        assert result.statistics["formatting p"] == pytest.approx(2 / 101)
+        assert leaks == {"length"}
+    else:
+        assert not any(re.search(r"9\.9|9,9|\u2019", ngram) for ngram in raw_drivers(result))
+        assert leaks == {"length", "sections", "the typography of the text tells the source"}
 
 
 def raw_drivers(result):
