@@ -23,6 +23,7 @@ from generation.backends import (
     GenerationRequest,
     TransientBackendError,
     backend_get,
+    rate_limit_key,
 )
 from generation.output import OutputInvalid
 from generation.pricing import ESTIMATED_TOKENS_IN, ESTIMATED_TOKENS_OUT
@@ -124,7 +125,8 @@ def study_report_judge(*, study_id: int, report_id: int, backend: str, model: st
         schema_name="rating",
         max_tokens=400,
     )
-    key = f"{backend}:{model}"
+    # The provider account's one budget, shared with generation (see rate_limit_key).
+    key = rate_limit_key(backend)
     network = BACKENDS[backend].network
 
     def acquire() -> None:

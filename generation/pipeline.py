@@ -24,6 +24,7 @@ from generation.backends import (
     GenerationRequest,
     TransientBackendError,
     backend_get,
+    rate_limit_key,
 )
 from generation.catalogue import guideline_knowledge
 from generation.models import Batch, BatchItem, PromptTemplate
@@ -328,7 +329,7 @@ def _item_process_two_pass(
             item=item,
             scenario=scenario,
             rate_limit_factory=lambda *, backend, model: _RateLimitWait(
-                batch=batch, backend=backend, model=model
+                batch=batch, backend=backend
             ),
             passes=passes,
             start=start,
@@ -533,14 +534,14 @@ class _RateLimitWait:
     """The global rate limit around one backend call (network backends only): waits for
     budget before the request is sent, then charges the tokens actually used."""
 
-    def __init__(
-        self, *, batch: Batch, backend: str | None = None, model: str | None = None
-    ) -> None:
+    def __init__(self, *, batch: Batch, backend: str | None = None) -> None:
         backend = backend or batch.backend
         self.network = BACKENDS[backend].network
-        # Per backend and model: the judge may be another model, even another server,
-        # with its own limits.
-        self.key = f"{backend}:{model or batch.model}"
+        # Per provider account, not per model: the provider limits the account's requests
+        # whatever the model, so a judge on another model of the same server shares the
+        # writer's budget (keyed by model, the two budgets added up to twice the limit).
+        # A judge on another server has its own.
+        self.key = rate_limit_key(backend)
         self.waited_seconds = 0.0
 
     def acquire(self) -> None:

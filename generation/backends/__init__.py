@@ -11,6 +11,7 @@ by the same code, so the offline writer exercises the whole pipeline.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
@@ -42,6 +43,9 @@ class BackendSpec:
     models: dict[str, tuple[float, float]]
     # Price factor of the provider's asynchronous Batch API (None: the backend has none).
     batch_api_price_factor: float | None = None
+    # The settings naming the provider account its calls count against (server URL, API
+    # key) and the URL used when the first is empty: see `rate_limit_key`.
+    endpoint_settings: tuple[str, str, str] | None = None
 
 
 BACKENDS: dict[str, BackendSpec] = {
@@ -62,6 +66,7 @@ BACKENDS: dict[str, BackendSpec] = {
         },
         # Mistral bills batch inference at half the price of direct calls.
         batch_api_price_factor=0.5,
+        endpoint_settings=("MISTRAL_SERVER_URL", "MISTRAL_API_KEY", "https://api.mistral.ai"),
     ),
     # Any server speaking the chat completions API (vLLM, Ollama, a private Mistral
     # deployment): its URL and models are settings (OPENAI_COMPATIBLE_*), so adding one is
@@ -71,6 +76,7 @@ BACKENDS: dict[str, BackendSpec] = {
         class_path="generation.backends.mistral.OpenAICompatibleBackend",
         network=True,
         models=dict(settings.OPENAI_COMPATIBLE_MODELS),
+        endpoint_settings=("OPENAI_COMPATIBLE_SERVER_URL", "OPENAI_COMPATIBLE_API_KEY", ""),
     ),
 }
 
@@ -91,6 +97,22 @@ def model_price(model: str) -> tuple[float, float]:
         if model in spec.models:
             return spec.models[model]
     return (0.0, 0.0)
+
+
+def rate_limit_key(name: str) -> str:
+    """The global rate limiter's key for every call a backend makes: the provider account
+    (server URL and API key) the provider's own limit counts, whatever the model or the
+    pass (writer, extraction, judge, revision, study judge). Two backends or two models on
+    the same server and key therefore share one budget; another server or key has its own.
+    The key is fingerprinted, never stored in Redis as is."""
+    spec = BACKENDS[name]
+    if spec.endpoint_settings is None:
+        return name
+    url_setting, key_setting, default_url = spec.endpoint_settings
+    url = (getattr(settings, url_setting) or default_url).rstrip("/")
+    api_key = getattr(settings, key_setting) or ""
+    fingerprint = hashlib.sha256(api_key.encode()).hexdigest()[:12] if api_key else "-"
+    return f"{url}|{fingerprint}"
 
 
 def backend_get(name: str) -> Backend:
@@ -117,4 +139,5 @@ __all__ = [
     "backend_get",
     "model_price",
     "network_model_choices",
+    "rate_limit_key",
 ]

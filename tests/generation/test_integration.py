@@ -11,8 +11,9 @@ import signal
 import pytest
 import redis
 
+from generation import services
 from generation.models import Batch
-from generation.testing.fake_mistral import FakeMistral
+from generation.testing.fake_mistral import RATE_LIMITED, FakeMistral
 from tests import celery_workers as workers
 
 pytestmark = pytest.mark.integration
@@ -117,3 +118,55 @@ def test_global_rate_limit_holds_with_two_workers(transactional_db, settings, cl
     busiest = max(sum(1 for t in arrivals if start <= t < start + 0.9) for start in arrivals)
     assert busiest <= rate, " ".join(f"{t - arrivals[0]:.3f}" for t in arrivals)
     assert busiest == rate  # six busy processes really pushed against the limit
+
+
+def test_two_pass_critique_and_judge_model_stay_under_the_server_limit(
+    transactional_db, settings, clean_redis
+):
+    """Issue found by benchmark 4: with the two-pass prompt, the critique and a judge on
+    another model of the same account, the judge's requests were limited under a key of
+    their own model, so writer + judge together went over the provider's limit (135 × 429
+    for 100 items). Every pass now draws from the account's one budget."""
+    limit = 5
+    with FakeMistral(
+        latency_seconds=0.2, rate_limit_per_second=limit, retry_after=1.0, seed=5
+    ) as fake:
+        settings.MISTRAL_API_KEY, settings.MISTRAL_SERVER_URL = "test-key", fake.url
+        batch = services.batch_launch(
+            count=8,
+            backend="mistral",
+            seed=31,
+            enqueue=False,
+            prompt="compte-rendu-fr-v2",
+            critique=True,
+            judge_model="mistral-small-latest",
+        )
+        assert (batch.prompt.passes, batch.model) == ("two_pass", "mistral-large-latest")
+        env = _worker_env(
+            fake,
+            GENERATION_RATE_LIMIT_PER_SECOND=str(limit),
+            # 4.25/s: arrivals of a loaded two-core test machine jitter by tens of ms; the
+            # benchmark keeps the default 5 %. Two budgets (the bug) would still send 8.5/s.
+            GENERATION_RATE_LIMIT_HEADROOM="0.15",
+        )
+        procs = [_start_worker(env, "tp-a", 3), _start_worker(env, "tp-b", 3)]
+        try:
+            _send(batch)
+            assert _wait(lambda: _settled(batch), 45)
+        finally:
+            for proc in procs:
+                _stop(proc)
+        requests = list(fake.requests)
+    assert _assert_accounted(batch, 8) == {"done": 8, "failed": 0}
+    assert [r.fault for r in requests if r.fault == RATE_LIMITED] == []
+    passes = [p for item in batch.items.all() for p in item.passes]
+    # One request per pass made, no attempt repeated: nothing was refused or retried.
+    assert len(requests) == len(passes)
+    assert set(batch.items.values_list("attempts", flat=True)) == {1}
+    kinds = {p["kind"] for p in passes}
+    assert {"writer", "extraction", "judge"} <= kinds
+    judge_models = {r.model for r in requests if r.kind == "verdict"}
+    assert judge_models == {"mistral-small-latest"}
+    assert sum(1 for r in requests if r.kind == "verdict") == sum(
+        1 for p in passes if p["kind"] == "judge"
+    )
