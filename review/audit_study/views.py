@@ -51,7 +51,13 @@ def _answer(
             messages.error(request, error)
         return redirect("review:audit", code=code)
     page = audit_selectors.audit_page_for_reviewer(reviewer=request.user, code=code)
-    context = {"a": page, "verdicts": VERDICT_CHOICES, "error": error, **extra}
+    context = {
+        "a": page,
+        "verdicts": VERDICT_CHOICES,
+        "error": error,
+        "oob_text": partial == "added-list",
+        **extra,
+    }
     return render(request, f"review/audit_study/audit.html#{partial}", context, status=status)
 
 
