@@ -297,8 +297,8 @@ def test_audit_results_page_queries_fixed(
     )
     _login(client, coordinator)
     # the study; audit_data: panel, reports, submitted assignments, verdicts, additions,
-    # decisions (6); progress: counts, verdicts, additions (3).
-    with django_assert_num_queries(REQUEST_OVERHEAD + 10):
+    # decisions, decisions on additions (7); progress: counts, verdicts, additions (3).
+    with django_assert_num_queries(REQUEST_OVERHEAD + 11):
         assert client.get(reverse("review:audit_results", args=[study.pk])).status_code == 200
 
 
