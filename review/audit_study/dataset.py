@@ -411,6 +411,15 @@ def bio_read(content: str) -> dict[str, list[tuple[str, int, int]]]:
 # --- the archive ---------------------------------------------------------------------------
 
 
+def _put(archive: zipfile.ZipFile, name: str, text: str) -> None:
+    """A member dated 1980-01-01: the same study makes the same bytes, from the web page or
+    from `export_study`, whenever it is exported."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, text)
+
+
 def verified_archive(data: AuditData, *, card: str) -> bytes:
     """One zip: the JSONL, BRAT per split (with annotation.conf), BIO per split, the card."""
     split = split_of(data)
@@ -418,18 +427,18 @@ def verified_archive(data: AuditData, *, card: str) -> bytes:
     fields: set[str] = set()
     bio: dict[str, list[str]] = {part: [bio_header()] for part, _f in SPLIT_FRACTIONS}
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("verified.jsonl", "".join(verified_lines(data)))
+        _put(archive, "verified.jsonl", "".join(verified_lines(data)))
         for report in data.reports:
             labels = report_labels(report)
             fields.update(label.field for label in labels)
             part = split[report.code]
-            archive.writestr(f"brat/{part}/{report.code}.txt", report.text)
-            archive.writestr(f"brat/{part}/{report.code}.ann", brat_ann(report.text, labels))
+            _put(archive, f"brat/{part}/{report.code}.txt", report.text)
+            _put(archive, f"brat/{part}/{report.code}.ann", brat_ann(report.text, labels))
             bio[part].append(bio_document(report.code, part, report.text, labels))
-        archive.writestr("brat/annotation.conf", brat_config(sorted(fields)))
+        _put(archive, "brat/annotation.conf", brat_config(sorted(fields)))
         for part, documents in bio.items():
-            archive.writestr(f"bio/{part}.conll", "".join(documents))
-        archive.writestr("dataset-card.md", card)
+            _put(archive, f"bio/{part}.conll", "".join(documents))
+        _put(archive, "dataset-card.md", card)
     return buffer.getvalue()
 
 

@@ -333,3 +333,48 @@ def test_coordinator_accepts_and_rejects_an_addition_without_a_majority(
     ]
     # A span nobody added cannot be decided.
     assert client.post(url, {**form, "start": "0", "accepted": "1"}).status_code == 404
+
+
+def test_export_study_writes_the_audit_files_byte_for_byte_as_the_web(
+    client, three_way, coordinator, tmp_path
+):
+    from django.core.management import call_command
+
+    from review.audit_study.results import audit_tables
+
+    data = audit_data(study=three_way)
+    tables = sorted(audit_tables(audit_results(data=data), data))
+    call_command("export_study", three_way.code, "--out", str(tmp_path / "out"))
+    code = three_way.code
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    audit_names = {f"{code}-{name}.csv" for name in tables} | {
+        f"{code}-verified.jsonl",
+        f"{code}-verified.zip",
+        f"{code}-verified-card.md",
+    }
+    assert audit_names <= written
+    assert client.login(username=coordinator.username, password=PASSWORD)
+
+    def web(url: str) -> bytes:
+        response = client.get(url)
+        assert response.status_code == 200
+        return b"".join(response.streaming_content) if response.streaming else response.content
+
+    pk = three_way.pk
+    expected = {
+        f"{code}-{name}.csv": web(reverse("review:audit_export_csv", args=[pk, name]))
+        for name in tables
+    }
+    expected[f"{code}-verified.jsonl"] = web(reverse("review:audit_verified_jsonl", args=[pk]))
+    expected[f"{code}-verified.zip"] = web(reverse("review:audit_verified_archive", args=[pk]))
+    expected[f"{code}-verified-card.md"] = web(reverse("review:audit_verified_card", args=[pk]))
+    assert len(expected) == len(audit_names) and len(tables) >= 3
+    for name, content in expected.items():
+        assert (tmp_path / "out" / name).read_bytes() == content, name
+    # The archive holds the labels (an exact member list and the BRAT of the report).
+    archive = zipfile.ZipFile(tmp_path / "out" / f"{code}-verified.zip")
+    report = data.reports[0]
+    part = dataset.split_of(data)[report.code]
+    assert sorted(dataset.brat_read(archive.read(f"brat/{part}/{report.code}.ann").decode())) == (
+        sorted((lab.field, lab.start, lab.end, lab.value) for lab in dataset.report_labels(report))
+    )
