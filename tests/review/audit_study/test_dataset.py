@@ -378,3 +378,37 @@ def test_export_study_writes_the_audit_files_byte_for_byte_as_the_web(
     assert sorted(dataset.brat_read(archive.read(f"brat/{part}/{report.code}.ann").decode())) == (
         sorted((lab.field, lab.start, lab.end, lab.value) for lab in dataset.report_labels(report))
     )
+
+
+def test_api_gives_the_audit_results_per_field_and_the_verified_jsonl(
+    client, three_way, coordinator
+):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=coordinator).key
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    results = client.get(f"/api/v1/audits/{three_way.pk}/results/", **auth)
+    assert results.status_code == 200
+    body = results.json()
+    data = audit_data(study=three_way)
+    expected = audit_results(data=data)
+    assert body["study"] == three_way.code
+    assert [row["field"] for row in body["fields"]] == [row["field"] for row in expected.metrics]
+    by_field = {row["field"]: row for row in body["fields"]}
+    assert by_field["age"]["n_verdicts"] == 3
+    assert by_field["ecog"]["n_verdicts"] == 3
+    assert body["agreement"] == json.loads(json.dumps(dict(expected.agreement), allow_nan=True))
+
+    def null_nan(row):
+        return {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+
+    assert body["fields"] == [null_nan(row) for row in expected.metrics]
+    verified = client.get(f"/api/v1/audits/{three_way.pk}/verified/", **auth)
+    assert verified.status_code == 200
+    assert verified["Content-Type"] == "application/x-ndjson"
+    assert client.login(username=coordinator.username, password=PASSWORD)
+    web = client.get(reverse("review:audit_verified_jsonl", args=[three_way.pk])).content
+    assert verified.content == web
+    assert [json.loads(line)["code"] for line in verified.content.decode().splitlines()] == [
+        r.code for r in data.reports
+    ]
