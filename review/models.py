@@ -631,6 +631,38 @@ class AnnotationAdjudication(models.Model):
         return f"{self.study_id}/{self.report_id}#{self.annotation_index}={self.verdict}"
 
 
+class AddedAdjudication(models.Model):
+    """The coordinator's acceptance or rejection of an annotation reviewers added without a
+    strict majority; it decides whether the addition (the group of overlapping additions of
+    this field holding this span) is a label of the verified dataset."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="added_adjudications")
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="+")
+    field = models.CharField(max_length=64)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    accepted = models.BooleanField()
+    value = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "report", "field", "start", "end"],
+                name="added_adjudication_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="added_adjudication_span_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}+{self.field}[{self.start}:{self.end}]"
+
+
 class StudyComputation(models.Model):
     """A study's figures as last computed by the `review.study_computations_refresh` task
     (review/computations.py): the results (per interface language: labels and plot words

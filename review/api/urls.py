@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from review.api import coordinator, reviewer
+from review.api.audit import AuditResultsView, AuditVerifiedView
 from review.api.imports import ReportImportView
 from review.api.results import StudyResultsView
 
@@ -25,6 +26,8 @@ urlpatterns = [
         "me/assignments/<str:code>/submit/", reviewer.MySubmitView.as_view(), name="api-my-submit"
     ),
     path("studies/<int:pk>/results/", StudyResultsView.as_view(), name="api-study-results"),
+    path("audits/<int:pk>/results/", AuditResultsView.as_view(), name="api-audit-results"),
+    path("audits/<int:pk>/verified/", AuditVerifiedView.as_view(), name="api-audit-verified"),
     path("imports/", ReportImportView.as_view(), name="api-report-import"),
     *router.urls,
 ]

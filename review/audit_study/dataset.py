@@ -10,7 +10,9 @@ verdict of a strict majority of the reviewers who submitted the report; without 
 majority the annotation is *unresolved* and left out of the labels until the coordinator
 decides (the adjudication page lists it). A reviewer's added annotation becomes a label
 when a strict majority of the report's reviewers added one of the same field overlapping
-it (their most common span and value).
+it (their most common span and value); the coordinator may accept or reject a group
+without a majority (the decision names the field and one span of the group, and wins over
+the count), and an accepted group is a label with the decision's span and value.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from review.audit_study.results import (
+    AddedDecision,
     AuditData,
     AuditResults,
     Decision,
@@ -119,9 +122,30 @@ def adjudicate_annotation(
     return Adjudication(index, how, verdict, votes, label)
 
 
-def adjudicate_additions(*, added: list[ReviewerAddition], reviewers: int) -> list[Label]:
+@dataclass(frozen=True)
+class AdditionGroup:
+    """Overlapping additions of one field by the report's reviewers, and what became of it."""
+
+    field: str
+    start: int  # the group's most common span and value
+    end: int
+    value: str
+    reviewers: list[str]
+    additions: list[ReviewerAddition]
+    decision: str  # majority | coordinator | unresolved
+    accepted: bool  # a label (majority, or accepted by the coordinator)
+    label: Label | None
+
+
+def addition_groups(
+    *,
+    added: list[ReviewerAddition],
+    reviewers: int,
+    decisions: list[AddedDecision] | tuple[AddedDecision, ...] = (),
+) -> list[AdditionGroup]:
     """Additions overlapping one another with the same field form a group; a group added
-    by a strict majority of the report's reviewers is a label."""
+    by a strict majority of the report's reviewers is a label, unless the coordinator
+    decided on it (accepted: a label with the decision's span and value; rejected: none)."""
     groups: list[list[ReviewerAddition]] = []
     for addition in sorted(added, key=lambda a: (a.field, a.start, a.end)):
         for group in groups:
@@ -133,14 +157,50 @@ def adjudicate_additions(*, added: list[ReviewerAddition], reviewers: int) -> li
                 break
         else:
             groups.append([addition])
-    labels = []
+    out = []
     for group in groups:
-        if len({a.reviewer for a in group}) * 2 <= reviewers:
-            continue
         (start, end), _n = Counter((a.start, a.end) for a in group).most_common(1)[0]
         value, _n = Counter(a.value for a in group).most_common(1)[0]
-        labels.append(Label(group[0].field, value, start, end, "added", MAJORITY))
-    return labels
+        names = sorted({a.reviewer for a in group})
+        spans = {(a.field, a.start, a.end) for a in group}
+        decided = next((d for d in decisions if (d.field, d.start, d.end) in spans), None)
+        label: Label | None = None
+        if decided is not None:
+            how, accepted = COORDINATOR, decided.accepted
+            if accepted:
+                label = Label(
+                    group[0].field,
+                    decided.value or value,
+                    decided.start,
+                    decided.end,
+                    "added",
+                    COORDINATOR,
+                )
+        elif len(names) * 2 > reviewers:
+            how, accepted = MAJORITY, True
+            label = Label(group[0].field, value, start, end, "added", MAJORITY)
+        else:
+            how, accepted = UNRESOLVED, False
+        out.append(
+            AdditionGroup(group[0].field, start, end, value, names, group, how, accepted, label)
+        )
+    return out
+
+
+def adjudicate_additions(
+    *,
+    added: list[ReviewerAddition],
+    reviewers: int,
+    decisions: list[AddedDecision] | tuple[AddedDecision, ...] = (),
+) -> list[Label]:
+    groups = addition_groups(added=added, reviewers=reviewers, decisions=decisions)
+    return [g.label for g in groups if g.label is not None]
+
+
+def report_addition_groups(report: ReportAudit) -> list[AdditionGroup]:
+    return addition_groups(
+        added=report.added, reviewers=len(report.reviewers), decisions=report.added_decisions
+    )
 
 
 def report_adjudications(report: ReportAudit) -> list[Adjudication]:
@@ -160,7 +220,7 @@ def report_adjudications(report: ReportAudit) -> list[Adjudication]:
 
 def report_labels(report: ReportAudit) -> list[Label]:
     labels = [a.label for a in report_adjudications(report) if a.label is not None]
-    labels += adjudicate_additions(added=report.added, reviewers=len(report.reviewers))
+    labels += [g.label for g in report_addition_groups(report) if g.label is not None]
     return sorted(labels, key=lambda label: (label.start, label.end, label.field))
 
 
@@ -217,6 +277,17 @@ def verified_lines(data: AuditData) -> Iterator[str]:
                     "votes": a.votes,
                 }
                 for a in adjudications
+            ],
+            "added_adjudication": [
+                {
+                    "field": g.field,
+                    "start": g.start,
+                    "end": g.end,
+                    "reviewers": g.reviewers,
+                    "decision": g.decision,
+                    "accepted": g.accepted,
+                }
+                for g in report_addition_groups(report)
             ],
             "labels": [asdict(label) for label in report_labels(report)],
         }
@@ -340,6 +411,15 @@ def bio_read(content: str) -> dict[str, list[tuple[str, int, int]]]:
 # --- the archive ---------------------------------------------------------------------------
 
 
+def _put(archive: zipfile.ZipFile, name: str, text: str) -> None:
+    """A member dated 1980-01-01: the same study makes the same bytes, from the web page or
+    from `export_study`, whenever it is exported."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, text)
+
+
 def verified_archive(data: AuditData, *, card: str) -> bytes:
     """One zip: the JSONL, BRAT per split (with annotation.conf), BIO per split, the card."""
     split = split_of(data)
@@ -347,18 +427,18 @@ def verified_archive(data: AuditData, *, card: str) -> bytes:
     fields: set[str] = set()
     bio: dict[str, list[str]] = {part: [bio_header()] for part, _f in SPLIT_FRACTIONS}
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("verified.jsonl", "".join(verified_lines(data)))
+        _put(archive, "verified.jsonl", "".join(verified_lines(data)))
         for report in data.reports:
             labels = report_labels(report)
             fields.update(label.field for label in labels)
             part = split[report.code]
-            archive.writestr(f"brat/{part}/{report.code}.txt", report.text)
-            archive.writestr(f"brat/{part}/{report.code}.ann", brat_ann(report.text, labels))
+            _put(archive, f"brat/{part}/{report.code}.txt", report.text)
+            _put(archive, f"brat/{part}/{report.code}.ann", brat_ann(report.text, labels))
             bio[part].append(bio_document(report.code, part, report.text, labels))
-        archive.writestr("brat/annotation.conf", brat_config(sorted(fields)))
+        _put(archive, "brat/annotation.conf", brat_config(sorted(fields)))
         for part, documents in bio.items():
-            archive.writestr(f"bio/{part}.conll", "".join(documents))
-        archive.writestr("dataset-card.md", card)
+            _put(archive, f"bio/{part}.conll", "".join(documents))
+        _put(archive, "dataset-card.md", card)
     return buffer.getvalue()
 
 

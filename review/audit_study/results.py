@@ -16,6 +16,7 @@ import pandas as pd
 
 from review.audit_study.selectors import annotation_span
 from review.models import (
+    AddedAdjudication,
     AddedAnnotation,
     AnnotationAdjudication,
     AnnotationVerdict,
@@ -55,6 +56,18 @@ class Decision:
     end: int | None
 
 
+@dataclass(frozen=True)
+class AddedDecision:
+    """The coordinator's acceptance or rejection of the additions of `field` holding
+    [start, end)."""
+
+    field: str
+    start: int
+    end: int
+    accepted: bool
+    value: str
+
+
 @dataclass
 class ReportAudit:
     code: str
@@ -67,6 +80,7 @@ class ReportAudit:
     added: list[ReviewerAddition] = field(default_factory=list)
     decisions: dict[int, Decision] = field(default_factory=dict)
     report_id: int = 0
+    added_decisions: list[AddedDecision] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ class AuditData:
 
 def audit_data(*, study: Study) -> AuditData:
     """Every synthetic member report of the study with the submitted verdicts, additions
-    and the coordinator's decisions: five queries, whatever the study's size."""
+    and the coordinator's decisions: seven queries, whatever the study's size."""
     pseudonyms = dict(study.panel.values_list("reviewer_id", "pseudonym"))
     reports: dict[int, ReportAudit] = {}
     for pk, code, text, language, stored, provenance in (
@@ -137,6 +151,15 @@ def audit_data(*, study: Study) -> AuditData:
     ).values_list("report_id", "annotation_index", "verdict", "value", "start", "end"):
         if report_id in reports:
             reports[report_id].decisions[index] = Decision(verdict, value, start, end)
+    for report_id, name, start, end, accepted, value in (
+        AddedAdjudication.objects.filter(study=study)
+        .order_by("report_id", "start", "end", "field")
+        .values_list("report_id", "field", "start", "end", "accepted", "value")
+    ):
+        if report_id in reports:
+            reports[report_id].added_decisions.append(
+                AddedDecision(name, start, end, accepted, value)
+            )
     return AuditData(study_code=study.code, seed=study.seed, reports=list(reports.values()))
 
 

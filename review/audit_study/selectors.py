@@ -190,6 +190,9 @@ def audit_page_for_reviewer(*, reviewer: User, code: str) -> AuditPage:
         MarkedSpan(index=i.index, field=i.field, colour=i.colour, start=i.start, end=i.end)
         for i in items
         if i.start is not None and i.end is not None
+    ] + [
+        MarkedSpan(index=a.id, field=a.field, colour=a.colour, start=a.start, end=a.end, added=True)
+        for a in added
     ]
     counts: dict[str, int] = {}
     for item in items:

@@ -21,6 +21,7 @@ from review.annotation_fields import KNOWN_FIELDS
 from review.audit_study.selectors import annotation_span
 from review.exceptions import Conflict, InvalidInput, NotFound
 from review.models import (
+    AddedAdjudication,
     AddedAnnotation,
     AnnotationAdjudication,
     AnnotationVerdict,
@@ -224,5 +225,54 @@ def annotation_adjudicate(
             study=study,
             target=report.code,
             details={"annotation": annotation_index, "verdict": verdict},
+        )
+    return decision
+
+
+def added_adjudicate(
+    *,
+    study: Study,
+    report: Report,
+    field: str,
+    start: int,
+    end: int,
+    accepted: bool,
+    value: str = "",
+    actor: User | None,
+) -> AddedAdjudication:
+    """The coordinator accepts or rejects an annotation the reviewers added (named by its
+    field and a span one of the report's submitted reviewers gave it); an accepted one is a
+    label of the verified dataset with this span and value (empty: the reviewers' most
+    common value). Audited like the decisions on the model's annotations."""
+    if study.kind != Study.Kind.ANNOTATION_AUDIT:
+        raise NotFound(_("Not an annotation audit."), code="not_audit")
+    if not AddedAnnotation.objects.filter(
+        assignment__study=study,
+        assignment__report=report,
+        assignment__status=Assignment.Status.SUBMITTED,
+        field=field,
+        start=start,
+        end=end,
+    ).exists():
+        raise NotFound(_("No reviewer added this annotation."), code="added")
+    with transaction.atomic():
+        decision, _created = AddedAdjudication.objects.update_or_create(
+            study=study,
+            report=report,
+            field=field,
+            start=start,
+            end=end,
+            defaults={
+                "accepted": accepted,
+                "value": value.strip()[:VALUE_MAX] if accepted else "",
+                "decided_by": actor,
+            },
+        )
+        audit_log(
+            actor=actor,
+            action="audit.adjudicate_added",
+            study=study,
+            target=report.code,
+            details={"field": field, "start": start, "end": end, "accepted": accepted},
         )
     return decision

@@ -51,7 +51,13 @@ def _answer(
             messages.error(request, error)
         return redirect("review:audit", code=code)
     page = audit_selectors.audit_page_for_reviewer(reviewer=request.user, code=code)
-    context = {"a": page, "verdicts": VERDICT_CHOICES, "error": error, **extra}
+    context = {
+        "a": page,
+        "verdicts": VERDICT_CHOICES,
+        "error": error,
+        "oob_text": partial == "added-list",
+        **extra,
+    }
     return render(request, f"review/audit_study/audit.html#{partial}", context, status=status)
 
 
@@ -220,6 +226,18 @@ def audit_verified_card(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return HttpResponse(_card(study, data), content_type="text/markdown; charset=utf-8")
 
 
+def _model_adjudicate(request: AuthenticatedRequest, study: Study, report: Report) -> None:
+    audit_services.annotation_adjudicate(
+        study=study,
+        report=report,
+        annotation_index=int(request.POST.get("annotation", "-1")),
+        verdict=request.POST.get("verdict", ""),
+        value=request.POST.get("value", ""),
+        span=_span(request) if request.POST.get("start") else None,
+        actor=request.user,
+    )
+
+
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def audit_adjudication(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -232,15 +250,19 @@ def audit_adjudication(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             Report, code=request.POST.get("report", ""), memberships__study=study
         )
         try:
-            audit_services.annotation_adjudicate(
-                study=study,
-                report=decided,
-                annotation_index=int(request.POST.get("annotation", "-1")),
-                verdict=request.POST.get("verdict", ""),
-                value=request.POST.get("value", ""),
-                span=_span(request) if request.POST.get("start") else None,
-                actor=request.user,
-            )
+            if request.POST.get("kind") == "added":
+                audit_services.added_adjudicate(
+                    study=study,
+                    report=decided,
+                    field=request.POST.get("field", ""),
+                    start=int(request.POST.get("start", "-1")),
+                    end=int(request.POST.get("end", "-1")),
+                    accepted=request.POST.get("accepted") == "1",
+                    value=request.POST.get("value", ""),
+                    actor=request.user,
+                )
+            else:
+                _model_adjudicate(request, study, decided)
         except NotFound:
             raise Http404 from None
         except (ServiceError, ValueError) as exc:
@@ -250,6 +272,29 @@ def audit_adjudication(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return redirect("review:audit_adjudication", pk=study.pk)
     data = audit_data(study=study)
     cases = []
+    added_cases = []
+    for report in data.reports:
+        for group in dataset.report_addition_groups(report):
+            if group.decision == dataset.MAJORITY:
+                continue
+            decided_value = next(
+                (
+                    d.value
+                    for d in report.added_decisions
+                    if (d.field, d.start, d.end)
+                    in {(a.field, a.start, a.end) for a in group.additions}
+                ),
+                "",
+            )
+            added_cases.append(
+                {
+                    "report": report.code,
+                    "group": group,
+                    "value": decided_value,
+                    "text": report.text[group.start : group.end],
+                    "context": report.text[max(0, group.start - 80) : group.end + 80],
+                }
+            )
     for report in data.reports:
         for adjudication in dataset.report_adjudications(report):
             if adjudication.decision == dataset.MAJORITY:
@@ -268,7 +313,13 @@ def audit_adjudication(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     "verdicts": report.verdicts.get(adjudication.annotation, []),
                 }
             )
-    context = {"study": study, "cases": cases, "verdicts": VERDICT_CHOICES, "error": error}
+    context = {
+        "study": study,
+        "cases": cases,
+        "added_cases": added_cases,
+        "verdicts": VERDICT_CHOICES,
+        "error": error,
+    }
     return render(
         request, "review/audit_study/adjudication.html", context, status=400 if error else 200
     )

@@ -100,6 +100,21 @@ def test_audit_with_the_keyboard(new_context, roles):  # roles: the live server 
     settled(page)
     expect(page.locator("#added-list .added-item")).to_have_count(1)
     expect(page.locator("#add-form")).to_be_hidden()
+    # The addition is highlighted in the narrative at once, where it is: the characters
+    # before the mark, counted by the browser, are the span's start.
+    added_mark = page.locator("#audit-text mark.ann-added")
+    expect(added_mark).to_have_count(1)
+    expect(added_mark).to_have_text("antalgiques")
+    assert added_mark.evaluate(
+        """mark => {
+            const range = document.createRange();
+            range.setStart(document.getElementById("audit-text"), 0);
+            range.setEndBefore(mark);
+            const start = range.toString().length;
+            return [start, start + mark.textContent.length, getComputedStyle(mark).outlineStyle];
+        }"""
+    ) == [*missed, "dashed"]
+    expect(page.locator("mark.ann")).to_have_count(5)
     screenshot(page, "audit-keys-done")
     assert run_axe(page) == []
 

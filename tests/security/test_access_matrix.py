@@ -236,6 +236,13 @@ ACCESS: dict[str, Access] = {
     "api-study-results": Access(
         "get", lambda c: f"/api/v1/studies/{c['study'].pk}/results/", 401, 403, 403, 200
     ),
+    # An annotation audit's results and verified dataset: coordinators only.
+    "api-audit-results": Access(
+        "get", lambda c: f"/api/v1/audits/{c['audit'].pk}/results/", 401, 403, 403, 200
+    ),
+    "api-audit-verified": Access(
+        "get", lambda c: f"/api/v1/audits/{c['audit'].pk}/verified/", 401, 403, 403, 200
+    ),
     # A coordinator without a file: 400 (the upload itself is tested in test_api_imports).
     "api-report-import": Access("post", lambda c: "/api/v1/imports/", 401, 403, 403, 400),
     "review:report_import": Access(

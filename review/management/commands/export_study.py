@@ -2,7 +2,10 @@
 
 Writes every export of a stored study (STUDY = id or code): ratings.csv, the figure CSVs,
 results.json, the SVG plots, dataset.jsonl and dataset-card.md, and study.json, the
-complete bundle `import_study` rebuilds the study from (review/backup.py).
+complete bundle `import_study` rebuilds the study from (review/backup.py). For an
+annotation audit study, also the audit's files, byte for byte those of the coordinator's
+downloads (review/audit_study/export_files.py): S-…-<table>.csv, S-…-verified.jsonl,
+S-…-verified.zip (JSONL, BRAT, BIO, card) and S-…-verified-card.md.
 """
 
 import json
@@ -11,6 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from review import exports, services
+from review.audit_study.export_files import audit_files
 from review.backup import study_bundle
 from review.models import Study
 from review.results import RATING_FIELDS, study_ratings_rows, study_results
@@ -48,5 +52,11 @@ class Command(BaseCommand):
             handle.writelines(exports.csv_lines(RATING_FIELDS, rows))
         with (out / "dataset.jsonl").open("w", encoding="utf-8") as handle:
             handle.writelines(exports.dataset_lines(study=study))
+        written = len(files) + 2
+        if study.kind == Study.Kind.ANNOTATION_AUDIT:
+            audit = audit_files(study=study)
+            for name, data in audit.items():
+                (out / name).write_bytes(data)
+            written += len(audit)
         services.audit_log(actor=None, action="export.study", study=study, target=str(out))
-        self.stdout.write(f"Wrote {len(files) + 2} files for {study.code} to {out}.")
+        self.stdout.write(f"Wrote {written} files for {study.code} to {out}.")

@@ -222,3 +222,193 @@ def test_card_counts_labels_by_field_and_reports_precision_recall(three_way, cli
     # 15 verdicts: value right 6 (correct 6) + wrong_span 3 = 9/15; recall (15-2)/(13+2).
     assert "| (all) | 15 | 60.0%" in card
     assert "| 86.7%" in card
+
+
+def test_coordinator_accepts_and_rejects_an_addition_without_a_majority(
+    client, three_way, coordinator
+):
+    from review.models import AuditEvent
+
+    report = Report.objects.get(memberships__study=three_way)
+    a3 = Assignment.objects.filter(study=three_way).order_by("reviewer_id").last()
+    missed = span(TEXT, "antalgiques")
+    AddedAnnotation.objects.create(
+        assignment=a3,
+        field="discharge_treatment",
+        value="antalgiques",
+        start=missed[0],
+        end=missed[1],
+    )  # one reviewer of three: no majority
+    sortie = span(TEXT, "12/03/2024")
+    url = reverse("review:audit_adjudication", args=[three_way.pk])
+    assert client.login(username=coordinator.username, password=PASSWORD)
+    page = client.get(url).content.decode()
+    case_id = f'id="added-{report.code}-discharge_treatment-{missed[0]}-{missed[1]}"'
+    assert case_id in page
+    assert f'id="added-{report.code}-discharge_date-' not in page  # 2 of 3: a majority
+    data = audit_data(study=three_way).reports[0]
+    groups = {(g.field, g.decision, g.accepted) for g in dataset.report_addition_groups(data)}
+    assert groups == {
+        ("discharge_date", "majority", True),
+        ("discharge_treatment", "unresolved", False),
+    }
+    assert "discharge_treatment" not in {lab.field for lab in dataset.report_labels(data)}
+
+    # Accept, with the value fixed: a label of every format.
+    form = {
+        "kind": "added",
+        "report": report.code,
+        "field": "discharge_treatment",
+        "start": str(missed[0]),
+        "end": str(missed[1]),
+    }
+    assert client.post(url, {**form, "accepted": "1", "value": "paracétamol"}).status_code == 302
+    data = audit_data(study=three_way)
+    labels = [
+        (lab.field, lab.value, lab.start, lab.end, lab.origin, lab.decision)
+        for lab in dataset.report_labels(data.reports[0])
+    ]
+    assert labels[-2:] == [
+        ("discharge_date", "2024-03-12", *sortie, "added", "majority"),
+        ("discharge_treatment", "paracétamol", *missed, "added", "coordinator"),
+    ]
+    record = json.loads(next(dataset.verified_lines(data)))
+    assert record["added_adjudication"] == [
+        {
+            "field": "discharge_date",
+            "start": sortie[0],
+            "end": sortie[1],
+            "reviewers": ["R1", "R2"],
+            "decision": "majority",
+            "accepted": True,
+        },
+        {
+            "field": "discharge_treatment",
+            "start": missed[0],
+            "end": missed[1],
+            "reviewers": ["R3"],
+            "decision": "coordinator",
+            "accepted": True,
+        },
+    ]
+    assert record["labels"][-1] == {
+        "field": "discharge_treatment",
+        "value": "paracétamol",
+        "start": missed[0],
+        "end": missed[1],
+        "origin": "added",
+        "decision": "coordinator",
+        "annotation": None,
+    }
+    archive = zipfile.ZipFile(io.BytesIO(dataset.verified_archive(data, card="card")))
+    part = dataset.split_of(data)[report.code]
+    brat = dataset.brat_read(archive.read(f"brat/{part}/{report.code}.ann").decode())
+    assert ("discharge_treatment", *missed, "paracétamol") in brat
+    bio = dataset.bio_read(archive.read(f"bio/{part}.conll").decode())
+    assert ("discharge_treatment", *missed) in bio[report.code]
+    page = client.get(url).content.decode()
+    assert case_id in page and "Decided: accepted" in page  # still listed, decided
+
+    # Reject: out of every format again; both decisions are in the audit trail.
+    assert client.post(url, {**form, "accepted": "0"}).status_code == 302
+    data = audit_data(study=three_way)
+    assert "discharge_treatment" not in {
+        lab.field for lab in dataset.report_labels(data.reports[0])
+    }
+    archive = zipfile.ZipFile(io.BytesIO(dataset.verified_archive(data, card="card")))
+    assert "discharge_treatment" not in archive.read(f"brat/{part}/{report.code}.ann").decode()
+    assert "discharge_treatment" not in archive.read(f"bio/{part}.conll").decode()
+    assert "Decided: rejected" in client.get(url).content.decode()
+    events = list(
+        AuditEvent.objects.filter(action="audit.adjudicate_added", study=three_way)
+        .order_by("id")
+        .values_list("target", "details")
+    )
+    assert events == [
+        (
+            report.code,
+            {"field": "discharge_treatment", "start": missed[0], "end": missed[1], "accepted": a},
+        )
+        for a in (True, False)
+    ]
+    # A span nobody added cannot be decided.
+    assert client.post(url, {**form, "start": "0", "accepted": "1"}).status_code == 404
+
+
+def test_export_study_writes_the_audit_files_byte_for_byte_as_the_web(
+    client, three_way, coordinator, tmp_path
+):
+    from django.core.management import call_command
+
+    from review.audit_study.results import audit_tables
+
+    data = audit_data(study=three_way)
+    tables = sorted(audit_tables(audit_results(data=data), data))
+    call_command("export_study", three_way.code, "--out", str(tmp_path / "out"))
+    code = three_way.code
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    audit_names = {f"{code}-{name}.csv" for name in tables} | {
+        f"{code}-verified.jsonl",
+        f"{code}-verified.zip",
+        f"{code}-verified-card.md",
+    }
+    assert audit_names <= written
+    assert client.login(username=coordinator.username, password=PASSWORD)
+
+    def web(url: str) -> bytes:
+        response = client.get(url)
+        assert response.status_code == 200
+        return b"".join(response.streaming_content) if response.streaming else response.content
+
+    pk = three_way.pk
+    expected = {
+        f"{code}-{name}.csv": web(reverse("review:audit_export_csv", args=[pk, name]))
+        for name in tables
+    }
+    expected[f"{code}-verified.jsonl"] = web(reverse("review:audit_verified_jsonl", args=[pk]))
+    expected[f"{code}-verified.zip"] = web(reverse("review:audit_verified_archive", args=[pk]))
+    expected[f"{code}-verified-card.md"] = web(reverse("review:audit_verified_card", args=[pk]))
+    assert len(expected) == len(audit_names) and len(tables) >= 3
+    for name, content in expected.items():
+        assert (tmp_path / "out" / name).read_bytes() == content, name
+    # The archive holds the labels (an exact member list and the BRAT of the report).
+    archive = zipfile.ZipFile(tmp_path / "out" / f"{code}-verified.zip")
+    report = data.reports[0]
+    part = dataset.split_of(data)[report.code]
+    assert sorted(dataset.brat_read(archive.read(f"brat/{part}/{report.code}.ann").decode())) == (
+        sorted((lab.field, lab.start, lab.end, lab.value) for lab in dataset.report_labels(report))
+    )
+
+
+def test_api_gives_the_audit_results_per_field_and_the_verified_jsonl(
+    client, three_way, coordinator
+):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=coordinator).key
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    results = client.get(f"/api/v1/audits/{three_way.pk}/results/", **auth)
+    assert results.status_code == 200
+    body = results.json()
+    data = audit_data(study=three_way)
+    expected = audit_results(data=data)
+    assert body["study"] == three_way.code
+    assert [row["field"] for row in body["fields"]] == [row["field"] for row in expected.metrics]
+    by_field = {row["field"]: row for row in body["fields"]}
+    assert by_field["age"]["n_verdicts"] == 3
+    assert by_field["ecog"]["n_verdicts"] == 3
+    assert body["agreement"] == json.loads(json.dumps(dict(expected.agreement), allow_nan=True))
+
+    def null_nan(row):
+        return {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+
+    assert body["fields"] == [null_nan(row) for row in expected.metrics]
+    verified = client.get(f"/api/v1/audits/{three_way.pk}/verified/", **auth)
+    assert verified.status_code == 200
+    assert verified["Content-Type"] == "application/x-ndjson"
+    assert client.login(username=coordinator.username, password=PASSWORD)
+    web = client.get(reverse("review:audit_verified_jsonl", args=[three_way.pk])).content
+    assert verified.content == web
+    assert [json.loads(line)["code"] for line in verified.content.decode().splitlines()] == [
+        r.code for r in data.reports
+    ]

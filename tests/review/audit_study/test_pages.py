@@ -297,6 +297,85 @@ def test_audit_results_page_queries_fixed(
     )
     _login(client, coordinator)
     # the study; audit_data: panel, reports, submitted assignments, verdicts, additions,
-    # decisions (6); progress: counts, verdicts, additions (3).
-    with django_assert_num_queries(REQUEST_OVERHEAD + 10):
+    # decisions, decisions on additions (7); progress: counts, verdicts, additions (3).
+    with django_assert_num_queries(REQUEST_OVERHEAD + 11):
         assert client.get(reverse("review:audit_results", args=[study.pk])).status_code == 200
+
+
+def _added_marks(html: str) -> list[tuple[str, str, str, str, str]]:
+    """(class, data-added, data-start, data-end, text) of each mark of an added span."""
+    return re.findall(
+        r'<mark class="([^"]*ann-added)"(?: data-ann="[\d ]+")? data-added="([\d ]+)" '
+        r'data-field="[^"]*" data-start="(\d+)" data-end="(\d+)">([^<]*)</mark>',
+        html,
+    )
+
+
+def test_added_spans_are_marked_in_the_reviewers_own_narrative_only(
+    client, audit_study, reviewer, other_reviewer
+):
+    from review.annotation_fields import field_colour
+
+    mine = (
+        Assignment.objects.filter(study=audit_study, reviewer=reviewer)
+        .order_by("report_id")
+        .first()
+    )
+    theirs = Assignment.objects.get(study=audit_study, reviewer=other_reviewer, report=mine.report)
+    _login(client, reviewer)
+    missed = span(TEXT, "antalgiques")
+    answer = client.post(
+        reverse("review:audit_add", args=[mine.code]),
+        {"field": "discharge_treatment", "value": "", "start": missed[0], "end": missed[1]},
+        **HTMX,
+    ).content.decode()
+    first = AddedAnnotation.objects.get(assignment=mine)
+    colour = field_colour("discharge_treatment")
+    # The htmx answer marks the narrative again, out of band, with the new span.
+    oob = answer.split('<div id="audit-text" hx-swap-oob="innerHTML">', 1)[1].split("</div>")[0]
+    assert _added_marks(oob) == [
+        (f"ann-{colour} ann-added", str(first.pk), str(missed[0]), str(missed[1]), "antalgiques")
+    ]
+    # An added span over a model annotation: the piece they share carries both.
+    wider = span(TEXT, "gastrique cT3N1M0")
+    client.post(
+        reverse("review:audit_add", args=[mine.code]),
+        {"field": "histology", "value": "adk", "start": wider[0], "end": wider[1]},
+    )
+    second = AddedAnnotation.objects.get(assignment=mine, field="histology")
+    html = client.get(reverse("review:audit", args=[mine.code])).content.decode()
+    text = html.split('id="audit-text">', 1)[1].split("</div>", 1)[0]
+    tnm = span(TEXT, "cT3N1M0")
+    assert _added_marks(text) == [
+        (
+            f"ann-{field_colour('histology')} ann-added",
+            str(second.pk),
+            str(wider[0]),
+            str(tnm[0]),
+            "gastrique ",
+        ),
+        (f"ann ann-{field_colour('tnm')} ann-added", str(second.pk), *map(str, tnm), "cT3N1M0"),
+        (f"ann-{colour} ann-added", str(first.pk), *map(str, missed), "antalgiques"),
+    ]
+    assert f'data-ann="1" data-added="{second.pk}"' in text
+    # The model's five annotations stay marked as before.
+    assert [m[0] for m in re.findall(r'<mark class="ann [^"]*" data-ann="([\d ]+)"', text)] == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+    ]
+    # Another reviewer of the same report sees none of my additions in the text.
+    client.logout()
+    _login(client, other_reviewer)
+    html = client.get(reverse("review:audit", args=[theirs.code])).content.decode()
+    assert "ann-added" not in html.split('id="audit-text">', 1)[1].split("</div>", 1)[0]
+    # Removing an addition takes its mark away.
+    client.logout()
+    _login(client, reviewer)
+    answer = client.post(
+        reverse("review:audit_added_delete", args=[mine.code, first.pk]), **HTMX
+    ).content.decode()
+    oob = answer.split('<div id="audit-text" hx-swap-oob="innerHTML">', 1)[1].split("</div>")[0]
+    assert [m[1] for m in _added_marks(oob)] == [str(second.pk), str(second.pk)]
