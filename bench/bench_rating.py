@@ -148,7 +148,7 @@ def seed_study() -> tuple[str, list[str]]:
     for user in reviewers:
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_backend"] = "review.permissions.RoleReadingModelBackend"
         session["_auth_user_hash"] = user.get_session_auth_hash()
         session.create()
         sessions.append(session.session_key)

@@ -54,7 +54,7 @@ def coordinator_session_create(username: str = "bench-coordinator") -> tuple[obj
     user.groups.add(Group.objects.get(name="coordinator"))
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "review.permissions.RoleReadingModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return user, str(session.session_key)

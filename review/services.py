@@ -878,6 +878,171 @@ def score_save_in_one_statement(
     return SavedScore(domain=domain, score=value, scale_min=scale_min, scale_max=scale_max)
 
 
+# The clock of the reading time (services_reviewer.assignment_reading_time_add's rule) as
+# SQL over the locked assignment row `a`: the visit counts at most the wall time since the
+# page was served and READING_MS_MAX_PER_VISIT, and only what is not yet counted is added.
+_VISIT_COUNTED_SQL = """LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
+           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint)"""
+_CLOCK_SET_SQL = f"""
+         active_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
+           THEN a.active_ms + GREATEST(0, {_VISIT_COUNTED_SQL} - a.reading_visit_ms)
+           ELSE a.active_ms END,
+         reading_visit_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
+           THEN GREATEST(a.reading_visit_ms, {_VISIT_COUNTED_SQL})
+           ELSE a.reading_visit_ms END"""
+
+# A PUT of several scores by a reviewer on an assignment not yet submitted, in ONE statement
+# (PostgreSQL): the same locks, in the same order, and the same checks as `_assignment_lock`
+# + `_ratings_upsert_many` (every key a domain of the study, every score on its scale), all
+# or nothing: the upsert runs only when every wanted score found its domain. A pending
+# assignment becomes in progress, as the slow path does.
+_RATINGS_PUT_SQL = f"""
+WITH wanted(key, score) AS (
+  SELECT * FROM unnest(%(keys)s::text[], %(scores)s::integer[])
+), target AS (
+  SELECT a.id AS assignment_id, a.status, d.id AS domain_id, w.score
+  FROM {_ASSIGNMENT_TABLE} a
+  JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
+  JOIN {_STUDY_TABLE} s ON s.id = a.study_id
+  JOIN {Domain._meta.db_table} d ON d.study_id = a.study_id
+  JOIN wanted w ON w.key = d.key
+  WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = ANY(%(writable)s)
+    AND p.active AND w.score BETWEEN s.scale_min AND s.scale_max
+    AND a.study_id = (SELECT s2.id FROM {_STUDY_TABLE} s2
+                       WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2
+                                       WHERE a2.code = %(code)s)
+                         AND s2.status = %(open)s FOR KEY SHARE)
+  FOR NO KEY UPDATE OF a FOR SHARE OF p
+), complete AS (
+  SELECT COUNT(*) = %(wanted)s AS ok FROM target
+), saved AS (
+  INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at)
+  SELECT assignment_id, domain_id, score, %(now)s FROM target WHERE (SELECT ok FROM complete)
+  {_UPSERT_TAIL}
+), opened AS (
+  UPDATE {_ASSIGNMENT_TABLE} a SET status = %(in_progress)s, first_opened_at = %(now)s
+   WHERE a.id = (SELECT assignment_id FROM target LIMIT 1) AND a.status = %(pending)s
+     AND (SELECT ok FROM complete)
+)
+SELECT COUNT(*) FROM saved
+"""  # noqa: S608 (names from the models, values bound)
+
+
+def ratings_put_in_one_statement(*, reviewer_id: int, code: str, scores: dict[str, Any]) -> bool:
+    """The API's PUT of scores on an assignment not yet submitted, in one statement. False
+    when it does not apply — not PostgreSQL, no score, a score that is not a whole number,
+    submitted, study closed, seat removed, unknown domain, score off the scale — and nothing
+    was written: the caller goes through `assignment_ratings_put`, which says why or takes
+    the slow path (changes after submission keep their audit rows)."""
+    if connection.vendor != "postgresql" or not scores:
+        return False
+    try:
+        values = [score_parse(raw) for raw in scores.values()]
+    except InvalidInput:
+        return False
+    if not all(-(2**31) <= value < 2**31 for value in values):
+        return False  # not a PostgreSQL integer: off any scale, refused by the slow path
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RATINGS_PUT_SQL,
+            {
+                "keys": list(scores),
+                "scores": values,
+                "wanted": len(values),
+                "code": code,
+                "reviewer": reviewer_id,
+                "writable": [Assignment.Status.PENDING.value, Assignment.Status.IN_PROGRESS.value],
+                "pending": Assignment.Status.PENDING.value,
+                "in_progress": Assignment.Status.IN_PROGRESS.value,
+                "open": Study.Status.OPEN.value,
+                "now": timezone.now(),
+            },
+        )
+        (saved,) = cursor.fetchone()
+    return saved == len(values)
+
+
+# The submit, in two statements and one transaction (PostgreSQL): the first takes the locks
+# of `_assignment_lock` (study in KEY SHARE, then the assignment and the seat) on an
+# assignment not yet submitted; the second, under those locks and so with a snapshot taken
+# after any score saved or cleared meanwhile, submits it only when every domain of the study
+# is scored, with the comment and the page's reading time. One statement would not do: its
+# check of the scores would read the snapshot taken before it waited for the lock.
+_SUBMIT_LOCK_SQL = f"""
+SELECT a.id, s.code
+FROM {_ASSIGNMENT_TABLE} a
+JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
+JOIN {_STUDY_TABLE} s ON s.id = a.study_id
+WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = ANY(%(writable)s)
+  AND p.active
+  AND a.study_id = (SELECT s2.id FROM {_STUDY_TABLE} s2
+                     WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2
+                                     WHERE a2.code = %(code)s)
+                       AND s2.status = %(open)s FOR KEY SHARE)
+FOR NO KEY UPDATE OF a FOR SHARE OF p
+"""  # noqa: S608 (names from the models, values bound)
+_SUBMIT_SQL = f"""
+UPDATE {_ASSIGNMENT_TABLE} a
+   SET status = %(submitted)s, submitted_at = %(now)s, updated_at = %(now)s,
+       comment = COALESCE(%(comment)s, a.comment),{_CLOCK_SET_SQL}
+ WHERE a.id = %(id)s AND a.status = ANY(%(writable)s)
+   AND NOT EXISTS (
+     SELECT 1 FROM {Domain._meta.db_table} d
+      WHERE d.study_id = a.study_id
+        AND NOT EXISTS (SELECT 1 FROM {_RATING_TABLE} r
+                         WHERE r.assignment_id = a.id AND r.domain_id = d.id))
+RETURNING a.study_id
+"""  # noqa: S608 (names from the models, values bound)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submit the fast path made: what the caller needs to go on to the next report."""
+
+    study_id: int
+    study_code: str
+
+
+def assignment_submit_in_two_statements(
+    *, reviewer_id: int, code: str, comment: str | None = None, client_ms: int | None = 0
+) -> Submitted | None:
+    """Submit a complete assignment (with the comment and the reading time sent with the
+    submit) in two statements. None when it does not apply — not PostgreSQL, a comment over
+    the limit, already submitted, study closed, seat removed, a domain not scored — and
+    nothing was written: the caller goes through `assignment_submit`, which says why."""
+    if connection.vendor != "postgresql" or (comment is not None and len(comment) > 5000):
+        return None
+    writable = [Assignment.Status.PENDING.value, Assignment.Status.IN_PROGRESS.value]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _SUBMIT_LOCK_SQL,
+            {
+                "code": code,
+                "reviewer": reviewer_id,
+                "writable": writable,
+                "open": Study.Status.OPEN.value,
+            },
+        )
+        locked = cursor.fetchone()
+        if locked is None:
+            return None
+        assignment_id, study_code = locked
+        cursor.execute(
+            _SUBMIT_SQL,
+            {
+                "id": assignment_id,
+                "writable": writable,
+                "submitted": Assignment.Status.SUBMITTED.value,
+                "comment": comment,
+                "now": timezone.now(),
+                "ms": max(0, client_ms or 0),
+                "ms_max": READING_MS_MAX_PER_VISIT,
+            },
+        )
+        row = cursor.fetchone()
+    return None if row is None else Submitted(study_id=row[0], study_code=study_code)
+
+
 def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignment:
     _require_open(assignment)
     if len(comment) > 5000:

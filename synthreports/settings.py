@@ -181,7 +181,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "synthreports.login_throttle.AddressRangeThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that reads the user's review roles with the user, in one query.
+    "review.permissions.RoleReadingModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -300,7 +301,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to a missing
     # or bad credential, as HTTP asks; a browser session is still accepted.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "review.permissions.RoleReadingTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # JSON only: a form-encoded PUT used to be parsed into nothing and answered 200; now

@@ -228,7 +228,8 @@ class SynthreportsAdapter:
                  blinded text and six domains, in one request: what LS's /next/ returns;
                  204 when the queue is done)
     submit     = PUT /api/v1/me/assignments/{code}/ratings/ {"scores": {six domains}} +
-                 POST /api/v1/me/assignments/{code}/submit/
+                 POST /api/v1/me/assignments/{code}/submit/, both with "Prefer: return=minimal"
+                 (204: the client already has the assignment from next)
     page       = GET /r/{code}/, the rating page as the browser gets it (session cookie from
                  POST /accounts/login/); each rater opens their own assignments
     export     = GET /coordinate/results/{study}/ratings.csv (coordinator session), long format:
@@ -342,13 +343,19 @@ class SynthreportsAdapter:
 
     async def submit(self, c: httpx.AsyncClient, r: Rater, item_id: str, scores: list) -> httpx.Response:
         keys = self.domain_keys or []
+        # Prefer: return=minimal (RFC 7240): the client has the text and domains from next,
+        # so it does not ask for the assignment back (204 instead of 200 + the assignment).
+        minimal = {**self.headers(r), 'Prefer': 'return=minimal'}
         p = await self._timed_sub('ratings_PUT', c.put(
-            f'{self.base}/api/v1/me/assignments/{item_id}/ratings/', headers=self.headers(r),
+            f'{self.base}/api/v1/me/assignments/{item_id}/ratings/', headers=minimal,
             json={'scores': dict(zip(keys, scores))}))
-        if p.status_code != 200:
+        if p.status_code != 204:
             return p
         return await self._timed_sub('submit_POST', c.post(
-            f'{self.base}/api/v1/me/assignments/{item_id}/submit/', headers=self.headers(r)))
+            f'{self.base}/api/v1/me/assignments/{item_id}/submit/', headers=minimal))
+
+    def submit_ok(self, resp: httpx.Response) -> bool:
+        return resp.status_code == 204
 
     # -- page --
     def page_url(self, item_id: str) -> str:

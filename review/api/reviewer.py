@@ -169,27 +169,72 @@ class MyAssignmentView(APIView):
         return Response(BlindedAssignmentSerializer(assignment).data)
 
 
+# RFC 7240: a client that sends "Prefer: return=minimal" with a PUT of scores or a submit
+# does not want the assignment echoed back (its text and domains: two more queries and the
+# largest part of the response), and gets 204 with "Preference-Applied: return=minimal".
+PREFER_PARAMETER = OpenApiParameter(
+    "Prefer",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    # Not an enum: RFC 7240 has a server ignore the preferences it does not know.
+    description="return=minimal: answer 204 without the assignment (RFC 7240); any other "
+    "preference is ignored.",
+)
+_MINIMAL_RESPONSE = OpenApiResponse(
+    description="Done; the assignment is not echoed (Prefer: return=minimal)."
+)
+
+
+def _minimal_preferred(request: Request) -> bool:
+    preferences = request.headers.get("Prefer", "")
+    return any(
+        token.split(";")[0].strip().replace(" ", "").lower() == "return=minimal"
+        for token in preferences.split(",")
+    )
+
+
+def _answer(request: Request, *, reviewer, code: str) -> Response:
+    """The assignment as it now stands, unless the client asked for a minimal answer."""
+    if _minimal_preferred(request):
+        return Response(status=204, headers={"Preference-Applied": "return=minimal"})
+    blinded = selectors.reviewer_assignment(reviewer=reviewer, code=code, language=get_language())
+    return Response(BlindedAssignmentSerializer(blinded).data)
+
+
 class MyRatingsView(APIView):
     permission_classes = [IsAuthenticated, IsReviewer]
 
-    @extend_schema(request=RatingsPutSerializer, responses=BlindedAssignmentSerializer)
+    @extend_schema(
+        request=RatingsPutSerializer,
+        parameters=[PREFER_PARAMETER],
+        responses={200: BlindedAssignmentSerializer, 204: _MINIMAL_RESPONSE},
+    )
     def put(self, request: Request, code: str) -> Response:
-        assignment = selectors.assignment_for_reviewer_update(
-            reviewer=request_user(request), code=code
-        )
         payload = RatingsPutSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.assignment_ratings_put(
-            assignment=assignment,
-            scores=payload.validated_data["scores"],
-            comment=payload.validated_data.get("comment"),
-        )
+        # The usual PUT (scores only, on a report not yet submitted) in one statement;
+        # anything else, refusals included, takes the path below, which says why.
+        if not (
+            payload.is_valid()
+            and payload.validated_data.get("comment") is None
+            and services.ratings_put_in_one_statement(
+                reviewer_id=request_user(request).pk,
+                code=code,
+                scores=payload.validated_data["scores"],
+            )
+        ):
+            assignment = selectors.assignment_for_reviewer_update(
+                reviewer=request_user(request), code=code
+            )
+            payload.is_valid(raise_exception=True)
+            services.assignment_ratings_put(
+                assignment=assignment,
+                scores=payload.validated_data["scores"],
+                comment=payload.validated_data.get("comment"),
+            )
         # Answered with the whole assignment as it now stands, so a client needs no
         # second request to show the saved scores.
-        blinded = selectors.reviewer_assignment(
-            reviewer=request_user(request), code=code, language=get_language()
-        )
-        return Response(BlindedAssignmentSerializer(blinded).data)
+        return _answer(request, reviewer=request_user(request), code=code)
 
 
 class MySubmitView(APIView):
@@ -197,17 +242,23 @@ class MySubmitView(APIView):
 
     @extend_schema(
         request=None,
-        responses=BlindedAssignmentSerializer,
+        parameters=[PREFER_PARAMETER],
+        responses={200: BlindedAssignmentSerializer, 204: _MINIMAL_RESPONSE},
         description="Submit the assignment. Every domain of the study must be scored first "
         "(400, code `incomplete`, naming the missing domains); a second submit is a 409.",
     )
     def post(self, request: Request, code: str) -> Response:
-        assignment = selectors.assignment_for_reviewer_update(
-            reviewer=request_user(request), code=code
+        submitted = services.assignment_submit_in_two_statements(
+            reviewer_id=request_user(request).pk, code=code
         )
-        services.assignment_submit(assignment=assignment)
-        computations_schedule(study_id=assignment.study_id)
-        blinded = selectors.reviewer_assignment(
-            reviewer=request_user(request), code=code, language=get_language()
-        )
-        return Response(BlindedAssignmentSerializer(blinded).data)
+        if submitted is not None:
+            study_id = submitted.study_id
+        else:
+            # Not complete, already submitted, closed, not theirs: the slow path says which.
+            assignment = selectors.assignment_for_reviewer_update(
+                reviewer=request_user(request), code=code
+            )
+            services.assignment_submit(assignment=assignment)
+            study_id = assignment.study_id
+        computations_schedule(study_id=study_id)
+        return _answer(request, reviewer=request_user(request), code=code)

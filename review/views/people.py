@@ -91,5 +91,5 @@ class PasswordSetView(auth_views.PasswordResetConfirmView):
     template_name = "registration/password_set.html"
     post_reset_login = True
     # Two backends are configured (django-axes first): name the one that logs in.
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    post_reset_login_backend = "review.permissions.RoleReadingModelBackend"
     success_url = reverse_lazy("review:home")

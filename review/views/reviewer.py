@@ -175,8 +175,20 @@ def rate_comment(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @reviewer_required
 @require_POST
 def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     comment = request.POST.get("comment")
+    # The usual submit (every score saved by the page, no score in the form) in two
+    # statements; anything else takes the path below, which saves, refuses or explains.
+    if not any(key.startswith("score-") and value for key, value in request.POST.items()):
+        submitted = services.assignment_submit_in_two_statements(
+            reviewer_id=request.user.pk,
+            code=code,
+            comment=comment,
+            client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")) or 0,
+        )
+        if submitted is not None:
+            computations_schedule(study_id=submitted.study_id)
+            return _next_report(request, study_code=submitted.study_code)
+    assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     reading_time_add(request, assignment)
     try:
         # Without JavaScript the scores arrive with the submit rather than one by one.
@@ -197,9 +209,11 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     except ServiceError as exc:
         context = _rate_context(request, code, submit_error=exc.message)
         return render(request, "review/rate.html", context, status=exc.status_code)
-    next_code = selectors.queue_next_for_reviewer(
-        reviewer=request.user, study_code=assignment.study.code
-    )
+    return _next_report(request, study_code=assignment.study.code)
+
+
+def _next_report(request: AuthenticatedRequest, *, study_code: str) -> HttpResponse:
+    next_code = selectors.queue_next_for_reviewer(reviewer=request.user, study_code=study_code)
     if next_code is None:
         messages.success(request, _("You have rated every report of this study. Thank you!"))
         return redirect("review:home")

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from review import permissions
 from review.models import Assignment, Rating
@@ -170,3 +171,79 @@ def test_roles_are_read_once_per_user_object(db, django_assert_num_queries):
         assert permissions.user_is_reviewer(reviewer) is True
         assert permissions.user_is_coordinator(reviewer) is False
         assert permissions.user_is_reviewer(reviewer) is True
+
+
+# --- the user and their roles in one query (issue 21) ----------------------------------
+
+
+def _users_of_every_kind():
+    direct = UserFactory()
+    direct.user_permissions.add(
+        Permission.objects.get(content_type__app_label="review", codename="coordinate")
+    )
+    both = ReviewerFactory()
+    both.groups.add(*CoordinatorFactory().groups.all())
+    superuser = get_user_model().objects.create_superuser("root", password="x")
+    return [ReviewerFactory(), CoordinatorFactory(), UserFactory(), direct, both, superuser]
+
+
+def _roles(user):
+    return (permissions.user_is_reviewer(user), permissions.user_is_coordinator(user))
+
+
+def test_backend_reads_the_same_roles_as_the_role_query(db, django_assert_num_queries):
+    backend = permissions.RoleReadingModelBackend()
+    expected = [
+        (True, False),
+        (False, True),
+        (False, False),
+        (False, True),
+        (True, True),
+        (True, True),
+    ]
+    for user, roles in zip(_users_of_every_kind(), expected, strict=True):
+        fresh = get_user_model().objects.get(pk=user.pk)
+        assert _roles(fresh) == roles
+        with django_assert_num_queries(1):
+            loaded = backend.get_user(user.pk)
+            assert _roles(loaded) == roles
+        assert (loaded.pk, loaded.username, loaded.password) == (
+            user.pk,
+            user.username,
+            user.password,
+        )
+
+
+def test_backend_refuses_an_inactive_or_unknown_user(db):
+    inactive = ReviewerFactory(is_active=False)
+    backend = permissions.RoleReadingModelBackend()
+    assert backend.get_user(inactive.pk) is None
+    assert backend.get_user(inactive.pk + 1000) is None
+
+
+def test_a_role_removed_is_gone_at_the_next_request(reviewer_client, reviewer, open_study):
+    code = Assignment.objects.filter(study=open_study, reviewer=reviewer).first().code
+    assert reviewer_client.get(reverse("review:rate", args=[code])).status_code == 200
+    reviewer.groups.clear()
+    assert reviewer_client.get(reverse("review:rate", args=[code])).status_code == 403
+
+
+def test_token_reads_user_and_roles_in_one_query(db, django_assert_num_queries):
+    authentication = permissions.RoleReadingTokenAuthentication()
+    reviewer = ReviewerFactory()
+    token = Token.objects.create(user=reviewer)
+    with django_assert_num_queries(1):
+        user, auth = authentication.authenticate_credentials(token.key)
+        assert _roles(user) == (True, False)
+    assert (user.pk, auth.key) == (reviewer.pk, token.key)
+
+
+def test_token_of_an_inactive_user_or_unknown_is_401(client, db):
+    inactive = ReviewerFactory(is_active=False)
+    token = Token.objects.create(user=inactive)
+    for key in (token.key, "0" * 40):
+        response = client.get("/api/v1/me/queue/", HTTP_AUTHORIZATION=f"Token {key}")
+        assert response.status_code == 401
+        assert response.json()["detail"] == (
+            "User inactive or deleted." if key == token.key else "Invalid token."
+        )

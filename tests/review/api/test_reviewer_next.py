@@ -6,8 +6,9 @@ from django.utils import timezone
 from review.models import Assignment, Domain, Rating, StudyReviewer
 from tests.review.api.clients import api_client
 
-# Token authentication (the token with its user, one query) and the user's review roles.
-API_OVERHEAD = 2
+# Token authentication: the token's user with their review roles, one query
+# (permissions.RoleReadingTokenAuthentication).
+API_OVERHEAD = 1
 
 
 def _mine(study, reviewer):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from review.models import AddedAnnotation, AnnotationVerdict, Assignment
 from tests.factories import PASSWORD
 from tests.review.audit_study.conftest import TEXT, make_audit_study, span
+from tests.review.test_query_budgets import REQUEST_OVERHEAD
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -207,9 +208,6 @@ def test_a_coordinator_reads_results_and_adjudication_pages(client, audit_study,
     assert client.get(reverse("review:study_results", args=[audit_study.pk]))[
         "Location"
     ] == reverse("review:audit_results", args=[audit_study.pk])
-
-
-REQUEST_OVERHEAD = 3  # session, user, review roles (tests/review/test_query_budgets.py)
 
 
 @pytest.mark.parametrize("size", [1, 30])

@@ -1,0 +1,261 @@
+"""The rating flow's writes in one or two statements (issue 21): the API's PUT of scores and
+its submit, the page's submit, and `Prefer: return=minimal`. Each fast path must answer and
+refuse exactly as the slow path does, all or nothing; query budgets included."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from review import services
+from review.models import Assignment, AuditEvent, Domain, Rating, Study, StudyReviewer
+from tests.review.api.clients import api_client
+from tests.review.api.test_reviewer_next import API_OVERHEAD
+
+SIX = {
+    "language_quality": 8,
+    "medical_consistency": 7,
+    "completeness": 6,
+    "conciseness": 5,
+    "overall_impression": 4,
+    "ai_authorship": 3,
+}
+MINIMAL = {"HTTP_PREFER": "return=minimal"}
+
+
+def _first(study, reviewer):
+    return Assignment.objects.filter(study=study, reviewer=reviewer).order_by("position").first()
+
+
+def _scores(assignment):
+    return dict(Rating.objects.filter(assignment=assignment).values_list("domain__key", "score"))
+
+
+def _put(api, assignment, scores, **extra):
+    return api.put(
+        f"/api/v1/me/assignments/{assignment.code}/ratings/",
+        {"scores": scores},
+        format="json",
+        **extra,
+    )
+
+
+def _submit(api, assignment, **extra):
+    return api.post(f"/api/v1/me/assignments/{assignment.code}/submit/", **extra)
+
+
+def test_put_minimal_answers_204_and_saves_every_score(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    assert assignment.status == Assignment.Status.PENDING
+    response = _put(api_client(reviewer), assignment, SIX, **MINIMAL)
+    assert response.status_code == 204
+    assert response["Preference-Applied"] == "return=minimal"
+    assert response.content == b""
+    assert _scores(assignment) == SIX
+    assignment.refresh_from_db()
+    # A PUT on a pending report starts it, as the slow path does.
+    assert assignment.status == Assignment.Status.IN_PROGRESS
+    assert assignment.first_opened_at is not None
+
+
+def test_put_without_preference_answers_the_assignment(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    response = _put(api_client(reviewer), assignment, {"completeness": 9})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["code"] == assignment.code
+    assert [d["score"] for d in data["domains"] if d["key"] == "completeness"] == [9]
+    assert "Preference-Applied" not in response
+
+
+@pytest.mark.parametrize(
+    ("header", "minimal"),
+    [
+        ("return=minimal", True),
+        ("respond-async, return=minimal", True),
+        ("return = minimal; charset=x", True),
+        ("RETURN=MINIMAL", True),
+        ("return=representation", False),
+        ("minimal", False),
+    ],
+)
+def test_prefer_header_is_read_as_rfc_7240_says(open_study, reviewer, header, minimal):
+    response = _put(
+        api_client(reviewer), _first(open_study, reviewer), {"completeness": 2}, HTTP_PREFER=header
+    )
+    assert response.status_code == (204 if minimal else 200)
+
+
+def test_put_with_an_unknown_domain_writes_nothing(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    response = _put(api_client(reviewer), assignment, {"completeness": 5, "beauty": 5}, **MINIMAL)
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_domain"
+    assert _scores(assignment) == {}
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.PENDING
+
+
+def test_put_with_a_score_off_the_scale_writes_nothing(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    response = _put(api_client(reviewer), assignment, {"completeness": 5, "conciseness": 11})
+    assert response.status_code == 400
+    assert response.json()["code"] == "score_out_of_range"
+    assert _scores(assignment) == {}
+
+
+def test_put_on_another_reviewers_assignment_is_404(open_study, reviewer, other_reviewer):
+    theirs = _first(open_study, other_reviewer)
+    response = _put(api_client(reviewer), theirs, {"completeness": 5}, **MINIMAL)
+    assert response.status_code == 404
+    assert _scores(theirs) == {}
+
+
+def test_put_by_a_removed_reviewer_is_404(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    StudyReviewer.objects.filter(study=open_study, reviewer=reviewer).update(active=False)
+    response = _put(api_client(reviewer), assignment, {"completeness": 5}, **MINIMAL)
+    assert response.status_code == 404
+    assert _scores(assignment) == {}
+
+
+def test_put_on_a_closed_study_is_409(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    Study.objects.filter(pk=open_study.pk).update(status=Study.Status.CLOSED)
+    response = _put(api_client(reviewer), assignment, {"completeness": 5}, **MINIMAL)
+    assert response.status_code == 409
+    assert response.json()["code"] == "study_closed"
+    assert _scores(assignment) == {}
+
+
+def test_put_after_submit_keeps_its_audit_row(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    assert _put(api, assignment, SIX, **MINIMAL).status_code == 204
+    assert _submit(api, assignment, **MINIMAL).status_code == 204
+    response = _put(api, assignment, {"completeness": 1}, **MINIMAL)
+    assert response.status_code == 204
+    assert _scores(assignment)["completeness"] == 1
+    event = AuditEvent.objects.get(action="rating.change_after_submit")
+    assert (event.target, event.details) == (
+        assignment.code,
+        {"domain": "completeness", "old": 6, "new": 1},
+    )
+
+
+def test_submit_minimal_answers_204(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    _put(api, assignment, SIX, **MINIMAL)
+    response = _submit(api, assignment, **MINIMAL)
+    assert response.status_code == 204
+    assert response["Preference-Applied"] == "return=minimal"
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.SUBMITTED
+    assert assignment.submitted_at is not None
+
+
+def test_submit_incomplete_names_the_missing_domains(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    _put(api, assignment, {k: v for k, v in SIX.items() if k != "conciseness"}, **MINIMAL)
+    response = _submit(api, assignment, **MINIMAL)
+    assert response.status_code == 400
+    assert response.json()["code"] == "incomplete"
+    assert "Conciseness" in response.json()["detail"]
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.IN_PROGRESS
+
+
+def test_submit_twice_is_409(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    _put(api, assignment, SIX, **MINIMAL)
+    assert _submit(api, assignment, **MINIMAL).status_code == 204
+    again = _submit(api, assignment, **MINIMAL)
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_submitted"
+
+
+def test_submit_on_a_closed_study_is_409(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    _put(api, assignment, SIX, **MINIMAL)
+    Study.objects.filter(pk=open_study.pk).update(status=Study.Status.CLOSED)
+    response = _submit(api, assignment, **MINIMAL)
+    assert response.status_code == 409
+    assert response.json()["code"] == "study_closed"
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.IN_PROGRESS
+
+
+def test_put_and_submit_query_budgets(open_study, reviewer, django_assert_num_queries):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    # One statement: lock, check every key and score, upsert all, start a pending report.
+    with django_assert_num_queries(API_OVERHEAD + 1):
+        assert _put(api, assignment, SIX, **MINIMAL).status_code == 204
+    # Without the preference, the answer reads the assignment back (two queries).
+    with django_assert_num_queries(API_OVERHEAD + 1 + 2):
+        assert _put(api, assignment, SIX).status_code == 200
+    # The locks, then the update conditional on every domain being scored; the transaction
+    # is a savepoint inside the test's (two more statements).
+    with django_assert_num_queries(API_OVERHEAD + 4):
+        assert _submit(api, assignment, **MINIMAL).status_code == 204
+
+
+def test_page_submit_saves_comment_and_reading_time_with_the_submit(
+    reviewer_client, open_study, reviewer
+):
+    assignment = _first(open_study, reviewer)
+    services.assignment_open(assignment=assignment)
+    for key, score in SIX.items():
+        services.rating_save(assignment=assignment, domain_key=key, score=score)
+    # The page was served 10 s ago: a visit of 4 s counts 4 s.
+    Assignment.objects.filter(pk=assignment.pk).update(
+        reading_visit_at=timezone.now() - timedelta(seconds=10), reading_visit_ms=1000
+    )
+    before = Assignment.objects.get(pk=assignment.pk).active_ms
+    response = reviewer_client.post(
+        reverse("review:rate_submit", args=[assignment.code]),
+        {"comment": "Dates cohérentes.", "active_ms": "4000"},
+    )
+    assert response.status_code == 302
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.SUBMITTED
+    assert assignment.comment == "Dates cohérentes."
+    assert assignment.active_ms == before + 3000
+    assert assignment.reading_visit_ms == 4000
+
+
+def test_page_submit_with_a_missing_domain_shows_the_page(reviewer_client, open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    services.assignment_open(assignment=assignment)
+    for key in list(SIX)[:5]:
+        services.rating_save(assignment=assignment, domain_key=key, score=5)
+    response = reviewer_client.post(reverse("review:rate_submit", args=[assignment.code]))
+    assert response.status_code == 400
+    assert "Score every domain before submitting" in response.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.IN_PROGRESS
+
+
+def test_every_domain_of_the_study_is_needed_not_six(open_study, reviewer, coordinator):
+    """The fast submit counts the study's own domains: a study with a seventh domain needs
+    seven scores."""
+    assignment = _first(open_study, reviewer)
+    Domain.objects.create(study=open_study, key="dates", label="Dates", order=99)
+    api = api_client(reviewer)
+    _put(api, assignment, SIX, **MINIMAL)
+    assert _submit(api, assignment, **MINIMAL).status_code == 400
+    _put(api, assignment, {"dates": 7}, **MINIMAL)
+    assert _submit(api, assignment, **MINIMAL).status_code == 204
+
+
+def test_put_with_a_score_beyond_a_database_integer_is_400(open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    response = _put(api_client(reviewer), assignment, {"completeness": 2**40}, **MINIMAL)
+    assert response.status_code == 400
+    assert response.json()["code"] == "score_out_of_range"
+    assert _scores(assignment) == {}
