@@ -601,6 +601,44 @@ def _assignment_lock(assignment: Assignment) -> AssignmentState:
     return AssignmentState(status=row[0])
 
 
+_OPEN_BY_CODE_SQL = f"""
+UPDATE {_ASSIGNMENT_TABLE} a
+   SET reading_visit_at = %(now)s, reading_visit_ms = 0,
+       first_opened_at = COALESCE(a.first_opened_at, %(now)s),
+       status = CASE WHEN a.status = %(pending)s THEN %(in_progress)s ELSE a.status END
+  FROM {_STUDY_TABLE} s
+ WHERE s.id = a.study_id AND a.code = %(code)s AND a.reviewer_id = %(reviewer)s
+   AND s.status = %(open)s AND s.kind = %(rating)s
+   AND EXISTS (SELECT 1 FROM {_SEAT_TABLE} p
+                WHERE p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id AND p.active)
+RETURNING a.id
+"""  # noqa: S608 (names from the models, values bound)
+
+
+def assignment_open_by_code(*, reviewer_id: int, code: str) -> bool:
+    """The rating page's opening of a report of an open rating study by its reviewer (what
+    `assignment_open` records), found by code in the same statement. False when it does not
+    apply — not theirs, seat removed, study not open, an annotation audit — and nothing was
+    written: the caller goes the usual way, which answers 404, redirects or shows the page
+    read-only."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OPEN_BY_CODE_SQL,
+            {
+                "now": timezone.now(),
+                "pending": Assignment.Status.PENDING.value,
+                "in_progress": Assignment.Status.IN_PROGRESS.value,
+                "code": code,
+                "reviewer": reviewer_id,
+                "open": Study.Status.OPEN.value,
+                "rating": Study.Kind.RATING.value,
+            },
+        )
+        return cursor.fetchone() is not None
+
+
 def assignment_open(*, assignment: Assignment) -> Assignment:
     """Record the first time a reviewer opens a report, and start a new visit of it for
     the reading time (services_reviewer.assignment_reading_time_add), in one statement."""

@@ -216,7 +216,7 @@ CACHE_BACKEND = env_str(
 CACHE_TABLE = "synthreports_cache"
 _CACHE_BACKENDS: dict[str, dict[str, object]] = {
     "redis": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "synthreports.redis_cache.ReusingRedisCache",
         "LOCATION": env_str("CACHE_REDIS_URL", REDIS_URL or "redis://127.0.0.1:6379/0"),
         "KEY_PREFIX": "synthreports",
     },

@@ -67,6 +67,9 @@ def _rate_context(request: AuthenticatedRequest, code: str, **extra) -> dict:
 @reviewer_required
 @require_GET
 def rate(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    # The usual opening (their report, open rating study) in one statement; else below.
+    if services.assignment_open_by_code(reviewer_id=request.user.pk, code=code):
+        return render(request, "review/rate.html", _rate_context(request, code))
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     if assignment.study.kind == Study.Kind.ANNOTATION_AUDIT:
         # The queue and "continue" name assignments whatever the study's kind.

@@ -78,15 +78,15 @@ def test_continue_queries_fixed(client, coordinator, django_assert_num_queries, 
 def test_rating_page_queries_fixed(client, coordinator, django_assert_num_queries, size):
     _study, reviewer, last = _study_of(size, coordinator=coordinator)
     _login(client, reviewer)
-    # The assignment (for the service), the opening update (first opening and the start of
-    # the reading clock), then the blinded page: assignment with queue neighbours, domains
-    # with scores.
-    with django_assert_num_queries(REQUEST_OVERHEAD + 4):
+    # The opening update, which finds the assignment by code (first opening and the start
+    # of the reading clock), then the blinded page: assignment with queue neighbours,
+    # domains with scores.
+    with django_assert_num_queries(REQUEST_OVERHEAD + 3):
         first = client.get(reverse("review:rate", args=[last.code]))
     assert first.status_code == 200
     assert f"Report {size} of {size}" in first.content.decode()
     # Opened already: the update restarts the reading clock only.
-    with django_assert_num_queries(REQUEST_OVERHEAD + 4):
+    with django_assert_num_queries(REQUEST_OVERHEAD + 3):
         again = client.get(reverse("review:rate", args=[last.code]))
     assert again.status_code == 200
     last.refresh_from_db()
