@@ -12,6 +12,7 @@ from review import services
 from review.models import Assignment, AuditEvent, Domain, Rating, Study, StudyReviewer
 from tests.review.api.clients import api_client
 from tests.review.api.test_reviewer_next import API_OVERHEAD
+from tests.review.test_query_budgets import REQUEST_OVERHEAD
 
 SIX = {
     "language_quality": 8,
@@ -259,3 +260,59 @@ def test_put_with_a_score_beyond_a_database_integer_is_400(open_study, reviewer)
     assert response.status_code == 400
     assert response.json()["code"] == "score_out_of_range"
     assert _scores(assignment) == {}
+
+
+# --- the page's 15 s beat (reading time only) in one statement ---------------------------
+
+
+def _visit_started(assignment, *, seconds_ago: int, counted_ms: int = 0):
+    Assignment.objects.filter(pk=assignment.pk).update(
+        reading_visit_at=timezone.now() - timedelta(seconds=seconds_ago),
+        reading_visit_ms=counted_ms,
+    )
+
+
+def test_heartbeat_adds_only_what_is_not_yet_counted(reviewer_client, open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    _visit_started(assignment, seconds_ago=60, counted_ms=5000)
+    url = reverse("review:rate_heartbeat", args=[assignment.code])
+    assert reviewer_client.post(url, {"active_ms": "20000"}).status_code == 204
+    assert reviewer_client.post(url, {"active_ms": "20000"}).status_code == 204  # repeated
+    assignment.refresh_from_db()
+    assert (assignment.active_ms, assignment.reading_visit_ms) == (15000, 20000)
+
+
+def test_heartbeat_is_capped_by_the_wall_time_since_the_page(reviewer_client, open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    _visit_started(assignment, seconds_ago=3)
+    url = reverse("review:rate_heartbeat", args=[assignment.code])
+    assert reviewer_client.post(url, {"active_ms": "600000"}).status_code == 204
+    assignment.refresh_from_db()
+    assert 3000 <= assignment.active_ms < 4000
+
+
+def test_heartbeat_queries(reviewer_client, open_study, reviewer, django_assert_num_queries):
+    assignment = _first(open_study, reviewer)
+    _visit_started(assignment, seconds_ago=60)
+    url = reverse("review:rate_heartbeat", args=[assignment.code])
+    with django_assert_num_queries(REQUEST_OVERHEAD + 1):
+        assert reviewer_client.post(url, {"active_ms": "1000"}).status_code == 204
+
+
+def test_heartbeat_on_a_closed_study_counts_nothing(reviewer_client, open_study, reviewer):
+    assignment = _first(open_study, reviewer)
+    _visit_started(assignment, seconds_ago=60)
+    Study.objects.filter(pk=open_study.pk).update(status=Study.Status.CLOSED)
+    url = reverse("review:rate_heartbeat", args=[assignment.code])
+    assert reviewer_client.post(url, {"active_ms": "1000"}).status_code == 204
+    assignment.refresh_from_db()
+    assert assignment.active_ms == 0
+
+
+def test_heartbeat_on_another_reviewers_report_is_404(reviewer_client, open_study, other_reviewer):
+    theirs = _first(open_study, other_reviewer)
+    _visit_started(theirs, seconds_ago=60)
+    url = reverse("review:rate_heartbeat", args=[theirs.code])
+    assert reviewer_client.post(url, {"active_ms": "1000"}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.active_ms == 0
