@@ -24,7 +24,9 @@ def test_loading_the_wsgi_application_imports_every_view_and_the_rating_template
         "from django.db import connections\n"
         "from django.template import engines\n"
         "loader = engines['django'].engine.template_loaders[0]\n"
+        "from review.conventions.accents import dictionary_lexicon\n"
         "print('review.views.results' in sys.modules, 'pandas' in sys.modules,\n"
+        "      dictionary_lexicon.cache_info().currsize == 1,\n"
         "      any(key.startswith('review/rate.html') for key in loader.get_template_cache),\n"
         "      all(connection.connection is None for connection in connections.all()))\n"
     )
@@ -39,4 +41,4 @@ def test_loading_the_wsgi_application_imports_every_view_and_the_rating_template
         check=True,
         timeout=120,
     )
-    assert result.stdout.split() == ["True", "True", "True", "True"]
+    assert result.stdout.split() == ["True", "True", "True", "True", "True"]
