@@ -348,11 +348,12 @@ class SynthreportsAdapter:
         minimal = {**self.headers(r), 'Prefer': 'return=minimal'}
         p = await self._timed_sub('ratings_PUT', c.put(
             f'{self.base}/api/v1/me/assignments/{item_id}/ratings/', headers=minimal,
-            json={'scores': dict(zip(keys, scores))}))
+            json={'scores': dict(zip(keys, scores))}), ok_statuses=(204,))
         if p.status_code != 204:
             return p
         return await self._timed_sub('submit_POST', c.post(
-            f'{self.base}/api/v1/me/assignments/{item_id}/submit/', headers=minimal))
+            f'{self.base}/api/v1/me/assignments/{item_id}/submit/', headers=minimal),
+            ok_statuses=(204,))
 
     def submit_ok(self, resp: httpx.Response) -> bool:
         return resp.status_code == 204
