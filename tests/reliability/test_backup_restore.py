@@ -13,7 +13,7 @@ from generation import services as generation_services
 from review import services
 from review.imports.parsing import ImportOptions
 from review.imports.services import report_import_commit
-from review.models import Assignment, AuditEvent, Domain, Rating, Report, Study
+from review.models import Assignment, AuditEvent, Domain, Rating, Report, Study, StudyReport
 from tests.factories import CoordinatorFactory, ReportFactory, ReviewerFactory
 
 COMPARED = (
@@ -386,3 +386,111 @@ def test_version_1_bundle_still_restores_and_unknown_versions_are_refused(roles,
     again = tmp_path / "again"
     call_command("export_study", code, "--out", str(again))
     assert (again / "ratings.csv").read_bytes() == ratings
+
+
+def test_rating_study_guidance_round_trip_keeps_calibration_attention_checks_and_judge(
+    roles, settings, tmp_path
+):
+    """Instructions, attention checks (a second showing of a report under another code),
+    calibration items with their reference scores, domain examples, tags, the LLM judge's
+    scores, a cannot-assess record and a reminder all come back; the figures are unchanged."""
+    from review import services_reviewer
+    from review.models import CannotAssess, JudgeRating, Reminder, Tag
+    from review.selectors_queue import study_calibration_agreement, study_test_retest
+
+    settings.STATS_BOOTSTRAP_RESAMPLES = 200
+    coordinator = CoordinatorFactory()
+    reviewers = ReviewerFactory.create_batch(3)
+    study = services.study_create(
+        name="Guided", created_by=coordinator, raters_per_report=2, seed=5
+    )
+    members = ReportFactory.create_batch(4)
+    members[0].tags.add(Tag.objects.create(name="pilot"))
+    services.study_reports_add(study=study, reports=members)
+    services.study_reviewers_set(study=study, reviewers=reviewers, actor=coordinator)
+    calibration = ReportFactory.create_batch(2)
+    items = services_reviewer.calibration_items_parse(
+        study=study, text="\n".join(f"{report.code} 9 8 7 6 5 4" for report in calibration)
+    )
+    services_reviewer.study_calibration_set(study=study, items=items)
+    services_reviewer.study_guidance_update(
+        study=study,
+        instructions="Read **all** of it.",
+        instructions_fr="Tout lire.",
+        attention_checks=1,
+    )
+    Domain.objects.filter(study=study, key="language_quality").update(
+        example_low="Illisible.", example_high="Impeccable."
+    )
+    study = services.study_open(study=study, actor=coordinator)
+    for assignment in Assignment.objects.filter(study=study).select_related("report"):
+        base = {"calibration": 7, "attention": 6}.get(assignment.kind, 8)
+        for domain in study.domains.all():
+            services.rating_save(
+                assignment=assignment,
+                domain_key=domain.key,
+                score=base - (sum(map(ord, assignment.report.code + domain.key)) % 2),
+            )
+        services.assignment_submit(assignment=assignment)
+    JudgeRating.objects.create(
+        study=study, report=members[1], domain=study.domains.first(), model="judge-1", score=7
+    )
+    CannotAssess.objects.create(
+        study=study,
+        report=members[2],
+        reviewer=reviewers[0],
+        reason="language",
+        reassigned_to=reviewers[1],
+    )
+    Reminder.objects.create(study=study, reviewer=reviewers[2], kind="manual", remaining=0)
+    services.study_close(study=study, actor=coordinator)
+    code = study.code
+    retest = study_test_retest(study=study)
+    agreement = study_calibration_agreement(study=study)
+    kinds = sorted(Assignment.objects.filter(study=study).values_list("kind", "display_code"))
+    assert [kind for kind, _code in kinds].count("attention") == 3
+    first, second = tmp_path / "first", tmp_path / "second"
+    call_command("export_study", code, "--out", str(first))
+
+    call_command("flush", "--no-input")
+    cache.clear()
+    call_command("import_study", str(first))
+    restored = Study.objects.get(code=code)
+    assert (restored.instructions, restored.instructions_fr, restored.attention_checks) == (
+        "Read **all** of it.",
+        "Tout lire.",
+        1,
+    )
+    assert (
+        sorted(Assignment.objects.filter(study=restored).values_list("kind", "display_code"))
+        == kinds
+    )
+    domains = restored.domains.order_by("order")
+    references = {d.key: n for d, n in zip(domains, (9, 8, 7, 6, 5, 4), strict=True)}
+    assert sorted(
+        StudyReport.objects.filter(study=restored, role="calibration").values_list(
+            "report__code", "reference_scores"
+        )
+    ) == sorted((report.code, references) for report in calibration)
+    assert study_test_retest(study=restored) == retest
+    assert study_calibration_agreement(study=restored) == agreement
+    assert list(Report.objects.get(code=members[0].code).tags.values_list("name", flat=True)) == [
+        "pilot"
+    ]
+    assert list(JudgeRating.objects.values_list("report__code", "model", "score")) == [
+        (members[1].code, "judge-1", 7)
+    ]
+    assert list(
+        CannotAssess.objects.values_list(
+            "report__code", "reviewer__username", "reason", "reassigned_to__username"
+        )
+    ) == [(members[2].code, reviewers[0].username, "language", reviewers[1].username)]
+    assert list(Reminder.objects.values_list("reviewer__username", "kind", "remaining")) == [
+        (reviewers[2].username, "manual", 0)
+    ]
+    call_command("export_study", code, "--out", str(second))
+    for name in COMPARED:
+        assert (second / name).read_bytes() == (first / name).read_bytes(), name
+    assert _bundle_without_local_ids(second / "study.json") == _bundle_without_local_ids(
+        first / "study.json"
+    )
