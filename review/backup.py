@@ -156,6 +156,13 @@ def _username(user: User | None) -> str | None:
     return user.get_username() if user is not None else None
 
 
+def _parse_required_time(value: Any) -> datetime:
+    parsed = _parse_time(value)
+    if parsed is None:
+        raise InvalidInput(_("Bad date in the bundle: %(v)s") % {"v": value}, code="bad_date")
+    return parsed
+
+
 def study_bundle(*, study: Study) -> dict[str, Any]:
     """Everything needed to rebuild `study` and recompute its results, as JSON values."""
     memberships = {
@@ -560,7 +567,7 @@ def _restore_audit_records(
             study=study,
             reviewer=_user_for(row["reviewer"], reviewer=True),
             **{field: row[field] for field in REMINDER_FIELDS},
-            sent_at=_parse_time(row["sent_at"]),
+            sent_at=_parse_required_time(row["sent_at"]),
         )
         for row in bundle.get("reminders", [])
     )
