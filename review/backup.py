@@ -152,15 +152,15 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed
 
 
-def _username(user: User | None) -> str | None:
-    return user.get_username() if user is not None else None
-
-
 def _parse_required_time(value: Any) -> datetime:
     parsed = _parse_time(value)
     if parsed is None:
         raise InvalidInput(_("Bad date in the bundle: %(v)s") % {"v": value}, code="bad_date")
     return parsed
+
+
+def _username(user: User | None) -> str | None:
+    return user.get_username() if user is not None else None
 
 
 def study_bundle(*, study: Study) -> dict[str, Any]:
@@ -345,20 +345,22 @@ def _require(bundle: Any) -> None:
     """Refuse, before anything is written, a file that is not a bundle this code reads."""
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
         raise InvalidInput(_("This is not a study bundle (study.json)."), code="not_a_bundle")
-    if bundle.get("version") not in READABLE_VERSIONS:
+    version = bundle.get("version")
+    # `True == 1` in Python: a boolean is not a version.
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise InvalidInput(
             _(
                 "Unsupported bundle version %(v)s: this version of synthreports reads "
                 "versions %(readable)s. Nothing was imported."
             )
             % {
-                "v": bundle.get("version"),
+                "v": version,
                 "readable": ", ".join(str(v) for v in READABLE_VERSIONS),
             },
             code="bundle_version",
         )
     parts = ["study", "domains", "panel", "report_imports", "reports", "assignments"]
-    if bundle["version"] >= 2:
+    if version >= 2:
         parts += V2_PARTS
     for key in parts:
         if key not in bundle:

@@ -364,6 +364,9 @@ def test_version_1_bundle_still_restores_and_unknown_versions_are_refused(roles,
         r"1, 2\. Nothing was imported\.$",
     ):
         call_command("import_study", str(future))
+    future.write_text(json.dumps({**bundle, "version": True}), encoding="utf-8")
+    with pytest.raises(CommandError, match=r"^Unsupported bundle version True: "):
+        call_command("import_study", str(future))
     assert (Study.objects.count(), Report.objects.count(), get_user_model().objects.count()) == (
         0,
         0,
