@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx2
 from django.conf import settings
@@ -87,16 +87,25 @@ class MistralBackend:
 
     @classmethod
     def from_settings(cls) -> MistralBackend:
-        if not settings.MISTRAL_API_KEY and not settings.MISTRAL_SERVER_URL:
-            raise BackendUnavailable(
-                _(
-                    "The mistral backend needs MISTRAL_API_KEY (Mistral's API) or "
-                    "MISTRAL_SERVER_URL (a self-hosted compatible server); neither is set."
-                )
-            )
-        return cls(
+        return cls._configured(
+            usable=bool(settings.MISTRAL_API_KEY or settings.MISTRAL_SERVER_URL),
+            missing=_(
+                "The mistral backend needs MISTRAL_API_KEY (Mistral's API) or "
+                "MISTRAL_SERVER_URL (a self-hosted compatible server); neither is set."
+            ),
             api_key=settings.MISTRAL_API_KEY,
             server_url=settings.MISTRAL_SERVER_URL,
+        )
+
+    @classmethod
+    def _configured(cls, *, usable: bool, missing: str, api_key: str, server_url: str) -> Self:
+        """The backend for one server's settings, or BackendUnavailable saying which are
+        missing. Every server speaking this API shares the one timeout setting."""
+        if not usable:
+            raise BackendUnavailable(missing)
+        return cls(
+            api_key=api_key,
+            server_url=server_url,
             timeout_seconds=settings.MISTRAL_TIMEOUT_SECONDS,
         )
 
@@ -192,17 +201,16 @@ class OpenAICompatibleBackend(MistralBackend):
 
     @classmethod
     def from_settings(cls) -> OpenAICompatibleBackend:
-        if not settings.OPENAI_COMPATIBLE_SERVER_URL or not settings.OPENAI_COMPATIBLE_MODELS:
-            raise BackendUnavailable(
-                _(
-                    "The openai_compatible backend needs OPENAI_COMPATIBLE_SERVER_URL and "
-                    "OPENAI_COMPATIBLE_MODELS."
-                )
-            )
-        return cls(
+        return cls._configured(
+            usable=bool(
+                settings.OPENAI_COMPATIBLE_SERVER_URL and settings.OPENAI_COMPATIBLE_MODELS
+            ),
+            missing=_(
+                "The openai_compatible backend needs OPENAI_COMPATIBLE_SERVER_URL and "
+                "OPENAI_COMPATIBLE_MODELS."
+            ),
             api_key=settings.OPENAI_COMPATIBLE_API_KEY,
             server_url=settings.OPENAI_COMPATIBLE_SERVER_URL,
-            timeout_seconds=settings.MISTRAL_TIMEOUT_SECONDS,
         )
 
 

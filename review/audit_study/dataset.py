@@ -224,6 +224,28 @@ def report_labels(report: ReportAudit) -> list[Label]:
     return sorted(labels, key=lambda label: (label.start, label.end, label.field))
 
 
+@dataclass(frozen=True)
+class Unresolved:
+    """What the verified dataset leaves out until the coordinator decides: model annotations
+    without a majority verdict, and groups of added annotations held by no strict majority
+    of the report's reviewers."""
+
+    annotations: int
+    additions: int
+
+    @property
+    def total(self) -> int:
+        return self.annotations + self.additions
+
+
+def unresolved_of(data: AuditData) -> Unresolved:
+    annotations = additions = 0
+    for report in data.reports:
+        annotations += sum(1 for a in report_adjudications(report) if a.decision == UNRESOLVED)
+        additions += sum(1 for g in report_addition_groups(report) if g.decision == UNRESOLVED)
+    return Unresolved(annotations, additions)
+
+
 def split_of(data: AuditData) -> dict[str, str]:
     """train/dev/test by report, seeded by the study: the same study exports the same split."""
     codes = sorted(r.code for r in data.reports)
@@ -451,11 +473,10 @@ def verified_card(*, name: str, data: AuditData, results: AuditResults) -> str:
     split = split_of(data)
     model_fields: Counter[str] = Counter()
     label_fields: Counter[str] = Counter()
-    unresolved = 0
     for report in data.reports:
         model_fields.update(str(a.get("field") or "?") for a in report.annotations)
         label_fields.update(label.field for label in report_labels(report))
-        unresolved += sum(1 for a in report_adjudications(report) if a.decision == UNRESOLVED)
+    unresolved = unresolved_of(data)
     lines = [
         f"# Dataset card: {name} ({data.study_code}), verified annotations\n\n",
         "Synthetic oncology hospitalization reports whose model annotations were verified by "
@@ -467,7 +488,9 @@ def verified_card(*, name: str, data: AuditData, results: AuditResults) -> str:
         f"test {sum(1 for v in split.values() if v == 'test')}; split by report, seed "
         f"{data.seed})\n",
         f"- Model annotations: {sum(model_fields.values())}; verified labels: "
-        f"{sum(label_fields.values())}; unresolved disagreements: {unresolved}\n",
+        f"{sum(label_fields.values())}; unresolved disagreements: {unresolved.total} "
+        f"({unresolved.annotations} model annotations, {unresolved.additions} added "
+        "annotations)\n",
         "- Formats: `verified.jsonl` (text, model annotations, each reviewer's verdicts and "
         "additions, adjudication, labels with character offsets), `brat/` (standoff "
         "`.txt` + `.ann`, the value in an AnnotatorNotes line), `bio/*.conll` (token, start, "

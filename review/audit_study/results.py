@@ -90,6 +90,10 @@ class AuditData:
     reports: list[ReportAudit]
 
 
+def _pseudonym_order(pseudonym: str) -> tuple[int, str]:
+    return (len(pseudonym), pseudonym)
+
+
 def audit_data(*, study: Study) -> AuditData:
     """Every synthetic member report of the study with the submitted verdicts, additions
     and the coordinator's decisions: seven queries, whatever the study's size."""
@@ -160,6 +164,13 @@ def audit_data(*, study: Study) -> AuditData:
             reports[report_id].added_decisions.append(
                 AddedDecision(name, start, end, accepted, value)
             )
+    # Reviewers in pseudonym order (R2 before R10), not user-id order: ids differ from one
+    # database to another, and a study restored from its bundle (review/backup.py) must
+    # give the same dataset, byte for byte.
+    for report in reports.values():
+        report.reviewers.sort(key=_pseudonym_order)
+        for votes in report.verdicts.values():
+            votes.sort(key=lambda v: _pseudonym_order(v.reviewer))
     return AuditData(study_code=study.code, seed=study.seed, reports=list(reports.values()))
 
 

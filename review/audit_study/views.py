@@ -151,17 +151,16 @@ def audit_results_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     study = _audit_study(pk)
     data = audit_data(study=study)
     results = audit_results(data=data)
-    unresolved = sum(
-        1
-        for report in data.reports
-        for a in dataset.report_adjudications(report)
-        if a.decision == dataset.UNRESOLVED
-    )
+    # Both kinds: an addition without a strict majority is as undecided for the verified
+    # dataset as a model annotation without a majority verdict.
+    unresolved = dataset.unresolved_of(data)
     context = {
         "study": study,
         "results": results,
         "progress": audit_selectors.audit_progress(study=study),
-        "unresolved": unresolved,
+        "unresolved": unresolved.total,
+        "unresolved_annotations": unresolved.annotations,
+        "unresolved_additions": unresolved.additions,
         "tables": sorted(audit_tables(results, data)),
     }
     return render(request, "review/audit_study/results.html", context)

@@ -189,3 +189,60 @@ def test_reading_time_before_the_page_was_opened_adds_nothing(open_study, review
     assignment = _assignment(open_study, reviewer)
     assert services_reviewer.assignment_reading_time_add(assignment=assignment, visit_ms=15) == 0
     assert Assignment.objects.get(pk=assignment.pk).active_ms == 0
+
+
+def test_reading_time_python_rule_and_one_statement_sql_agree(open_study, reviewers):
+    """services_reviewer.assignment_reading_time_add and the rating page's one-statement
+    save (services.score_save_in_one_statement) count the same visits the same way, both
+    capped by services.READING_MS_MAX_PER_VISIT."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cap = services.READING_MS_MAX_PER_VISIT
+    assert cap == 1_800_000
+    by_python, by_sql = (_assignment(open_study, reviewer) for reviewer in reviewers[:2])
+    domain = open_study.domains.order_by("order").first().key
+    for assignment in (by_python, by_sql):
+        services.assignment_open(assignment=assignment)
+
+    def visit(assignment, served):
+        # A page served at `served`: a wall time known to the millisecond, or none at all.
+        Assignment.objects.filter(pk=assignment.pk).update(
+            reading_visit_at=served, reading_visit_ms=0
+        )
+
+    def send(visit_ms):
+        python = Assignment.objects.select_related("study").get(pk=by_python.pk)
+        services_reviewer.assignment_reading_time_add(assignment=python, visit_ms=visit_ms)
+        saved = services.score_save_in_one_statement(
+            reviewer_id=by_sql.reviewer_id,
+            code=by_sql.code,
+            domain_key=domain,
+            score=5,
+            client_ms=visit_ms,
+        )
+        assert saved is not None and saved.score == 5
+
+    def active_ms():
+        return [
+            Assignment.objects.values_list("active_ms", "reading_visit_ms").get(pk=a.pk)
+            for a in (by_python, by_sql)
+        ]
+
+    now = timezone.now()
+    long_ago = now - timedelta(hours=2)  # the wall time never binds: only the page's figures
+    for assignment in (by_python, by_sql):
+        visit(assignment, long_ago)
+    for visit_ms in (1234, 9000, 2000, 9000, 0):  # running totals; smaller ones add nothing
+        send(visit_ms)
+    assert active_ms() == [(9000, 9000)] * 2
+    for assignment in (by_python, by_sql):
+        visit(assignment, long_ago)
+    for visit_ms in (700, 10**9, 5000):  # beyond the per-visit cap
+        send(visit_ms)
+    assert active_ms() == [(9000 + cap, cap)] * 2
+    for assignment in (by_python, by_sql):
+        visit(assignment, now + timedelta(hours=1))  # served "later": no wall time yet
+    send(4000)
+    assert active_ms() == [(9000 + cap, 0)] * 2

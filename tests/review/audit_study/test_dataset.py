@@ -412,3 +412,53 @@ def test_api_gives_the_audit_results_per_field_and_the_verified_jsonl(
     assert [json.loads(line)["code"] for line in verified.content.decode().splitlines()] == [
         r.code for r in data.reports
     ]
+
+
+def test_unresolved_count_includes_additions_without_a_majority(client, three_way, coordinator):
+    from review.models import AddedAdjudication
+
+    report = Report.objects.get(memberships__study=three_way)
+    a3 = Assignment.objects.filter(study=three_way).order_by("reviewer_id").last()
+    missed = span(TEXT, "antalgiques")
+    AddedAnnotation.objects.create(
+        assignment=a3,
+        field="discharge_treatment",
+        value="antalgiques",
+        start=missed[0],
+        end=missed[1],
+    )  # one reviewer of three: no majority, no decision
+    url = reverse("review:audit_results", args=[three_way.pk])
+    assert client.login(username=coordinator.username, password=PASSWORD)
+
+    def counted():
+        response = client.get(url)
+        assert response.status_code == 200
+        return (
+            response.context["unresolved"],
+            response.context["unresolved_annotations"],
+            response.context["unresolved_additions"],
+        )
+
+    # Annotations 3 and 4 have no majority verdict; the addition no strict majority.
+    assert counted() == (3, 2, 1)
+    page = client.get(url).content.decode()
+    assert "Adjudication (3 unresolved)" in page
+    assert (
+        'title="Unresolved: 2 model annotations without a majority verdict, 1 added '
+        'annotations without a strict majority"' in page
+    )
+    data = audit_data(study=three_way)
+    card = dataset.verified_card(
+        name="Audit", data=data, results=audit_results(data=data, n_boot=50)
+    )
+    assert "unresolved disagreements: 3 (2 model annotations, 1 added annotations)" in card
+    AddedAdjudication.objects.create(
+        study=three_way,
+        report=report,
+        field="discharge_treatment",
+        start=missed[0],
+        end=missed[1],
+        accepted=False,
+        decided_by=coordinator,
+    )
+    assert counted() == (2, 2, 0)  # rejected by the coordinator: decided
