@@ -825,6 +825,19 @@ class SavedScore:
 
 _DOMAIN_COLUMNS = [field.column for field in Domain._meta.concrete_fields]
 _DOMAIN_ATTNAMES = [field.attname for field in Domain._meta.concrete_fields]
+# The clock of the reading time (services_reviewer.assignment_reading_time_add's rule) as
+# SQL over the locked assignment row `a`: the visit counts at most the wall time since the
+# page was served and READING_MS_MAX_PER_VISIT, and only what is not yet counted is added.
+_VISIT_COUNTED_SQL = """LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
+           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint)"""
+_CLOCK_SET_SQL = f"""
+         active_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
+           THEN a.active_ms + GREATEST(0, {_VISIT_COUNTED_SQL} - a.reading_visit_ms)
+           ELSE a.active_ms END,
+         reading_visit_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
+           THEN GREATEST(a.reading_visit_ms, {_VISIT_COUNTED_SQL})
+           ELSE a.reading_visit_ms END"""
+
 # The whole save of a score by a reviewer clicking through a report they have started, in
 # ONE statement (PostgreSQL): find their assignment by code and the domain by key, check and
 # lock as `_assignment_lock` does (study first, in KEY SHARE, by the uncorrelated subquery
@@ -850,20 +863,9 @@ WITH target AS (
   INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at)
   SELECT assignment_id, domain_id, %(score)s, %(now)s FROM target
   {_UPSERT_TAIL}
-), visit AS (
-  -- The page's running total of this visit, capped by the wall time since the page was
-  -- served and by READING_MS_MAX_PER_VISIT; only what is not yet counted is added.
-  SELECT a.id, LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
-           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint) AS counted
-    FROM {_ASSIGNMENT_TABLE} a JOIN target t ON a.id = t.assignment_id
-   WHERE %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
 ), clock AS (
   UPDATE {_ASSIGNMENT_TABLE} a
-     SET active_ms = a.active_ms + GREATEST(0, LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
-           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint)
-           - a.reading_visit_ms),
-         reading_visit_ms = GREATEST(a.reading_visit_ms, LEAST(%(ms)s, %(ms_max)s, GREATEST(0,
-           FLOOR(EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint))
+     SET {_CLOCK_SET_SQL.strip()}
     FROM target t
    WHERE a.id = t.assignment_id AND %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
 )
@@ -915,19 +917,6 @@ def score_save_in_one_statement(
     domain = Domain.from_db(connection.alias, _DOMAIN_ATTNAMES, values)
     return SavedScore(domain=domain, score=value, scale_min=scale_min, scale_max=scale_max)
 
-
-# The clock of the reading time (services_reviewer.assignment_reading_time_add's rule) as
-# SQL over the locked assignment row `a`: the visit counts at most the wall time since the
-# page was served and READING_MS_MAX_PER_VISIT, and only what is not yet counted is added.
-_VISIT_COUNTED_SQL = """LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
-           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint)"""
-_CLOCK_SET_SQL = f"""
-         active_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
-           THEN a.active_ms + GREATEST(0, {_VISIT_COUNTED_SQL} - a.reading_visit_ms)
-           ELSE a.active_ms END,
-         reading_visit_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
-           THEN GREATEST(a.reading_visit_ms, {_VISIT_COUNTED_SQL})
-           ELSE a.reading_visit_ms END"""
 
 # A PUT of several scores by a reviewer on an assignment not yet submitted, in ONE statement
 # (PostgreSQL): the same locks, in the same order, and the same checks as `_assignment_lock`
