@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 
 from review.allocation import allocate_reviewers, interleave_by_source, queue_with_checks
 from review.conventions import conventions_build
+from review.copy_insert import objects_insert
 from review.exceptions import Conflict, InvalidInput, NotFound
 from review.models import (
     Assignment,
@@ -332,7 +333,7 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
                 )
                 for position, (report_id, kind) in enumerate(rows, start=1)
             )
-        Assignment.objects.bulk_create(assignments, batch_size=2000)
+        objects_insert(assignments, batch_size=2000)
         # What reviewers read is fixed with the composition: the corpus's accents and
         # abbreviation forms, the same for every report whatever its source.
         study.house_style = conventions_build(

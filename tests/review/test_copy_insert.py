@@ -1,0 +1,71 @@
+"""review.copy_insert: COPY on PostgreSQL writes the rows bulk_create writes."""
+
+from django.db import connection
+from django.forms.models import model_to_dict
+
+from review.copy_insert import objects_insert
+from review.models import Assignment, Report, content_hash
+from tests.factories import ReportFactory
+
+
+def _columns(instance, *, skip=("id", "code", "display_code")):
+    values = model_to_dict(instance)
+    values.update({f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields})
+    return {k: v for k, v in values.items() if k not in skip and not k.endswith("_at")}
+
+
+def test_the_suite_runs_on_postgresql():
+    assert connection.vendor == "postgresql"  # or this file proves nothing about COPY
+
+
+def test_reports_read_back_as_bulk_create_wrote_them(db):
+    def report(code):
+        text = "Patient de 64 ans, « FOLFOX » C3.\nAntécédents : HTA."
+        return Report(
+            code=code,
+            text=text,
+            original_text=text + " [NOM]",
+            source=Report.Source.REAL,
+            language="fr",
+            annotations=[{"field": "regimen", "value": "FOLFOX", "start": 24, "end": 30}],
+            metadata={"service": "oncologie", "n": 3},
+            provenance={"kind": "import"},
+            content_hash=content_hash(text),
+        )
+
+    Report.objects.bulk_create([report("R-BULK01")])
+    objects_insert([report("R-COPY01")])
+    bulk, copied = Report.objects.get(code="R-BULK01"), Report.objects.get(code="R-COPY01")
+    assert _columns(copied) == _columns(bulk)
+    assert copied.created_at is not None
+    assert copied.annotations == [{"field": "regimen", "value": "FOLFOX", "start": 24, "end": 30}]
+
+
+def test_assignments_read_back_as_bulk_create_wrote_them(open_study, reviewer):
+    reports = ReportFactory.create_batch(2)
+    template = Assignment.objects.filter(study=open_study, reviewer=reviewer).first()
+
+    def assignment(report, position):
+        return Assignment(
+            study=open_study,
+            reviewer=reviewer,
+            report=report,
+            position=position,
+            kind=Assignment.Kind.ATTENTION,
+            display_code="R-ABCDEF",
+        )
+
+    Assignment.objects.bulk_create([assignment(reports[0], 900)])
+    objects_insert([assignment(reports[1], 901)])
+    bulk = Assignment.objects.get(study=open_study, position=900)
+    copied = Assignment.objects.get(study=open_study, position=901)
+    skip = ("id", "code", "report", "report_id", "position")
+    assert _columns(copied, skip=skip) == _columns(bulk, skip=skip)
+    assert len(copied.code) == len(template.code) == 10
+    assert copied.status == Assignment.Status.PENDING
+    assert (copied.active_ms, copied.display_code) == (0, "R-ABCDEF")
+
+
+def test_nothing_to_insert_does_nothing(db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        objects_insert([])
