@@ -41,6 +41,8 @@ _WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿœŒæÆ][A-Za-zÀ-ÖØ-öø-ÿœŒæ
 
 def fold(text: str) -> str:
     """Lower case without accents, straight apostrophes: "ANTECEDENTS" ~ "Antécédents"."""
+    if text.isascii():
+        return text.lower()  # the same result, without decomposing: most words are ASCII
     decomposed = unicodedata.normalize("NFD", text.lower().replace("\u2019", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
