@@ -640,6 +640,11 @@ def assignment_open_by_code(*, reviewer_id: int, code: str) -> bool:
         return cursor.fetchone() is not None
 
 
+def assignment_lock(*, assignment: Assignment) -> AssignmentState:
+    """`_assignment_lock` for the reviewer's other writes (services_reviewer)."""
+    return _assignment_lock(assignment)
+
+
 def assignment_open(*, assignment: Assignment) -> Assignment:
     """Record the first time a reviewer opens a report, and start a new visit of it for
     the reading time (services_reviewer.assignment_reading_time_add), in one statement."""

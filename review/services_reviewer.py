@@ -30,7 +30,7 @@ from review.models import (
     Study,
     StudyReport,
 )
-from review.services import READING_MS_MAX_PER_VISIT, audit_log
+from review.services import READING_MS_MAX_PER_VISIT, assignment_lock, audit_log
 
 # ASCII digits only ("²" and other Unicode digits are refused), at most 12 of them.
 _WHOLE_MS = re.compile(r"[0-9]{1,12}")
@@ -95,7 +95,15 @@ def rating_clear(*, assignment: Assignment, domain_key: str) -> None:
         )
     if not Domain.objects.filter(study_id=assignment.study_id, key=domain_key).exists():
         raise InvalidInput(_("This domain is not part of the study."), code="unknown_domain")
-    Rating.objects.filter(assignment=assignment, domain__key=domain_key).delete()
+    with transaction.atomic():
+        # Under the locks a submit takes: a submit in flight is waited for, and its report
+        # keeps every score (checked above on the caller's copy, read before the submit).
+        if assignment_lock(assignment=assignment).status == Assignment.Status.SUBMITTED:
+            raise Conflict(
+                _("A submitted report keeps a score in every domain; choose another score."),
+                code="submitted_needs_score",
+            )
+        Rating.objects.filter(assignment=assignment, domain__key=domain_key).delete()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.http import Http404
 
 from review import selectors, services, services_reviewer
@@ -221,3 +221,58 @@ def test_threads_leave_no_connection_open(roles):
     results = _run_together([lambda: Assignment.objects.count()] * 3)
     assert results == [("ok", 0)] * 3
     assert connection.vendor == "postgresql"
+
+
+def test_undo_during_a_submit_waits_for_it_and_is_refused(roles):
+    """An undo of a score (rating_clear) while the report's submit is in flight: the undo
+    waits for the submit's locks, then is refused, and the submitted report keeps its six
+    scores. Before the fix the undo deleted the score under the submit's feet."""
+    coordinator = CoordinatorFactory()
+    panel = [ReviewerFactory() for _ in range(2)]
+    study = make_open_study(coordinator=coordinator, reviewers=panel, n_real=2, n_synthetic=2)
+    reviewer = panel[0]
+    assignment = Assignment.objects.filter(study=study, reviewer=reviewer).order_by("position")[0]
+    _score_all(assignment)
+    submitting, release = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def submit_held_open() -> None:
+        try:
+            with transaction.atomic():
+                services.assignment_submit(assignment=Assignment.objects.get(pk=assignment.pk))
+                submitting.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def undo() -> None:
+        try:
+            mine = selectors.assignment_for_reviewer_update(reviewer=reviewer, code=assignment.code)
+            services_reviewer.rating_clear(assignment=mine, domain_key="completeness")
+            outcome["undo"] = "cleared"
+        except ServiceError as exc:
+            outcome["undo"] = exc.code
+        finally:
+            connections.close_all()
+
+    submitter = threading.Thread(target=submit_held_open)
+    submitter.start()
+    assert submitting.wait(30)
+    undoer = threading.Thread(target=undo)
+    undoer.start()
+    # Until the undo is seen waiting for a lock (or has finished without waiting: the bug).
+    with connection.cursor() as cursor:
+        for _ in range(300):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0] or not undoer.is_alive():
+                break
+            threading.Event().wait(0.05)
+    release.set()
+    submitter.join(30)
+    undoer.join(30)
+    assert outcome == {"undo": "submitted_needs_score"}
+    assert Rating.objects.filter(assignment=assignment).count() == 6
+    assert Assignment.objects.get(pk=assignment.pk).status == Assignment.Status.SUBMITTED
