@@ -120,7 +120,13 @@ def _wording_problems(text: str) -> list[CoherenceProblem]:
     return problems
 
 
-def report_coherence_check(*, text: str, language: str) -> list[CoherenceProblem]:
-    """Every coherence problem of one report's text, in a stable order (empty if none)."""
-    timeline = timeline_build(text, language=language)
+def report_coherence_check(
+    *, text: str, language: str, timeline: Timeline | None = None
+) -> list[CoherenceProblem]:
+    """Every coherence problem of one report's text, in a stable order (empty if none).
+
+    `timeline` is `text`'s own when the caller has built it already (the import's surrogate
+    pass): building it is most of the check's cost."""
+    if timeline is None:
+        timeline = timeline_build(text, language=language)
     return _age_problems(timeline) + _order_problems(timeline) + _wording_problems(text)

@@ -120,6 +120,9 @@ class SurrogateResult:
     text: str
     replacements: list[dict[str, Any]] = field(default_factory=list)
     date_offset_days: int | None = None
+    # The timeline of `text` when it was built already (no placeholder changed the text the
+    # surrogates were framed on), so the coherence check need not build it again.
+    timeline: Timeline | None = None
 
     def provenance(self) -> dict[str, Any]:
         return {"replacements": self.replacements, "date_offset_days": self.date_offset_days}
@@ -532,7 +535,9 @@ def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[di
     Years alone ("en 2018", never a code such as "pT2/2019" or "TNM 2017") move by the
     years the stay's own start moves, and never past it."""
     shifter = _DateShifter(offset=offset, language=language)
-    stay = timeline_build(text, language=language).stay_start
+    # The stay's start only matters to years alone: most reports have none, and building the
+    # timeline is the costliest step of an import.
+    stay = timeline_build(text, language=language).stay_start if BARE_YEAR.search(text) else None
     if stay is not None:
         moved = (stay + dt.timedelta(days=offset)).year
         delta, latest = moved - stay.year, moved
@@ -605,14 +610,14 @@ def surrogates_apply(
         if changes:
             offset = candidate
             replacements.extend(changes)
-    state = _ReportSurrogates(
-        generator, text=text, timeline=timeline_build(text, language=language)
-    )
+    timeline = timeline_build(text, language=language)
+    state = _ReportSurrogates(generator, text=text, timeline=timeline)
     rules = placeholder_rules() if rules is None else rules
     style = month_year_style(text, language=language)
     pieces: list[str] = []
     cursor = 0
-    for start, end, kind, count in _spans(text, rules):
+    spans = _spans(text, rules)
+    for start, end, kind, count in spans:
         token = text[start:end]
         line_start = text.rfind("\n", 0, start) + 1
         before = text[max(line_start, start - 60) : start]
@@ -642,4 +647,9 @@ def surrogates_apply(
         if entry not in replacements:
             replacements.append(entry)
     pieces.append(text[cursor:])
-    return SurrogateResult(text="".join(pieces), replacements=replacements, date_offset_days=offset)
+    return SurrogateResult(
+        text="".join(pieces),
+        replacements=replacements,
+        date_offset_days=offset,
+        timeline=None if spans else timeline,  # no placeholder: `text` is the one it was built on
+    )

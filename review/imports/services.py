@@ -188,7 +188,7 @@ def _prepare(
                 coherence=[
                     asdict(problem)
                     for problem in report_coherence_check(
-                        text=result.text, language=report_language
+                        text=result.text, language=report_language, timeline=result.timeline
                     )
                 ],
             )
