@@ -90,6 +90,7 @@ ISO_MONTH_YEAR = re.compile(
 )
 
 # Context words before a date, nearest wins. Each role is a place in a stay's chronology.
+# Every pattern opens with a look-ahead on its words' first letters (see the date patterns).
 ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         # Only "né(e) le", "DDN", "date de naissance" (and English equivalents) date a birth:
@@ -97,8 +98,8 @@ ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # (see `_BIRTH_GAP`), else "Né le …, VENU LE [DATE]" made the visit a birth date.
         "birth",
         re.compile(
-            r"\bn[ée]e?s?(?:\s*\(e\))?\s+le\b|\bDDN\b|date de naissance|\bborn(?:\s+on)?\b"
-            r"|date of birth|\bDOB\b",
+            r"(?=[ndb])(?:\bn[ée]e?s?(?:\s*\(e\))?\s+le\b|\bDDN\b|date de naissance"
+            r"|\bborn(?:\s+on)?\b|date of birth|\bDOB\b)",
             re.I,
         ),
     ),
@@ -106,38 +107,52 @@ ROLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # A visit or consultation: a day of the report's own period, never a birth.
         "visit",
         re.compile(
-            r"\bvenue?s?(?:\s*\(e\))?\s+(?:en\s+consultation\s+)?le\b"
+            r"(?=[vcs])(?:\bvenue?s?(?:\s*\(e\))?\s+(?:en\s+consultation\s+)?le\b"
             r"|(?<![\w-])vue?s?(?:\s*\(e\))?\s+(?:en\s+consultation\s+)?le\b"
-            r"|\bconsultation\s+du\b|\bconsult[ée]e?s?\s+le\b|\bvisit(?:ed)?\b|\bseen\s+on\b",
+            r"|\bconsultation\s+du\b|\bconsult[ée]e?s?\s+le\b|\bvisit(?:ed)?\b|\bseen\s+on\b)",
             re.I,
         ),
     ),
     (
         "admission",
         re.compile(
-            r"\bentr[ée]e?s?\b|\badmise?s?\b|\badmission\b|\bhospitalis[ée]e?s?\b|\bs[ée]jour\b"
-            r"|\badmitted\b",
+            r"(?=[eahs])(?:\bentr[ée]e?s?\b|\badmise?s?\b|\badmission\b|\bhospitalis[ée]e?s?\b"
+            r"|\bs[ée]jour\b|\badmitted\b)",
             re.I,
         ),
     ),
-    ("discharge", re.compile(r"\bsortie?s?\b|\bdischarged?\b|\bretour à domicile\b", re.I)),
+    (
+        "discharge",
+        re.compile(r"(?=[sdr])(?:\bsortie?s?\b|\bdischarged?\b|\bretour à domicile\b)", re.I),
+    ),
     (
         "followup",
         re.compile(
-            r"\brevue?s?\b|\brevoir\b|\brevenir\b|\breconsulter\b|\brendez-vous\b|\bRDV\b|\bsuivi\b|\bcontr[ôo]le\b|\breconvoqu[ée]e?"
-            r"|\bprochaine?\b|\bfollow-up\b|\bseen again\b|\breview(?:ed)?\b",
+            r"(?=[rscpf])(?:\brevue?s?\b|\brevoir\b|\brevenir\b|\breconsulter\b|\brendez-vous\b"
+            r"|\bRDV\b|\bsuivi\b|\bcontr[ôo]le\b|\breconvoqu[ée]e?"
+            r"|\bprochaine?\b|\bfollow-up\b|\bseen again\b|\breview(?:ed)?\b)",
             re.I,
         ),
     ),
-    ("rcp", re.compile(r"\bRCP\b|concertation pluridisciplinaire|\bMDT\b|tumou?r board", re.I)),
-    ("letter", re.compile(r"\bfait le\b|\bcourrier du\b|\bdict[ée]e?\b|\bletter dated\b", re.I)),
+    (
+        "rcp",
+        re.compile(
+            r"(?=[rcmt])(?:\bRCP\b|concertation pluridisciplinaire|\bMDT\b|tumou?r board)", re.I
+        ),
+    ),
+    (
+        "letter",
+        re.compile(
+            r"(?=[fcdl])(?:\bfait le\b|\bcourrier du\b|\bdict[ée]e?\b|\bletter dated\b)", re.I
+        ),
+    ),
     (
         "history",
         re.compile(
-            r"\bdiagnosti(?:c|qu[ée]e?)\b|\bbiopsie\b|\bd[ée]couvert[e]?\b|\bdepuis\b"
-            r"|\bant[ée]c[ée]dents?\b|\bdiagnosed\b|\bbiopsy\b"
+            r"(?=[dbap\dl])(?:\bdiagnosti(?:c|qu[ée]e?)\b|\bbiopsie\b|\bd[ée]couvert[e]?\b"
+            r"|\bdepuis\b|\bant[ée]c[ée]dents?\b|\bdiagnosed\b|\bbiopsy\b"
             # Earlier treatment lines and the progression that ended them.
-            r"|\bprogression\b|\b\d+(?:re|e|ère)\s+ligne\b|\bline\s+\d+\b",
+            r"|\bprogression\b|\b\d+(?:re|e|ère)\s+ligne\b|\bline\s+\d+\b)",
             re.I,
         ),
     ),
@@ -147,7 +162,7 @@ _BIRTH_GAP = re.compile(r"[\s:.,()-]{0,4}")
 # A date written first on its own line ("Paris, le 12/03/2022") dates the letter.
 _LETTER_HEAD = re.compile(r"(?:^|\n)[ \t]*(?:[A-ZÀ-Ý][\w' -]*,\s*)?le\s*$", re.I)
 # "du 03/02 au 10/02": the second date of a stay's span is its end.
-_SPAN_END = re.compile(r"\bdu\s+\S+\s+au\s*$|\bfrom\s+\S+(?:\s+\S+)?\s+to\s*$", re.I)
+_SPAN_END = re.compile(r"(?=[df])(?:\bdu\s+\S+\s+au\s*$|\bfrom\s+\S+(?:\s+\S+)?\s+to\s*$)", re.I)
 
 AGE = re.compile(
     r"(?=[\da])(?:(?<![\d,.])(\d{1,3})\s*ans\b|(?<![\d,.])(\d{1,3})[- ]year[- ]old\b"

@@ -104,9 +104,12 @@ _ISO_DATE = ISO_DATE
 _NUMERIC_MONTH_YEAR = NUMERIC_MONTH_YEAR
 _ISO_MONTH_YEAR = ISO_MONTH_YEAR
 
-_FEMALE_BEFORE = re.compile(r"\b(mme|madame|mlle|mademoiselle|mrs|ms|miss|née)\.?\s*$", re.I)
-_MALE_BEFORE = re.compile(r"\b(m|monsieur|mr)\.?\s*$", re.I)
-_TITLE_BEFORE = re.compile(r"\b(dr|docteur|pr|professeur|doctor|prof)\.?\s*$", re.I)
+# Searched before every placeholder; the look-aheads speed the scans (see review.timeline).
+_FEMALE_BEFORE = re.compile(
+    r"(?=[mn])\b(mme|madame|mlle|mademoiselle|mrs|ms|miss|née)\.?\s*$", re.I
+)
+_MALE_BEFORE = re.compile(r"(?=m)\b(m|monsieur|mr)\.?\s*$", re.I)
+_TITLE_BEFORE = re.compile(r"(?=[dp])\b(dr|docteur|pr|professeur|doctor|prof)\.?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -202,17 +205,17 @@ _MALE_WORDS = re.compile(
 )
 # Institution words already written before a <HOPITAL> token: only a town is missing.
 _INSTITUTION_BEFORE = re.compile(
-    r"(?:centre\s+hospitalier(?:\s+(?:universitaire|r[ée]gional|intercommunal))?|\bCHU|\bCHR"
-    r"|\bCHI|\bCH|h[ôo]pital|clinique|polyclinique|institut|centre\s+de\s+lutte\s+contre\s+le"
+    r"(?=[chpi])(?:centre\s+hospitalier(?:\s+(?:universitaire|r[ée]gional|intercommunal))?"
+    r"|\bCHU|\bCHR|\bCHI|\bCH|h[ôo]pital|clinique|polyclinique|institut|centre\s+de\s+lutte\s+contre\s+le"
     r"\s+cancer|\bCLCC|hospital|infirmary)(?:\s+(?:de|du|d'))?\s*$",
     re.I,
 )
 # A mask where a date belongs: "le ***", "né le XXX".
-_DATE_BEFORE = re.compile(r"\b(?:le|du|au|on)\s*$", re.I)
+_DATE_BEFORE = re.compile(r"(?=[ldao])\b(?:le|du|au|on)\s*$", re.I)
 # After "en"/"depuis" French writes a month and a year ("découvert en juin 2024"), never a
 # full date ("découvert en 29/06/2024"); English "in"/"since" likewise.
 _MONTH_YEAR_BEFORE = re.compile(
-    r"\b(?:en|depuis|d[èe]s|in|since)\s+(?:(?:fin|d[ée]but|mi-?|courant)\s+)?$", re.I
+    r"(?=[edis])\b(?:en|depuis|d[èe]s|in|since)\s+(?:(?:fin|d[ée]but|mi-?|courant)\s+)?$", re.I
 )
 
 
