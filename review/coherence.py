@@ -16,17 +16,18 @@ from dataclasses import dataclass
 from review.surrogates import age_on
 from review.timeline import DateMention, Timeline, timeline_build
 
+# Each pattern opens with a look-ahead on its first letters: a fast scan (see review.timeline).
 _REPEATED_NAME = re.compile(
-    r"\b(?:Madame|Monsieur|Mme|Mlle|M\.|Dr|Docteur|Pr|Mrs|Mr|Ms)\s+(?:[A-ZÀ-Ý][\w'-]*\s+)?"
+    r"(?=[mdp])\b(?:Madame|Monsieur|Mme|Mlle|M\.|Dr|Docteur|Pr|Mrs|Mr|Ms)\s+(?:[A-ZÀ-Ý][\w'-]*\s+)?"
     r"([A-ZÀ-Ý][\w'-]+)\s+\1\b",
     re.IGNORECASE,
 )
 _UNRESOLVED_AGREEMENT = re.compile(
-    r"\b(?:né|patient|âgé|hospitalisé|adressé|admis|sorti)\(e\)", re.IGNORECASE
+    r"(?=[npâhas])\b(?:né|patient|âgé|hospitalisé|adressé|admis|sorti)\(e\)", re.IGNORECASE
 )
 # Within one sentence: a title of one sex with the other's participle.
-_FEMALE_TITLE_MALE_BIRTH = re.compile(r"\b(?:Madame|Mme)\b[^.\n]{0,80}?\bné\s+le\b", re.I)
-_MALE_TITLE_FEMALE_BIRTH = re.compile(r"\b(?:Monsieur|M\.)\s[^.\n]{0,80}?\bnée\s+le\b", re.I)
+_FEMALE_TITLE_MALE_BIRTH = re.compile(r"(?=m)\b(?:Madame|Mme)\b[^.\n]{0,80}?\bné\s+le\b", re.I)
+_MALE_TITLE_FEMALE_BIRTH = re.compile(r"(?=m)\b(?:Monsieur|M\.)\s[^.\n]{0,80}?\bnée\s+le\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,13 @@ def _wording_problems(text: str) -> list[CoherenceProblem]:
     return problems
 
 
-def report_coherence_check(*, text: str, language: str) -> list[CoherenceProblem]:
-    """Every coherence problem of one report's text, in a stable order (empty if none)."""
-    timeline = timeline_build(text, language=language)
+def report_coherence_check(
+    *, text: str, language: str, timeline: Timeline | None = None
+) -> list[CoherenceProblem]:
+    """Every coherence problem of one report's text, in a stable order (empty if none).
+
+    `timeline` is `text`'s own when the caller has built it already (the import's surrogate
+    pass): building it is most of the check's cost."""
+    if timeline is None:
+        timeline = timeline_build(text, language=language)
     return _age_problems(timeline) + _order_problems(timeline) + _wording_problems(text)

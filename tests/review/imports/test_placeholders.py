@@ -183,3 +183,10 @@ def test_codes_numbers_and_years_alone_are_not_taken_for_month_year_dates():
     result = surrogates_apply(text, language="fr")
     assert result.text == text
     assert result.replacements == []
+
+
+def test_leftover_scan_finds_masks_in_any_case_but_not_separator_lines():
+    # The mask patterns open with a look-ahead on "X" and "*": the rules' IGNORECASE still
+    # finds "xxx", and a line of asterisks stays a separator.
+    text = "Vu par xxx, XXXX et *** le 3/4.\n******\n<Ville> [NOM 2]"
+    assert placeholders_find(text) == ["***", "<Ville>", "XXXX", "[NOM 2]", "xxx"]

@@ -219,3 +219,38 @@ def test_regimen_days_are_not_dates():
     assert [m.text for m in dates_find(text, language="en")] == ["03/05/1951", "12/03/2024"]
     result = surrogates_apply(text, language="fr", seed=1)
     assert "J1-22-43" in result.text
+
+
+def test_capitals_still_match_after_the_first_character_look_aheads():
+    # The patterns open with a look-ahead on lower-case first letters; IGNORECASE covers it.
+    text = "ENTRÉE LE 3 MARS 2021. DIAGNOSTIC DEPUIS 2019. SEEN ON MARCH 5, 2021. AGED 70."
+    found = [(m.text, m.day, m.precision, m.role) for m in dates_find(text, language="fr")]
+    assert found == [
+        ("3 MARS 2021", dt.date(2021, 3, 3), "day", "admission"),
+        ("2019", dt.date(2019, 7, 1), "year", "history"),
+        ("MARCH 5, 2021", dt.date(2021, 3, 5), "day", "visit"),
+    ]
+    assert [(a.start, a.age) for a in ages_find(text)] == [(text.index("AGED"), 70)]
+
+
+def test_surrogates_hand_over_the_timeline_only_of_an_unchanged_text():
+    plain = "Monsieur Martin, né le 03/05/1979, 66 ans, entré le 12/03/2024."
+    result = surrogates_apply(plain, language="fr", seed=1, shift_dates=False)
+    assert result.text == plain
+    assert result.timeline == timeline_build(plain, language="fr")
+    # Shifted dates change the text before the surrogates: the timeline is the shifted one.
+    shifted = surrogates_apply(plain, language="fr", seed=1, shift_dates=True)
+    assert shifted.text != plain
+    assert shifted.timeline == timeline_build(shifted.text, language="fr")
+    # A replaced placeholder changes the text after it: nothing to hand over.
+    masked = surrogates_apply("Monsieur [NOM], entré le 12/03/2024.", language="fr", seed=1)
+    assert masked.timeline is None
+
+
+def test_coherence_check_reads_the_timeline_it_is_given():
+    timeline = timeline_build("né le 03/05/1979, 66 ans, entré le 12/03/2024", language="fr")
+    problems = report_coherence_check(text="Patient(e).", language="fr", timeline=timeline)
+    assert [(p.code, p.detail) for p in problems] == [
+        ("age_mismatch", "stated age 66 but born 1979-05-03: 44 on 2024-03-12"),
+        ("agreement", "Patient(e)"),
+    ]
