@@ -69,3 +69,42 @@ def test_assignments_read_back_as_bulk_create_wrote_them(open_study, reviewer):
 def test_nothing_to_insert_does_nothing(db, django_assert_num_queries):
     with django_assert_num_queries(0):
         objects_insert([])
+
+
+def test_copy_writes_tabs_backslashes_defaults_and_json(db):
+    # On PostgreSQL the import inserts with COPY: each column must hold what bulk_create
+    # (and a plain save) would store, defaults and JSON included.
+    from django.utils import timezone
+
+    before = timezone.now()
+    objects_insert(
+        [
+            Report(
+                code="COPY01",
+                text="Texte « un »\tavec tabulation\\ et barre.",
+                source=Report.Source.REAL,
+                metadata={"site": "sein", "n": 2},
+                provenance={"kind": "import", "placeholders": [{"kind": "date"}]},
+                content_hash=content_hash("Texte « un »\tavec tabulation\\ et barre."),
+            ),
+            Report(code="COPY02", text="Deux\nlignes.", source=Report.Source.REAL),
+        ]
+    )
+    first, second = Report.objects.order_by("id")
+    assert (first.code, first.text, first.original_text) == (
+        "COPY01",
+        "Texte « un »\tavec tabulation\\ et barre.",
+        "",
+    )
+    assert (first.language, first.annotations, first.external_id) == ("fr", [], "")
+    assert first.metadata == {"site": "sein", "n": 2}
+    assert first.provenance == {"kind": "import", "placeholders": [{"kind": "date"}]}
+    assert first.content_hash == content_hash(first.text)
+    assert first.report_import is None
+    assert before <= first.created_at <= timezone.now()
+    assert (second.code, second.text, second.metadata, second.provenance) == (
+        "COPY02",
+        "Deux\nlignes.",
+        {},
+        {},
+    )
