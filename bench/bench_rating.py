@@ -108,9 +108,9 @@ def seed_study() -> tuple[str, list[str]]:
     """The study and one session per reviewer, created directly (no password hashing)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
 
+    from bench.seeding import session_create
     from review import services
     from review.models import Report, content_hash
 
@@ -144,14 +144,7 @@ def seed_study() -> tuple[str, list[str]]:
     services.study_reports_add(study=study, reports=reports)
     services.study_reviewers_set(study=study, reviewers=reviewers)
     services.study_open(study=study, actor=coordinator)
-    sessions = []
-    for user in reviewers:
-        session = SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "review.permissions.RoleReadingModelBackend"
-        session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()
-        sessions.append(session.session_key)
+    sessions = [session_create(user) for user in reviewers]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(

@@ -44,20 +44,29 @@ def _unique_codes(count: int, prefix: str, length: int) -> list[str]:
     return sorted(codes, key=lambda _c: secrets.randbits(32))
 
 
-def coordinator_session_create(username: str = "bench-coordinator") -> tuple[object, str]:
-    """A coordinator and a logged-in session key for it (no password hashing)."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from django.contrib.sessions.backends.db import SessionStore
+def session_create(user) -> str:
+    """A signed-in session for `user` in the store the server reads (SESSION_ENGINE: the
+    cache when there is Redis, else the database), without password hashing."""
+    from importlib import import_module
 
-    user = get_user_model().objects.create(username=username, password="!unusable")
-    user.groups.add(Group.objects.get(name="coordinator"))
-    session = SessionStore()
+    from django.conf import settings
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session["_auth_user_id"] = str(user.pk)
     session["_auth_user_backend"] = "review.permissions.RoleReadingModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
-    return user, str(session.session_key)
+    return str(session.session_key)
+
+
+def coordinator_session_create(username: str = "bench-coordinator") -> tuple[object, str]:
+    """A coordinator and a logged-in session key for it (no password hashing)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create(username=username, password="!unusable")
+    user.groups.add(Group.objects.get(name="coordinator"))
+    return user, session_create(user)
 
 
 def rated_study_seed(*, reports: int, raters: int, seed: int = 8) -> SeededStudy:

@@ -3,10 +3,12 @@
 The uploaded file is kept between preview and commit under MEDIA_ROOT/imports/ with a
 random name; the session maps that name to the file's hash and the chosen options, so
 the commit only ever reads a file this coordinator uploaded, unchanged, and never a path
-sent by the client.
+sent by the client. The preview's prepared reports are kept beside it, with their hash in
+the session too, so the commit stores them rather than preparing the upload again.
 """
 
 import dataclasses
+import hashlib
 import re
 import secrets
 import time
@@ -32,6 +34,8 @@ from review.imports.parsing import (
 from review.imports.services import (
     ImportPreview,
     ImportRejected,
+    import_preview_dump,
+    import_preview_load,
     report_import_commit,
     report_import_preview,
 )
@@ -57,11 +61,29 @@ def _pending_path(token: str) -> Path:
     return _pending_dir() / f"{token}.upload"
 
 
+def _prepared_path(token: str) -> Path:
+    """The preview's prepared reports, beside the upload: the confirm commits them."""
+    return _pending_path(token).with_suffix(".prepared")
+
+
 def _pending_cleanup() -> None:
     cutoff = time.time() - STALE_AFTER_SECONDS
-    for path in _pending_dir().glob("*.upload"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+    for pattern in ("*.upload", "*.prepared"):
+        for path in _pending_dir().glob(pattern):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+
+
+def _prepared_read(token: str, sha256: str) -> ImportPreview | None:
+    """The stored preview when it is the one this session made (its hash is in the
+    session), else None: the commit then prepares the upload itself."""
+    path = _prepared_path(token)
+    if not sha256 or not path.exists():
+        return None
+    stored = path.read_bytes()
+    if hashlib.sha256(stored).hexdigest() != sha256:
+        return None
+    return import_preview_load(stored)
 
 
 def _page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
@@ -112,10 +134,13 @@ def report_import(request: HttpRequest) -> HttpResponse:
     _pending_cleanup()
     token = secrets.token_hex(16)
     _pending_path(token).write_bytes(data)
+    prepared = import_preview_dump(preview)
+    _prepared_path(token).write_bytes(prepared)
     pending = request.session.get(SESSION_KEY, {})
     pending[token] = {
         "file_name": file_name,
         "sha256": preview.file_hash,
+        "prepared_sha256": hashlib.sha256(prepared).hexdigest(),
         "options": dataclasses.asdict(options),
     }
     # Only the last three previews are kept: abandoned uploads cannot grow the session.
@@ -144,6 +169,7 @@ def report_import_confirm(request: HttpRequest) -> HttpResponse:
             file_name=entry["file_name"],
             created_by=cast(User, request.user),
             options=ImportOptions(**entry["options"]),
+            prepared=_prepared_read(token, entry.get("prepared_sha256", "")),
         )
     except ImportRejected as exc:
         return _page(
@@ -152,6 +178,7 @@ def report_import_confirm(request: HttpRequest) -> HttpResponse:
     finally:
         # Used or refused, a preview is spent: a second confirm must upload again.
         path.unlink(missing_ok=True)
+        _prepared_path(token).unlink(missing_ok=True)
         pending.pop(token, None)
         request.session[SESSION_KEY] = pending
     messages.success(

@@ -139,6 +139,17 @@ def test_import_study_refuses_existing_code_and_damaged_bundle(roles, tmp_path):
     (tmp_path / "not.json").write_text("{", encoding="utf-8")
     with pytest.raises(CommandError, match="is not JSON"):
         call_command("import_study", str(tmp_path / "not.json"))
+    # A score off the study's scale passes the bundle's checks but not the database's
+    # trigger: a clear message, and the half-restored study is rolled back.
+    bundle = json.loads((out / "study.json").read_text())
+    bundle["study"]["code"] = "S-OTHER2"
+    rated = next(row for row in bundle["assignments"] if row["ratings"])
+    rated["ratings"][next(iter(rated["ratings"]))] = 99
+    off_scale = tmp_path / "off_scale.json"
+    off_scale.write_text(json.dumps(bundle), encoding="utf-8")
+    refused = r"the database refused the bundle \(\w+.*\); nothing imported\."
+    with pytest.raises(CommandError, match=refused):
+        call_command("import_study", str(off_scale))
     assert (Study.objects.count(), Report.objects.count(), Rating.objects.count()) == counts
 
 

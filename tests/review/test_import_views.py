@@ -143,3 +143,76 @@ def test_reviewer_upload_refused(reviewer_client):
     response = upload(reviewer_client)
     assert response.status_code == 403
     assert Report.objects.count() == 0
+
+
+# --- the commit stores the preview's prepared reports (issue 21) --------------------------
+
+
+def _stored_rows():
+    rows = Report.objects.values_list("text", "original_text", "external_id", "provenance")
+    # Everything but the import's own id, which differs from one import to the next.
+    return sorted(
+        (
+            (text, original, external_id, {k: v for k, v in provenance.items() if k != "import_id"})
+            for text, original, external_id, provenance in rows
+        ),
+        key=lambda row: row[2],
+    )
+
+
+def test_commit_stores_the_preview_without_preparing_again(
+    coordinator_client, media_root, monkeypatch
+):
+    response = upload(coordinator_client)
+    token = response.context["token"]
+    prepared = media_root / "imports" / f"{token}.prepared"
+    assert json.loads(prepared.read_bytes())["file_name"] == "lot.jsonl"
+
+    def not_again(**kwargs):
+        raise AssertionError("the upload was prepared a second time")
+
+    monkeypatch.setattr("review.imports.services._prepare", not_again)
+    committed = coordinator_client.post(reverse("review:report_import_commit"), {"token": token})
+    assert committed.status_code == 302
+    assert Report.objects.count() == 3
+    assert not prepared.exists()
+
+
+def test_commit_of_the_stored_preview_equals_a_fresh_preparation(coordinator_client, media_root):
+    token = upload(coordinator_client).context["token"]
+    coordinator_client.post(reverse("review:report_import_commit"), {"token": token})
+    from_preview = _stored_rows()
+    Report.objects.all().delete()
+    token = upload(coordinator_client).context["token"]
+    (media_root / "imports" / f"{token}.prepared").unlink()  # the commit prepares itself
+    coordinator_client.post(reverse("review:report_import_commit"), {"token": token})
+    assert _stored_rows() == from_preview
+    assert len(from_preview) == 3
+    assert "[NOM]" not in from_preview[0][0]
+
+
+def test_a_tampered_stored_preview_is_not_used(coordinator_client, media_root):
+    token = upload(coordinator_client).context["token"]
+    prepared = media_root / "imports" / f"{token}.prepared"
+    forged = json.loads(prepared.read_bytes())
+    forged["reports"][0]["text"] = "Texte forgé."
+    prepared.write_bytes(json.dumps(forged).encode())
+    committed = coordinator_client.post(reverse("review:report_import_commit"), {"token": token})
+    assert committed.status_code == 302
+    assert not Report.objects.filter(text="Texte forgé.").exists()
+    assert Report.objects.count() == 3
+
+
+def test_a_duplicate_stored_after_the_preview_is_still_refused(coordinator_client):
+    first = upload(coordinator_client).context["token"]
+    second = upload(coordinator_client).context["token"]
+    assert (
+        coordinator_client.post(
+            reverse("review:report_import_commit"), {"token": first}
+        ).status_code
+        == 302
+    )
+    refused = coordinator_client.post(reverse("review:report_import_commit"), {"token": second})
+    assert refused.status_code == 400
+    assert "duplicate of existing report" in refused.content.decode()
+    assert Report.objects.count() == 3

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from review.backup import study_restore
 from review.exceptions import ServiceError
@@ -44,6 +45,15 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         except (KeyError, TypeError, ValueError) as exc:
             raise CommandError(f"{path}: malformed bundle ({exc!r}); nothing imported.") from None
+        except DatabaseError as exc:
+            # The restore is one transaction: the database's refusal (a constraint or a
+            # trigger the bundle's rows break) left nothing behind. Only the rule's name is
+            # shown: the error's detail may quote a row, and rows hold report text.
+            rule = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+            raise CommandError(
+                f"{path}: the database refused the bundle ({type(exc).__name__}"
+                f"{f', {rule}' if rule else ''}); nothing imported."
+            ) from None
         self.stdout.write(
             f"Restored {study.code} ({study.name}): {study.reports.count()} reports, "
             f"{study.assignments.count()} assignments."
