@@ -525,26 +525,22 @@ def _restore_audit_records(
         AddedAnnotation.objects.filter(pk=added.pk).update(
             created_at=_parse_time(row["created_at"])
         )
-    for row in bundle.get("adjudications", []):
-        adjudication = AnnotationAdjudication.objects.create(
-            study=study,
-            report=reports[row["report"]],
-            **{field: row[field] for field in ADJUDICATION_FIELDS},
-            decided_by=_user_for(row["decided_by"], reviewer=False) if row["decided_by"] else None,
-        )
-        AnnotationAdjudication.objects.filter(pk=adjudication.pk).update(
-            decided_at=_parse_time(row["decided_at"])
-        )
-    for row in bundle.get("added_adjudications", []):
-        added_adjudication = AddedAdjudication.objects.create(
-            study=study,
-            report=reports[row["report"]],
-            **{field: row[field] for field in ADDED_ADJUDICATION_FIELDS},
-            decided_by=_user_for(row["decided_by"], reviewer=False) if row["decided_by"] else None,
-        )
-        AddedAdjudication.objects.filter(pk=added_adjudication.pk).update(
-            decided_at=_parse_time(row["decided_at"])
-        )
+    decisions: tuple[tuple[type[AnnotationAdjudication | AddedAdjudication], str, tuple], ...] = (
+        (AnnotationAdjudication, "adjudications", ADJUDICATION_FIELDS),
+        (AddedAdjudication, "added_adjudications", ADDED_ADJUDICATION_FIELDS),
+    )
+    for model, key, fields in decisions:
+        for row in bundle.get(key, []):
+            decision = model.objects.create(
+                study=study,
+                report=reports[row["report"]],
+                **{field: row[field] for field in fields},
+                decided_by=(
+                    _user_for(row["decided_by"], reviewer=False) if row["decided_by"] else None
+                ),
+            )
+            # The creation stamps now: the coordinator's own time is put back.
+            model.objects.filter(pk=decision.pk).update(decided_at=_parse_time(row["decided_at"]))
     for row in bundle.get("judge_ratings", []):
         judge = JudgeRating.objects.create(
             study=study,
