@@ -290,9 +290,9 @@ def test_results_page_with_a_judge_query_count_is_constant(
     url = reverse("review:study_results", args=[study.pk])
     computations_refresh(study=study)
     coordinator_client.get(url)
-    # The same count for 3 and 9 reports per source: the page's reads (session, user,
-    # permissions, study, the stored computations' fingerprints, panel progress, calibration
+    # The same count for 3 and 9 reports per source: the page's reads (session, user with
+    # their roles, study, the stored computations' fingerprints, panel progress, calibration
     # references), then the judge: its scores, the physicians' table, the domains
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         body = coordinator_client.get(url).content.decode()
     assert body.count('<tr data-domain="') == 6

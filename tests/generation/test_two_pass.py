@@ -368,8 +368,8 @@ def test_batch_list_compares_prompt_versions(
         assert _process(item, f"v1-{item.pk}") == "done"
     url = reverse("generation:batch_list")
     coordinator_client.get(url)
-    # session, user, permissions, the batch list, the prompt-version aggregate
-    with django_assert_num_queries(5):
+    # session, user with their roles, the batch list, the prompt-version aggregate
+    with django_assert_num_queries(4):
         body = coordinator_client.get(url).content.decode()
     v1 = body[body.index('data-prompt="compte-rendu-fr-v1"') :].split("</tr>")[0]
     v2 = body[body.index('data-prompt="compte-rendu-fr-v2"') :].split("</tr>")[0]

@@ -144,8 +144,8 @@ def test_batch_progress_partial_query_count_constant(
     batch = launch(count=count)
     url = reverse("generation:batch_detail", args=[batch.pk]) + "?part=progress"
     coordinator_client.get(url, headers={"HX-Request": "true"})
-    # session, user, permissions (user and group in one query), batch, one aggregate over items
-    with django_assert_num_queries(5):
+    # session, user with their roles (one query), batch, one aggregate over items
+    with django_assert_num_queries(4):
         response = coordinator_client.get(url, headers={"HX-Request": "true"})
     assert f'data-counter="pending">{count}<' in response.content.decode()
 

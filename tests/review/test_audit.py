@@ -58,6 +58,6 @@ def test_audit_page_refused_to_reviewers(reviewer_client, open_study):
 
 
 def test_audit_page_query_count_fixed(coordinator_client, open_study, django_assert_num_queries):
-    # session, user, review roles (user and group permissions in one query), count, events
-    with django_assert_num_queries(5):
+    # session, user with their review roles (one query), count, events
+    with django_assert_num_queries(4):
         assert coordinator_client.get(reverse("review:audit_list")).status_code == 200

@@ -145,11 +145,11 @@ def test_reviewer_home_query_count_fixed(client, coordinator, django_assert_num_
     reviewers = [ReviewerFactory(), ReviewerFactory()]
     make_open_study(coordinator=coordinator, reviewers=reviewers, n_real=1, n_synthetic=0, k=1)
     client.login(username=reviewers[0].username, password=PASSWORD)
-    # session, user, review roles (one query), studies with progress
-    with django_assert_num_queries(4):
+    # session, user with their review roles (one query), studies with progress
+    with django_assert_num_queries(3):
         assert client.get(reverse("review:home")).status_code == 200
     make_open_study(coordinator=coordinator, reviewers=reviewers, n_real=25, n_synthetic=25, k=2)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert client.get(reverse("review:home")).status_code == 200
 
 

@@ -213,8 +213,8 @@ def test_people_page_lists_roles_and_pending_invitations(
     assert rows["new@chu.example"].invitation_pending is True
     assert rows[reviewer.username].roles == ("reviewer",)
     assert rows[reviewer.username].invitation_pending is False
-    with django_assert_num_queries(5):
-        # session, user, roles, the people (one query) and their groups (one).
+    with django_assert_num_queries(4):
+        # session, user with their roles, the people (one query) and their groups (one).
         page = coordinator_client.get(reverse("review:people"))
     body = page.content.decode()
     assert "Invited, no password yet" in body

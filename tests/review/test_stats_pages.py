@@ -86,12 +86,12 @@ def test_results_page_query_count_independent_of_report_count(
     counts = []
     for study in (small, large):
         computations_refresh(study=study)
-        # Never computed on the page (issue 21): session, user, role check, study; the
+        # Never computed on the page (issue 21): session, user with their roles, study; the
         # ratings' fingerprint and the stored results; the judge's fingerprint (the same
         # ratings' one and its own scores) and its stored comparison; progress per reviewer
         # (for the progress plot); the calibration references (issue 17; the test–retest
         # table costs nothing when the study has no attention checks).
-        with django_assert_num_queries(11) as captured:
+        with django_assert_num_queries(10) as captured:
             assert client.get(reverse("review:study_results", args=[study.pk])).status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
