@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from generation import catalogue
-from generation.models import Batch, BatchItem, PromptTemplate, SamplingFrame
+from generation.models import Batch, BatchItem, PromptTemplate, ProviderJob, SamplingFrame
 from review.exceptions import ServiceError
 
 
@@ -47,11 +47,24 @@ class PromptTemplateAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ProviderJobInline(admin.TabularInline):
+    """A Batch API batch's jobs at the provider, as the poller recorded them: read only."""
+
+    model = ProviderJob
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in ProviderJob._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "backend", "model", "status", "count", "created_at"]
     list_filter = ["status", "backend"]
     readonly_fields = [f.name for f in Batch._meta.fields]
+    inlines = [ProviderJobInline]
 
 
 @admin.register(BatchItem)

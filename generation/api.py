@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from generation import selectors, services
 from generation.backends import BACKEND_NAMES
-from generation.models import Batch
+from generation.models import Batch, ProviderJob
 from review.permissions import IsCoordinator
 from synthreports.serializer_fields import (
     StrictBooleanField,
@@ -95,6 +95,22 @@ class FailureSerializer(serializers.Serializer):
     error = serializers.CharField()
 
 
+class ProviderJobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProviderJob
+        fields = [
+            "job_id",
+            "stage",
+            "round",
+            "lines",
+            "status",
+            "submitted_at",
+            "finished_at",
+            "outcome",
+        ]
+        read_only_fields = fields
+
+
 class BatchSerializer(serializers.ModelSerializer):
     frame = serializers.CharField(source="frame.label")
     prompt = serializers.CharField(source="prompt.label")
@@ -110,6 +126,8 @@ class BatchSerializer(serializers.ModelSerializer):
     )
     progress = serializers.SerializerMethodField()
     failures = serializers.SerializerMethodField()
+    # A Batch API batch's jobs at the provider, in order (a two-pass chain has one per step).
+    provider_jobs = ProviderJobSerializer(many=True, read_only=True)
 
     class Meta:
         model = Batch
@@ -129,6 +147,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "mode",
             "provider_job_id",
             "provider_status",
+            "provider_jobs",
             "critique",
             "judge_backend",
             "judge_model",

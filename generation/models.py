@@ -206,6 +206,52 @@ class Batch(models.Model):
         return self.judge_model or self.model
 
 
+class ProviderJob(models.Model):
+    """One job a Batch API batch sent to the provider: a one-pass batch has one, a two-pass
+    chain one per step (writer, extraction, judge, revision, round by round). The batch row
+    names only the current job; these keep the chain for the coordinator watching it."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="provider_jobs")
+    job_id = models.CharField(max_length=100, unique=True)
+    file_id = models.CharField(max_length=100, blank=True)
+    # Two-pass step of the calls it carries ("" for a one-pass batch) and revision round.
+    stage = models.CharField(max_length=16, blank=True)
+    round = models.PositiveSmallIntegerField(default=0)
+    lines = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=32, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What its lines came to once processed (done, advanced, retry, failed, direct...).
+    outcome = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} ({self.stage or 'one pass'}, {self.status})"
+
+    @property
+    def step_label(self) -> str:
+        if not self.stage:
+            return str(_("one pass"))
+        labels = {
+            "writer": _("writer"),
+            "extraction": _("extraction"),
+            "judge": _("judge"),
+            "revision": _("revision"),
+        }
+        label = str(labels.get(self.stage, self.stage))
+        return f"{label} {self.round}" if self.round else label
+
+    @property
+    def outcome_summary(self) -> str:
+        """ "done 40 · direct 2": the outcomes its lines came to, zeros left out."""
+        # In the pipeline's order: jsonb keeps its keys in an order of its own.
+        order = ("done", "advanced", "retry", "failed", "not_claimed", "next_job", "direct")
+        keys = [*(k for k in order if k in self.outcome), *sorted(set(self.outcome) - set(order))]
+        return " · ".join(f"{key} {self.outcome[key]}" for key in keys if self.outcome[key])
+
+
 class BatchItem(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -37,7 +37,7 @@ from generation.backends.mistral import (
     batch_line,
     batch_result,
 )
-from generation.models import Batch, BatchItem
+from generation.models import Batch, BatchItem, ProviderJob
 from generation.pipeline import (
     _generation_request,
     _is_two_pass,
@@ -103,6 +103,9 @@ def provider_job_submit(*, batch: Batch) -> str:
             provider_status=job.status,
             provider_checked_at=timezone.now(),
         )
+        ProviderJob.objects.create(
+            batch=locked, job_id=job.job_id, file_id=file_id, lines=len(lines), status=job.status
+        )
         BatchItem.objects.filter(pk__in=[i.pk for i in items]).update(enqueued_at=timezone.now())
     return job.job_id
 
@@ -132,6 +135,7 @@ def provider_job_process(*, batch: Batch, enqueue: bool = True) -> dict[str, int
     )
     if job.status not in BATCH_JOB_FINAL:
         not_taken.update(provider_status=job.status, provider_checked_at=now)
+        ProviderJob.objects.filter(job_id=job.job_id).update(status=job.status)
         return counts
     # One poller takes the results (a conditional update); one that died while processing
     # is taken over after the stuck-item delay. Lines already written are not claimable.
@@ -146,8 +150,11 @@ def provider_job_process(*, batch: Batch, enqueue: bool = True) -> dict[str, int
     )
     if not taken:
         return counts
+    ProviderJob.objects.filter(job_id=job.job_id).update(status=job.status, finished_at=now)
     if _is_two_pass(batch):
-        return _steps_process(api=api, batch=batch, job=job, enqueue=enqueue)
+        counts = _steps_process(api=api, batch=batch, job=job, enqueue=enqueue)
+        ProviderJob.objects.filter(job_id=job.job_id).update(outcome=counts)
+        return counts
     items = dict(BatchItem.objects.filter(batch=batch).values_list("index", "pk"))
     token = f"provider-{job.job_id}"
     for line in api.lines(file_id=job.output_file):
@@ -171,6 +178,7 @@ def provider_job_process(*, batch: Batch, enqueue: bool = True) -> dict[str, int
         counts["direct"] = len(direct)
         if direct and enqueue:
             transaction.on_commit(lambda: items_enqueue(item_ids=direct))
+        ProviderJob.objects.filter(job_id=job.job_id).update(outcome=counts)
     if job.status != "SUCCESS":
         logger.info(
             "Batch %s: provider job %s ended %s; %d items resume in direct mode",
@@ -213,6 +221,15 @@ def _steps_submit(
             provider_file_id=file_id,
             provider_status=job.status,
             provider_checked_at=timezone.now(),
+        )
+        ProviderJob.objects.create(
+            batch=batch,
+            job_id=job.job_id,
+            file_id=file_id,
+            stage=sent[0][1].stage,
+            round=sent[0][1].round,
+            lines=len(sent),
+            status=job.status,
         )
     sent_ids = {item.pk for item, _s, _c in sent}
     direct = []

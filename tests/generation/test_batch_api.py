@@ -4,10 +4,11 @@ batch-jobs endpoints."""
 import json
 
 import pytest
+from django.urls import reverse
 
 from generation import pipeline, provider_jobs, services
 from generation.backends.mistral import batch_result
-from generation.models import Batch, BatchItem
+from generation.models import Batch, BatchItem, ProviderJob
 from review.models import Report
 
 
@@ -56,6 +57,15 @@ def test_batch_job_of_50_with_line_failures_accounts_for_every_item_once(
     assert Report.objects.count() == 0
     counts = provider_jobs.provider_job_process(batch=batch, enqueue=False)
     assert counts == {"done": 44, "retry": 2, "failed": 0, "not_claimed": 0, "direct": 6}
+    job = ProviderJob.objects.get(batch=batch)
+    assert (job.job_id, job.file_id, job.step_label, job.lines, job.status) == (
+        "job-1",
+        "file-1",
+        "one pass",
+        50,
+        "SUCCESS",
+    )
+    assert job.outcome == counts and job.finished_at is not None
     pending = sorted(
         BatchItem.objects.filter(batch=batch, status="pending").values_list("index", flat=True)
     )
@@ -214,3 +224,34 @@ def test_poll_task_submits_through_the_sdk(batch_api_batch, fake_mistral):
     batch.refresh_from_db()
     assert batch.provider_job_id == "job-1"
     assert [r.body["path"] for r in fake_mistral.requests] == ["/v1/files", "/v1/batch/jobs"]
+
+
+def test_batch_page_and_api_show_every_provider_job(
+    batch_api_batch, fake_mistral, coordinator_client
+):
+    batch = batch_api_batch(5)
+    assert _poll() == {"submitted": 1, "polled": 0}
+    page = coordinator_client.get(reverse("generation:batch_detail", args=[batch.pk]))
+    body = page.content.decode()
+    assert 'id="provider-jobs"' in body
+    assert '<tr data-job="job-1"><td>one pass</td><td><code>job-1</code></td><td>5</td>' in body
+    batch.refresh_from_db()
+    provider_jobs.provider_job_process(batch=batch, enqueue=False)  # still running
+    assert ProviderJob.objects.get(batch=batch).status == "RUNNING"
+    batch.refresh_from_db()
+    provider_jobs.provider_job_process(batch=batch, enqueue=False)  # ended: lines applied
+    data = coordinator_client.get(f"/api/v1/batches/{batch.pk}/").json()
+    assert [
+        (job["job_id"], job["stage"], job["round"], job["lines"], job["status"], job["outcome"])
+        for job in data["provider_jobs"]
+    ] == [
+        (
+            "job-1",
+            "",
+            0,
+            5,
+            "SUCCESS",
+            {"done": 5, "retry": 0, "failed": 0, "not_claimed": 0, "direct": 0},
+        )
+    ]
+    assert data["provider_jobs"][0]["finished_at"] is not None

@@ -9,7 +9,7 @@ import pytest
 
 from generation import provider_jobs, services
 from generation.backends import BACKENDS
-from generation.models import Batch, BatchItem
+from generation.models import Batch, BatchItem, ProviderJob
 from generation.testing.fake_mistral import FakeMistral
 from review.exceptions import InvalidInput
 from review.models import Report
@@ -118,6 +118,20 @@ def test_two_pass_batch_of_50_runs_as_a_chain_of_jobs_with_line_failures_resumed
     batch.refresh_from_db()
     assert batch.provider_status == "PROCESSED"
     assert len(fake_mistral.jobs) == 6
+    # The whole chain is on record for the batch page, in order, with what each came to.
+    chain = [
+        (job.job_id, job.step_label, job.lines, job.status, job.outcome_summary)
+        for job in ProviderJob.objects.filter(batch=batch)
+    ]
+    assert chain == [
+        ("job-1", "writer", 50, "SUCCESS", "advanced 48 · retry 1 · next_job 48 · direct 2"),
+        ("job-2", "extraction", 48, "SUCCESS", "advanced 47 · next_job 47 · direct 1"),
+        ("job-3", "judge", 47, "SUCCESS", "done 44 · advanced 2 · next_job 2 · direct 1"),
+        ("job-4", "revision 1", 2, "SUCCESS", "advanced 2 · next_job 2"),
+        ("job-5", "extraction 1", 2, "SUCCESS", "advanced 2 · next_job 2"),
+        ("job-6", "judge 1", 2, "SUCCESS", "done 2 · direct 4"),
+    ]
+    assert all(job.finished_at is not None for job in ProviderJob.objects.filter(batch=batch))
     assert fake_mistral.requests_of("narrative") == []  # no direct call so far
     states = {
         index: (state.get("stage"), state.get("job"))
