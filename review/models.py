@@ -285,6 +285,23 @@ class Domain(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    @classmethod
+    def from_raw_row(cls, values) -> "Domain":
+        """A domain from its columns as a raw cursor returns them (concrete fields in
+        order): raw rows skip the fields' converters, so the JSON translations, which may
+        arrive as text, are converted here."""
+        from django.db import connection
+
+        converted = [
+            field.from_db_value(value, None, connection)
+            if hasattr(field, "from_db_value")
+            else value
+            for field, value in zip(cls._meta.concrete_fields, values, strict=True)
+        ]
+        return cls.from_db(
+            connection.alias, [field.attname for field in cls._meta.concrete_fields], converted
+        )
+
     def localized(self, field: str, language: str | None) -> str:
         if language:
             value = self.translations.get(language[:2], {}).get(field)

@@ -420,22 +420,7 @@ def _domains_with_scores(*, study_id: int, assignment_id: int) -> list[tuple[Dom
     with connection.cursor() as cursor:
         cursor.execute(_DOMAINS_WITH_SCORES_SQL, [assignment_id, study_id])
         rows = cursor.fetchall()
-    domains = []
-    for *values, score in rows:
-        # Raw rows skip the fields' converters: the JSON translations may arrive as text.
-        converted = [
-            field.from_db_value(value, None, connection)
-            if hasattr(field, "from_db_value")
-            else value
-            for field, value in zip(_DOMAIN_FIELDS, values, strict=True)
-        ]
-        domains.append(
-            (
-                Domain.from_db(connection.alias, [f.attname for f in _DOMAIN_FIELDS], converted),
-                score,
-            )
-        )
-    return domains
+    return [(Domain.from_raw_row(values), score) for *values, score in rows]
 
 
 def _blinded_assignment(row: tuple, language: str | None) -> BlindedAssignment:

@@ -830,7 +830,6 @@ class SavedScore:
 
 
 _DOMAIN_COLUMNS = [field.column for field in Domain._meta.concrete_fields]
-_DOMAIN_ATTNAMES = [field.attname for field in Domain._meta.concrete_fields]
 # The clock of the reading time (services_reviewer.assignment_reading_time_add's rule) as
 # SQL over the locked assignment row `a`: the visit counts at most the wall time since the
 # page was served and READING_MS_MAX_PER_VISIT, and only what is not yet counted is added.
@@ -843,6 +842,12 @@ _CLOCK_SET_SQL = f"""
          reading_visit_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
            THEN GREATEST(a.reading_visit_ms, {_VISIT_COUNTED_SQL})
            ELSE a.reading_visit_ms END"""
+
+# The study of the assignment `%(code)s`, if open, locked first and in KEY SHARE as
+# `_assignment_lock` takes it: an uncorrelated subquery, run before the rows are fetched.
+_OPEN_STUDY_OF_CODE_SQL = f"""(SELECT s2.id FROM {_STUDY_TABLE} s2
+     WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2 WHERE a2.code = %(code)s)
+       AND s2.status = %(open)s FOR KEY SHARE)"""  # noqa: S608 (names from the models)
 
 # The whole save of a score by a reviewer clicking through a report they have started, in
 # ONE statement (PostgreSQL): find their assignment by code and the domain by key, check and
@@ -860,10 +865,7 @@ WITH target AS (
   JOIN {Domain._meta.db_table} d ON d.study_id = a.study_id AND d.key = %(key)s
   WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = %(in_progress)s
     AND p.active AND %(score)s BETWEEN s.scale_min AND s.scale_max
-    AND a.study_id = (SELECT s2.id FROM {_STUDY_TABLE} s2
-                       WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2
-                                       WHERE a2.code = %(code)s)
-                         AND s2.status = %(open)s FOR KEY SHARE)
+    AND a.study_id = {_OPEN_STUDY_OF_CODE_SQL}
   FOR NO KEY UPDATE OF a FOR SHARE OF p
 ), saved AS (
   INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at)
@@ -915,12 +917,7 @@ def score_save_in_one_statement(
     if row is None or row[2] is None:
         return None
     scale_min, scale_max, _rating_id, *domain_values = row
-    # Raw rows skip the fields' converters: the JSON translations arrive as text.
-    values = [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(Domain._meta.concrete_fields, domain_values, strict=True)
-    ]
-    domain = Domain.from_db(connection.alias, _DOMAIN_ATTNAMES, values)
+    domain = Domain.from_raw_row(domain_values)
     return SavedScore(domain=domain, score=value, scale_min=scale_min, scale_max=scale_max)
 
 
@@ -941,10 +938,7 @@ WITH wanted(key, score) AS (
   JOIN wanted w ON w.key = d.key
   WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = ANY(%(writable)s)
     AND p.active AND w.score BETWEEN s.scale_min AND s.scale_max
-    AND a.study_id = (SELECT s2.id FROM {_STUDY_TABLE} s2
-                       WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2
-                                       WHERE a2.code = %(code)s)
-                         AND s2.status = %(open)s FOR KEY SHARE)
+    AND a.study_id = {_OPEN_STUDY_OF_CODE_SQL}
   FOR NO KEY UPDATE OF a FOR SHARE OF p
 ), complete AS (
   SELECT COUNT(*) = %(wanted)s AS ok FROM target
@@ -1008,10 +1002,7 @@ JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_i
 JOIN {_STUDY_TABLE} s ON s.id = a.study_id
 WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = ANY(%(writable)s)
   AND p.active
-  AND a.study_id = (SELECT s2.id FROM {_STUDY_TABLE} s2
-                     WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2
-                                     WHERE a2.code = %(code)s)
-                       AND s2.status = %(open)s FOR KEY SHARE)
+  AND a.study_id = {_OPEN_STUDY_OF_CODE_SQL}
 FOR NO KEY UPDATE OF a FOR SHARE OF p
 """  # noqa: S608 (names from the models, values bound)
 _SUBMIT_SQL = f"""
