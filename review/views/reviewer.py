@@ -15,13 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 from review import selectors, services, services_reviewer
 from review.computations import computations_schedule
 from review.exceptions import Conflict, NotFound, ServiceError
-from review.models import CannotAssess, ReviewerPreference, Study
+from review.models import Assignment, CannotAssess, ReviewerPreference, Study
 from review.permissions import (
     AuthenticatedRequest,
     reviewer_required,
     user_is_coordinator,
     user_is_reviewer,
 )
+from review.views.domain_rows import domain_row_html
 
 # Lazy: translated per request, in the reviewer's language, not once at import.
 DATABASE_RETRY_MESSAGE = gettext_lazy(
@@ -55,11 +56,22 @@ def _rate_context(request: AuthenticatedRequest, code: str, **extra) -> dict:
     # After an incomplete submit the first unscored domain is marked, focused and scrolled
     # to by rate.js, next to the message.
     missing = next((d.key for d in assignment.domains if d.score is None), None)
+    missing_first = missing if extra.get("submit_error") else None
     return {
         "a": assignment,
+        "domain_rows": [
+            domain_row_html(
+                domain=domain,
+                assignment_code=assignment.code,
+                scale=assignment.scale,
+                study_open=assignment.scores_editable,
+                missing=domain.key == missing_first,
+            )
+            for domain in assignment.domains
+        ],
         "cannot_assess_reasons": CannotAssess.Reason.choices,
         "text_sizes": ReviewerPreference.TextSize.choices,
-        "missing_first": missing if extra.get("submit_error") else None,
+        "missing_first": missing_first,
         **extra,
     }
 
@@ -98,16 +110,15 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
             if not connection.in_atomic_block:
                 connection.close_if_unusable_or_obsolete()
         if saved is not None:
-            context = {
-                "domain": selectors.reviewer_domain_saved_row(
+            row = domain_row_html(
+                domain=selectors.reviewer_domain_saved_row(
                     domain=saved.domain, score=saved.score, language=get_language()
                 ),
-                "assignment_code": code,
-                "study_open": True,
-                "scale": list(range(saved.scale_min, saved.scale_max + 1)),
-                "error": "",
-            }
-            return render(request, "review/rate.html#domain-row", context)
+                assignment_code=code,
+                scale=range(saved.scale_min, saved.scale_max + 1),
+                study_open=True,
+            )
+            return HttpResponse(row)
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     error, status, rating = "", 200, None
     try:
@@ -141,11 +152,32 @@ def rate_score(request: AuthenticatedRequest, code: str, domain_key: str) -> Htt
         )
         response["HX-Reswap"] = "beforeend"
         return response
+    return domain_row_response(
+        request, assignment=assignment, domain=domain, error=error, status=status
+    )
+
+
+def domain_row_response(
+    request: AuthenticatedRequest,
+    *,
+    assignment: Assignment,
+    domain: selectors.BlindedDomain,
+    error: str,
+    status: int,
+) -> HttpResponse:
+    """The htmx answer to a save or an undo: the domain's row, with the message if any."""
+    scale = range(assignment.study.scale_min, assignment.study.scale_max + 1)
+    study_open = assignment.study.status == assignment.study.Status.OPEN
+    if not error:
+        row = domain_row_html(
+            domain=domain, assignment_code=assignment.code, scale=scale, study_open=study_open
+        )
+        return HttpResponse(row, status=status)
     context = {
         "domain": domain,
-        "assignment_code": code,
-        "study_open": assignment.study.status == assignment.study.Status.OPEN,
-        "scale": list(range(assignment.study.scale_min, assignment.study.scale_max + 1)),
+        "assignment_code": assignment.code,
+        "study_open": study_open,
+        "scale": list(scale),
         "error": error,
     }
     return render(request, "review/rate.html#domain-row", context, status=status)

@@ -17,7 +17,7 @@ from review.exceptions import ServiceError
 from review.instructions import instructions_html
 from review.models import Assignment
 from review.permissions import AuthenticatedRequest, reviewer_required
-from review.views.reviewer import reading_time_add
+from review.views.reviewer import domain_row_response, reading_time_add
 
 
 @reviewer_required
@@ -95,14 +95,9 @@ def rate_score_clear(request: AuthenticatedRequest, code: str, domain_key: str) 
     domain = selectors.reviewer_domain(
         reviewer=request.user, code=code, domain_key=domain_key, language=get_language()
     )
-    context = {
-        "domain": domain,
-        "assignment_code": code,
-        "study_open": assignment.study.status == assignment.study.Status.OPEN,
-        "scale": list(range(assignment.study.scale_min, assignment.study.scale_max + 1)),
-        "error": error,
-    }
-    return render(request, "review/rate.html#domain-row", context, status=status)
+    return domain_row_response(
+        request, assignment=assignment, domain=domain, error=error, status=status
+    )
 
 
 @reviewer_required
