@@ -1015,7 +1015,16 @@ UPDATE {_ASSIGNMENT_TABLE} a
       WHERE d.study_id = a.study_id
         AND NOT EXISTS (SELECT 1 FROM {_RATING_TABLE} r
                          WHERE r.assignment_id = a.id AND r.domain_id = d.id))
-RETURNING a.study_id
+RETURNING a.study_id,
+          -- The rating page goes on to the reviewer's next unsubmitted report: found here
+          -- rather than by one more query (index assign_queue). The subquery reads the
+          -- rows as they were before this update, so the submitted one is excluded by id.
+          CASE WHEN %(with_next)s THEN
+            (SELECT q.code FROM {_ASSIGNMENT_TABLE} q
+              WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id
+                AND q.id <> a.id AND q.status <> %(submitted)s
+              ORDER BY q.position LIMIT 1)
+          END
 """  # noqa: S608 (names from the models, values bound)
 
 
@@ -1059,15 +1068,25 @@ class Submitted:
 
     study_id: int
     study_code: str
+    # With `with_next`: the code of the reviewer's first unsubmitted assignment of the
+    # study after this one (None: they have submitted them all). Without: always None.
+    next_code: str | None = None
 
 
 def assignment_submit_in_two_statements(
-    *, reviewer_id: int, code: str, comment: str | None = None, client_ms: int | None = 0
+    *,
+    reviewer_id: int,
+    code: str,
+    comment: str | None = None,
+    client_ms: int | None = 0,
+    with_next: bool = False,
 ) -> Submitted | None:
     """Submit a complete assignment (with the comment and the reading time sent with the
     submit) in two statements. None when it does not apply — not PostgreSQL, a comment over
     the limit, already submitted, study closed, seat removed, a domain not scored — and
-    nothing was written: the caller goes through `assignment_submit`, which says why."""
+    nothing was written: the caller goes through `assignment_submit`, which says why.
+    `with_next`: also find the reviewer's next report to rate (`Submitted.next_code`), as
+    `selectors.queue_next_for_reviewer` would after the submit."""
     if connection.vendor != "postgresql" or (comment is not None and len(comment) > 5000):
         return None
     writable = [Assignment.Status.PENDING.value, Assignment.Status.IN_PROGRESS.value]
@@ -1095,10 +1114,13 @@ def assignment_submit_in_two_statements(
                 "now": timezone.now(),
                 "ms": max(0, client_ms or 0),
                 "ms_max": READING_MS_MAX_PER_VISIT,
+                "with_next": with_next,
             },
         )
         row = cursor.fetchone()
-    return None if row is None else Submitted(study_id=row[0], study_code=study_code)
+    if row is None:
+        return None
+    return Submitted(study_id=row[0], study_code=study_code, next_code=row[1])
 
 
 def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignment:

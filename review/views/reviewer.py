@@ -219,10 +219,11 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
             code=code,
             comment=comment,
             client_ms=services_reviewer.reading_ms_parse(request.POST.get("active_ms")) or 0,
+            with_next=True,
         )
         if submitted is not None:
             computations_schedule(study_id=submitted.study_id)
-            return _next_report(request, study_code=submitted.study_code)
+            return _next_report_at(request, next_code=submitted.next_code)
     assignment = selectors.assignment_for_reviewer_update(reviewer=request.user, code=code)
     reading_time_add(request, assignment)
     try:
@@ -249,6 +250,10 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
 
 def _next_report(request: AuthenticatedRequest, *, study_code: str) -> HttpResponse:
     next_code = selectors.queue_next_for_reviewer(reviewer=request.user, study_code=study_code)
+    return _next_report_at(request, next_code=next_code)
+
+
+def _next_report_at(request: AuthenticatedRequest, *, next_code: str | None) -> HttpResponse:
     if next_code is None:
         messages.success(request, _("You have rated every report of this study. Thank you!"))
         return redirect("review:home")

@@ -150,10 +150,10 @@ def test_submit_queries_fixed(client, coordinator, django_assert_num_queries, si
         services.rating_save(assignment=last, domain_key=domain.key, score=5)
     _login(client, reviewer)
     # Two statements (issue 21): the study's, the assignment's and the seat's locks, then
-    # the update conditional on every domain being scored; the next report (none left, so
-    # the success message goes to the session: one more write); the transaction is a
-    # savepoint inside the test's (two more statements).
-    with django_assert_num_queries(REQUEST_OVERHEAD + 6):
+    # the update conditional on every domain being scored, which also names the next report
+    # (none left: home, with the success message, no query); the transaction
+    # is a savepoint inside the test's (two more statements).
+    with django_assert_num_queries(REQUEST_OVERHEAD + 4):
         response = client.post(reverse("review:rate_submit", args=[last.code]))
     assert response.status_code == 302
     assert response["Location"] == reverse("review:home")
