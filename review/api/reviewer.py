@@ -34,6 +34,15 @@ class QueueEntrySerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+def _str(value: object) -> str | None:
+    # What serializers.CharField answers, None kept as null as Serializer does.
+    return None if value is None else str(value)
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
+
+
 class BlindedDomainSerializer(serializers.Serializer):
     key = serializers.CharField()
     # The protocol's field names happen to shadow attributes of DRF's Field class.
@@ -42,6 +51,17 @@ class BlindedDomainSerializer(serializers.Serializer):
     anchor_low = serializers.CharField()
     anchor_high = serializers.CharField()
     score = serializers.IntegerField(allow_null=True)
+
+    def to_representation(self, instance: selectors.BlindedDomain) -> dict:
+        # See BlindedAssignmentSerializer.to_representation.
+        return {
+            "key": _str(instance.key),
+            "label": _str(instance.label),
+            "help_text": _str(instance.help_text),
+            "anchor_low": _str(instance.anchor_low),
+            "anchor_high": _str(instance.anchor_high),
+            "score": _int(instance.score),
+        }
 
 
 class BlindedAssignmentSerializer(serializers.Serializer):
@@ -58,6 +78,28 @@ class BlindedAssignmentSerializer(serializers.Serializer):
     scale_min = serializers.IntegerField()
     scale_max = serializers.IntegerField()
     comment = serializers.CharField(allow_blank=True)
+
+    def to_representation(self, instance: selectors.BlindedAssignment) -> dict:
+        """The fields declared above, in their order, as DRF's generic representation
+        gives them, without its per-answer deep copy of every field object (~0.5 ms of the
+        CPU of `next`, the API's most requested answer: issue 21). The declarations stay
+        the schema; tests/review/api/test_reviewer_next.py holds the two to the same output."""
+        domain = BlindedDomainSerializer()
+        return {
+            "code": _str(instance.code),
+            "report_code": _str(instance.report_code),
+            "study_code": _str(instance.study_code),
+            "study_name": _str(instance.study_name),
+            "study_open": bool(instance.study_open),
+            "status": _str(instance.status),
+            "position": _int(instance.position),
+            "queue_length": _int(instance.queue_length),
+            "text": _str(instance.text),
+            "domains": [domain.to_representation(d) for d in instance.domains],
+            "scale_min": _int(instance.scale_min),
+            "scale_max": _int(instance.scale_max),
+            "comment": _str(instance.comment),
+        }
 
 
 class RatingsPutSerializer(serializers.Serializer):

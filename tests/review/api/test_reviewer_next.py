@@ -1,7 +1,10 @@
 """GET /api/v1/me/next/ (the next unrated assignment, blinded, in one request) and
 GET /api/v1/me/queue/page/ (the queue a page at a time); query budgets included."""
 
+from dataclasses import replace
+
 from django.utils import timezone
+from rest_framework import serializers
 
 from review.models import Assignment, Domain, Rating, StudyReviewer
 from tests.review.api.clients import api_client
@@ -136,3 +139,46 @@ def test_queue_page_queries_fixed(open_study, reviewer, django_assert_num_querie
     with django_assert_num_queries(API_OVERHEAD + 2):
         response = api.get("/api/v1/me/queue/page/", {"limit": 3})
     assert len(response.json()["results"]) == 3
+
+
+def _generic(serializer_class, instance) -> dict:
+    # DRF's own field-by-field representation, which the serializers' overrides replace.
+    return dict(serializers.Serializer.to_representation(serializer_class(), instance))
+
+
+def test_the_assignment_answer_is_drfs_generic_representation_of_the_declared_fields(
+    open_study, reviewer
+):
+    from review import selectors
+    from review.api.reviewer import BlindedAssignmentSerializer, BlindedDomainSerializer
+
+    queue = _mine(open_study, reviewer)
+    domains = list(open_study.domains.order_by("order"))
+    # A report submitted, one half scored and commented, one untouched.
+    _submit_all_but(open_study, reviewer, keep=len(queue) - 1)
+    Rating.objects.bulk_create(Rating(assignment=queue[1], domain=d, score=3) for d in domains[:3])
+    Assignment.objects.filter(pk=queue[1].pk).update(comment="Chimiothérapie « adjuvante »")
+    instances = [
+        selectors.reviewer_assignment(reviewer=reviewer, code=a.code, language=language)
+        for a in queue[:3]
+        for language in ("fr", "en")
+    ]
+    # And values the database does not give today: a closed study, a null comment.
+    instances.append(replace(instances[-1], study_open=False, comment=None, position=0))
+    for blinded in instances:
+        expected = _generic(BlindedAssignmentSerializer, blinded)
+        expected["domains"] = [_generic(BlindedDomainSerializer, d) for d in blinded.domains]
+        answer = BlindedAssignmentSerializer(blinded).data
+        assert answer == expected
+        assert list(answer) == list(BlindedAssignmentSerializer().fields)
+        assert [list(d) for d in answer["domains"]] == [
+            list(BlindedDomainSerializer().fields) for _d in blinded.domains
+        ]
+    assert [d["score"] for d in BlindedAssignmentSerializer(instances[2]).data["domains"]] == [
+        3,
+        3,
+        3,
+        None,
+        None,
+        None,
+    ]
