@@ -296,17 +296,24 @@ def accents_restore(line: str, *, learned: Mapping[str, str] | None = None) -> s
     study's `learned` spellings, the packaged French dictionary); words with any accent,
     and unaccented spellings that are words of their own ("entre", "des"), are left."""
 
-    def fix(match: re.Match[str]) -> str:
-        word = match.group(0)
-        if not word.isascii():
-            return word
-        spelling = accented(word.lower(), learned)
-        return _in_case_of(word, spelling) if spelling else word
+    # Each distinct word is looked up once, and the line rewritten only when one of them
+    # changes: a 2,500-character report has ~400 words, ~200 distinct, and most of its
+    # lines need nothing (a callback per word was most of a rating page's house style).
+    spellings: dict[str, str] = {}
+    for word in set(_WORD.findall(line)):
+        if word.isascii():
+            spelling = accented(word.lower(), learned)
+            if spelling:
+                spellings[word] = _in_case_of(word, spelling)
+    if spellings:
+        line = _WORD.sub(lambda match: spellings.get(match.group(0), match.group(0)), line)
+    return born_restore(line)
 
-    line = _WORD.sub(fix, line)
+
+def born_restore(line: str) -> str:
+    """ "ne le 03/…" / "nee le 03/…": a birth date, so né / née (the date follows)."""
 
     def born(match: re.Match[str]) -> str:
-        # "ne le 03/…" / "nee le 03/…": a birth date, so né / née (the date follows).
         whole = match.group(0)
         feminine = whole.lower().startswith("nee")
         rest = match.group(2) if match.group(2) is not None else match.group(4)

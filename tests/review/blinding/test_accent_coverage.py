@@ -13,12 +13,16 @@ import re
 import unicodedata
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from generation import frame_format
 from generation.backends.base import GenerationRequest
 from generation.backends.offline import OfflineBackend
 from generation.output import output_parse
 from generation.sampler import scenario_sample
-from review.blinding.house_style import _in_case_of, accents_restore
+from review.blinding.house_style import _WORD as _HOUSE_WORD
+from review.blinding.house_style import _in_case_of, accents_restore, born_restore
 from review.conventions.accents import (
     accented,
     clinical_lexicon,
@@ -142,3 +146,68 @@ def test_house_style_restores_the_fixture_words():
         "Entrée le 03.01.22. Paracétamol, chimiothérapie adjuvante, médecin traitant, "
         "très bonne tolérance, entre 2 et 3 cures, des nausées."
     )
+
+
+def _restore_word_by_word(line: str, learned=None) -> str:
+    """The rule accents_restore applies, word by word as it reads (the implementation looks
+    each distinct word up once and skips lines with nothing to change: issue 21)."""
+
+    def fix(match):
+        word = match.group(0)
+        if not word.isascii():
+            return word
+        spelling = accented(word.lower(), learned)
+        return _in_case_of(word, spelling) if spelling else word
+
+    return born_restore(_HOUSE_WORD.sub(fix, line))
+
+
+_LEARNED = {"tamoxifene": "tamoxifène", "oedeme": "œdème", "hopital": "hôpital"}
+
+
+def test_accents_are_restored_as_word_by_word_over_the_fixtures():
+    # The exports' lines (JSONL ones hold theirs escaped), as written, without their
+    # accents and in capitals.
+    lines = [
+        line
+        for source in SOURCES
+        for line in source.read_text(encoding="utf-8", errors="replace")
+        .replace("\\r\\n", "\n")
+        .replace("\\n", "\n")
+        .splitlines()
+    ]
+    lines += [_strip(line) for line in lines] + [_strip(line).upper() for line in lines]
+    assert len(lines) == 549
+    changed = 0
+    for line in lines:
+        for learned in (None, _LEARNED):
+            expected = _restore_word_by_word(line, learned)
+            assert accents_restore(line, learned=learned) == expected, line
+            changed += expected != line
+    assert changed == 364  # lines (of 1,098 checks) the restoration changes
+
+
+# Unaccented spellings both lexicons restore, and words they leave on purpose.
+_WORDS = [
+    *sorted(clinical_lexicon())[::7][:80],
+    *sorted(dictionary_lexicon())[::300][:120],
+    *("entre", "des", "a", "ne", "nee", "NE", "Nee"),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_WORDS),
+            st.sampled_from(_WORDS).map(str.upper),
+            st.sampled_from(_WORDS).map(str.capitalize),
+            st.text(alphabet="abcdeéèœ ÀÖØöøÿ-_'’.,:;0123456789\t", max_size=6),
+            st.sampled_from([" le 03/02/1951", " LE 4.", " ", "\n"]),
+        ),
+        max_size=40,
+    ).map("".join),
+    st.sampled_from([None, _LEARNED]),
+)
+def test_accents_are_restored_as_word_by_word_on_any_line(line, learned):
+    assert accents_restore(line, learned=learned) == _restore_word_by_word(line, learned)
