@@ -270,6 +270,7 @@ ACRONYMS = frozenset(
 )
 _NAME_TITLES = frozenset(("monsieur", "madame", "mademoiselle", "mme", "mlle", "dr", "docteur"))
 _WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ0-9]*")
+_WORD_SPLIT = re.compile(f"({_WORD.pattern})")
 
 
 @lru_cache(maxsize=1)
@@ -306,7 +307,10 @@ def accents_restore(line: str, *, learned: Mapping[str, str] | None = None) -> s
             if spelling:
                 spellings[word] = _in_case_of(word, spelling)
     if spellings:
-        line = _WORD.sub(lambda match: spellings.get(match.group(0), match.group(0)), line)
+        # Words at the odd places of the split, what lies between them at the even ones.
+        parts = _WORD_SPLIT.split(line)
+        parts[1::2] = [spellings.get(word, word) for word in parts[1::2]]
+        line = "".join(parts)
     return born_restore(line)
 
 
