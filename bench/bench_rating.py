@@ -169,6 +169,8 @@ class Tally:
         self.first_errors: list[str] = []
         self.client_cpu_percent = 0.0
         self.requests = 0
+        # Virtual reviewers who rated the last report of their queue (sent home): they stop.
+        self.finished = 0
 
     def error(self, operation: str, detail: str) -> None:
         self.errors[operation] += 1
@@ -238,6 +240,9 @@ async def reviewer_loop(
             if code is None:
                 # From the home page: "Continue" redirects to the first unrated report.
                 redirect, first = await timed("resume", "GET", f"/s/{study_code}/continue/", 302)
+                if redirect is not None and redirect.location == "/":
+                    tally.finished += 1
+                    return
                 if redirect is not None:
                     code = await open_page("resume", redirect.location, first)
                 if code is None:
@@ -269,6 +274,9 @@ async def reviewer_loop(
                 tally.samples["submit"].append(elapsed)
                 # Submit redirects straight to the next report, as the browser follows it.
                 location = submitted.location
+                if location == "/":
+                    tally.finished += 1
+                    return
                 if location.startswith("/r/"):
                     code = await open_page("open_next", location, 0.0)
 
@@ -281,6 +289,7 @@ async def run_level(
     concurrency: int,
     seconds: float,
     think_ms: float,
+    first: int = 0,
 ) -> tuple[Tally, float]:
     from review.protocol import DEFAULT_DOMAINS
 
@@ -293,7 +302,7 @@ async def run_level(
         *(
             reviewer_loop(
                 base_url=base_url,
-                session_key=sessions[i],
+                session_key=sessions[(first + i) % len(sessions)],
                 study_code=study_code,
                 domains=domains,
                 stop_at=stop_at,
@@ -334,7 +343,13 @@ def target_verdicts(rows: list[dict]) -> list[str]:
 
 
 def measure(*, server: harness.Server, sessions: list[str], study_code: str) -> list[dict]:
+    # Each level starts with the reviewers the previous ones used least: a single saturated
+    # reviewer rates ~500 reports in 20 s, more than one queue of the 10,000-report study.
+    next_first = 0
+
     def level(concurrency: int, seconds: float, think_ms: float) -> tuple[Tally, float]:
+        nonlocal next_first
+        first, next_first = next_first, (next_first + concurrency) % len(sessions)
         return asyncio.run(
             run_level(
                 base_url=server.base_url,
@@ -343,6 +358,7 @@ def measure(*, server: harness.Server, sessions: list[str], study_code: str) -> 
                 concurrency=concurrency,
                 seconds=seconds,
                 think_ms=think_ms,
+                first=first,
             )
         )
 
@@ -369,6 +385,7 @@ def measure(*, server: harness.Server, sessions: list[str], study_code: str) -> 
                         "operation": operation,
                         **harness.latency_summary(tally.samples[operation], seconds=elapsed),
                         "errors": tally.errors[operation],
+                        "finished": tally.finished,
                         "server_cpu_ms/req": cpu_ms,
                         "client_cpu_%": tally.client_cpu_percent,
                     }
