@@ -1015,16 +1015,17 @@ UPDATE {_ASSIGNMENT_TABLE} a
       WHERE d.study_id = a.study_id
         AND NOT EXISTS (SELECT 1 FROM {_RATING_TABLE} r
                          WHERE r.assignment_id = a.id AND r.domain_id = d.id))
-RETURNING a.study_id,
-          -- The rating page goes on to the reviewer's next unsubmitted report: found here
-          -- rather than by one more query (index assign_queue). The subquery reads the
-          -- rows as they were before this update, so the submitted one is excluded by id.
-          CASE WHEN %(with_next)s THEN
-            (SELECT q.code FROM {_ASSIGNMENT_TABLE} q
-              WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id
-                AND q.id <> a.id AND q.status <> %(submitted)s
-              ORDER BY q.position LIMIT 1)
-          END
+RETURNING a.study_id
+"""  # noqa: S608 (names from the models, values bound)
+# The rating page goes on to the reviewer's next unsubmitted report: found by the submit's
+# own statement rather than by one more query (index assign_queue). The subquery reads the
+# rows as they were before the update, so the submitted one is excluded by its id. (A
+# statement of its own: the API's submit does not plan the subquery.)
+_SUBMIT_WITH_NEXT_SQL = f"""{_SUBMIT_SQL.rstrip()},
+          (SELECT q.code FROM {_ASSIGNMENT_TABLE} q
+            WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id
+              AND q.id <> a.id AND q.status <> %(submitted)s
+            ORDER BY q.position LIMIT 1)
 """  # noqa: S608 (names from the models, values bound)
 
 
@@ -1105,7 +1106,7 @@ def assignment_submit_in_two_statements(
             return None
         assignment_id, study_code = locked
         cursor.execute(
-            _SUBMIT_SQL,
+            _SUBMIT_WITH_NEXT_SQL if with_next else _SUBMIT_SQL,
             {
                 "id": assignment_id,
                 "writable": writable,
@@ -1114,13 +1115,14 @@ def assignment_submit_in_two_statements(
                 "now": timezone.now(),
                 "ms": max(0, client_ms or 0),
                 "ms_max": READING_MS_MAX_PER_VISIT,
-                "with_next": with_next,
             },
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    return Submitted(study_id=row[0], study_code=study_code, next_code=row[1])
+    return Submitted(
+        study_id=row[0], study_code=study_code, next_code=row[1] if with_next else None
+    )
 
 
 def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignment:
