@@ -9,7 +9,8 @@ this process with asyncio + aiohttp (gunicorn runs in its own processes): the lo
 aiohttp — a browser's own cost is not what the targets are about. Each virtual reviewer
 does what a physician's browser does: resume from the home page once (GET
 /s/<study>/continue/ -> GET /r/<code>/), then loops: 6 x save (htmx POST
-/r/<code>/score/<domain>/), submit (POST /r/<code>/submit/, which redirects straight to the
+/r/<code>/score/<domain>/), submit (POST /r/<code>/submit/ with the form's fields, its radio
+buttons included, as the browser posts it; it redirects straight to the
 next report) and open next (GET of that redirect, /r/<next>/).
 
 Two load models, both recorded:
@@ -248,16 +249,20 @@ async def reviewer_loop(
                 if code is None:
                     await think()
                     continue
+            # The form's fields, as the browser posts them with the submit: the radio
+            # buttons (the scores saved one by one), the comment, the reading time.
+            form = {"comment": "", "active_ms": "30000"}
             for domain in domains:
                 if time.monotonic() >= stop_at:
                     return
                 await think()
+                form[f"score-{domain}"] = str(rng.randint(1, 10))
                 saved, elapsed = await timed(
                     "save",
                     "POST",
                     f"/r/{code}/score/{domain}/",
                     200,
-                    data={f"score-{domain}": str(rng.randint(1, 10))},
+                    data={f"score-{domain}": form[f"score-{domain}"]},
                     headers={"HX-Request": "true"},
                 )
                 if saved is not None:
@@ -268,7 +273,7 @@ async def reviewer_loop(
             if time.monotonic() >= stop_at:
                 return
             await think()
-            submitted, elapsed = await timed("submit", "POST", f"/r/{code}/submit/", 302)
+            submitted, elapsed = await timed("submit", "POST", f"/r/{code}/submit/", 302, data=form)
             code = None
             if submitted is not None:
                 tally.samples["submit"].append(elapsed)
@@ -448,7 +453,9 @@ def main() -> int:
             f"{SECONDS:.0f} s per level. `paced`: think time {THINK_MS:.0f} ms mean between "
             "actions; `saturated`: none. open_next = GET of the next report's rating page, "
             "which submit redirects to (as the browser follows it); save = one htmx score "
-            "POST; submit = POST submit (its redirect timed as open_next); resume = GET "
+            "POST; submit = POST submit with the form's fields as the browser sends them "
+            "(the six scores, comment, reading time; its redirect timed as open_next); "
+            "resume = GET "
             "continue + GET the rating page (the home page's Continue button: every reviewer "
             "of the level does it at the same instant at its start). per_s = completed "
             "operations per second; server_cpu_ms/req = CPU of gunicorn and the PostgreSQL "

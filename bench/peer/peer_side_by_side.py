@@ -389,7 +389,9 @@ class SynthreportsBrowserAdapter(SynthreportsAdapter):
     next item = GET /r/{code}/ of the page that the previous submit redirected to (the first
                 time: GET /s/{study}/continue/ -> 302 -> GET /r/{code}/)
     submit    = six htmx score saves POST /r/{code}/score/{domain}/ (one per click) +
-                POST /r/{code}/submit/ (302 to the next report, not followed here)
+                POST /r/{code}/submit/ with the form's fields as a browser sends them (its
+                radio buttons: the six scores; the comment; the reading time), 302 to the
+                next report, not followed here
     The rater logs in once (POST /accounts/login/) during the unrecorded warm-up."""
 
     name = 'synthreports-browser'
@@ -430,7 +432,9 @@ class SynthreportsBrowserAdapter(SynthreportsAdapter):
                                                            data={f'score-{key}': str(v)}, headers=hdr))
             if s.status_code != 200:
                 return s
-        sub = await self._timed_sub('submit_POST', c.post(f'{self.base}/r/{item_id}/submit/',
+        form = {'csrfmiddlewaretoken': csrf, 'active_ms': '30000', 'comment': '',
+                **{f'score-{key}': str(v) for key, v in zip(self.domain_keys or [], scores)}}
+        sub = await self._timed_sub('submit_POST', c.post(f'{self.base}/r/{item_id}/submit/', data=form,
                                                           headers={'X-CSRFToken': csrf,
                                                                    'Referer': f'{self.base}/r/{item_id}/'}),
                                     (302,))

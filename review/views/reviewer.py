@@ -211,9 +211,19 @@ def rate_comment(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @require_POST
 def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     comment = request.POST.get("comment")
-    # The usual submit (every score saved by the page, no score in the form) in two
-    # statements; anything else takes the path below, which saves, refuses or explains.
-    if not any(key.startswith("score-") and value for key, value in request.POST.items()):
+    scores = {
+        key.removeprefix("score-"): value
+        for key, value in request.POST.items()
+        if key.startswith("score-") and value
+    }
+    # The usual submit in three statements: the form carries the scores (its radio buttons,
+    # which the page has saved one by one), saved again at once as the API's PUT saves them,
+    # then the submit's two. Anything else (a score the one statement does not take, a
+    # submitted report edited, a domain not scored) takes the path below, which saves,
+    # refuses or explains.
+    if not scores or services.ratings_put_in_one_statement(
+        reviewer_id=request.user.pk, code=code, scores=scores
+    ):
         submitted = services.assignment_submit_in_two_statements(
             reviewer_id=request.user.pk,
             code=code,
@@ -228,9 +238,8 @@ def rate_submit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     reading_time_add(request, assignment)
     try:
         # Without JavaScript the scores arrive with the submit rather than one by one.
-        for key, value in request.POST.items():
-            if key.startswith("score-") and value:
-                services.rating_save(assignment=assignment, domain_key=key[6:], score=value)
+        for domain_key, value in scores.items():
+            services.rating_save(assignment=assignment, domain_key=domain_key, score=value)
         if comment is not None and comment != assignment.comment:
             services.assignment_comment_save(assignment=assignment, comment=comment)
         services.assignment_submit(assignment=assignment)

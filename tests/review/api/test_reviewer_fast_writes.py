@@ -2,6 +2,7 @@
 its submit, the page's submit, and `Prefer: return=minimal`. Each fast path must answer and
 refuse exactly as the slow path does, all or nothing; query budgets included."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -316,3 +317,70 @@ def test_heartbeat_on_another_reviewers_report_is_404(reviewer_client, open_stud
     assert reviewer_client.post(url, {"active_ms": "1000"}).status_code == 404
     theirs.refresh_from_db()
     assert theirs.active_ms == 0
+
+
+def _browser_form(page_html: str, code: str) -> dict:
+    """What the browser posts when the reviewer submits the rating page: every field of
+    form#submit-form (the checked radio buttons included), read from the page itself."""
+    start = page_html.index('id="submit-form"')
+    form = page_html[start : page_html.index("</form>", start)]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    checked = re.findall(r'name="(score-[^"]+)" value="(\d+)" checked', form)
+    fields.update(checked)
+    fields["comment"] = ""
+    return fields
+
+
+def test_the_page_submit_carries_the_scores_and_takes_the_fast_path(
+    reviewer_client, open_study, reviewer, django_assert_num_queries
+):
+    """The radio buttons are inside the submit form: a browser's submit carries the six
+    scores the page saved. They are saved again at once (one statement, as the API's PUT),
+    then submitted (two): not six ORM saves."""
+    queue = list(
+        Assignment.objects.filter(study=open_study, reviewer=reviewer).order_by("position")
+    )
+    assignment = queue[0]
+    page = reviewer_client.get(reverse("review:rate", args=[assignment.code]))
+    for key, score in SIX.items():
+        reviewer_client.post(
+            reverse("review:rate_score", args=[assignment.code, key]),
+            {f"score-{key}": str(score)},
+            HTTP_HX_REQUEST="true",
+        )
+    page = reviewer_client.get(reverse("review:rate", args=[assignment.code]))
+    form = _browser_form(page.content.decode(), assignment.code)
+    assert {k: v for k, v in form.items() if k.startswith("score-")} == {
+        f"score-{key}": str(score) for key, score in SIX.items()
+    }
+    # The reviewer changed their mind on one domain in the form without its save landing.
+    form["score-completeness"] = "2"
+    # The scores' statement, then the submit's lock and update inside a savepoint of the
+    # test's transaction (four).
+    with django_assert_num_queries(REQUEST_OVERHEAD + 1 + 4):
+        response = reviewer_client.post(reverse("review:rate_submit", args=[assignment.code]), form)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("review:rate", args=[queue[1].code])
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.SUBMITTED
+    assert assignment.comment == ""
+    assert dict(assignment.ratings.values_list("domain__key", "score")) == {
+        **SIX,
+        "completeness": 2,
+    }
+
+
+def test_a_page_submit_with_a_score_off_the_scale_changes_nothing(
+    reviewer_client, open_study, reviewer
+):
+    assignment = _first(open_study, reviewer)
+    services.assignment_open(assignment=assignment)
+    for key, score in SIX.items():
+        services.rating_save(assignment=assignment, domain_key=key, score=score)
+    form = {f"score-{key}": str(score) for key, score in SIX.items()}
+    form["score-completeness"] = "11"
+    response = reviewer_client.post(reverse("review:rate_submit", args=[assignment.code]), form)
+    assert response.status_code == 400
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.IN_PROGRESS
+    assert dict(assignment.ratings.values_list("domain__key", "score")) == SIX
