@@ -207,13 +207,19 @@ def test_put_and_submit_query_budgets(open_study, reviewer, django_assert_num_qu
         assert _submit(api, assignment, **MINIMAL).status_code == 204
 
 
-def test_page_submit_saves_comment_and_reading_time_with_the_submit(
-    reviewer_client, open_study, reviewer
-):
-    assignment = _first(open_study, reviewer)
+def _opened_and_scored(study, reviewer) -> Assignment:
+    """The reviewer's first assignment, opened, each of the six domains scored (SIX)."""
+    assignment = _first(study, reviewer)
     services.assignment_open(assignment=assignment)
     for key, score in SIX.items():
         services.rating_save(assignment=assignment, domain_key=key, score=score)
+    return assignment
+
+
+def test_page_submit_saves_comment_and_reading_time_with_the_submit(
+    reviewer_client, open_study, reviewer
+):
+    assignment = _opened_and_scored(open_study, reviewer)
     # The page was served 10 s ago: a visit of 4 s counts 4 s.
     Assignment.objects.filter(pk=assignment.pk).update(
         reading_visit_at=timezone.now() - timedelta(seconds=10), reading_visit_ms=1000
@@ -373,10 +379,7 @@ def test_the_page_submit_carries_the_scores_and_takes_the_fast_path(
 def test_a_page_submit_with_a_score_off_the_scale_changes_nothing(
     reviewer_client, open_study, reviewer
 ):
-    assignment = _first(open_study, reviewer)
-    services.assignment_open(assignment=assignment)
-    for key, score in SIX.items():
-        services.rating_save(assignment=assignment, domain_key=key, score=score)
+    assignment = _opened_and_scored(open_study, reviewer)
     form = {f"score-{key}": str(score) for key, score in SIX.items()}
     form["score-completeness"] = "11"
     response = reviewer_client.post(reverse("review:rate_submit", args=[assignment.code]), form)
