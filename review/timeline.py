@@ -300,12 +300,21 @@ DATE_PATTERNS = (
     EN_TEXT_DATE,
     BARE_YEAR,
 )
+# The patterns that spell their year "19xx" or "20xx": none can match a text without "19" or
+# "20" (digits have no other case), and `in` finds out 100x faster than a scan of each.
+YEAR_PATTERNS = (ISO_MONTH_YEAR, NUMERIC_MONTH_YEAR, FR_TEXT_DATE, EN_TEXT_DATE, BARE_YEAR)
+_FULL_DATE_PATTERNS = tuple(pattern for pattern in DATE_PATTERNS if pattern not in YEAR_PATTERNS)
+
+
+def year_written(text: str) -> bool:
+    """False when no `YEAR_PATTERNS` pattern can match `text`."""
+    return "19" in text or "20" in text
 
 
 def dates_find(text: str, *, language: str) -> list[DateMention]:
     """Every date in `text`, each span once (full dates take precedence over month-years)."""
     found: list[DateMention] = []
-    for pattern in DATE_PATTERNS:
+    for pattern in DATE_PATTERNS if year_written(text) else _FULL_DATE_PATTERNS:
         for match in pattern.finditer(text):
             start, end = match.span(1) if pattern is BARE_YEAR else match.span()
             if any(start < m.end and m.start < end for m in found):
