@@ -39,6 +39,7 @@ from review.timeline import (
     NUMERIC_MONTH_YEAR,
     Timeline,
     role_before,
+    text_date_written,
     timeline_build,
     year_written,
 )
@@ -194,11 +195,24 @@ DEFAULT_RULES = tuple(
 
 def placeholders_find(text: str) -> list[str]:
     """Placeholder-shaped tokens left in a text (configured patterns and generic shapes)."""
-    rules = [rule for rule in placeholder_rules() if rule.may_match(text)]
+    rules = _rules_that_may_match(text, placeholder_rules())
     found = [m for rule in rules for m in rule.pattern.finditer(text)]
     if any(needed in text for needed in _GENERIC_NEEDS):
         found += list(GENERIC_PLACEHOLDER.finditer(text))
     return sorted({m.group(0) for m in found if not _is_separator_line(text, m)})
+
+
+def _rules_that_may_match(text: str, rules: tuple[PlaceholderRule, ...]) -> list[PlaceholderRule]:
+    """`rules` less those that cannot match `text`, in order. Thirteen default rules share
+    their needs: each set of needs is looked for in the text once."""
+    answers: dict[tuple[str, ...], bool] = {}
+    kept = []
+    for rule in rules:
+        if rule.needs not in answers:
+            answers[rule.needs] = rule.may_match(text)
+        if answers[rule.needs]:
+            kept.append(rule)
+    return kept
 
 
 def _is_separator_line(text: str, match: re.Match[str]) -> bool:
@@ -581,6 +595,8 @@ def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[di
     if year_written(text):
         text = _ISO_MONTH_YEAR.sub(shifter.iso_month_year, text)
         text = _NUMERIC_MONTH_YEAR.sub(shifter.numeric_month_year, text)
+    # Likewise without " 19" or " 20" for dates in words (those above never write one).
+    if text_date_written(text):
         text = _FR_TEXT_DATE.sub(shifter.french, text)
         text = _EN_TEXT_DATE.sub(shifter.english, text)
     return text, shifter.changes
@@ -591,9 +607,7 @@ def _spans(text: str, rules: tuple[PlaceholderRule, ...]) -> list[tuple[int, int
     overlap (a full-name token is not also read as its parts) and masks separated by one space
     merge into one group ("*** ***" is one person's first name and surname)."""
     spans: list[tuple[int, int, str]] = []
-    for rule in rules:
-        if not rule.may_match(text):
-            continue
+    for rule in _rules_that_may_match(text, rules):
         for match in rule.pattern.finditer(text):
             start, end = match.span()
             if _is_separator_line(text, match):

@@ -277,6 +277,7 @@ _EVERY_CHARACTER = "".join(map(chr, range(sys.maxunicode + 1)))
         ("9", "9"),
         ("2", "2"),
         ("0", "0"),
+        (" ", " "),
     ],
 )
 def test_only_these_characters_match_case_insensitively(literal, matched):
