@@ -300,12 +300,36 @@ DATE_PATTERNS = (
     EN_TEXT_DATE,
     BARE_YEAR,
 )
+# The patterns that spell their year "19xx" or "20xx": none can match a text without "19" or
+# "20" (digits have no other case), and `in` finds out 100x faster than a scan of each.
+YEAR_PATTERNS = (ISO_MONTH_YEAR, NUMERIC_MONTH_YEAR, FR_TEXT_DATE, EN_TEXT_DATE, BARE_YEAR)
+# Of these, a date in words writes a space before its year: " 19xx" or " 20xx".
+TEXT_DATE_PATTERNS = (FR_TEXT_DATE, EN_TEXT_DATE)
+_FULL_DATE_PATTERNS = tuple(pattern for pattern in DATE_PATTERNS if pattern not in YEAR_PATTERNS)
+_NUMERIC_PATTERNS = tuple(p for p in DATE_PATTERNS if p not in TEXT_DATE_PATTERNS)
+
+
+def year_written(text: str) -> bool:
+    """False when no `YEAR_PATTERNS` pattern can match `text`."""
+    return "19" in text or "20" in text
+
+
+def text_date_written(text: str) -> bool:
+    """False when no `TEXT_DATE_PATTERNS` pattern can match `text`."""
+    return " 19" in text or " 20" in text
+
+
+def _date_patterns(text: str) -> tuple[re.Pattern[str], ...]:
+    """`DATE_PATTERNS` less those that cannot match `text`, in the same order."""
+    if not year_written(text):
+        return _FULL_DATE_PATTERNS
+    return DATE_PATTERNS if text_date_written(text) else _NUMERIC_PATTERNS
 
 
 def dates_find(text: str, *, language: str) -> list[DateMention]:
     """Every date in `text`, each span once (full dates take precedence over month-years)."""
     found: list[DateMention] = []
-    for pattern in DATE_PATTERNS:
+    for pattern in _date_patterns(text):
         for match in pattern.finditer(text):
             start, end = match.span(1) if pattern is BARE_YEAR else match.span()
             if any(start < m.end and m.start < end for m in found):
