@@ -472,7 +472,9 @@ def _month_shift(year: int, month: int, offset: int) -> dt.date:
 
 class _DateShifter:
     """The `re.sub` callbacks that move each date format by one offset, recording every
-    change for the report's provenance. A date that does not exist (31/02) stays as is."""
+    change for the report's provenance. A date that does not exist (31/02), or that the
+    offset would move out of the calendar (0001-01-02, 31/12/9999: no stay's date), stays
+    as is."""
 
     def __init__(self, *, offset: int, language: str) -> None:
         self.offset = offset
@@ -501,7 +503,7 @@ class _DateShifter:
             full_year -= 100
         try:
             value = dt.date(full_year, int(month), int(day)) + dt.timedelta(days=self.offset)
-        except ValueError:
+        except (ValueError, OverflowError):
             return match.group(0)
         # Keep the original's zero padding and year width: "3/4/21" stays short.
         d, m = f"{value.day:0{len(day)}d}", f"{value.month:0{len(month)}d}"
@@ -512,9 +514,10 @@ class _DateShifter:
     def iso(self, match: re.Match[str]) -> str:
         try:
             value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        except ValueError:
+            value += dt.timedelta(days=self.offset)
+        except (ValueError, OverflowError):
             return match.group(0)
-        return self._record(match.group(0), (value + dt.timedelta(days=self.offset)).isoformat())
+        return self._record(match.group(0), value.isoformat())
 
     def french(self, match: re.Match[str]) -> str:
         name = match.group(3).lower().replace("fevrier", "février").replace("aout", "août")
@@ -524,10 +527,9 @@ class _DateShifter:
             value = _month_shift(year, month, self.offset)
             return self._record(match.group(0), f"{MONTHS['fr'][value.month - 1]} {value.year}")
         try:
-            value = dt.date(year, month, int(match.group(1)))
-        except ValueError:
+            value = dt.date(year, month, int(match.group(1))) + dt.timedelta(days=self.offset)
+        except (ValueError, OverflowError):
             return match.group(0)
-        value += dt.timedelta(days=self.offset)
         day = "1er" if value.day == 1 and match.group(2) else str(value.day)
         return self._record(match.group(0), f"{day} {MONTHS['fr'][value.month - 1]} {value.year}")
 
@@ -538,10 +540,9 @@ class _DateShifter:
             value = _month_shift(year, month, self.offset)
             return self._record(match.group(0), f"{MONTHS['en'][value.month - 1]} {value.year}")
         try:
-            value = dt.date(year, month, int(match.group(2)))
-        except ValueError:
+            value = dt.date(year, month, int(match.group(2))) + dt.timedelta(days=self.offset)
+        except (ValueError, OverflowError):
             return match.group(0)
-        value += dt.timedelta(days=self.offset)
         shifted = f"{MONTHS['en'][value.month - 1]} {value.day}, {value.year}"
         return self._record(match.group(0), shifted)
 

@@ -1,5 +1,6 @@
 """Import services and the import_reports command, on PostgreSQL."""
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -206,3 +207,51 @@ def test_problems_sorted_upload_first_then_lines_then_files_naturally():
         "file cr/2.txt",
         "file cr/10.txt",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "edges"),
+    [
+        # The report's offset (from its text) moves these two out of the calendar...
+        ("Examen du 0001-01-02, revu le 02/01/0001. Entrée le 12/03/2022. Dossier 0.", (1, 1, 2)),
+        (
+            "Examen du 9999-12-30, revu le 30/12/9999. Entrée le 12/03/2022. Dossier 0.",
+            (9999, 12, 30),
+        ),
+        # ... and these two within it.
+        ("Examen du 0001-01-02, revu le 02/01/0001. Entrée le 12/03/2022.", (1, 1, 2)),
+        ("Examen du 9999-12-30, revu le 30/12/9999. Entrée le 12/03/2022.", (9999, 12, 30)),
+    ],
+)
+def test_a_date_at_the_ends_of_the_calendar_never_fails_the_import(coordinator, text, edges):
+    """Shifted by the report's offset, 0001-01-02 or 9999-12-30 may leave the calendar
+    (OverflowError: the whole import failed with a server error). Such a date, no stay's,
+    then stays as written; otherwise it moves with the others; the import goes through."""
+    data = json.dumps({"text": text}).encode()
+    preview = report_import_preview(data=data, file_name="export.jsonl", options=ImportOptions())
+    assert preview.problems == []
+    [report] = preview.reports
+    stay = dt.datetime.strptime(report.text.split("Entrée le ")[1][:10], "%d/%m/%Y")
+    offset = stay.date() - dt.date(2022, 3, 12)
+    assert offset.days != 0
+    edge = dt.date(*edges)
+    try:
+        moved = edge + offset
+    except OverflowError:
+        moved = edge
+    expected = (
+        text.replace("12/03/2022", stay.strftime("%d/%m/%Y"))
+        .replace(
+            edge.strftime("%d/%m/") + f"{edge.year:04d}",
+            moved.strftime("%d/%m/") + f"{moved.year:04d}",
+        )
+        .replace(
+            f"{edge.year:04d}" + edge.strftime("-%m-%d"),
+            f"{moved.year:04d}" + moved.strftime("-%m-%d"),
+        )
+    )
+    assert report.text == expected
+    imported = report_import_commit(
+        data=data, file_name="export.jsonl", options=ImportOptions(), created_by=coordinator
+    )
+    assert Report.objects.get(report_import=imported).text == report.text
