@@ -1,0 +1,200 @@
+"""CPU per rated item of the rating flow, in one process: for comparing two checkouts.
+
+The side-by-side runs (bench/peer/) measure whole servers, and on a shared 2-core machine
+their absolute figures drift by tens of percent between runs. This script drives Django's
+WSGI handler directly (no network, no gunicorn) through one reviewer's flow and prints the
+process's CPU plus the PostgreSQL backends' CPU per item, after five warm-up items:
+
+- browser: GET the rating page, six htmx saves, POST the submit with the form's fields as a
+  browser posts them (its radio buttons: the six scores; the comment; the reading time);
+- api: GET /api/v1/me/next/, PUT the six scores, POST the submit (`Prefer: return=minimal`).
+
+Old against new, alternated so that the machine's drift hits both (each run takes a
+reviewer of its own: a study has 64, each with ~90 reports):
+
+    .venv/bin/python bench/flow_cpu.py seed                     # the study, once
+    git worktree add /tmp/old <commit>
+    for i in 0 1 2 3; do
+      (cd /tmp/old && REPO=/tmp/old $PWD/.venv/bin/python $PWD/bench/flow_cpu.py browser $((2*i)))
+      .venv/bin/python bench/flow_cpu.py browser $((2*i+1))
+    done
+
+REPO is the checkout whose code runs (default: this one); both share the database
+BENCH_FLOW_DATABASE (default sr_flow_cpu), seeded by bench_rating's `seed_study` (2,000
+reports of 2,500 characters x 3 raters) with a token per reviewer for the API.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = Path(os.environ.get("REPO", HERE.parent)).resolve()
+sys.path[:0] = [str(REPO), str(REPO / "bench" / "peer")]
+
+from bench import harness  # noqa: E402 (the checkout under test first on the path)
+
+DATABASE = os.environ.get("BENCH_FLOW_DATABASE", "sr_flow_cpu")
+STATE = HERE.parent / ".bench-flow-cpu.json"  # study code, sessions, tokens (git-ignored)
+ITEMS = int(os.environ.get("BENCH_FLOW_ITEMS", "40"))
+WARM_UP = 5
+
+
+def seed() -> None:
+    from psycopg import sql
+
+    harness.database_drop(DATABASE)
+    with harness._admin_connection() as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+    env = harness.server_environment(harness.database_url(DATABASE), BENCH_REPORTS="2000")
+    harness.migrate(env)
+    harness.django_setup(env)
+    from peer_side_by_side import make_report
+
+    import bench.bench_rating as rating
+
+    # The peer comparison's reports (2,500 characters), in bench_rating's study.
+    rating.report_text = make_report
+    study_code, sessions = rating.seed_study()
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    reviewers = get_user_model().objects.filter(username__startswith="bench-reviewer")
+    tokens = [Token.objects.create(user=user).key for user in reviewers.order_by("username")]
+    STATE.write_text(json.dumps({"study": study_code, "sessions": sessions, "tokens": tokens}))
+
+
+class Client:
+    """Requests straight into Django's WSGI handler, as gunicorn would hand them over."""
+
+    def __init__(self, *, headers: dict[str, str]) -> None:
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.handler = WSGIHandler()
+        self.headers = headers
+
+    def __call__(
+        self, method: str, path: str, body: bytes = b"", query: str = "", **extra: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "127.0.0.1",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "CONTENT_LENGTH": str(len(body)),
+            **self.headers,
+            **extra,
+        }
+        answer: dict = {}
+
+        def start_response(status: str, headers: list, exc_info: object = None) -> None:
+            answer["status"], answer["headers"] = int(status.split()[0]), dict(headers)
+
+        content = b"".join(self.handler(environ, start_response))
+        return answer["status"], answer["headers"], content
+
+
+def browser_item(client: Client, location: str, csrf: str) -> str:
+    status, _headers, page = client("GET", location)
+    assert status == 200, (status, location)
+    code = location.rstrip("/").split("/")[-1]
+    keys = re.findall(r'data-domain="([^"]+)"', page.decode())
+    for key in keys:
+        status, _h, _b = client(
+            "POST",
+            f"/r/{code}/score/{key}/",
+            f"score-{key}=7&active_ms=3000".encode(),
+            HTTP_HX_REQUEST="true",
+        )
+        assert status == 200, status
+    form = f"csrfmiddlewaretoken={csrf}&active_ms=30000&comment=&" + "&".join(
+        f"score-{key}=7" for key in keys
+    )
+    status, headers, _b = client("POST", f"/r/{code}/submit/", form.encode())
+    assert status == 302, status
+    return headers["Location"]
+
+
+def api_item(client: Client, study_code: str) -> None:
+    status, _h, body = client("GET", "/api/v1/me/next/", query=f"study={study_code}")
+    assert status == 200, status
+    assignment = json.loads(body)
+    scores = {domain["key"]: 7 for domain in assignment["domains"]}
+    path = f"/api/v1/me/assignments/{assignment['code']}"
+    status, _h, _b = client("PUT", f"{path}/ratings/", json.dumps({"scores": scores}).encode())
+    assert status == 204, status
+    status, _h, _b = client("POST", f"{path}/submit/")
+    assert status == 204, status
+
+
+def measure(flow: str, reviewer: int) -> None:
+    state = json.loads(STATE.read_text())
+    env = harness.server_environment(harness.database_url(DATABASE))
+    harness.django_setup(env)
+    if flow == "browser":
+        csrf = "b" * 32
+        client = Client(
+            headers={
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "HTTP_COOKIE": f"sessionid={state['sessions'][reviewer]}; csrftoken={csrf}",
+                "HTTP_X_CSRFTOKEN": csrf,
+                "HTTP_REFERER": "http://127.0.0.1/",
+            }
+        )
+        _s, headers, _b = client("GET", f"/s/{state['study']}/continue/")
+        location = headers["Location"]
+
+        def item() -> None:
+            nonlocal location
+            location = browser_item(client, location, csrf)
+    else:
+        client = Client(
+            headers={
+                "CONTENT_TYPE": "application/json",
+                "HTTP_AUTHORIZATION": f"Token {state['tokens'][reviewer]}",
+                "HTTP_PREFER": "return=minimal",
+            }
+        )
+
+        def item() -> None:
+            api_item(client, state["study"])
+
+    for _ in range(WARM_UP):
+        item()
+    database_before = harness.postgres_backend_cpu(DATABASE)
+    started = time.process_time()
+    for _ in range(ITEMS):
+        item()
+    python_ms = (time.process_time() - started) * 1000 / ITEMS
+    database_after = harness.postgres_backend_cpu(DATABASE)
+    database_ms = harness.cpu_delta_seconds(database_before, database_after) * 1000 / ITEMS
+    print(
+        f"{flow} reviewer {reviewer} ({REPO}): {python_ms + database_ms:.2f} ms CPU per item "
+        f"= {python_ms:.2f} Python + {database_ms:.2f} PostgreSQL, {ITEMS} items"
+    )
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["seed"]:
+        seed()
+        return 0
+    if len(sys.argv) != 3 or sys.argv[1] not in ("browser", "api"):
+        print(__doc__)
+        return 2
+    measure(sys.argv[1], int(sys.argv[2]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
