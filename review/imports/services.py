@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -49,20 +48,6 @@ IMPORT_ADVISORY_LOCK = 5_170_001
 PREVIEW_COUNT = 5
 # Hashes per `IN (...)` lookup: large uploads are checked in a few bounded queries.
 _CHUNK = 5000
-# Building Faker takes ~0.1 s: each thread keeps its generators from one import to the next.
-_thread_generators = threading.local()
-
-
-def _surrogate_generators() -> dict[str, SurrogateGenerator]:
-    """One generator per language for this thread. `surrogates_apply` reseeds it (Faker and
-    its own random) from each report's text, so what it drew before does not matter."""
-    generators: dict[str, SurrogateGenerator] | None = getattr(
-        _thread_generators, "by_language", None
-    )
-    if generators is None:
-        generators = {code: SurrogateGenerator(language=code) for code in LANGUAGES}
-        _thread_generators.by_language = generators
-    return generators
 
 
 class ImportRejected(InvalidInput):
@@ -192,8 +177,9 @@ def _prepare(
     preview.problems.extend(problems_sorted(parsed.problems))
     if preview.problems:
         return preview
-    # surrogates_apply reseeds the generators from each report's text: reports stay independent.
-    generators = _surrogate_generators()
+    # One generator per language for the whole upload (building Faker is slow);
+    # surrogates_apply reseeds it from each report's text, so reports stay independent.
+    generators = {code: SurrogateGenerator(language=code) for code in LANGUAGES}
     for record in parsed.records:
         report_language = record.language or options.language
         result = surrogates_apply(

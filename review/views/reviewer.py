@@ -71,7 +71,6 @@ def _rate_context(request: AuthenticatedRequest, code: str, **extra) -> dict:
         ],
         "cannot_assess_reasons": CannotAssess.Reason.choices,
         "text_sizes": ReviewerPreference.TextSize.choices,
-        "missing_first": missing_first,
         **extra,
     }
 

@@ -44,7 +44,6 @@ from review.imports.placeholders import (
     rules_from_config,
     surrogates_apply,
 )
-from review.imports.services import _surrogate_generators
 from review.surrogates import SurrogateGenerator
 from review.timeline import (
     BARE_YEAR,
@@ -390,18 +389,22 @@ def test_surrogates_are_drawn_as_before_in_the_exports(language):
         )
 
 
+# Reused across examples, as an upload's reports share them: building Faker is slow.
+_GENERATORS = {language: SurrogateGenerator(language=language) for language in ("fr", "en")}
+
+
 @settings(max_examples=300, deadline=None)
 @given(_TEXTS, st.sampled_from(["fr", "en"]))
 def test_surrogates_are_drawn_as_before_in_any_text(text, language):
-    generator = _surrogate_generators()[language]
+    generator = _GENERATORS[language]
     assert _outcome(surrogates_apply, text, language=language, generator=generator) == (
         _outcome(_surrogates_apply_before, text, language=language, generator=generator)
     )
 
 
-def test_a_thread_keeps_its_generators_and_they_draw_what_new_ones_draw():
-    generators = _surrogate_generators()
-    assert _surrogate_generators() is generators
+def test_a_reused_generator_draws_what_a_new_one_draws():
+    """An upload's reports share one generator per language (`_prepare`)."""
+    generators = _GENERATORS
     for text in FIXTURE_TEXTS:
         for language in ("fr", "en"):
             surrogates_apply(FIXTURE_TEXTS[0], language=language, generator=generators[language])
