@@ -53,6 +53,7 @@ from review.models import (
     Tag,
     content_hash,
 )
+from review.search_index import reports_search_index
 from review.services import audit_log
 
 BUNDLE_FORMAT = "synthreports-study"
@@ -428,6 +429,8 @@ def study_restore(*, bundle: dict[str, Any], actor: User | None = None) -> Study
             if row.get("tags"):
                 report.tags.set(Tag.objects.get_or_create(name=name)[0] for name in row["tags"])
             reports[row["code"]] = report
+        # A restore is a rare command: its reports are searchable as soon as it commits.
+        reports_search_index(report_ids=[report.pk for report in reports.values()])
         study = Study.objects.create(
             **{field: spec[field] for field in STUDY_FIELDS},
             **_v2(spec, STUDY_FIELDS_V2),

@@ -43,10 +43,12 @@ from review.models import (
     Domain,
     Rating,
     Report,
+    ReportSearch,
     Study,
     StudyReport,
     StudyReviewer,
 )
+from review.search_index import SEARCH_CONFIGS
 from review.services import audit_log
 from review.text_folding import fold
 
@@ -634,12 +636,6 @@ def study_source_counts(*, study: Study) -> dict[str, int]:
     return {source: counts.get(source, 0) for source in Report.Source.values}
 
 
-# Report languages and the PostgreSQL text-search configurations their text is indexed
-# with: the built-in one, whose stemmer knows accented endings, and its copy with `unaccent`
-# before the stemmer (migrations 0007 and 0010: one GIN index each, on these expressions).
-SEARCH_CONFIGS = {"fr": ("french", "french_unaccent"), "en": ("english", "english_unaccent")}
-
-
 def _fulltext_match(search: str) -> Q:
     """Reports whose text matches `search` (web-search syntax: words, "phrases", -word) in
     its own language, stemmed, with or without its accents.
@@ -656,18 +652,26 @@ def _fulltext_match(search: str) -> Q:
 
 
 def fulltext_matching(*, language: str, search: str):
-    """The reports in `language` whose text matches `search` by either configuration."""
+    """The reports in `language` whose text matches `search` by either configuration: those
+    indexed through their stored vectors (GIN indexes), the few not indexed yet (an import
+    of the last seconds, review.search_index) through vectors computed here."""
     config, folded = SEARCH_CONFIGS[language]
-    return (
-        Report.objects.filter(language=language)
+    stemmed_query = SearchQuery(search, config=config, search_type="websearch")
+    unaccented_query = SearchQuery(search, config=folded, search_type="websearch")
+    indexed = ReportSearch.objects.filter(
+        Q(stemmed=stemmed_query) | Q(unaccented=unaccented_query)
+    ).values("report_id")
+    not_indexed = (
+        Report.objects.filter(language=language, search__isnull=True)
         .annotate(
             stemmed=SearchVector("text", config=config),
             unaccented=SearchVector("text", config=folded),
         )
-        .filter(
-            Q(stemmed=SearchQuery(search, config=config, search_type="websearch"))
-            | Q(unaccented=SearchQuery(search, config=folded, search_type="websearch"))
-        )
+        .filter(Q(stemmed=stemmed_query) | Q(unaccented=unaccented_query))
+        .values("pk")
+    )
+    return Report.objects.filter(language=language).filter(
+        Q(pk__in=indexed) | Q(pk__in=not_indexed)
     )
 
 

@@ -40,3 +40,18 @@ def study_computations_refresh(self, *, study_id: int, kinds: list[str]) -> list
         return computations_refresh(study=study, kinds=kinds)
     except (OperationalError, InterfaceError) as exc:
         raise self.retry(exc=exc, countdown=30) from None
+
+
+@shared_task(
+    name="review.reports_search_index",
+    acks_late=True,
+    # ~1 s of PostgreSQL work per 1,000 reports: a 100,000-report backlog fits well inside.
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def reports_search_index() -> int:
+    from review.search_index import reports_search_index_all, reports_search_index_pending_clear
+
+    # Sent after an import commits and by beat; idempotent (only reports without vectors).
+    reports_search_index_pending_clear()
+    return reports_search_index_all()

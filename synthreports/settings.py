@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The search vectors' field and lookups (review.models.ReportSearch).
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -497,6 +499,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "generation.provider_jobs_poll",
         "schedule": env_float("GENERATION_BATCH_API_POLL_SECONDS", 60.0, minimum=5),
     },
+}
+# The search index of reports (review.search_index): an import asks a worker to fill it as it
+# commits; beat sweeps this often for what a lost message left (a report without its index
+# is still found, only more slowly).
+REVIEW_SEARCH_INDEX_SWEEP_SECONDS = env_float("REVIEW_SEARCH_INDEX_SWEEP_SECONDS", 300.0, minimum=5)
+CELERY_BEAT_SCHEDULE["review-reports-search-index"] = {
+    "task": "review.reports_search_index",
+    "schedule": REVIEW_SEARCH_INDEX_SWEEP_SECONDS,
 }
 if REVIEW_REMINDERS_CHECK_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["review-reminders-send-due"] = {

@@ -42,6 +42,12 @@ def test_process_offline_batch_writes_reports_with_provenance(launch):
         seed=1,
     )
     assert sorted(r.pk for r in picked) == sorted(batch.items.values_list("report_id", flat=True))
+    # Indexed for the coordinators' search in the transaction that stored them.
+    from review.models import ReportSearch
+
+    assert sorted(ReportSearch.objects.values_list("report_id", flat=True)) == sorted(
+        batch.items.values_list("report_id", flat=True)
+    )
 
 
 def test_process_twice_writes_one_report(launch):

@@ -13,7 +13,16 @@ from generation import services as generation_services
 from review import services
 from review.imports.parsing import ImportOptions
 from review.imports.services import report_import_commit
-from review.models import Assignment, AuditEvent, Domain, Rating, Report, Study, StudyReport
+from review.models import (
+    Assignment,
+    AuditEvent,
+    Domain,
+    Rating,
+    Report,
+    ReportSearch,
+    Study,
+    StudyReport,
+)
 from tests.factories import CoordinatorFactory, ReportFactory, ReviewerFactory
 
 COMPARED = (
@@ -108,6 +117,10 @@ def test_export_then_import_into_empty_database_gives_identical_results(roles, s
     call_command("import_study", str(first))
     restored = Study.objects.get(code=code)
     assert restored.status == "closed"
+    # Its reports are indexed for the coordinators' search as the restore commits.
+    assert set(ReportSearch.objects.values_list("report_id", flat=True)) == set(
+        restored.reports.values_list("pk", flat=True)
+    )
     assert AuditEvent.objects.filter(action="import.study", study=restored).count() == 1
     # The accounts come back inactive, to be activated by an administrator.
     assert set(get_user_model().objects.values_list("is_active", flat=True)) == {False}

@@ -1,14 +1,17 @@
 """Coordinators' report search: PostgreSQL full-text search in the report's language (what
 the French configuration does and does not stem), accent-insensitive through `unaccent` in
-both directions, codes and external ids. The demo's SQLite fallback runs on SQLite itself:
-tests/test_sqlite_demo_database.py."""
+both directions, codes and external ids. Every search test runs twice: on reports whose
+search vectors are stored (review.search_index) and on reports not indexed yet (vectors
+computed by the query), which must find the same reports. The demo's SQLite fallback runs
+on SQLite itself: tests/test_sqlite_demo_database.py."""
 
 import pytest
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.urls import reverse
 
-from review.models import Report
+from review.models import Report, ReportSearch
+from review.search_index import reports_search_index, reports_search_index_all
 from review.selectors import SEARCH_CONFIGS, fulltext_matching, report_list
 from tests.factories import ReportFactory
 
@@ -17,9 +20,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def reports(db):
-    return {
+@pytest.fixture(params=["indexed", "not indexed"])
+def reports(request, db):
+    made = {
         "plural": ReportFactory(text="Bilan d'extension : métastases hépatiques multiples."),
         "singular": ReportFactory(text="Une métastase osseuse isolée au scanner."),
         "capital": ReportFactory(text="Métastases pulmonaires connues, stables."),
@@ -31,6 +34,10 @@ def reports(db):
         "unaccented_drug": ReportFactory(text="Reprise du pemetrexed en maintenance."),
         "unaccented_word": ReportFactory(text="Patiente hospitalisee en urgence, oedeme."),
     }
+    if request.param == "indexed":
+        assert reports_search_index_all() == len(made)
+    assert ReportSearch.objects.count() == (len(made) if request.param == "indexed" else 0)
+    return made
 
 
 def _found(search):
@@ -111,28 +118,64 @@ def test_report_list_page_searches_text(coordinator_client, reports):
     assert reports["plural"].code not in body.decode()
 
 
-def test_search_uses_both_gin_indexes_of_each_language(reports):
-    # Each half of a language's match (the subquery of report_list) is served by its own GIN
-    # index, with plain scans priced out (a handful of rows would never pick an index). The
-    # halves are planned one by one: how the planner combines them (a BitmapOr, or one index
-    # and a recheck) depends on statistics the rest of the suite leaves behind.
+def test_search_uses_both_gin_indexes_of_the_stored_vectors(reports):
+    # Each half of the match on stored vectors is served by its own GIN index, with plain
+    # scans priced out (a handful of rows would never pick an index).
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_indexscan = off")
         plans = {}
-        for language, configs in SEARCH_CONFIGS.items():
-            for config in configs:
-                plans[config] = (
-                    Report.objects.filter(language=language)
-                    .annotate(vector=SearchVector("text", config=config))
-                    .filter(
-                        vector=SearchQuery("pemetrexed", config=config, search_type="websearch")
-                    )
-                    .explain()
-                )
-    assert "review_report_text_fts_fr" in plans["french"]
-    assert "review_report_text_fts_unaccent_fr" in plans["french_unaccent"]
-    assert "review_report_text_fts_en" in plans["english"]
-    assert "review_report_text_fts_unaccent_en" in plans["english_unaccent"]
+        for column, config in (("stemmed", "french"), ("unaccented", "french_unaccent")):
+            query = SearchQuery("pemetrexed", config=config, search_type="websearch")
+            plans[column] = ReportSearch.objects.filter(**{column: query}).explain()
+    assert "review_reportsearch_stemmed" in plans["stemmed"]
+    assert "review_reportsearch_unaccented" in plans["unaccented"]
+    # The report table keeps no full-text expression index: inserts no longer compute vectors.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            [Report._meta.db_table, "%to_tsvector%"],
+        )
+        assert cursor.fetchall() == []
     # And the selector's OR of both finds what each half finds (both directions of accents).
     assert fulltext_matching(language="fr", search="pemetrexed").exists()
+
+
+def test_stored_vectors_are_the_configurations_vectors_of_the_text(db):
+    french = ReportFactory(text="Patiente hospitalisée, pémétrexed et œdème.")
+    english = ReportFactory(language="en", text="Known liver metastases, café.")
+    assert reports_search_index(report_ids=[french.pk]) == 1
+    assert reports_search_index(report_ids=[french.pk]) == 0  # already indexed: skipped
+    assert reports_search_index_all() == 1  # the English one only
+    with connection.cursor() as cursor:
+        for report, (config, folded) in (
+            (french, SEARCH_CONFIGS["fr"]),
+            (english, SEARCH_CONFIGS["en"]),
+        ):
+            cursor.execute(
+                "SELECT s.stemmed = to_tsvector(%s::regconfig, r.text),"
+                "       s.unaccented = to_tsvector(%s::regconfig, r.text)"
+                " FROM review_reportsearch s JOIN review_report r ON r.id = s.report_id"
+                " WHERE r.id = %s",
+                [config, folded, report.pk],
+            )
+            same_stemmed, same_unaccented = cursor.fetchone()
+            assert (same_stemmed, same_unaccented) == (True, True)
+    assert ReportSearch.objects.get(pk=french.pk).unaccented == (
+        "'hospitalise':2 'oedem':5 'patient':1 'pemetrexed':3"
+    )
+    assert ReportSearch.objects.get(pk=french.pk).stemmed == (
+        "'hospitalis':2 'patient':1 'pémétrexed':3 'œdem':5"
+    )
+
+
+def test_indexed_and_not_yet_indexed_reports_are_found_together_once(db):
+    indexed = ReportFactory(text="Reprise du pemetrexed en maintenance.")
+    reports_search_index_all()
+    pending = ReportFactory(text="C1 de pémétrexed et carboplatine le 12/03.")
+    assert set(ReportSearch.objects.values_list("report_id", flat=True)) == {indexed.pk}
+    found = list(report_list(search="pemetrexed").values_list("pk", flat=True))
+    assert sorted(found) == sorted([indexed.pk, pending.pk])
+    # Deleting a report deletes its vectors.
+    indexed.delete()
+    assert ReportSearch.objects.count() == 0
