@@ -8,10 +8,44 @@ what bulk_create would write: the field's `pre_save` (auto_now_add dates, defaul
 its own adaptation (JSON, foreign keys), so the rows read back the same either way.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Model
+from django.db.models import Field, Model, fields
+from django.db.models.fields.related import ForeignKey
+
+# Fields whose value, of the exact type named, reaches the database as it is: their
+# `get_db_prep_save` returns a `str` or `int` unchanged (the FK: its target's integer). A
+# study's opening writes 6,000 assignments of 15 columns; preparing each value through the
+# field cost ~0.3 s of the ~0.5 s it took. Any other value (a lazy string, a bool in an
+# integer column, a date) goes through the field as before.
+_AS_IS: dict[type[Field], type] = {
+    fields.CharField: str,
+    fields.TextField: str,
+    fields.IntegerField: int,
+    fields.PositiveIntegerField: int,
+    fields.PositiveBigIntegerField: int,
+    fields.BigIntegerField: int,
+    fields.SmallIntegerField: int,
+    ForeignKey: int,
+}
+
+
+def _column_value(field: Field, database) -> Callable[[Model], object]:
+    prepared = field.get_db_prep_save
+    expected = _AS_IS.get(type(field))
+    auto_now = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    if expected is None or auto_now:
+        return lambda instance: prepared(field.pre_save(instance, True), database)
+    attname = field.attname
+
+    def value(instance: Model) -> object:
+        raw = instance.__dict__[attname]
+        if raw is None or type(raw) is expected:
+            return raw
+        return prepared(field.pre_save(instance, True), database)
+
+    return value
 
 
 def objects_insert(objects: Sequence[Model], *, batch_size: int = 1000) -> None:
@@ -23,20 +57,16 @@ def objects_insert(objects: Sequence[Model], *, batch_size: int = 1000) -> None:
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(objects, batch_size=batch_size)
         return
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    columns_of = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in columns_of)
     table = connection.ops.quote_name(model._meta.db_table)
     # The connection itself, not the `connection` proxy, whose every attribute read goes
     # through a thread-local lookup (tens of thousands per insert here).
     database = connections[DEFAULT_DB_ALIAS]
+    values = [_column_value(field, database) for field in columns_of]
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
     ):
         for instance in objects:
-            copy.write_row(
-                [
-                    field.get_db_prep_save(field.pre_save(instance, True), database)
-                    for field in fields
-                ]
-            )
+            copy.write_row([value(instance) for value in values])

@@ -172,7 +172,7 @@ def study_reports_add(*, study: Study, reports: Iterable[Report]) -> int:
         report_ids = {report.pk for report in reports}
         existing = set(study.memberships.values_list("report_id", flat=True))
         new_ids = sorted(report_ids - existing)
-        StudyReport.objects.bulk_create(StudyReport(study=study, report_id=pk) for pk in new_ids)
+        objects_insert([StudyReport(study=study, report_id=pk) for pk in new_ids])
     return len(new_ids)
 
 

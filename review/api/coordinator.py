@@ -160,7 +160,9 @@ class StudyViewSet(
         payload = ReportCodesSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         codes = set(payload.validated_data["report_codes"])
-        reports = list(Report.objects.filter(code__in=codes))
+        # Only what the check and the insert read: loading 2,000 whole reports (texts,
+        # provenance) cost more than adding them.
+        reports = list(Report.objects.filter(code__in=codes).only("pk", "code"))
         unknown = sorted(codes - {report.code for report in reports})
         if unknown:
             raise ValidationError({"report_codes": [f"Unknown report codes: {', '.join(unknown)}"]})

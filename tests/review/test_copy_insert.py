@@ -108,3 +108,28 @@ def test_copy_writes_tabs_backslashes_defaults_and_json(db):
         {},
         {},
     )
+
+
+def test_values_of_another_type_go_through_their_field(db, open_study, reviewer):
+    # The as-is path takes only a str for a text column and an int for an integer one;
+    # anything else is prepared by the field, as bulk_create would.
+    from django.utils.translation import gettext_lazy
+
+    text = "Compte rendu de contrôle."
+    objects_insert(
+        [
+            Report(
+                code="R-LAZY01",
+                text=text,
+                source=Report.Source.REAL,
+                language=gettext_lazy("fr"),
+                external_id=gettext_lazy("CR-7"),
+                content_hash=content_hash(text),
+            )
+        ]
+    )
+    copied = Report.objects.get(code="R-LAZY01")
+    assert (copied.language, copied.external_id, copied.original_text) == ("fr", "CR-7", "")
+    report = ReportFactory()
+    objects_insert([Assignment(study=open_study, reviewer=reviewer, report=report, position="902")])
+    assert Assignment.objects.get(study=open_study, report=report).position == 902
