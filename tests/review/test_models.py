@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -101,3 +103,20 @@ def test_audit_event_is_append_only(db):
     with pytest.raises(ValueError, match="append-only"):
         event.delete()
     assert AuditEvent.objects.get(pk=event.pk).action == "x"
+
+
+def test_codes_draw_each_letter_of_the_alphabet_uniformly(monkeypatch):
+    # Every byte value maps to a letter, each letter to exactly 8 of them: a uniform byte
+    # gives a uniform letter. With the 256 byte values in order, each letter appears 8 times.
+    from review import models
+
+    monkeypatch.setattr(models.secrets, "token_bytes", lambda n: bytes(range(256))[:n])
+    code = models.random_code("R-", 256)
+    assert code[:2] == "R-" and len(code) == 258
+    assert {letter: code[2:].count(letter) for letter in models.CODE_ALPHABET} == dict.fromkeys(
+        models.CODE_ALPHABET, 8
+    )
+    assert code[2:34] == models.CODE_ALPHABET
+    monkeypatch.undo()
+    assert re.fullmatch(r"R-[0-9A-HJKMNP-TV-Z]{6}", models.report_code_new())
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{10}", models.assignment_code_new())
