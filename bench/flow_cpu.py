@@ -7,7 +7,9 @@ process's CPU plus the PostgreSQL backends' CPU per item, after five warm-up ite
 
 - browser: GET the rating page, six htmx saves, POST the submit with the form's fields as a
   browser posts them (its radio buttons: the six scores; the comment; the reading time);
-- api: GET /api/v1/me/next/, PUT the six scores, POST the submit (`Prefer: return=minimal`).
+- api: GET /api/v1/me/next/, PUT the six scores, POST the submit (`Prefer: return=minimal`);
+- beat: one reading-time beat of the rating page (POST /r/<code>/heartbeat/), the request a
+  reader's page sends while no save carries the reading time (per beat, not per item).
 
 Old against new, alternated so that the machine's drift hits both (each run takes a
 reviewer of its own: a study has 64, each with ~90 reports):
@@ -158,6 +160,32 @@ def measure(flow: str, reviewer: int) -> None:
         def item() -> None:
             nonlocal location
             location = browser_item(client, location, csrf)
+    elif flow == "beat":
+        csrf = "b" * 32
+        client = Client(
+            headers={
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "HTTP_COOKIE": f"sessionid={state['sessions'][reviewer]}; csrftoken={csrf}",
+                "HTTP_X_CSRFTOKEN": csrf,
+                "HTTP_REFERER": "http://127.0.0.1/",
+            }
+        )
+        _s, headers, _b = client("GET", f"/s/{state['study']}/continue/")
+        location = headers["Location"]
+        client("GET", location)  # the page opens the visit the beats add to
+        code = location.rstrip("/").split("/")[-1]
+        beat_ms = 0
+
+        def item() -> None:
+            nonlocal beat_ms
+            beat_ms += 60_000
+            status, _h, _b = client(
+                "POST",
+                f"/r/{code}/heartbeat/",
+                f"active_ms={beat_ms}".encode(),
+                HTTP_HX_REQUEST="true",
+            )
+            assert status == 204, status
     else:
         client = Client(
             headers={
@@ -189,7 +217,7 @@ def main() -> int:
     if sys.argv[1:2] == ["seed"]:
         seed()
         return 0
-    if len(sys.argv) != 3 or sys.argv[1] not in ("browser", "api"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("browser", "api", "beat"):
         print(__doc__)
         return 2
     measure(sys.argv[1], int(sys.argv[2]))

@@ -271,8 +271,10 @@ def _next_report_at(request: AuthenticatedRequest, *, next_code: str | None) -> 
 @reviewer_required
 @require_POST
 def rate_heartbeat(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """A beat every 15 s while the reviewer reads: it carries only the page's reading time,
-    so a report read without a save in between is still counted."""
+    """The page's reading time of this visit when no save carried it: a beat at most once a
+    minute while the reviewer reads, and one on leaving the page (sendBeacon, a multipart
+    form with the CSRF token), so a report read without a save in between is still counted
+    (static/js/rate.js)."""
     visit_ms = services_reviewer.reading_ms_parse(request.POST.get("active_ms"))
     if visit_ms is not None and services.reading_time_add_by_code(
         reviewer_id=request.user.pk, code=code, visit_ms=visit_ms

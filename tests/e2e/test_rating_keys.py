@@ -2,6 +2,7 @@
 tablet bar, cannot assess, reading time, dark mode. Screenshots of each at 1280x900,
 1920x1080, 390x844 and 768x1024 go to test-artifacts/screenshots/."""
 
+import re
 import time
 
 import pytest
@@ -427,3 +428,77 @@ def test_text_size_is_remembered_per_reviewer(new_context, study_setup):
     other.goto(reverse("review:rate", args=[first.code]))
     expect(other.locator(".report-text")).to_have_class("report-text text-size-xl")
     shots(other, "text-size-xl")
+
+
+def test_reading_time_beats_once_a_minute_only_with_time_not_sent_and_on_leaving(
+    new_context, study_setup
+):
+    # Issue 21: the beat went every 15 s whatever had been sent. Now it goes at most once a
+    # minute, only with reading time no save carried, and leaving the page sends the rest
+    # (sendBeacon). The page's clock is Playwright's; the server caps what it counts by the
+    # real wall time, so the figures checked are the ones the page sends.
+    study, reviewer = study_setup["study"], study_setup["reviewers"][0]
+    first = queue(reviewer, study)[0]
+    context = new_context()
+    beats: list[str] = []
+    context.on(
+        "request",
+        lambda r: beats.append(r.post_data or "") if "/heartbeat/" in r.url else None,
+    )
+    page = context.new_page()
+    log_in(page, reviewer)
+    page.clock.install()
+    page.goto(reverse("review:rate", args=[first.code]))
+    expect(page.locator("fieldset.domain.current")).to_have_count(1)
+
+    def sent_ms(body: str) -> int:
+        # An htmx beat is form-encoded, a beacon multipart: the value follows active_ms.
+        match = re.search(r'active_ms(?:=|"\r\n\r\n)(\d+)', body)
+        assert match, body
+        return int(match.group(1))
+
+    # Reading: input keeps the reviewer engaged (a pointer move: a wheel's scroll events come
+    # late and would date the input after the fake clock's jump).
+    page.mouse.move(400, 300)
+    page.clock.run_for(45_000)
+    assert beats == []  # before: three beats by now
+    page.clock.run_for(15_000)
+    page.wait_for_timeout(300)
+    # A minute since the page opened (the fake clock also runs on its own between steps: the
+    # pointer moved a few ms after the page opened, and engagement lasts 60 s from it).
+    assert len(beats) == 1 and 59_000 <= sent_ms(beats[0]) <= 61_000
+    # Idle for a minute (no input): nothing new to send, no beat.
+    page.clock.run_for(120_000)
+    page.wait_for_timeout(300)
+    assert len(beats) == 1
+    # A score carries the running total: no beat in the minute that follows it (30 s here,
+    # then 15 s of reading below: well inside the minute, whatever the real seconds between).
+    with page.expect_response(lambda r: "/score/" in r.url):
+        page.keyboard.press("5")
+    page.clock.run_for(30_000)
+    page.wait_for_timeout(300)
+    assert len(beats) == 1
+    # Fifteen more seconds of reading, then the reviewer leaves: the page sends the total
+    # with sendBeacon (which Playwright's request events do not show: the server's figure
+    # tells it arrived, capped by the real seconds since the page was served).
+    first.refresh_from_db()
+    counted = first.active_ms
+    page.evaluate(
+        """() => { const send = navigator.sendBeacon.bind(navigator);
+             navigator.sendBeacon = (url, data) => {
+               sessionStorage.setItem("beacon", url + " " + data.get("active_ms"));
+               return send(url, data); }; }"""
+    )
+    page.mouse.move(420, 320)
+    page.clock.run_for(15_000)
+    page.goto(reverse("review:home"))
+    url, sent = page.evaluate("() => sessionStorage.getItem('beacon')").split()
+    assert url == reverse("review:rate_heartbeat", args=[first.code])
+    assert int(sent) > sent_ms(beats[0]) + 14_000
+    assert len(beats) == 1  # no htmx beat besides
+    for _ in range(30):
+        first.refresh_from_db()
+        if first.active_ms > counted:
+            break
+        page.wait_for_timeout(100)
+    assert first.active_ms > counted
