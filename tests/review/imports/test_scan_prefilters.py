@@ -46,6 +46,9 @@ from review.imports.placeholders import (
 )
 from review.surrogates import SurrogateGenerator
 from review.timeline import (
+    _BIRTH_GAP,
+    _LETTER_HEAD,
+    _SPAN_END,
     BARE_YEAR,
     DATE_PATTERNS,
     EN_TEXT_DATE,
@@ -54,6 +57,7 @@ from review.timeline import (
     ISO_MONTH_YEAR,
     NUMERIC_DATE,
     NUMERIC_MONTH_YEAR,
+    ROLE_WORDS,
     DateMention,
     _parsed,
     dates_find,
@@ -114,6 +118,24 @@ def _dates_find_before(text: str, *, language: str) -> list[DateMention]:
             found.append(DateMention(start, end, text[start:end], day, precision, role))
     found.sort(key=lambda m: m.start)
     return found
+
+
+def _role_before_before(text: str, start: int) -> str:
+    line_start = text.rfind("\n", 0, start) + 1
+    window = text[max(line_start, start - 45) : start]
+    if _SPAN_END.search(window):
+        return "discharge"
+    head = text[max(0, line_start - 1) : start]
+    if _LETTER_HEAD.match(head) and text[line_start:start].count(" ") <= 4:
+        return "letter"
+    best: tuple[int, str] | None = None
+    for role, pattern in ROLE_WORDS:
+        for match in pattern.finditer(window):
+            if role == "birth" and not _BIRTH_GAP.fullmatch(window[match.end() :]):
+                continue
+            if best is None or match.end() > best[0]:
+                best = (match.end(), role)
+    return best[1] if best else "other"
 
 
 def _month_year_style_before(text: str, *, language: str) -> str:
@@ -339,6 +361,29 @@ def test_dates_and_month_year_style_are_found_as_before_in_the_exports(language)
             assert _shift_dates(text, offset=offset, language=language) == _shift_dates_before(
                 text, offset=offset, language=language
             )
+
+
+# Datelines whose head is longer than the memo keeps, and contexts met twice (the memo's hits).
+_ROLE_TEXTS = [
+    "X" * 200 + ", le 12/03/2022",
+    "Bourges, le 12/03/2022\nBourges, le 13/03/2022",
+    # Four spaces before the date (a dateline), then five (not one).
+    "Compte rendu\nJean de Luz, le 12/03/2022\nSaint Jean de Luz, le 13/03/2022",
+    "\n" + "Saint-Étienne-du-Rouvray" * 6 + ", le 01/02/2023 hospitalisé du 01/02 au 03/02",
+]
+
+
+def test_date_roles_are_given_as_before_at_every_position_of_the_exports():
+    for text in [*FIXTURE_TEXTS, *_ROLE_TEXTS]:
+        for start in range(len(text) + 1):
+            assert role_before(text, start) == _role_before_before(text, start), (text, start)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_date_roles_are_given_as_before_in_any_text(text):
+    for start in range(len(text) + 1):
+        assert role_before(text, start) == _role_before_before(text, start)
 
 
 @settings(max_examples=400, deadline=None)
