@@ -144,7 +144,9 @@ def measure(flow: str, reviewer: int) -> None:
     state = json.loads(STATE.read_text())
     env = harness.server_environment(harness.database_url(DATABASE))
     harness.django_setup(env)
-    if flow == "browser":
+    if flow in ("browser", "beat"):
+        # A signed-in browser: its session cookie, the CSRF cookie and header, the first
+        # report of its queue.
         csrf = "b" * 32
         client = Client(
             headers={
@@ -156,22 +158,12 @@ def measure(flow: str, reviewer: int) -> None:
         )
         _s, headers, _b = client("GET", f"/s/{state['study']}/continue/")
         location = headers["Location"]
+    if flow == "browser":
 
         def item() -> None:
             nonlocal location
             location = browser_item(client, location, csrf)
     elif flow == "beat":
-        csrf = "b" * 32
-        client = Client(
-            headers={
-                "CONTENT_TYPE": "application/x-www-form-urlencoded",
-                "HTTP_COOKIE": f"sessionid={state['sessions'][reviewer]}; csrftoken={csrf}",
-                "HTTP_X_CSRFTOKEN": csrf,
-                "HTTP_REFERER": "http://127.0.0.1/",
-            }
-        )
-        _s, headers, _b = client("GET", f"/s/{state['study']}/continue/")
-        location = headers["Location"]
         client("GET", location)  # the page opens the visit the beats add to
         code = location.rstrip("/").split("/")[-1]
         beat_ms = 0

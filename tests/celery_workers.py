@@ -28,7 +28,8 @@ from synthreports.celery import app
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker_env(fake: FakeMistral, redis_url: str, **extra: str) -> dict[str, str]:
+def database_worker_env(redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a worker on the test database and `redis_url` (broker and cache)."""
     db = connection.settings_dict
     env = dict(os.environ)
     env.update(
@@ -36,6 +37,18 @@ def worker_env(fake: FakeMistral, redis_url: str, **extra: str) -> dict[str, str
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "CELERY_BROKER_URL": redis_url,
             "REDIS_URL": redis_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def worker_env(fake: FakeMistral, redis_url: str, **extra: str) -> dict[str, str]:
+    """A generation worker's: the fake Mistral server, fast retries, a high rate limit."""
+    return database_worker_env(
+        redis_url,
+        **{
             "MISTRAL_API_KEY": "test-key",
             "MISTRAL_SERVER_URL": fake.url,
             "MISTRAL_TIMEOUT_SECONDS": "1",
@@ -44,11 +57,9 @@ def worker_env(fake: FakeMistral, redis_url: str, **extra: str) -> dict[str, str
             "GENERATION_RETRY_BACKOFF_MAX_SECONDS": "1",
             "GENERATION_RATE_LIMIT_PER_SECOND": "50",
             "GENERATION_TOKENS_PER_MINUTE": "0",
-            "PYTHONUNBUFFERED": "1",
-        }
+            **extra,
+        },
     )
-    env.update(extra)
-    return env
 
 
 def _die_with_parent() -> None:

@@ -5,7 +5,6 @@ import os
 
 import pytest
 import redis
-from django.db import connection
 from django.urls import reverse
 
 from review.models import StudyComputation
@@ -26,17 +25,7 @@ def test_worker_computes_and_stores_the_figures_the_page_then_serves(
 ):
     redis.Redis.from_url(REDIS_URL).flushdb()
     study = rated_study(coordinator=coordinator, reviewers=reviewers, n_real=2, n_synthetic=2)
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "CELERY_BROKER_URL": REDIS_URL,
-            "REDIS_URL": REDIS_URL,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    worker = workers.start_worker(env, "figures", concurrency=1)
+    worker = workers.start_worker(workers.database_worker_env(REDIS_URL), "figures", concurrency=1)
     try:
         with app.connection_for_write(REDIS_URL) as conn:
             app.send_task(

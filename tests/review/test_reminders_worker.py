@@ -3,13 +3,11 @@ Redis (DB 11) every second, a real worker runs it against the test database and 
 through the console backend. Several ticks, one reminder: never twice within the interval."""
 
 import datetime as dt
-import os
 import subprocess
 import sys
 
 import pytest
 import redis
-from django.db import connection
 from django.utils import timezone
 
 from review.models import AuditEvent, Reminder, Study
@@ -30,23 +28,15 @@ def clean_redis():
 
 
 def _env(tmp_path) -> dict[str, str]:
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "CELERY_BROKER_URL": REDIS_URL,
-            "REDIS_URL": REDIS_URL,
-            "EMAIL_BACKEND": "console",
-            "SITE_URL": "https://synth.example/",
-            "REVIEW_REMINDERS_CHECK_SECONDS": "1",
-            # The generation sweeps of the same schedule stay out of the way.
-            "GENERATION_SWEEP_INTERVAL_SECONDS": "3600",
-            "GENERATION_BATCH_API_POLL_SECONDS": "3600",
-            "PYTHONUNBUFFERED": "1",
-        }
+    return workers.database_worker_env(
+        REDIS_URL,
+        EMAIL_BACKEND="console",
+        SITE_URL="https://synth.example/",
+        REVIEW_REMINDERS_CHECK_SECONDS="1",
+        # The generation sweeps of the same schedule stay out of the way.
+        GENERATION_SWEEP_INTERVAL_SECONDS="3600",
+        GENERATION_BATCH_API_POLL_SECONDS="3600",
     )
-    return env
 
 
 def _start_beat(env, tmp_path, log):

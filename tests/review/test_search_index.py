@@ -8,7 +8,6 @@ import os
 import pytest
 import redis
 from django.core.cache import cache
-from django.db import connection
 
 from review import search_index
 from review.imports.parsing import ImportOptions
@@ -18,6 +17,7 @@ from review.selectors import report_list
 from synthreports.celery import app
 from tests import celery_workers as workers
 from tests.factories import ReportFactory
+from tests.transactional_fixtures import roles  # noqa: F401 (a fixture, requested by name)
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
@@ -94,6 +94,7 @@ def test_indexing_works_in_chunks_and_skips_other_languages(db, monkeypatch):
 
 
 @pytest.mark.integration
+@pytest.mark.usefixtures("roles")  # a transactional test before may have flushed the groups
 def test_a_real_worker_indexes_an_import(transactional_db, coordinator):
     redis.Redis.from_url(REDIS_URL).flushdb()
     report_import_commit(
@@ -103,17 +104,7 @@ def test_a_real_worker_indexes_an_import(transactional_db, coordinator):
         options=ImportOptions(language="fr"),
     )
     assert ReportSearch.objects.count() == 0
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "CELERY_BROKER_URL": REDIS_URL,
-            "REDIS_URL": REDIS_URL,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    worker = workers.start_worker(env, "search", concurrency=1)
+    worker = workers.start_worker(workers.database_worker_env(REDIS_URL), "search", concurrency=1)
     try:
         with app.connection_for_write(REDIS_URL) as conn:
             app.send_task(search_index.INDEX_TASK, connection=conn)
