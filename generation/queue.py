@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from generation.models import BatchItem
-from synthreports.celery import app as celery_app
+from synthreports.celery import task_send
 
 ITEM_GENERATE_TASK = "generation.item_generate"
 
@@ -24,14 +24,7 @@ def send_task(*, task: str, kwargs: dict[str, Any]) -> None:
 
 
 def _send(*, task: str, kwargs: dict[str, Any]) -> None:
-    if celery_app.conf.task_always_eager:
-        # send_task ignores task_always_eager; the registered task honours it, as
-        # `apply_async` did before tasks were sent by name. Outside a worker the task
-        # modules are not loaded yet: the app's autodiscovery loads them by name.
-        celery_app.loader.import_default_modules()
-        celery_app.tasks[task].apply_async(kwargs=kwargs)
-        return
-    celery_app.send_task(task, kwargs=kwargs)
+    task_send(task, kwargs=kwargs)
 
 
 def items_enqueue(*, item_ids: Iterable[int]) -> int:

@@ -29,7 +29,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from review.models import Assignment, AuditEvent, JudgeRating, Study, StudyComputation
-from synthreports.celery import app as celery_app
+from synthreports.celery import task_send
 
 REFRESH_TASK = "review.study_computations_refresh"
 Kind = StudyComputation.Kind
@@ -176,15 +176,11 @@ def computations_schedule(*, study_id: int, kinds: Iterable[str] = RATING_KINDS)
     if not cache.add(_pending_key(study_id, kinds), 1, timeout=delay + 120):
         return False
 
-    def send() -> None:
-        kwargs = {"study_id": study_id, "kinds": kinds}
-        if celery_app.conf.task_always_eager:
-            celery_app.loader.import_default_modules()
-            celery_app.tasks[REFRESH_TASK].apply_async(kwargs=kwargs)
-        else:
-            celery_app.send_task(REFRESH_TASK, kwargs=kwargs, countdown=delay)
-
-    transaction.on_commit(send)
+    transaction.on_commit(
+        lambda: task_send(
+            REFRESH_TASK, kwargs={"study_id": study_id, "kinds": kinds}, countdown=delay
+        )
+    )
     return True
 
 

@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from review.models import Report, ReportSearch
-from synthreports.celery import app as celery_app
+from synthreports.celery import task_send
 
 INDEX_TASK = "review.reports_search_index"
 # Report languages and the PostgreSQL text-search configurations their text is indexed
@@ -99,14 +99,7 @@ def reports_search_index_schedule() -> bool:
     if not cache.add(_PENDING_KEY, 1, timeout=settings.REVIEW_SEARCH_INDEX_SWEEP_SECONDS):
         return False
 
-    def send() -> None:
-        if celery_app.conf.task_always_eager:
-            celery_app.loader.import_default_modules()
-            celery_app.tasks[INDEX_TASK].apply_async()
-        else:
-            celery_app.send_task(INDEX_TASK)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: task_send(INDEX_TASK))
     return True
 
 

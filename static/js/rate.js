@@ -61,14 +61,14 @@
   // every 15 s whatever had been sent: 4 to 8 requests per report read for 1 to 2 minutes,
   // on top of the 8 that rate it.
   const BEAT_MS = 60000;
+  // Under a second of reading not sent yet is not worth a request (it goes with the next).
+  const MIN_UNSENT_MS = 1000;
   let reportedMs = 0;
   let reportedAt = Date.now();
   function reported(total) {
     reportedMs = Math.max(reportedMs, total);
     reportedAt = Date.now();
   }
-  // Under a second of reading not sent yet is not worth a request (it goes with the next).
-  const MIN_UNSENT_MS = 1000;
   // The heartbeat element asks this every 15 s before it fires.
   window.synthreportsBeatDue = function () {
     return Date.now() - reportedAt >= BEAT_MS - 500 && visitActiveMs() - reportedMs >= MIN_UNSENT_MS;
