@@ -73,6 +73,14 @@ class OutputRetry(TransientBackendError):
     """The answer was unusable (not JSON, wrong shape, truncated): a new attempt may do."""
 
 
+def batch_finish_if_complete(*, batch_id: int) -> None:
+    """Mark a running batch finished once no item is pending or running. Conditional and
+    idempotent: a worker calls it after settling an item (in its own statement, so that two
+    workers settling the last two items at once cannot both miss it), and the batch page's
+    progress poll calls it when it finds every item settled before the batch row says so."""
+    _batch_finish_if_complete(batch_id)
+
+
 def _batch_finish_if_complete(batch_id: int) -> None:
     open_items = BatchItem.objects.filter(
         batch_id=batch_id, status__in=[BatchItem.Status.PENDING, BatchItem.Status.RUNNING]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generation import catalogue, pricing, selectors, services
+from generation import catalogue, pipeline, pricing, selectors, services
 from generation.forms import BatchLaunchForm, FrameUploadForm, GuidelineUploadForm, StudyJudgeForm
 from generation.judge_rater import study_judge_launch
 from generation.models import Batch, BatchItem, GuidelineVersion, SamplingFrame
@@ -142,6 +142,12 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if since is not None and not progress.finished:
             # Rows that moved since the previous poll, swapped in place out of band.
             context["changed_items"] = list(selectors.batch_items(batch=batch, changed_since=since))
+        if progress.finished and batch.status == Batch.Status.RUNNING:
+            # Every item settled, the batch row not yet: the worker marks it in a statement
+            # after the item's, or this request read the row before that. This poll is the
+            # last one, so the status it swaps in must be the settled one.
+            pipeline.batch_finish_if_complete(batch_id=batch.pk)
+            batch.refresh_from_db(fields=["status", "finished_at"])
         if progress.finished:
             # The last answer also swaps in (out of band) the status, buttons and items.
             context.update(

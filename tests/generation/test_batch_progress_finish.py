@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from generation.models import Batch
 from tests.generation.conftest import process_all
 
 
@@ -37,3 +38,27 @@ def test_batch_detail_full_page_has_no_out_of_band_markers(coordinator_client, l
     assert "hx-swap-oob" not in body
     assert 'id="batch-items"' in body and 'id="batch-status"' in body
     assert "Cancel the batch" in body
+
+
+def test_last_poll_settles_a_batch_whose_row_lags_its_items(coordinator_client, launch):
+    # Every item done, the batch row still running (the worker marks it in a statement after
+    # the item's; CI caught a poll in between): the last poll must not swap in "Running".
+    batch = launch(count=2)
+    process_all(batch)
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.RUNNING, finished_at=None)
+    url = reverse("generation:batch_detail", args=[batch.pk]) + "?part=progress"
+    response = coordinator_client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 286
+    assert '<span id="batch-status" class="badge" hx-swap-oob="true">Finished</span>' in (
+        response.content.decode()
+    )
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.FINISHED and batch.finished_at is not None
+
+
+def test_a_poll_with_items_still_open_leaves_the_batch_running(coordinator_client, launch):
+    batch = launch(count=2)
+    url = reverse("generation:batch_detail", args=[batch.pk]) + "?part=progress"
+    assert coordinator_client.get(url, headers={"HX-Request": "true"}).status_code == 200
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.RUNNING
