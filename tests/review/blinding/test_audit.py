@@ -17,6 +17,9 @@ from review.models import CODE_ALPHABET, Assignment, Rating, Report, Study
 from tests.conftest import make_open_study
 from tests.factories import ReportFactory, SyntheticReportFactory
 
+# Codes from a seeded stream: the audit's code checks see the same codes every run.
+pytestmark = pytest.mark.usefixtures("seeded_codes")
+
 RATE_TEMPLATE = Path(django_settings.BASE_DIR) / "templates" / "review" / "rate.html"
 
 

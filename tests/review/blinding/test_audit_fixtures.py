@@ -25,6 +25,9 @@ from review.imports.parsing import ImportOptions
 from review.imports.services import report_import_commit
 from review.models import Report
 
+# Codes from a seeded stream: the audit's code checks see the same codes every run.
+pytestmark = pytest.mark.usefixtures("seeded_codes")
+
 EXPORTS = Path(__file__).resolve().parents[2] / "fixtures" / "exports"
 FIXTURES = ["reports_crlf.jsonl", "reports_latin1.csv", "report_cp1252.txt", "report_utf8bom.txt"]
 

@@ -14,6 +14,9 @@ from review.computations import computations_refresh
 from review.models import AuditEvent
 from tests.factories import ReportFactory, SyntheticReportFactory
 
+# Codes from a seeded stream: the audit's code checks see the same codes every run.
+pytestmark = pytest.mark.usefixtures("seeded_codes")
+
 SYMPTOMS = ("toux", "fièvre", "dyspnée", "asthénie", "douleur", "nausées", "vertiges")
 
 

@@ -3,6 +3,8 @@ applied to every report of the study, fixed when it opens."""
 
 import random
 
+import pytest
+
 from review import selectors, services
 from review.blinding.audit import blinding_audit
 from review.blinding.presentation import normalise_text
@@ -12,6 +14,9 @@ from review.conventions.abbreviations import abbreviation_forms, abbreviations_h
 from review.conventions.accents import corpus_accents
 from review.models import Assignment
 from tests.factories import ReportFactory, SyntheticReportFactory
+
+# Codes from a seeded stream: the audit's code checks see the same codes every run.
+pytestmark = pytest.mark.usefixtures("seeded_codes")
 
 REAL = (
     "MONSIEUR DURAND PAUL, 66 ANS. ENTREE LE 22.05.23.\n"
