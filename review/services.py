@@ -1090,8 +1090,23 @@ def assignment_submit_in_two_statements(
     `selectors.queue_next_for_reviewer` would after the submit."""
     if connection.vendor != "postgresql" or (comment is not None and len(comment) > 5000):
         return None
+    with transaction.atomic():
+        return _submit_statements(
+            reviewer_id=reviewer_id,
+            code=code,
+            comment=comment,
+            client_ms=client_ms,
+            with_next=with_next,
+        )
+
+
+def _submit_statements(
+    *, reviewer_id: int, code: str, comment: str | None, client_ms: int | None, with_next: bool
+) -> Submitted | None:
+    """The two statements of `assignment_submit_in_two_statements`, inside the caller's
+    transaction; None when the submit does not apply (nothing written by them)."""
     writable = [Assignment.Status.PENDING.value, Assignment.Status.IN_PROGRESS.value]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             _SUBMIT_LOCK_SQL,
             {
@@ -1123,6 +1138,28 @@ def assignment_submit_in_two_statements(
     return Submitted(
         study_id=row[0], study_code=study_code, next_code=row[1] if with_next else None
     )
+
+
+def assignment_submit_with_scores_in_three_statements(
+    *, reviewer_id: int, code: str, scores: dict[str, Any], comment: str | None = None
+) -> Submitted | None:
+    """The API's submit that carries its scores: the PUT's statement, then the submit's
+    two, in one transaction. None when it does not apply (what either declines: a score the
+    statement does not take, submitted, closed, not theirs, a domain left unscored) and
+    nothing was written, not even the scores: the caller goes through
+    `assignment_ratings_put` and `assignment_submit` in a transaction, which say why."""
+    if connection.vendor != "postgresql" or (comment is not None and len(comment) > 5000):
+        return None
+    with transaction.atomic():
+        if not ratings_put_in_one_statement(reviewer_id=reviewer_id, code=code, scores=scores):
+            return None
+        submitted = _submit_statements(
+            reviewer_id=reviewer_id, code=code, comment=comment, client_ms=0, with_next=False
+        )
+        if submitted is None:
+            # A refused submit keeps none of its scores: all or nothing, as the API says.
+            transaction.set_rollback(True)
+        return submitted
 
 
 def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignment:

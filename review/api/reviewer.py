@@ -7,6 +7,7 @@ Report ever reaches them.
 
 import re
 
+from django.db import transaction
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -107,6 +108,13 @@ class BlindedAssignmentSerializer(serializers.Serializer):
 
 class RatingsPutSerializer(serializers.Serializer):
     scores = serializers.DictField(child=StrictIntegerField(), allow_empty=True)
+    comment = StrictCharField(required=False, allow_blank=True, max_length=5000)
+
+
+class SubmitSerializer(serializers.Serializer):
+    """The submit's optional body: the scores (and comment) to save with it, all or nothing."""
+
+    scores = serializers.DictField(child=StrictIntegerField(), required=False, allow_empty=True)
     comment = StrictCharField(required=False, allow_blank=True, max_length=5000)
 
 
@@ -286,24 +294,43 @@ class MySubmitView(APIView):
     permission_classes = [IsAuthenticated, IsReviewer]
 
     @extend_schema(
-        request=None,
+        request=SubmitSerializer,
         parameters=[PREFER_PARAMETER],
         responses={200: BlindedAssignmentSerializer, 204: _MINIMAL_RESPONSE},
         description="Submit the assignment. Every domain of the study must be scored first "
-        "(400, code `incomplete`, naming the missing domains); a second submit is a 409.",
+        "(400, code `incomplete`, naming the missing domains); a second submit is a 409. "
+        "The body is optional: `scores` (and `comment`) are saved as the PUT of `ratings/` "
+        "saves them, in the same transaction as the submit, so one request rates a report; "
+        "if the submit is refused, none of them is saved.",
     )
     def post(self, request: Request, code: str) -> Response:
-        submitted = services.assignment_submit_in_two_statements(
-            reviewer_id=request_user(request).pk, code=code
-        )
+        payload = SubmitSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        scores = payload.validated_data.get("scores") or {}
+        comment = payload.validated_data.get("comment")
+        reviewer_id = request_user(request).pk
+        if scores:
+            submitted = services.assignment_submit_with_scores_in_three_statements(
+                reviewer_id=reviewer_id, code=code, scores=scores, comment=comment
+            )
+        else:
+            submitted = services.assignment_submit_in_two_statements(
+                reviewer_id=reviewer_id, code=code, comment=comment
+            )
         if submitted is not None:
             study_id = submitted.study_id
         else:
-            # Not complete, already submitted, closed, not theirs: the slow path says which.
+            # Not complete, already submitted, closed, not theirs, a score refused: the slow
+            # path says which, and its transaction takes the scores back with the refusal.
             assignment = selectors.assignment_for_reviewer_update(
                 reviewer=request_user(request), code=code
             )
-            services.assignment_submit(assignment=assignment)
+            with transaction.atomic():
+                if scores or comment is not None:
+                    services.assignment_ratings_put(
+                        assignment=assignment, scores=scores, comment=comment
+                    )
+                services.assignment_submit(assignment=assignment)
             study_id = assignment.study_id
         computations_schedule(study_id=study_id)
         return _answer(request, reviewer=request_user(request), code=code)

@@ -387,3 +387,164 @@ def test_a_page_submit_with_a_score_off_the_scale_changes_nothing(
     assignment.refresh_from_db()
     assert assignment.status == Assignment.Status.IN_PROGRESS
     assert dict(assignment.ratings.values_list("domain__key", "score")) == SIX
+
+
+# --- the submit that carries its scores: one request rates a report --------------------
+
+
+def _submit_with(api, assignment, body, **extra):
+    return api.post(
+        f"/api/v1/me/assignments/{assignment.code}/submit/", body, format="json", **extra
+    )
+
+
+@pytest.fixture(params=["fast", "slow"])
+def submit_path(request, monkeypatch):
+    """Every case through the three statements and through the services they stand in for
+    (what a non-PostgreSQL database, or any case they decline, goes through)."""
+    if request.param == "slow":
+        monkeypatch.setattr(
+            services, "assignment_submit_with_scores_in_three_statements", lambda **_k: None
+        )
+        monkeypatch.setattr(services, "assignment_submit_in_two_statements", lambda **_k: None)
+    return request.param
+
+
+def test_submit_with_scores_saves_them_and_submits(open_study, reviewer, submit_path):
+    assignment = _first(open_study, reviewer)
+    response = _submit_with(
+        api_client(reviewer), assignment, {"scores": SIX, "comment": "Bien écrit."}, **MINIMAL
+    )
+    assert response.status_code == 204
+    assert response["Preference-Applied"] == "return=minimal"
+    assert _scores(assignment) == SIX
+    assignment.refresh_from_db()
+    assert (assignment.status, assignment.comment) == (Assignment.Status.SUBMITTED, "Bien écrit.")
+    assert assignment.submitted_at is not None
+
+
+def test_submit_with_scores_answers_the_submitted_assignment(open_study, reviewer, submit_path):
+    assignment = _first(open_study, reviewer)
+    response = _submit_with(api_client(reviewer), assignment, {"scores": SIX})
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["code"], data["status"]) == (assignment.code, "submitted")
+    assert {d["key"]: d["score"] for d in data["domains"]} == SIX
+
+
+def test_submit_with_a_domain_left_out_saves_none_of_its_scores(open_study, reviewer, submit_path):
+    assignment = _first(open_study, reviewer)
+    five = {k: v for k, v in SIX.items() if k != "conciseness"}
+    response = _submit_with(
+        api_client(reviewer), assignment, {"scores": five, "comment": "x"}, **MINIMAL
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "incomplete"
+    assert "Conciseness" in response.json()["detail"]
+    assert _scores(assignment) == {}
+    assignment.refresh_from_db()
+    assert (assignment.status, assignment.comment) == (Assignment.Status.PENDING, "")
+
+
+def test_submit_completing_saved_scores_takes_only_the_missing_one(
+    open_study, reviewer, submit_path
+):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    _put(api, assignment, {k: v for k, v in SIX.items() if k != "conciseness"}, **MINIMAL)
+    response = _submit_with(api, assignment, {"scores": {"conciseness": 5}}, **MINIMAL)
+    assert response.status_code == 204
+    assert _scores(assignment) == SIX
+
+
+@pytest.mark.parametrize(
+    ("scores", "code"),
+    [
+        ({**SIX, "conciseness": 11}, "score_out_of_range"),
+        ({**SIX, "beauty": 5}, "unknown_domain"),
+    ],
+    ids=["off-the-scale", "unknown-domain"],
+)
+def test_submit_with_a_refused_score_writes_nothing(
+    open_study, reviewer, submit_path, scores, code
+):
+    assignment = _first(open_study, reviewer)
+    response = _submit_with(api_client(reviewer), assignment, {"scores": scores}, **MINIMAL)
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert _scores(assignment) == {}
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.PENDING
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["scores"],
+        {"scores": {"completeness": "7"}},
+        {"scores": {"completeness": 7.5}},
+        {"scores": [7, 7]},
+        {"scores": SIX, "comment": "x" * 5001},
+    ],
+    ids=["not-an-object", "score-as-text", "score-not-whole", "scores-not-an-object", "comment"],
+)
+def test_a_malformed_submit_body_is_400_and_writes_nothing(open_study, reviewer, body):
+    assignment = _first(open_study, reviewer)
+    response = _submit_with(api_client(reviewer), assignment, body, **MINIMAL)
+    assert response.status_code == 400
+    assert _scores(assignment) == {}
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.PENDING
+
+
+def test_submit_with_scores_after_a_submit_is_409_and_changes_nothing(
+    open_study, reviewer, submit_path
+):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    assert _submit_with(api, assignment, {"scores": SIX}, **MINIMAL).status_code == 204
+    again = _submit_with(api, assignment, {"scores": {**SIX, "completeness": 1}}, **MINIMAL)
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_submitted"
+    assert _scores(assignment) == SIX
+    assert not AuditEvent.objects.filter(action="rating.change_after_submit").exists()
+
+
+def test_submit_with_scores_on_a_closed_study_is_409(open_study, reviewer, submit_path):
+    assignment = _first(open_study, reviewer)
+    Study.objects.filter(pk=open_study.pk).update(status=Study.Status.CLOSED)
+    response = _submit_with(api_client(reviewer), assignment, {"scores": SIX}, **MINIMAL)
+    assert response.status_code == 409
+    assert response.json()["code"] == "study_closed"
+    assert _scores(assignment) == {}
+
+
+def test_submit_with_scores_on_another_reviewers_assignment_is_404(
+    open_study, reviewer, other_reviewer, submit_path
+):
+    theirs = _first(open_study, other_reviewer)
+    response = _submit_with(api_client(reviewer), theirs, {"scores": SIX}, **MINIMAL)
+    assert response.status_code == 404
+    assert _scores(theirs) == {}
+    theirs.refresh_from_db()
+    assert theirs.status == Assignment.Status.PENDING
+
+
+def test_submit_with_scores_schedules_the_results_once(
+    open_study, reviewer, django_capture_on_commit_callbacks
+):
+    assignment = _first(open_study, reviewer)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = _submit_with(api_client(reviewer), assignment, {"scores": SIX}, **MINIMAL)
+    assert response.status_code == 204
+    assert len(callbacks) == 1
+
+
+def test_submit_with_scores_query_budget(open_study, reviewer, django_assert_num_queries):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    # The PUT's statement, the submit's two; the transaction is a savepoint inside the
+    # test's (two more statements). A rated report in one request of five statements.
+    with django_assert_num_queries(API_OVERHEAD + 5):
+        response = _submit_with(api, assignment, {"scores": SIX}, **MINIMAL)
+    assert response.status_code == 204
