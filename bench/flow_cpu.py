@@ -7,7 +7,8 @@ process's CPU plus the PostgreSQL backends' CPU per item, after five warm-up ite
 
 - browser: GET the rating page, six htmx saves, POST the submit with the form's fields as a
   browser posts them (its radio buttons: the six scores; the comment; the reading time);
-- api: GET /api/v1/me/next/, PUT the six scores, POST the submit (`Prefer: return=minimal`);
+- api: GET /api/v1/me/next/, POST the submit with the six scores (`Prefer: return=minimal`;
+  BENCH_API_SUBMIT=separate: PUT the six scores, then POST the submit);
 - beat: one reading-time beat of the rating page (POST /r/<code>/heartbeat/), the request a
   reader's page sends while no save carries the reading time (per beat, not per item).
 
@@ -46,6 +47,9 @@ DATABASE = os.environ.get("BENCH_FLOW_DATABASE", "sr_flow_cpu")
 STATE = HERE.parent / ".bench-flow-cpu.json"  # study code, sessions, tokens (git-ignored)
 ITEMS = int(os.environ.get("BENCH_FLOW_ITEMS", "40"))
 WARM_UP = 5
+# The API flow's submit: "combined" (the scores in the submit's body, one request) or
+# "separate" (PUT .../ratings/ then POST .../submit/: the flow of checkouts before that).
+API_SUBMIT = os.environ.get("BENCH_API_SUBMIT", "combined")
 
 
 def seed() -> None:
@@ -132,11 +136,14 @@ def api_item(client: Client, study_code: str) -> None:
     status, _h, body = client("GET", "/api/v1/me/next/", query=f"study={study_code}")
     assert status == 200, status
     assignment = json.loads(body)
-    scores = {domain["key"]: 7 for domain in assignment["domains"]}
+    scores = json.dumps({"scores": {domain["key"]: 7 for domain in assignment["domains"]}})
     path = f"/api/v1/me/assignments/{assignment['code']}"
-    status, _h, _b = client("PUT", f"{path}/ratings/", json.dumps({"scores": scores}).encode())
-    assert status == 204, status
-    status, _h, _b = client("POST", f"{path}/submit/")
+    if API_SUBMIT == "separate":
+        status, _h, _b = client("PUT", f"{path}/ratings/", scores.encode())
+        assert status == 204, status
+        status, _h, _b = client("POST", f"{path}/submit/")
+    else:
+        status, _h, _b = client("POST", f"{path}/submit/", scores.encode())
     assert status == 204, status
 
 

@@ -48,6 +48,7 @@ import csv
 import io
 import ipaddress
 import json
+import os
 import random
 import re
 import statistics
@@ -227,9 +228,11 @@ class SynthreportsAdapter:
     next item  = GET /api/v1/me/next/?study=CODE (the first assignment not submitted, with its
                  blinded text and six domains, in one request: what LS's /next/ returns;
                  204 when the queue is done)
-    submit     = PUT /api/v1/me/assignments/{code}/ratings/ {"scores": {six domains}} +
-                 POST /api/v1/me/assignments/{code}/submit/, both with "Prefer: return=minimal"
-                 (204: the client already has the assignment from next)
+    submit     = POST /api/v1/me/assignments/{code}/submit/ {"scores": {six domains}} with
+                 "Prefer: return=minimal" (204: the client already has the assignment from
+                 next): the scores saved and the report submitted in one request, as LS's
+                 POST of an annotation (SR_SUBMIT=separate: PUT .../ratings/ then POST
+                 .../submit/, the flow before the submit took its scores)
     page       = GET /r/{code}/, the rating page as the browser gets it (session cookie from
                  POST /accounts/login/); each rater opens their own assignments
     export     = GET /coordinate/results/{study}/ratings.csv (coordinator session), long format:
@@ -346,6 +349,10 @@ class SynthreportsAdapter:
         # Prefer: return=minimal (RFC 7240): the client has the text and domains from next,
         # so it does not ask for the assignment back (204 instead of 200 + the assignment).
         minimal = {**self.headers(r), 'Prefer': 'return=minimal'}
+        if os.environ.get('SR_SUBMIT', 'combined') != 'separate':
+            return await self._timed_sub('submit_POST', c.post(
+                f'{self.base}/api/v1/me/assignments/{item_id}/submit/', headers=minimal,
+                json={'scores': dict(zip(keys, scores))}), ok_statuses=(204,))
         p = await self._timed_sub('ratings_PUT', c.put(
             f'{self.base}/api/v1/me/assignments/{item_id}/ratings/', headers=minimal,
             json={'scores': dict(zip(keys, scores))}), ok_statuses=(204,))
