@@ -328,7 +328,7 @@ class CannotAssessAdmin(ReadOnlyAdmin):
 @admin.register(StudyReport)
 class StudyReportAdmin(ReadOnlyAdmin):
     """A study's reports and calibration items with their reference scores: set on the
-    study's pages while it is a draft (services_reviewer.study_calibration_set), shown here."""
+    study's pages while it is a draft (services.reviewer.study_calibration_set), shown here."""
 
     list_display = ["study", "report", "role"]
     list_filter = ["role", "study"]

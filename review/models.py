@@ -361,7 +361,7 @@ class Assignment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Reading time as the page measured it (visible, focused, not idle), in milliseconds,
     # over every visit; each visit counts at most the wall time since the server served
-    # the page (services_reviewer.assignment_reading_time_add, the one place it changes).
+    # the page (services.reviewer.assignment_reading_time_add, the one place it changes).
     active_ms = models.PositiveBigIntegerField(default=0)
     # The current visit: when the rating page was last served, and the milliseconds of it
     # already counted in active_ms.

@@ -10,10 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from review import selectors_queue, services_reviewer
+from review import selectors_queue
 from review.exceptions import ServiceError
 from review.models import Study, StudyReport
 from review.permissions import AuthenticatedRequest, coordinator_required
+from review.services import reviewer as services_reviewer
 
 EXAMPLE_FIELDS = ("example_low", "example_mid", "example_high")
 

@@ -12,7 +12,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from review import selectors, services, services_reviewer
+from review import selectors, services
 from review.computations import computations_schedule
 from review.exceptions import Conflict, NotFound, ServiceError
 from review.models import Assignment, CannotAssess, ReviewerPreference, Study
@@ -22,6 +22,7 @@ from review.permissions import (
     user_is_coordinator,
     user_is_reviewer,
 )
+from review.services import reviewer as services_reviewer
 from review.views.domain_rows import domain_row_html
 
 # Lazy: translated per request, in the reviewer's language, not once at import.

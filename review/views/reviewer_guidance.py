@@ -12,11 +12,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from review import selectors, selectors_queue, services_reviewer
+from review import selectors, selectors_queue
 from review.exceptions import ServiceError
 from review.instructions import instructions_html
 from review.models import Assignment
 from review.permissions import AuthenticatedRequest, reviewer_required
+from review.services import reviewer as services_reviewer
 from review.views.reviewer import domain_row_response, reading_time_add
 
 

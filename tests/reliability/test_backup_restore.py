@@ -421,9 +421,9 @@ def test_rating_study_guidance_round_trip_keeps_calibration_attention_checks_and
     """Instructions, attention checks (a second showing of a report under another code),
     calibration items with their reference scores, domain examples, tags, the LLM judge's
     scores, a cannot-assess record and a reminder all come back; the figures are unchanged."""
-    from review import services_reviewer
     from review.models import CannotAssess, JudgeRating, Reminder, Tag
     from review.selectors_queue import study_calibration_agreement, study_test_retest
+    from review.services import reviewer as services_reviewer
 
     settings.STATS_BOOTSTRAP_RESAMPLES = 200
     coordinator = CoordinatorFactory()

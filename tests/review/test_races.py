@@ -15,9 +15,10 @@ import pytest
 from django.db import connection, connections, transaction
 from django.http import Http404
 
-from review import selectors, services, services_reviewer
+from review import selectors, services
 from review.exceptions import ServiceError
 from review.models import Assignment, AuditEvent, Rating, StudyReviewer
+from review.services import reviewer as services_reviewer
 from tests.conftest import make_open_study
 from tests.factories import CoordinatorFactory, ReviewerFactory
 from tests.transactional_fixtures import roles

@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from review import selectors, services, services_reviewer
+from review import selectors, services
 from review.exceptions import Conflict, InvalidInput
 from review.instructions import instructions_html
 from review.models import Assignment, CannotAssess, Rating, StudyReport
 from review.results import study_ratings_frame
 from review.selectors_queue import study_calibration_agreement, study_test_retest
+from review.services import reviewer as services_reviewer
 from tests.conftest import make_open_study
 from tests.factories import PASSWORD, ReportFactory, ReviewerFactory
 

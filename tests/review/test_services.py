@@ -2,9 +2,10 @@ import time
 
 import pytest
 
-from review import services, services_reviewer
+from review import services
 from review.exceptions import Conflict, InvalidInput
 from review.models import Assignment, AuditEvent, Rating, Study
+from review.services import reviewer as services_reviewer
 from tests.conftest import make_open_study
 from tests.factories import ReportFactory, ReviewerFactory
 

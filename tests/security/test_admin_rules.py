@@ -5,7 +5,7 @@ and assignments are view-only, and every change is an AuditEvent."""
 import pytest
 from django.urls import reverse
 
-from review import services, services_reviewer
+from review import services
 from review.models import (
     Assignment,
     AuditEvent,
@@ -16,6 +16,7 @@ from review.models import (
     Study,
     StudyReport,
 )
+from review.services import reviewer as services_reviewer
 from tests.factories import PASSWORD
 
 

@@ -2,7 +2,7 @@
 (the one service that counts it), undo of a first score, "cannot assess" with reassignment,
 text size, study instructions, calibration items and attention checks.
 
-Kept beside `review.services` (same rules: keyword-only, `InvalidInput`/`Conflict` and
+In `review.services` (same rules: keyword-only, `InvalidInput`/`Conflict` and
 nothing written on bad input).
 """
 
@@ -30,7 +30,8 @@ from review.models import (
     Study,
     StudyReport,
 )
-from review.services import READING_MS_MAX_PER_VISIT, assignment_lock, audit_log
+from review.services.assignments import READING_MS_MAX_PER_VISIT, assignment_lock
+from review.services.audit import audit_log
 
 # ASCII digits only ("²" and other Unicode digits are refused), at most 12 of them.
 _WHOLE_MS = re.compile(r"[0-9]{1,12}")
