@@ -398,6 +398,13 @@ def _submit_with(api, assignment, body, **extra):
     )
 
 
+def _assert_untouched(assignment):
+    """No score saved, and the assignment still pending with no comment."""
+    assert _scores(assignment) == {}
+    assignment.refresh_from_db()
+    assert (assignment.status, assignment.comment) == (Assignment.Status.PENDING, "")
+
+
 @pytest.fixture(params=["fast", "slow"])
 def submit_path(request, monkeypatch):
     """Every case through the three statements and through the services they stand in for
@@ -441,9 +448,7 @@ def test_submit_with_a_domain_left_out_saves_none_of_its_scores(open_study, revi
     assert response.status_code == 400
     assert response.json()["code"] == "incomplete"
     assert "Conciseness" in response.json()["detail"]
-    assert _scores(assignment) == {}
-    assignment.refresh_from_db()
-    assert (assignment.status, assignment.comment) == (Assignment.Status.PENDING, "")
+    _assert_untouched(assignment)
 
 
 def test_submit_completing_saved_scores_takes_only_the_missing_one(
@@ -472,9 +477,7 @@ def test_submit_with_a_refused_score_writes_nothing(
     response = _submit_with(api_client(reviewer), assignment, {"scores": scores}, **MINIMAL)
     assert response.status_code == 400
     assert response.json()["code"] == code
-    assert _scores(assignment) == {}
-    assignment.refresh_from_db()
-    assert assignment.status == Assignment.Status.PENDING
+    _assert_untouched(assignment)
 
 
 @pytest.mark.parametrize(
@@ -492,9 +495,7 @@ def test_a_malformed_submit_body_is_400_and_writes_nothing(open_study, reviewer,
     assignment = _first(open_study, reviewer)
     response = _submit_with(api_client(reviewer), assignment, body, **MINIMAL)
     assert response.status_code == 400
-    assert _scores(assignment) == {}
-    assignment.refresh_from_db()
-    assert assignment.status == Assignment.Status.PENDING
+    _assert_untouched(assignment)
 
 
 def test_submit_with_scores_after_a_submit_is_409_and_changes_nothing(
@@ -516,7 +517,7 @@ def test_submit_with_scores_on_a_closed_study_is_409(open_study, reviewer, submi
     response = _submit_with(api_client(reviewer), assignment, {"scores": SIX}, **MINIMAL)
     assert response.status_code == 409
     assert response.json()["code"] == "study_closed"
-    assert _scores(assignment) == {}
+    _assert_untouched(assignment)
 
 
 def test_submit_with_scores_on_another_reviewers_assignment_is_404(
@@ -525,9 +526,7 @@ def test_submit_with_scores_on_another_reviewers_assignment_is_404(
     theirs = _first(open_study, other_reviewer)
     response = _submit_with(api_client(reviewer), theirs, {"scores": SIX}, **MINIMAL)
     assert response.status_code == 404
-    assert _scores(theirs) == {}
-    theirs.refresh_from_db()
-    assert theirs.status == Assignment.Status.PENDING
+    _assert_untouched(theirs)
 
 
 def test_submit_with_scores_schedules_the_results_once(
