@@ -430,6 +430,20 @@ def test_submit_with_scores_saves_them_and_submits(open_study, reviewer, submit_
     assert assignment.submitted_at is not None
 
 
+def test_submit_with_a_comment_only_keeps_the_saved_scores(open_study, reviewer, submit_path):
+    assignment = _first(open_study, reviewer)
+    api = api_client(reviewer)
+    _put(api, assignment, SIX, **MINIMAL)
+    response = _submit_with(api, assignment, {"comment": "Relu deux fois."}, **MINIMAL)
+    assert response.status_code == 204
+    assert _scores(assignment) == SIX
+    assignment.refresh_from_db()
+    assert (assignment.status, assignment.comment) == (
+        Assignment.Status.SUBMITTED,
+        "Relu deux fois.",
+    )
+
+
 def test_submit_with_scores_answers_the_submitted_assignment(open_study, reviewer, submit_path):
     assignment = _first(open_study, reviewer)
     response = _submit_with(api_client(reviewer), assignment, {"scores": SIX})
@@ -542,8 +556,8 @@ def test_submit_with_scores_schedules_the_results_once(
 def test_submit_with_scores_query_budget(open_study, reviewer, django_assert_num_queries):
     assignment = _first(open_study, reviewer)
     api = api_client(reviewer)
-    # The PUT's statement, the submit's two; the transaction is a savepoint inside the
-    # test's (two more statements). A rated report in one request of five statements.
+    # The PUT's statement and the submit's two: a rated report in one request of three
+    # statements. Here the transaction is a savepoint inside the test's (two more).
     with django_assert_num_queries(API_OVERHEAD + 5):
         response = _submit_with(api, assignment, {"scores": SIX}, **MINIMAL)
     assert response.status_code == 204
