@@ -8,7 +8,8 @@ both cases nothing is written. One module per entity; callers import the package
 - `audit`: the audit trail;
 - `studies`: a study from draft to closed (settings, reports, opening, domains);
 - `panel`: who reviews a study, and reassignment when a reviewer drops out;
-- `assignments`: the locks of every reviewer write, opening a report, comment, submit;
+- `locks`: the locks every reviewer write takes, in one order, and the SQL the fast paths share;
+- `assignments`: opening a report, the reading time, the comment, the submit;
 - `ratings`: scores, one at a time, several at once, and with the submit;
 - `reports`: picking a study's reports, tags;
 - `blinding`: differences between the sources a coordinator accepts;
@@ -17,11 +18,8 @@ both cases nothing is written. One module per entity; callers import the package
 """
 
 from review.services.assignments import (
-    READING_MS_MAX_PER_VISIT,
-    AssignmentState,
     Submitted,
     assignment_comment_save,
-    assignment_lock,
     assignment_open,
     assignment_open_by_code,
     assignment_submit,
@@ -34,6 +32,7 @@ from review.services.blinding import (
     SURFACE_ACCEPTED,
     blinding_surface_accept,
 )
+from review.services.locks import READING_MS_MAX_PER_VISIT, AssignmentState, assignment_lock
 from review.services.panel import study_reviewer_add, study_reviewer_remove, study_reviewers_set
 from review.services.ratings import (
     SavedScore,

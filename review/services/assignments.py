@@ -9,86 +9,33 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from review.exceptions import Conflict, InvalidInput, NotFound
+from review.exceptions import Conflict, InvalidInput
 from review.models import (
     Assignment,
     Domain,
-    Rating,
     Study,
-    StudyReviewer,
+)
+from review.services.locks import (
+    ASSIGNMENT_TABLE,
+    CLOCK_SET_SQL,
+    OPEN_STUDY_OF_CODE_SQL,
+    RATING_TABLE,
+    READING_MS_MAX_PER_VISIT,
+    SEAT_TABLE,
+    STUDY_TABLE,
+    assignment_lock,
+    assignment_require_open,
 )
 
-
-def _require_open(assignment: Assignment) -> None:
-    """A quick refusal on the caller's copy; the check that counts is `_assignment_lock`."""
-    if assignment.study.status != Study.Status.OPEN:
-        raise Conflict(
-            _("This study is closed; ratings can no longer be changed."), code="study_closed"
-        )
-
-
-@dataclass(frozen=True)
-class AssignmentState:
-    """An assignment's state read under `_assignment_lock`: it cannot change before the
-    transaction that read it ends."""
-
-    status: str
-
-
-def _locking(clause: str) -> str:
-    # SQLite has no row locks (and needs none: the demo's transactions are IMMEDIATE, one
-    # writer at a time); PostgreSQL gets the clause.
-    return clause if connection.features.has_select_for_update else ""
-
-
-_ASSIGNMENT_TABLE = Assignment._meta.db_table
-_STUDY_TABLE = Study._meta.db_table
-_SEAT_TABLE = StudyReviewer._meta.db_table
-
-# Lock order, the same in every write so that none deadlocks with another: the study's row
-# first, then the assignment, then the seat. The study is taken in the weakest share mode
-# (KEY SHARE): reviewers writing at once do not wait for each other, but closing the study,
-# adding or removing a reviewer take FOR UPDATE on it and so wait for the writes in flight,
-# and later writes wait for them. The assignment is locked against a concurrent submit or
-# reassignment, the seat against its deactivation.
-_STUDY_SHARE_SQL = f"SELECT s.status FROM {_STUDY_TABLE} s WHERE s.id = %s"  # noqa: S608 (table name from the model)
-_STUDY_SHARE_CLAUSE = " FOR KEY SHARE"
-_ASSIGNMENT_LOCK_SQL = f"""
-SELECT a.status, p.active
-FROM {_ASSIGNMENT_TABLE} a
-JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
-WHERE a.id = %s
-"""  # noqa: S608 (table names from the models, values bound)
-_ASSIGNMENT_LOCK_CLAUSE = " FOR NO KEY UPDATE OF a FOR SHARE OF p"
-
-
-def _assignment_lock(assignment: Assignment) -> AssignmentState:
-    """Inside a transaction: lock the study, the assignment and the reviewer's seat, then
-    check what a reviewer's write needs — the study is open (Conflict otherwise), the
-    assignment still exists and the reviewer is still on the panel (NotFound otherwise)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_STUDY_SHARE_SQL + _locking(_STUDY_SHARE_CLAUSE), [assignment.study_id])
-        (study_status,) = cursor.fetchone()
-        cursor.execute(_ASSIGNMENT_LOCK_SQL + _locking(_ASSIGNMENT_LOCK_CLAUSE), [assignment.pk])
-        row = cursor.fetchone()
-    if row is None or not row[1]:
-        raise NotFound(_("This report is no longer assigned to you."), code="not_assigned")
-    if study_status != Study.Status.OPEN:
-        raise Conflict(
-            _("This study is closed; ratings can no longer be changed."), code="study_closed"
-        )
-    return AssignmentState(status=row[0])
-
-
 _OPEN_BY_CODE_SQL = f"""
-UPDATE {_ASSIGNMENT_TABLE} a
+UPDATE {ASSIGNMENT_TABLE} a
    SET reading_visit_at = %(now)s, reading_visit_ms = 0,
        first_opened_at = COALESCE(a.first_opened_at, %(now)s),
        status = CASE WHEN a.status = %(pending)s THEN %(in_progress)s ELSE a.status END
-  FROM {_STUDY_TABLE} s
+  FROM {STUDY_TABLE} s
  WHERE s.id = a.study_id AND a.code = %(code)s AND a.reviewer_id = %(reviewer)s
    AND s.status = %(open)s AND s.kind = %(rating)s
-   AND EXISTS (SELECT 1 FROM {_SEAT_TABLE} p
+   AND EXISTS (SELECT 1 FROM {SEAT_TABLE} p
                 WHERE p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id AND p.active)
 RETURNING a.id
 """  # noqa: S608 (names from the models, values bound)
@@ -118,11 +65,6 @@ def assignment_open_by_code(*, reviewer_id: int, code: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def assignment_lock(*, assignment: Assignment) -> AssignmentState:
-    """`_assignment_lock` for the reviewer's other writes (services.reviewer)."""
-    return _assignment_lock(assignment)
-
-
 def assignment_open(*, assignment: Assignment) -> Assignment:
     """Record the first time a reviewer opens a report, and start a new visit of it for
     the reading time (services.reviewer.assignment_reading_time_add), in one statement."""
@@ -146,59 +88,31 @@ def assignment_open(*, assignment: Assignment) -> Assignment:
     return assignment
 
 
-# Quoted: the reliability tests recognise the rating write by its SQL (INTO "review_rating").
-_RATING_TABLE = connection.ops.quote_name(Rating._meta.db_table)
-
-
-# A visit can never count more than this, whatever the wall clock says (a tab left open
-# overnight must not add hours to a report's reading time). Used by the one-statement save
-# below and by services.reviewer.assignment_reading_time_add.
-READING_MS_MAX_PER_VISIT = 30 * 60 * 1000
-# The clock of the reading time (services.reviewer.assignment_reading_time_add's rule) as
-# SQL over the locked assignment row `a`: the visit counts at most the wall time since the
-# page was served and READING_MS_MAX_PER_VISIT, and only what is not yet counted is added.
-_VISIT_COUNTED_SQL = """LEAST(%(ms)s, %(ms_max)s, GREATEST(0, FLOOR(
-           EXTRACT(EPOCH FROM (%(now)s - a.reading_visit_at)) * 1000))::bigint)"""
-_CLOCK_SET_SQL = f"""
-         active_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
-           THEN a.active_ms + GREATEST(0, {_VISIT_COUNTED_SQL} - a.reading_visit_ms)
-           ELSE a.active_ms END,
-         reading_visit_ms = CASE WHEN %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
-           THEN GREATEST(a.reading_visit_ms, {_VISIT_COUNTED_SQL})
-           ELSE a.reading_visit_ms END"""
-
-# The study of the assignment `%(code)s`, if open, locked first and in KEY SHARE as
-# `_assignment_lock` takes it: an uncorrelated subquery, run before the rows are fetched.
-_OPEN_STUDY_OF_CODE_SQL = f"""(SELECT s2.id FROM {_STUDY_TABLE} s2
-     WHERE s2.id = (SELECT a2.study_id FROM {_ASSIGNMENT_TABLE} a2 WHERE a2.code = %(code)s)
-       AND s2.status = %(open)s FOR KEY SHARE)"""  # noqa: S608 (names from the models)
-
-
 # The submit, in two statements and one transaction (PostgreSQL): the first takes the locks
-# of `_assignment_lock` (study in KEY SHARE, then the assignment and the seat) on an
+# of `assignment_lock` (study in KEY SHARE, then the assignment and the seat) on an
 # assignment not yet submitted; the second, under those locks and so with a snapshot taken
 # after any score saved or cleared meanwhile, submits it only when every domain of the study
 # is scored, with the comment and the page's reading time. One statement would not do: its
 # check of the scores would read the snapshot taken before it waited for the lock.
 _SUBMIT_LOCK_SQL = f"""
 SELECT a.id, s.code
-FROM {_ASSIGNMENT_TABLE} a
-JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
-JOIN {_STUDY_TABLE} s ON s.id = a.study_id
+FROM {ASSIGNMENT_TABLE} a
+JOIN {SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
+JOIN {STUDY_TABLE} s ON s.id = a.study_id
 WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = ANY(%(writable)s)
   AND p.active
-  AND a.study_id = {_OPEN_STUDY_OF_CODE_SQL}
+  AND a.study_id = {OPEN_STUDY_OF_CODE_SQL}
 FOR NO KEY UPDATE OF a FOR SHARE OF p
 """  # noqa: S608 (names from the models, values bound)
 _SUBMIT_SQL = f"""
-UPDATE {_ASSIGNMENT_TABLE} a
+UPDATE {ASSIGNMENT_TABLE} a
    SET status = %(submitted)s, submitted_at = %(now)s, updated_at = %(now)s,
-       comment = COALESCE(%(comment)s, a.comment),{_CLOCK_SET_SQL}
+       comment = COALESCE(%(comment)s, a.comment),{CLOCK_SET_SQL}
  WHERE a.id = %(id)s AND a.status = ANY(%(writable)s)
    AND NOT EXISTS (
      SELECT 1 FROM {Domain._meta.db_table} d
       WHERE d.study_id = a.study_id
-        AND NOT EXISTS (SELECT 1 FROM {_RATING_TABLE} r
+        AND NOT EXISTS (SELECT 1 FROM {RATING_TABLE} r
                          WHERE r.assignment_id = a.id AND r.domain_id = d.id))
 RETURNING a.study_id
 """  # noqa: S608 (names from the models, values bound)
@@ -207,7 +121,7 @@ RETURNING a.study_id
 # rows as they were before the update, so the submitted one is excluded by its id. (A
 # statement of its own: the API's submit does not plan the subquery.)
 _SUBMIT_WITH_NEXT_SQL = f"""{_SUBMIT_SQL.rstrip()},
-          (SELECT q.code FROM {_ASSIGNMENT_TABLE} q
+          (SELECT q.code FROM {ASSIGNMENT_TABLE} q
             WHERE q.study_id = a.study_id AND q.reviewer_id = a.reviewer_id
               AND q.id <> a.id AND q.status <> %(submitted)s
             ORDER BY q.position LIMIT 1)
@@ -215,12 +129,12 @@ _SUBMIT_WITH_NEXT_SQL = f"""{_SUBMIT_SQL.rstrip()},
 
 
 _READING_TIME_BY_CODE_SQL = f"""
-UPDATE {_ASSIGNMENT_TABLE} a
-   SET {_CLOCK_SET_SQL.strip()}
-  FROM {_STUDY_TABLE} s
+UPDATE {ASSIGNMENT_TABLE} a
+   SET {CLOCK_SET_SQL.strip()}
+  FROM {STUDY_TABLE} s
  WHERE s.id = a.study_id AND a.code = %(code)s AND a.reviewer_id = %(reviewer)s
    AND s.status = %(open)s AND a.reading_visit_at IS NOT NULL
-   AND EXISTS (SELECT 1 FROM {_SEAT_TABLE} p
+   AND EXISTS (SELECT 1 FROM {SEAT_TABLE} p
                 WHERE p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id AND p.active)
 RETURNING a.id
 """  # noqa: S608 (names from the models, values bound)
@@ -276,7 +190,7 @@ def assignment_submit_in_two_statements(
     if connection.vendor != "postgresql" or (comment is not None and len(comment) > 5000):
         return None
     with transaction.atomic():
-        return _submit_statements(
+        return assignment_submit_statements(
             reviewer_id=reviewer_id,
             code=code,
             comment=comment,
@@ -285,7 +199,7 @@ def assignment_submit_in_two_statements(
         )
 
 
-def _submit_statements(
+def assignment_submit_statements(
     *, reviewer_id: int, code: str, comment: str | None, client_ms: int | None, with_next: bool
 ) -> Submitted | None:
     """The two statements of `assignment_submit_in_two_statements`, inside the caller's
@@ -326,11 +240,11 @@ def _submit_statements(
 
 
 def assignment_comment_save(*, assignment: Assignment, comment: str) -> Assignment:
-    _require_open(assignment)
+    assignment_require_open(assignment=assignment)
     if len(comment) > 5000:
         raise InvalidInput(_("The comment is limited to 5,000 characters."), code="comment_long")
     with transaction.atomic():
-        _assignment_lock(assignment)
+        assignment_lock(assignment=assignment)
         Assignment.objects.filter(pk=assignment.pk).update(
             comment=comment, updated_at=timezone.now()
         )
@@ -342,9 +256,9 @@ def assignment_submit(*, assignment: Assignment) -> Assignment:
     """Submit once every domain of the study is scored. A second submit is refused, so a
     replayed request changes nothing. Checked under the assignment's lock: a score saved
     at the same moment lands either before the submit or after it, with its audit row."""
-    _require_open(assignment)
+    assignment_require_open(assignment=assignment)
     with transaction.atomic():
-        state = _assignment_lock(assignment)
+        state = assignment_lock(assignment=assignment)
         if state.status == Assignment.Status.SUBMITTED:
             raise Conflict(_("This report was already submitted."), code="already_submitted")
         missing = list(

@@ -18,7 +18,7 @@ from review.models import (
 )
 from review.permissions import user_is_coordinator
 from review.services.audit import audit_log
-from review.services.studies import _require_draft, _study_lock
+from review.services.studies import study_lock, study_require_draft
 
 
 def study_reviewers_set(
@@ -26,12 +26,12 @@ def study_reviewers_set(
 ) -> None:
     """Set the panel of a draft study; pseudonyms (R1, R2, …) follow a seeded shuffle.
     Audited with the pseudonyms, not the names, as the rest of the study's trail."""
-    _require_draft(study)
+    study_require_draft(study=study)
     reviewers = list(dict.fromkeys(reviewers))
     for reviewer in reviewers:
         _require_panel_eligible(reviewer)
     with transaction.atomic():
-        _require_draft(_study_lock(study))
+        study_require_draft(study=study_lock(study=study))
         study.panel.all().delete()
         order = list(range(1, len(reviewers) + 1))
         random.Random(study.seed).shuffle(order)
@@ -78,7 +78,7 @@ def study_reviewer_add(*, study: Study, reviewer: User, actor: User | None = Non
     """Add a reviewer to the panel (for an open study, they receive reports on drop-outs)."""
     _require_panel_eligible(reviewer)
     with transaction.atomic():
-        study = _study_lock(study)
+        study = study_lock(study=study)
         if study.status == Study.Status.CLOSED:
             raise Conflict(_("The study is closed."), code="study_closed")
         seat = study.panel.filter(reviewer=reviewer).first()
@@ -100,10 +100,10 @@ def study_reviewer_remove(*, study: Study, reviewer: User, actor: User | None = 
 
     Never loses a submission made while the removal runs: the study's row lock waits for
     every rating write and submit in flight (they hold a share lock on it, see
-    `_assignment_lock`) and holds off new ones; each assignment is then locked and
+    `assignment_lock`) and holds off new ones; each assignment is then locked and
     deleted only if it is still unsubmitted."""
     with transaction.atomic():
-        study = _study_lock(study)
+        study = study_lock(study=study)
         seat = study.panel.select_for_update().filter(reviewer=reviewer, active=True).first()
         if seat is None:
             raise InvalidInput(_("This reviewer is not on the study's panel."), code="not_panel")

@@ -18,25 +18,27 @@ from review.models import (
     Study,
 )
 from review.services.assignments import (
-    _ASSIGNMENT_LOCK_CLAUSE,
-    _ASSIGNMENT_TABLE,
-    _CLOCK_SET_SQL,
-    _OPEN_STUDY_OF_CODE_SQL,
-    _RATING_TABLE,
-    _SEAT_TABLE,
-    _STUDY_SHARE_CLAUSE,
-    _STUDY_SHARE_SQL,
-    _STUDY_TABLE,
-    READING_MS_MAX_PER_VISIT,
-    AssignmentState,
     Submitted,
-    _assignment_lock,
-    _locking,
-    _require_open,
-    _submit_statements,
     assignment_comment_save,
+    assignment_submit_statements,
 )
 from review.services.audit import audit_log
+from review.services.locks import (
+    ASSIGNMENT_LOCK_CLAUSE,
+    ASSIGNMENT_TABLE,
+    CLOCK_SET_SQL,
+    OPEN_STUDY_OF_CODE_SQL,
+    RATING_TABLE,
+    READING_MS_MAX_PER_VISIT,
+    SEAT_TABLE,
+    STUDY_SHARE_CLAUSE,
+    STUDY_SHARE_SQL,
+    STUDY_TABLE,
+    AssignmentState,
+    assignment_lock,
+    assignment_require_open,
+    lock_clause,
+)
 
 _UPSERT_TAIL = """
 ON CONFLICT (assignment_id, domain_id)
@@ -46,10 +48,10 @@ RETURNING id"""
 
 def _rating_upsert(rating: Rating) -> None:
     """Insert or overwrite one score in a single statement and set the rating's pk. The
-    caller holds `_assignment_lock`."""
+    caller holds `assignment_lock`."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at) "  # noqa: S608 (table name from the model, values bound)
+            f"INSERT INTO {RATING_TABLE} (assignment_id, domain_id, score, updated_at) "  # noqa: S608 (table name from the model, values bound)
             "VALUES (%s, %s, %s, %s)" + _UPSERT_TAIL,
             [
                 rating.assignment_id,
@@ -68,14 +70,14 @@ def _rating_upsert_in_progress(rating: Rating) -> bool:
     False when the checks fail, and nothing was written: the caller takes the slow path,
     which says why. bulk_create(update_conflicts=…) would cost two more round trips."""
     # The study's lock sits in an uncorrelated subquery, which PostgreSQL runs (once)
-    # before it fetches and locks the assignment: the lock order of `_assignment_lock`.
+    # before it fetches and locks the assignment: the lock order of `assignment_lock`.
     sql = (
-        f"WITH target AS (SELECT a.id FROM {_ASSIGNMENT_TABLE} a "  # noqa: S608 (names from the models, values bound)
-        f"JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id "
+        f"WITH target AS (SELECT a.id FROM {ASSIGNMENT_TABLE} a "  # noqa: S608 (names from the models, values bound)
+        f"JOIN {SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id "
         f"WHERE a.id = %s AND a.status = %s AND p.active AND a.study_id = "
-        f"({_STUDY_SHARE_SQL} AND s.status = %s{_locking(_STUDY_SHARE_CLAUSE)})"
-        f"{_locking(_ASSIGNMENT_LOCK_CLAUSE)}) "
-        f"INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at) "
+        f"({STUDY_SHARE_SQL} AND s.status = %s{lock_clause(STUDY_SHARE_CLAUSE)})"
+        f"{lock_clause(ASSIGNMENT_LOCK_CLAUSE)}) "
+        f"INSERT INTO {RATING_TABLE} (assignment_id, domain_id, score, updated_at) "
         "SELECT %s, %s, %s, %s FROM target" + _UPSERT_TAIL
     ).replace("SELECT s.status FROM", "SELECT s.id FROM", 1)
     with connection.cursor() as cursor:
@@ -121,7 +123,7 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     The assignment's and the study's states are checked under row locks in the statement
     or transaction that writes: no score lands after the study closed, and a score changed
     after its assignment was submitted always has its `rating.change_after_submit` row."""
-    _require_open(assignment)
+    assignment_require_open(assignment=assignment)
     if (
         assignment.kind == Assignment.Kind.CALIBRATION
         and assignment.status == Assignment.Status.SUBMITTED
@@ -149,7 +151,7 @@ def rating_save(*, assignment: Assignment, domain_key: str, score: Any) -> Ratin
     if assignment.status == Assignment.Status.IN_PROGRESS and _rating_upsert_in_progress(rating):
         return rating
     with transaction.atomic():
-        state = _assignment_lock(assignment)
+        state = assignment_lock(assignment=assignment)
         previous = None
         if state.status == Assignment.Status.SUBMITTED:
             previous = (
@@ -195,7 +197,7 @@ _DOMAIN_COLUMNS = [field.column for field in Domain._meta.concrete_fields]
 
 # The whole save of a score by a reviewer clicking through a report they have started, in
 # ONE statement (PostgreSQL): find their assignment by code and the domain by key, check and
-# lock as `_assignment_lock` does (study first, in KEY SHARE, by the uncorrelated subquery
+# lock as `assignment_lock` does (study first, in KEY SHARE, by the uncorrelated subquery
 # that runs before the rows are fetched; then the assignment and the seat), upsert the
 # score, add the page's reading time (the rule of services.reviewer.assignment_reading_time_add,
 # under the same row lock), and return the domain row for the answer. No row comes back
@@ -203,21 +205,21 @@ _DOMAIN_COLUMNS = [field.column for field in Domain._meta.concrete_fields]
 _SCORE_SAVE_SQL = f"""
 WITH target AS (
   SELECT a.id AS assignment_id, d.id AS domain_id, s.scale_min, s.scale_max
-  FROM {_ASSIGNMENT_TABLE} a
-  JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
-  JOIN {_STUDY_TABLE} s ON s.id = a.study_id
+  FROM {ASSIGNMENT_TABLE} a
+  JOIN {SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
+  JOIN {STUDY_TABLE} s ON s.id = a.study_id
   JOIN {Domain._meta.db_table} d ON d.study_id = a.study_id AND d.key = %(key)s
   WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = %(in_progress)s
     AND p.active AND %(score)s BETWEEN s.scale_min AND s.scale_max
-    AND a.study_id = {_OPEN_STUDY_OF_CODE_SQL}
+    AND a.study_id = {OPEN_STUDY_OF_CODE_SQL}
   FOR NO KEY UPDATE OF a FOR SHARE OF p
 ), saved AS (
-  INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at)
+  INSERT INTO {RATING_TABLE} (assignment_id, domain_id, score, updated_at)
   SELECT assignment_id, domain_id, %(score)s, %(now)s FROM target
   {_UPSERT_TAIL}
 ), clock AS (
-  UPDATE {_ASSIGNMENT_TABLE} a
-     SET {_CLOCK_SET_SQL.strip()}
+  UPDATE {ASSIGNMENT_TABLE} a
+     SET {CLOCK_SET_SQL.strip()}
     FROM target t
    WHERE a.id = t.assignment_id AND %(ms)s > 0 AND a.reading_visit_at IS NOT NULL
 )
@@ -266,7 +268,7 @@ def score_save_in_one_statement(
 
 
 # A PUT of several scores by a reviewer on an assignment not yet submitted, in ONE statement
-# (PostgreSQL): the same locks, in the same order, and the same checks as `_assignment_lock`
+# (PostgreSQL): the same locks, in the same order, and the same checks as `assignment_lock`
 # + `_ratings_upsert_many` (every key a domain of the study, every score on its scale), all
 # or nothing: the upsert runs only when every wanted score found its domain. A pending
 # assignment becomes in progress, as the slow path does.
@@ -275,23 +277,23 @@ WITH wanted(key, score) AS (
   SELECT * FROM unnest(%(keys)s::text[], %(scores)s::integer[])
 ), target AS (
   SELECT a.id AS assignment_id, a.status, d.id AS domain_id, w.score
-  FROM {_ASSIGNMENT_TABLE} a
-  JOIN {_SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
-  JOIN {_STUDY_TABLE} s ON s.id = a.study_id
+  FROM {ASSIGNMENT_TABLE} a
+  JOIN {SEAT_TABLE} p ON p.study_id = a.study_id AND p.reviewer_id = a.reviewer_id
+  JOIN {STUDY_TABLE} s ON s.id = a.study_id
   JOIN {Domain._meta.db_table} d ON d.study_id = a.study_id
   JOIN wanted w ON w.key = d.key
   WHERE a.code = %(code)s AND a.reviewer_id = %(reviewer)s AND a.status = ANY(%(writable)s)
     AND p.active AND w.score BETWEEN s.scale_min AND s.scale_max
-    AND a.study_id = {_OPEN_STUDY_OF_CODE_SQL}
+    AND a.study_id = {OPEN_STUDY_OF_CODE_SQL}
   FOR NO KEY UPDATE OF a FOR SHARE OF p
 ), complete AS (
   SELECT COUNT(*) = %(wanted)s AS ok FROM target
 ), saved AS (
-  INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at)
+  INSERT INTO {RATING_TABLE} (assignment_id, domain_id, score, updated_at)
   SELECT assignment_id, domain_id, score, %(now)s FROM target WHERE (SELECT ok FROM complete)
   {_UPSERT_TAIL}
 ), opened AS (
-  UPDATE {_ASSIGNMENT_TABLE} a SET status = %(in_progress)s, first_opened_at = %(now)s
+  UPDATE {ASSIGNMENT_TABLE} a SET status = %(in_progress)s, first_opened_at = %(now)s
    WHERE a.id = (SELECT assignment_id FROM target LIMIT 1) AND a.status = %(pending)s
      AND (SELECT ok FROM complete)
 )
@@ -346,7 +348,7 @@ def assignment_submit_with_scores_in_three_statements(
     with transaction.atomic():
         if not ratings_put_in_one_statement(reviewer_id=reviewer_id, code=code, scores=scores):
             return None
-        submitted = _submit_statements(
+        submitted = assignment_submit_statements(
             reviewer_id=reviewer_id, code=code, comment=comment, client_ms=0, with_next=False
         )
         if submitted is None:
@@ -359,9 +361,9 @@ def assignment_ratings_put(
     *, assignment: Assignment, scores: dict[str, Any], comment: str | None = None
 ) -> Assignment:
     """Save several scores and the comment at once, all or nothing (the API's PUT)."""
-    _require_open(assignment)
+    assignment_require_open(assignment=assignment)
     with transaction.atomic():
-        state = _assignment_lock(assignment)
+        state = assignment_lock(assignment=assignment)
         assignment.status = state.status
         if state.status == Assignment.Status.SUBMITTED or not scores:
             # Changes after submission keep their audit rows: one score at a time.
@@ -377,7 +379,7 @@ def assignment_ratings_put(
 def _ratings_upsert_many(
     *, assignment: Assignment, state: AssignmentState, scores: dict[str, Any]
 ) -> None:
-    """Every score of a PUT in one statement (the caller holds `_assignment_lock` on an
+    """Every score of a PUT in one statement (the caller holds `assignment_lock` on an
     assignment not yet submitted), after the checks `rating_save` makes on each, in the
     same order and with the same refusals: the study's domains are read once."""
     study = assignment.study
@@ -399,7 +401,7 @@ def _ratings_upsert_many(
         params.extend((assignment.pk, domain.pk, score, stamp))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_RATING_TABLE} (assignment_id, domain_id, score, updated_at) VALUES "  # noqa: S608 (table name from the model, values bound)
+            f"INSERT INTO {RATING_TABLE} (assignment_id, domain_id, score, updated_at) VALUES "  # noqa: S608 (table name from the model, values bound)
             + ", ".join(["(%s, %s, %s, %s)"] * (len(params) // 4))
             + _UPSERT_TAIL,
             params,

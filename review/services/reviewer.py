@@ -30,18 +30,11 @@ from review.models import (
     Study,
     StudyReport,
 )
-from review.services.assignments import READING_MS_MAX_PER_VISIT, assignment_lock
 from review.services.audit import audit_log
+from review.services.locks import READING_MS_MAX_PER_VISIT, assignment_lock, assignment_require_open
 
 # ASCII digits only ("²" and other Unicode digits are refused), at most 12 of them.
 _WHOLE_MS = re.compile(r"[0-9]{1,12}")
-
-
-def _require_open(assignment: Assignment) -> None:
-    if assignment.study.status != Study.Status.OPEN:
-        raise Conflict(
-            _("This study is closed; ratings can no longer be changed."), code="study_closed"
-        )
 
 
 def reading_ms_parse(value: str | None) -> int | None:
@@ -88,7 +81,7 @@ def assignment_reading_time_add(
 def rating_clear(*, assignment: Assignment, domain_key: str) -> None:
     """Remove a score (undo of a first score). Refused once the report is submitted: a
     submitted report keeps a score in every domain."""
-    _require_open(assignment)
+    assignment_require_open(assignment=assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise Conflict(
             _("A submitted report keeps a score in every domain; choose another score."),
@@ -126,7 +119,7 @@ def assignment_cannot_assess(
     note = note.strip()
     if len(note) > 500:
         raise InvalidInput(_("The details are limited to 500 characters."), code="note_long")
-    _require_open(assignment)
+    assignment_require_open(assignment=assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise Conflict(
             _("This report is already submitted; change its scores instead."),

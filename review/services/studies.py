@@ -120,14 +120,14 @@ def study_create(
     return study
 
 
-def _require_draft(study: Study) -> None:
+def study_require_draft(*, study: Study) -> None:
     if study.status != Study.Status.DRAFT:
         raise Conflict(
             _("This can only be changed while the study is a draft."), code="study_not_draft"
         )
 
 
-def _study_lock(study: Study) -> Study:
+def study_lock(*, study: Study) -> Study:
     """The study's row, locked until the transaction ends, with its current status. Inside
     `transaction.atomic()`; a check on the caller's copy could be stale (a study opened or
     closed by another coordinator in between)."""
@@ -136,9 +136,9 @@ def _study_lock(study: Study) -> Study:
 
 def study_reports_add(*, study: Study, reports: Iterable[Report]) -> int:
     """Add reports to a draft study; reports already in it are ignored. Returns the count added."""
-    _require_draft(study)
+    study_require_draft(study=study)
     with transaction.atomic():
-        _require_draft(_study_lock(study))
+        study_require_draft(study=study_lock(study=study))
         report_ids = {report.pk for report in reports}
         existing = set(study.memberships.values_list("report_id", flat=True))
         new_ids = sorted(report_ids - existing)
@@ -195,7 +195,7 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
     request is right, the study's state is not."""
     with transaction.atomic():
         study = Study.objects.select_for_update().get(pk=study.pk)
-        _require_draft(study)
+        study_require_draft(study=study)
         # Calibration items are rated by everyone, outside the allocation (services.reviewer).
         report_rows = list(
             study.memberships.filter(role=StudyReport.Role.MEMBER).values_list(
@@ -321,14 +321,14 @@ def study_reopen(*, study: Study, actor: User | None, reason: str) -> Study:
 def domains_update(*, study: Study, rows: Sequence[dict[str, Any]]) -> None:
     """Replace a draft study's domains by `rows` (key, label, help_text, anchors, and the
     same with a `_fr` suffix for French), in the order given."""
-    _require_draft(study)
+    study_require_draft(study=study)
     keys = [row.get("key", "") for row in rows]
     if not rows:
         raise InvalidInput(_("A study needs at least one domain."), code="no_domains")
     if len(set(keys)) != len(keys) or any(not key for key in keys):
         raise InvalidInput(_("Domain keys must be present and unique."), code="domain_keys")
     with transaction.atomic():
-        _require_draft(_study_lock(study))
+        study_require_draft(study=study_lock(study=study))
         existing = {domain.key: domain for domain in study.domains.all()}
         study.domains.exclude(key__in=keys).delete()
         for order, row in enumerate(rows):
