@@ -141,10 +141,11 @@ RETURNING a.id
 
 
 def reading_time_add_by_code(*, reviewer_id: int, code: str, visit_ms: int) -> bool:
-    """The rating page's 15 s beat (its reading time, nothing else) in one statement, by the
-    rule of services.reviewer.assignment_reading_time_add. False when it does not apply —
-    not PostgreSQL, not theirs, seat removed, study not open, no visit started — and
-    nothing was written: the caller goes the usual way (404, or nothing to count)."""
+    """The rating page's reading-time beat (at most once a minute, nothing else) in one
+    statement, by the rule of services.reviewer.assignment_reading_time_add. False when it
+    does not apply — not PostgreSQL, not theirs, seat removed, study not open, no visit
+    started — and nothing was written: the caller goes the usual way (404, or nothing to
+    count)."""
     if connection.vendor != "postgresql" or visit_ms <= 0:
         return False
     with connection.cursor() as cursor:

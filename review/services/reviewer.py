@@ -50,8 +50,9 @@ def assignment_reading_time_add(
     """The rule reading time is counted by (the rating page's one-statement score save,
     services.score_save_in_one_statement, applies the same rule in its SQL). `visit_ms` is
     what the rating page measured since it was served (visible, focused, not idle for 60 s;
-    sent with every save, undo, submit and a 15 s beat while the reviewer reads): a running
-    total, so a lost or reordered request loses nothing and a repeated one counts once.
+    sent with every save, undo and submit, by a beat at most once a minute while nothing
+    else carried it, and on leaving the page): a running total, so a lost or reordered
+    request loses nothing and a repeated one counts once.
 
     The visit counts at most the wall time since the server served the page
     (`reading_visit_at`, set by services.assignment_open) and READING_MS_MAX_PER_VISIT; only
