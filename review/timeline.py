@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -180,6 +181,59 @@ _NOT_AN_AGE_AFTER = re.compile(r"^\s*(?:de |d'|plus tôt|auparavant|ago|before|e
 _AGE_INTRO = re.compile(
     r"(?:âg[ée]e?|agee?|aged?)\s+de\s*$|\b(?:patiente?|homme|femme)\s+de\s*$", re.I
 )
+# Speed (issue 21): a scan by `re` costs ~10 ns per character of the text even when the
+# pattern's leading look-ahead rejects almost every position, and an import scanned each
+# report with several patterns that open with a number. Those patterns refuse a digit just
+# before their first one, so each of their matches starts a run of digits: one scan finds
+# the runs (a report of 2,500 characters has a few dozen) and the pattern itself is tried
+# at each (`finditer_at`). `pattern.match(text, start)` sees the text before `start`, so
+# look-behinds and `\b` decide as in a scan. tests/review/imports/test_scan_prefilters.py
+# holds each use to the pattern's own `finditer`.
+_DIGIT_RUN = re.compile(r"\d+")
+# AGE's one branch that opens with a word: "aged 61".
+_AGED = re.compile("aged", re.I)
+
+
+@lru_cache(maxsize=16)
+def digit_run_starts(text: str) -> tuple[int, ...]:
+    """Where each run of digits in `text` starts, in order. Kept for the last texts: an
+    import asks for one report's runs when it shifts its dates, finds them and its ages."""
+    return tuple(match.start() for match in _DIGIT_RUN.finditer(text))
+
+
+def finditer_at(pattern: re.Pattern[str], text: str, starts: Sequence[int]) -> list[re.Match[str]]:
+    """`list(pattern.finditer(text))`, the pattern tried only at `starts` (in order): right
+    when every match of the pattern starts at one of them."""
+    found: list[re.Match[str]] = []
+    end = 0
+    for start in starts:
+        if start < end:
+            continue  # inside the previous match, which a scan would have skipped
+        match = pattern.match(text, start)
+        if match is not None:
+            found.append(match)
+            end = match.end()
+    return found
+
+
+def sub_at(
+    pattern: re.Pattern[str],
+    replacement: Callable[[re.Match[str]], str],
+    text: str,
+    starts: Sequence[int],
+) -> str:
+    """`pattern.sub(replacement, text)`, the pattern tried only at `starts` (see
+    `finditer_at`)."""
+    pieces: list[str] = []
+    cursor = 0
+    for match in finditer_at(pattern, text, starts):
+        pieces.append(text[cursor : match.start()])
+        pieces.append(replacement(match))
+        cursor = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -325,6 +379,8 @@ YEAR_PATTERNS = (ISO_MONTH_YEAR, NUMERIC_MONTH_YEAR, FR_TEXT_DATE, EN_TEXT_DATE,
 TEXT_DATE_PATTERNS = (FR_TEXT_DATE, EN_TEXT_DATE)
 _FULL_DATE_PATTERNS = tuple(pattern for pattern in DATE_PATTERNS if pattern not in YEAR_PATTERNS)
 _NUMERIC_PATTERNS = tuple(p for p in DATE_PATTERNS if p not in TEXT_DATE_PATTERNS)
+# The date patterns whose every match starts a run of digits (see `finditer_at`).
+_NUMBER_FIRST_PATTERNS = frozenset({ISO_DATE, NUMERIC_DATE, ISO_MONTH_YEAR, NUMERIC_MONTH_YEAR})
 
 
 def year_written(text: str) -> bool:
@@ -347,8 +403,13 @@ def _date_patterns(text: str) -> tuple[re.Pattern[str], ...]:
 def dates_find(text: str, *, language: str) -> list[DateMention]:
     """Every date in `text`, each span once (full dates take precedence over month-years)."""
     found: list[DateMention] = []
+    starts = digit_run_starts(text)
     for pattern in _date_patterns(text):
-        for match in pattern.finditer(text):
+        if pattern in _NUMBER_FIRST_PATTERNS:
+            matches = finditer_at(pattern, text, starts)
+        else:
+            matches = list(pattern.finditer(text))
+        for match in matches:
             start, end = match.span(1) if pattern is BARE_YEAR else match.span()
             if any(start < m.end and m.start < end for m in found):
                 continue
@@ -373,7 +434,13 @@ def ages_find(text: str) -> list[AgeMention]:
     """Ages the report states ("66 ans", "âgée de 66 ans", "a 66-year-old"); durations such as
     "depuis 5 ans" or "30 ans de tabagisme" are not ages."""
     ages = []
-    for match in AGE.finditer(text):
+    # AGE opens with a number or with "aged"; "aged" is in the text's lower case wherever
+    # `_AGED` matches (no other character folds to a, g, e or d: checked over all of
+    # Unicode by the prefilter tests).
+    starts: Sequence[int] = digit_run_starts(text)
+    if "aged" in text.lower():
+        starts = sorted((*starts, *(match.start() for match in _AGED.finditer(text))))
+    for match in finditer_at(AGE, text, starts):
         value = int(next(group for group in match.groups() if group is not None))
         before = text[max(0, match.start() - 20) : match.start()]
         after = text[match.end() : match.end() + 15]
