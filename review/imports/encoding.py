@@ -87,10 +87,17 @@ def text_decode(data: bytes, *, encoding: str = "") -> tuple[str, str]:
                 with contextlib.suppress(UnicodeDecodeError):
                     text, used = data.decode("cp1252"), "cp1252"
     # Every accepted codec decodes any byte sequence, so a binary file "succeeds": refuse
-    # it here by the control characters no report contains.
-    if "\x00" in text or _C1_CONTROLS.search(text) or len(_OTHER_CONTROLS.findall(text)) > 2:
+    # it here by the control characters no report contains. C1 controls and mojibake are
+    # non-ASCII characters: an ASCII text (most English exports) skips those two scans of
+    # the whole upload.
+    ascii_only = text.isascii()
+    if (
+        "\x00" in text
+        or (not ascii_only and _C1_CONTROLS.search(text))
+        or len(_OTHER_CONTROLS.findall(text)) > 2
+    ):
         raise TextDecodeError(_("binary data or control characters, not text"))
-    mojibake = _MOJIBAKE.search(text)
+    mojibake = None if ascii_only else _MOJIBAKE.search(text)
     if mojibake:
         raise TextDecodeError(
             _(

@@ -44,3 +44,16 @@ def test_text_decode_refuses_double_encoded_text():
 def test_text_decode_refuses_binary():
     with pytest.raises(TextDecodeError, match=r"not text|unreadable"):
         text_decode(bytes(range(256)) * 4)
+
+
+def test_an_ascii_text_can_hold_neither_c1_controls_nor_mojibake():
+    # text_decode skips both scans for an ASCII text: no ASCII character opens either.
+    from review.imports.encoding import _C1_CONTROLS, _MOJIBAKE
+
+    every_ascii_pair = "".join(chr(a) + chr(b) for a in range(128) for b in range(128))
+    assert _C1_CONTROLS.search(every_ascii_pair) is None
+    assert _MOJIBAKE.search(every_ascii_pair) is None
+    assert text_decode(b"Chest CT: stable nodule.\n") == ("Chest CT: stable nodule.\n", "utf-8")
+    # ASCII control characters are still looked for in an ASCII text.
+    with pytest.raises(TextDecodeError, match="not text"):
+        text_decode(b"Chest CT\x01\x02\x03 stable.")
