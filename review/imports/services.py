@@ -10,9 +10,12 @@ age). It is built once for the surrogates and once more for the coherence check 
 final text; the date shift builds one only when the report writes a year alone, and the
 coherence check reuses the surrogates' timeline when no placeholder changed the text. The
 patterns open with a look-ahead on their first characters, which lets `re` skip most
-positions. The commit inserts with COPY on PostgreSQL (`review.copy_insert`) and leaves the
-full-text search vectors to a worker (`review.search_index`). A speed-up must
-leave the prepared reports byte-identical: dump them before and after, and compare.
+positions, and those that open with a number are tried only where a run of digits starts
+(`timeline.finditer_at`: one scan of the text serves the date shift, the dates and the
+ages). The commit inserts with COPY on PostgreSQL (`review.copy_insert`) and leaves the
+full-text search vectors to a worker (`review.search_index`). A speed-up must leave the
+prepared reports byte-identical: tests/review/imports/test_scan_prefilters.py holds each
+rewritten scan to its previous definition.
 """
 
 from __future__ import annotations
