@@ -13,7 +13,7 @@ from simple_history.utils import bulk_create_with_history
 
 from review.allocation import allocate_reviewers, interleave_by_source, queue_with_checks
 from review.conventions import conventions_build
-from review.copy_insert import objects_insert
+from review.copy_insert import rows_insert
 from review.exceptions import Conflict, InvalidInput
 from review.models import (
     Assignment,
@@ -142,7 +142,9 @@ def study_reports_add(*, study: Study, reports: Iterable[Report]) -> int:
         report_ids = {report.pk for report in reports}
         existing = set(study.memberships.values_list("report_id", flat=True))
         new_ids = sorted(report_ids - existing)
-        objects_insert([StudyReport(study=study, report_id=pk) for pk in new_ids])
+        rows_insert(
+            StudyReport, fields=("study_id", "report_id"), rows=[(study.pk, pk) for pk in new_ids]
+        )
     return len(new_ids)
 
 
@@ -236,7 +238,8 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
             raters_per_report=study.raters_per_report,
             seed=study.seed,
         )
-        assignments: list[Assignment] = []
+        # (reviewer_id, report_id, position, kind, display_code): one row per assignment.
+        assignments: list[tuple[int, int, int, str, str]] = []
         for reviewer_id, report_ids in allocation.items():
             queue = interleave_by_source(
                 items=report_ids, source_of=source_of, seed=study.seed * 1_000_003 + reviewer_id
@@ -250,18 +253,21 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
                 seed=study.seed * 104_729 + reviewer_id,
             )
             assignments.extend(
-                Assignment(
-                    study=study,
-                    reviewer_id=reviewer_id,
-                    report_id=report_id,
-                    position=position,
-                    kind=kind,
+                (
+                    reviewer_id,
+                    report_id,
+                    position,
+                    kind,
                     # A repeat shows a code of its own, or it would give itself away.
-                    display_code=report_code_new() if kind == Assignment.Kind.ATTENTION else "",
+                    report_code_new() if kind == Assignment.Kind.ATTENTION else "",
                 )
                 for position, (report_id, kind) in enumerate(rows, start=1)
             )
-        objects_insert(assignments, batch_size=2000)
+        rows_insert(
+            Assignment,
+            fields=("study_id", "reviewer_id", "report_id", "position", "kind", "display_code"),
+            rows=((study.pk, *assignment) for assignment in assignments),
+        )
         # What reviewers read is fixed with the composition: the corpus's accents and
         # abbreviation forms, the same for every report whatever its source.
         study.house_style = conventions_build(

@@ -133,3 +133,86 @@ def test_values_of_another_type_go_through_their_field(db, open_study, reviewer)
     report = ReportFactory()
     objects_insert([Assignment(study=open_study, reviewer=reviewer, report=report, position="902")])
     assert Assignment.objects.get(study=open_study, report=report).position == 902
+
+
+# --- rows_insert: tuples of some columns, the others as a new instance would hold them ------
+
+
+def _stored(model, **lookup):
+    return model.objects.filter(**lookup).values().get()
+
+
+def test_assignment_rows_read_back_as_bulk_create_wrote_them(open_study, reviewer):
+    from django.utils import timezone
+
+    from review.copy_insert import rows_insert
+
+    first, second, third = ReportFactory.create_batch(3)
+    Assignment.objects.bulk_create(
+        [Assignment(study=open_study, reviewer=reviewer, report=first, position=900)]
+    )
+    before = timezone.now()
+    count = rows_insert(
+        Assignment,
+        fields=("study_id", "reviewer_id", "report_id", "position", "kind", "display_code"),
+        rows=[
+            (open_study.pk, reviewer.pk, second.pk, 901, Assignment.Kind.ATTENTION, "R-ABC123"),
+            (open_study.pk, reviewer.pk, third.pk, 902, "regular", ""),
+        ],
+    )
+    assert count == 2
+    bulk = _stored(Assignment, study=open_study, position=900)
+    copied = _stored(Assignment, study=open_study, position=901)
+    differ = ("id", "code", "report_id", "position", "kind", "display_code", "updated_at")
+    assert {k: v for k, v in copied.items() if k not in differ} == {
+        k: v for k, v in bulk.items() if k not in differ
+    }
+    assert (copied["status"], copied["active_ms"], copied["comment"]) == ("pending", 0, "")
+    assert (copied["kind"], copied["display_code"]) == ("attention", "R-ABC123")
+    assert before <= copied["updated_at"] <= timezone.now()
+    # A callable default is called for each row: every assignment gets a code of its own.
+    other = _stored(Assignment, study=open_study, position=902)
+    assert len(copied["code"]) == len(other["code"]) == 10
+    assert copied["code"] != other["code"]
+    assert (other["kind"], other["display_code"]) == ("regular", "")
+
+
+def test_callable_defaults_are_drawn_for_each_row_and_json_defaults_stored(open_study):
+    from review.copy_insert import rows_insert
+    from review.models import StudyReport
+
+    reports = ReportFactory.create_batch(3)
+    StudyReport.objects.filter(study=open_study).delete()
+    assert (
+        rows_insert(
+            StudyReport,
+            fields=("study_id", "report_id"),
+            rows=[(open_study.pk, report.pk) for report in reports],
+        )
+        == 3
+    )
+    stored = list(
+        StudyReport.objects.filter(study=open_study)
+        .order_by("report_id")
+        .values_list("report_id", "role", "reference_scores")
+    )
+    assert stored == [(report.pk, "member", {}) for report in reports]
+
+
+def test_rows_insert_refuses_unknown_or_missing_columns_and_writes_nothing(open_study):
+    import pytest
+
+    from review.copy_insert import rows_insert
+
+    before = Assignment.objects.count()
+    with pytest.raises(ValueError, match="Assignment has no column reviewer"):
+        rows_insert(Assignment, fields=("study_id", "reviewer"), rows=[(open_study.pk, 1)])
+    # position has no default: a row without it is refused before anything is sent.
+    with pytest.raises(ValueError, match=r"Assignment\.position has no default"):
+        rows_insert(
+            Assignment,
+            fields=("study_id", "reviewer_id", "report_id"),
+            rows=[(open_study.pk, 1, 1)],
+        )
+    assert Assignment.objects.count() == before
+    assert rows_insert(Assignment, fields=("study_id",), rows=[]) == 0
