@@ -2,16 +2,18 @@
 
 An import of 2,000 reports and the opening of a study (6,000 assignments for 2,000
 reports × 3 reviewers) spent most of their insert time in bulk_create's SQL compilation
-(a VALUES list of every parameter) rather than in the database. COPY streams the rows
-instead, for about a third of the client CPU (measured for issue 21). Each column gets
-what bulk_create would write: the field's `pre_save` (auto_now_add dates, defaults) and
-its own adaptation (JSON, foreign keys), so the rows read back the same either way.
+(a VALUES list of every parameter) rather than in the database; then, with COPY, in building
+a model instance per row. The rows now go as tuples of the columns the caller has, and each
+column gets what bulk_create would write: the given value through the field's own
+adaptation (JSON, foreign keys), the others the field's default or auto_now date, so the
+rows read back the same either way (tests/review/test_copy_insert.py).
 """
 
 from collections.abc import Callable, Iterable, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Field, Model, fields
+from django.db.models import Field, Model
+from django.db.models import fields as model_fields
 from django.db.models.fields.related import ForeignKey
 from django.utils import timezone
 
@@ -21,59 +23,18 @@ from django.utils import timezone
 # field cost ~0.3 s of the ~0.5 s it took. Any other value (a lazy string, a bool in an
 # integer column, a date) goes through the field as before.
 _AS_IS: dict[type[Field], type] = {
-    fields.CharField: str,
-    fields.TextField: str,
-    fields.IntegerField: int,
-    fields.PositiveIntegerField: int,
-    fields.PositiveBigIntegerField: int,
-    fields.BigIntegerField: int,
-    fields.SmallIntegerField: int,
+    model_fields.CharField: str,
+    model_fields.TextField: str,
+    model_fields.IntegerField: int,
+    model_fields.PositiveIntegerField: int,
+    model_fields.PositiveBigIntegerField: int,
+    model_fields.BigIntegerField: int,
+    model_fields.SmallIntegerField: int,
     ForeignKey: int,
     # A date or time not set yet (an assignment's submitted_at): None is NULL as it is.
-    fields.DateTimeField: type(None),
-    fields.DateField: type(None),
+    model_fields.DateTimeField: type(None),
+    model_fields.DateField: type(None),
 }
-
-
-def _column_value(field: Field, database) -> Callable[[Model], object]:
-    prepared = field.get_db_prep_save
-    expected = _AS_IS.get(type(field))
-    auto_now = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-    if expected is None or auto_now:
-        return lambda instance: prepared(field.pre_save(instance, True), database)
-    attname = field.attname
-
-    def value(instance: Model) -> object:
-        raw = instance.__dict__[attname]
-        if raw is None or type(raw) is expected:
-            return raw
-        return prepared(field.pre_save(instance, True), database)
-
-    return value
-
-
-def objects_insert(objects: Sequence[Model], *, batch_size: int = 1000) -> None:
-    """Insert `objects` (new instances of one model, primary keys left to the database).
-    Their primary keys are not set afterwards: callers that need them read them back."""
-    if not objects:
-        return
-    model = type(objects[0])
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objects, batch_size=batch_size)
-        return
-    columns_of = [field for field in model._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(str(field.column)) for field in columns_of)
-    table = connection.ops.quote_name(model._meta.db_table)
-    # The connection itself, not the `connection` proxy, whose every attribute read goes
-    # through a thread-local lookup (tens of thousands per insert here).
-    database = connections[DEFAULT_DB_ALIAS]
-    values = [_column_value(field, database) for field in columns_of]
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for instance in objects:
-            copy.write_row([value(instance) for value in values])
 
 
 def rows_insert(model: type[Model], *, fields: Sequence[str], rows: Iterable[Sequence]) -> int:

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from review.coherence import report_coherence_check
-from review.copy_insert import objects_insert
+from review.copy_insert import rows_insert
 from review.exceptions import InvalidInput
 from review.imports.parsing import (
     DEFAULT_OPTIONS,
@@ -304,19 +304,32 @@ def _import_record(
 
 def _reports_create(*, preview: ImportPreview, report_import: ReportImport, file_name: str) -> None:
     codes = _codes_unique(preview.count)
-    objects_insert(
-        [
-            Report(
-                code=code,
-                text=prepared.text,
-                original_text=prepared.original_text,
-                source=Report.Source.REAL,
-                language=prepared.language,
-                external_id=prepared.external_id[:255],
-                metadata=prepared.metadata,
+    rows_insert(
+        Report,
+        fields=(
+            "code",
+            "text",
+            "original_text",
+            "source",
+            "language",
+            "external_id",
+            "metadata",
+            "provenance",
+            "report_import_id",
+            "content_hash",
+        ),
+        rows=(
+            (
+                code,
+                prepared.text,
+                prepared.original_text,
+                Report.Source.REAL.value,
+                prepared.language,
+                prepared.external_id[:255],
+                prepared.metadata,
                 # What was replaced and the original's hash: a coordinator can trace a
                 # report to its line, and a later upload of the raw text is still a duplicate.
-                provenance={
+                {
                     "kind": "import",
                     "import_id": report_import.pk,
                     "file_name": file_name,
@@ -326,11 +339,11 @@ def _reports_create(*, preview: ImportPreview, report_import: ReportImport, file
                     "date_offset_days": prepared.date_offset_days,
                     "coherence": prepared.coherence,
                 },
-                report_import=report_import,
-                content_hash=content_hash(prepared.text),
+                report_import.pk,
+                content_hash(prepared.text),
             )
             for code, prepared in zip(codes, preview.reports, strict=True)
-        ]
+        ),
     )
 
 

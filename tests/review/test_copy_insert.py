@@ -3,7 +3,7 @@
 from django.db import connection
 from django.forms.models import model_to_dict
 
-from review.copy_insert import objects_insert
+from review.copy_insert import rows_insert
 from review.models import Assignment, Report, content_hash
 from tests.factories import ReportFactory
 
@@ -18,57 +18,43 @@ def test_the_suite_runs_on_postgresql():
     assert connection.vendor == "postgresql"  # or this file proves nothing about COPY
 
 
-def test_reports_read_back_as_bulk_create_wrote_them(db):
-    def report(code):
-        text = "Patient de 64 ans, « FOLFOX » C3.\nAntécédents : HTA."
-        return Report(
-            code=code,
-            text=text,
-            original_text=text + " [NOM]",
-            source=Report.Source.REAL,
-            language="fr",
-            annotations=[{"field": "regimen", "value": "FOLFOX", "start": 24, "end": 30}],
-            metadata={"service": "oncologie", "n": 3},
-            provenance={"kind": "import"},
-            content_hash=content_hash(text),
-        )
+_REPORT_COLUMNS = (
+    "code",
+    "text",
+    "original_text",
+    "source",
+    "language",
+    "annotations",
+    "metadata",
+    "provenance",
+    "content_hash",
+)
 
-    Report.objects.bulk_create([report("R-BULK01")])
-    objects_insert([report("R-COPY01")])
+
+def test_reports_read_back_as_bulk_create_wrote_them(db):
+    text = "Patient de 64 ans, « FOLFOX » C3.\nAntécédents : HTA."
+    values = (
+        text,
+        text + " [NOM]",
+        Report.Source.REAL,
+        "fr",
+        [{"field": "regimen", "value": "FOLFOX", "start": 24, "end": 30}],
+        {"service": "oncologie", "n": 3},
+        {"kind": "import"},
+        content_hash(text),
+    )
+    columns = dict(zip(_REPORT_COLUMNS, ("R-BULK01", *values), strict=True))
+    Report.objects.bulk_create([Report(**columns)])
+    rows_insert(Report, fields=_REPORT_COLUMNS, rows=[("R-COPY01", *values)])
     bulk, copied = Report.objects.get(code="R-BULK01"), Report.objects.get(code="R-COPY01")
     assert _columns(copied) == _columns(bulk)
     assert copied.created_at is not None
     assert copied.annotations == [{"field": "regimen", "value": "FOLFOX", "start": 24, "end": 30}]
 
 
-def test_assignments_read_back_as_bulk_create_wrote_them(open_study, reviewer):
-    reports = ReportFactory.create_batch(2)
-    template = Assignment.objects.filter(study=open_study, reviewer=reviewer).first()
-
-    def assignment(report, position):
-        return Assignment(
-            study=open_study,
-            reviewer=reviewer,
-            report=report,
-            position=position,
-            kind=Assignment.Kind.ATTENTION,
-            display_code="R-ABCDEF",
-        )
-
-    Assignment.objects.bulk_create([assignment(reports[0], 900)])
-    objects_insert([assignment(reports[1], 901)])
-    bulk = Assignment.objects.get(study=open_study, position=900)
-    copied = Assignment.objects.get(study=open_study, position=901)
-    skip = ("id", "code", "report", "report_id", "position")
-    assert _columns(copied, skip=skip) == _columns(bulk, skip=skip)
-    assert len(copied.code) == len(template.code) == 10
-    assert copied.status == Assignment.Status.PENDING
-    assert (copied.active_ms, copied.display_code) == (0, "R-ABCDEF")
-
-
 def test_nothing_to_insert_does_nothing(db, django_assert_num_queries):
     with django_assert_num_queries(0):
-        objects_insert([])
+        assert rows_insert(Report, fields=("code",), rows=[]) == 0
 
 
 def test_copy_writes_tabs_backslashes_defaults_and_json(db):
@@ -77,18 +63,20 @@ def test_copy_writes_tabs_backslashes_defaults_and_json(db):
     from django.utils import timezone
 
     before = timezone.now()
-    objects_insert(
-        [
-            Report(
-                code="COPY01",
-                text="Texte « un »\tavec tabulation\\ et barre.",
-                source=Report.Source.REAL,
-                metadata={"site": "sein", "n": 2},
-                provenance={"kind": "import", "placeholders": [{"kind": "date"}]},
-                content_hash=content_hash("Texte « un »\tavec tabulation\\ et barre."),
+    rows_insert(
+        Report,
+        fields=("code", "text", "source", "metadata", "provenance", "content_hash"),
+        rows=[
+            (
+                "COPY01",
+                "Texte « un »\tavec tabulation\\ et barre.",
+                Report.Source.REAL,
+                {"site": "sein", "n": 2},
+                {"kind": "import", "placeholders": [{"kind": "date"}]},
+                content_hash("Texte « un »\tavec tabulation\\ et barre."),
             ),
-            Report(code="COPY02", text="Deux\nlignes.", source=Report.Source.REAL),
-        ]
+            ("COPY02", "Deux\nlignes.", "real", {}, {}, ""),
+        ],
     )
     first, second = Report.objects.order_by("id")
     assert (first.code, first.text, first.original_text) == (
@@ -116,22 +104,28 @@ def test_values_of_another_type_go_through_their_field(db, open_study, reviewer)
     from django.utils.translation import gettext_lazy
 
     text = "Compte rendu de contrôle."
-    objects_insert(
-        [
-            Report(
-                code="R-LAZY01",
-                text=text,
-                source=Report.Source.REAL,
-                language=gettext_lazy("fr"),
-                external_id=gettext_lazy("CR-7"),
-                content_hash=content_hash(text),
+    rows_insert(
+        Report,
+        fields=("code", "text", "source", "language", "external_id", "content_hash"),
+        rows=[
+            (
+                "R-LAZY01",
+                text,
+                Report.Source.REAL,
+                gettext_lazy("fr"),
+                gettext_lazy("CR-7"),
+                content_hash(text),
             )
-        ]
+        ],
     )
     copied = Report.objects.get(code="R-LAZY01")
     assert (copied.language, copied.external_id, copied.original_text) == ("fr", "CR-7", "")
     report = ReportFactory()
-    objects_insert([Assignment(study=open_study, reviewer=reviewer, report=report, position="902")])
+    rows_insert(
+        Assignment,
+        fields=("study_id", "reviewer_id", "report_id", "position"),
+        rows=[(open_study.pk, reviewer.pk, report.pk, "902")],
+    )
     assert Assignment.objects.get(study=open_study, report=report).position == 902
 
 
@@ -144,8 +138,6 @@ def _stored(model, **lookup):
 
 def test_assignment_rows_read_back_as_bulk_create_wrote_them(open_study, reviewer):
     from django.utils import timezone
-
-    from review.copy_insert import rows_insert
 
     first, second, third = ReportFactory.create_batch(3)
     Assignment.objects.bulk_create(
@@ -178,7 +170,6 @@ def test_assignment_rows_read_back_as_bulk_create_wrote_them(open_study, reviewe
 
 
 def test_callable_defaults_are_drawn_for_each_row_and_json_defaults_stored(open_study):
-    from review.copy_insert import rows_insert
     from review.models import StudyReport
 
     reports = ReportFactory.create_batch(3)
@@ -201,8 +192,6 @@ def test_callable_defaults_are_drawn_for_each_row_and_json_defaults_stored(open_
 
 def test_rows_insert_refuses_unknown_or_missing_columns_and_writes_nothing(open_study):
     import pytest
-
-    from review.copy_insert import rows_insert
 
     before = Assignment.objects.count()
     with pytest.raises(ValueError, match="Assignment has no column reviewer"):
