@@ -50,6 +50,10 @@ def rows_insert(model: type[Model], *, fields: Sequence[str], rows: Iterable[Seq
     unknown = [name for name in fields if name not in by_attname]
     if unknown:
         raise ValueError(f"{model.__name__} has no column {', '.join(unknown)}")
+    stamped = [name for name in fields if _auto_now(by_attname[name])]
+    if stamped:
+        # A save would overwrite them with the time of the insert; so does this.
+        raise ValueError(f"{model.__name__}.{stamped[0]} is set to the time of the insert")
     rows = list(rows)
     if not rows:
         return 0
@@ -67,7 +71,7 @@ def rows_insert(model: type[Model], *, fields: Sequence[str], rows: Iterable[Seq
     for field in opts.concrete_fields:
         if field.primary_key or field.attname in fields or field.has_db_default():
             continue  # the database fills a db_default itself
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        if _auto_now(field):
             constants.append((field, field.get_db_prep_save(now, database)))
         elif field.has_default() and callable(field.default):
             per_row.append((field, field.default))
@@ -107,3 +111,7 @@ def _value_adapter(field: Field, database) -> Callable[[object], object]:
         return prepared(raw, database)
 
     return value
+
+
+def _auto_now(field: Field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)

@@ -203,5 +203,7 @@ def test_rows_insert_refuses_unknown_or_missing_columns_and_writes_nothing(open_
             fields=("study_id", "reviewer_id", "report_id"),
             rows=[(open_study.pk, 1, 1)],
         )
+    with pytest.raises(ValueError, match=r"Assignment\.updated_at is set to the time"):
+        rows_insert(Assignment, fields=("study_id", "updated_at"), rows=[(open_study.pk, None)])
     assert Assignment.objects.count() == before
     assert rows_insert(Assignment, fields=("study_id",), rows=[]) == 0
