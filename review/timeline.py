@@ -195,10 +195,16 @@ _AGED = re.compile("aged", re.I)
 
 
 @lru_cache(maxsize=16)
-def digit_run_starts(text: str) -> tuple[int, ...]:
-    """Where each run of digits in `text` starts, in order. Kept for the last texts: an
+def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
+    """Each run of digits in `text` as (start, end), in order. Kept for the last texts: an
     import asks for one report's runs when it shifts its dates, finds them and its ages."""
-    return tuple(match.start() for match in _DIGIT_RUN.finditer(text))
+    return tuple(match.span() for match in _DIGIT_RUN.finditer(text))
+
+
+@lru_cache(maxsize=16)
+def digit_run_starts(text: str) -> tuple[int, ...]:
+    """Where each run of digits in `text` starts, in order."""
+    return tuple(start for start, _end in digit_runs(text))
 
 
 def finditer_at(pattern: re.Pattern[str], text: str, starts: Sequence[int]) -> list[re.Match[str]]:
@@ -224,9 +230,15 @@ def sub_at(
 ) -> str:
     """`pattern.sub(replacement, text)`, the pattern tried only at `starts` (see
     `finditer_at`)."""
+    return _substituted(text, finditer_at(pattern, text, starts), replacement)
+
+
+def _substituted(
+    text: str, matches: list[re.Match[str]], replacement: Callable[[re.Match[str]], str]
+) -> str:
     pieces: list[str] = []
     cursor = 0
-    for match in finditer_at(pattern, text, starts):
+    for match in matches:
         pieces.append(text[cursor : match.start()])
         pieces.append(replacement(match))
         cursor = match.end()
@@ -381,6 +393,41 @@ _FULL_DATE_PATTERNS = tuple(pattern for pattern in DATE_PATTERNS if pattern not 
 _NUMERIC_PATTERNS = tuple(p for p in DATE_PATTERNS if p not in TEXT_DATE_PATTERNS)
 # The date patterns whose every match starts a run of digits (see `finditer_at`).
 _NUMBER_FIRST_PATTERNS = frozenset({ISO_DATE, NUMERIC_DATE, ISO_MONTH_YEAR, NUMERIC_MONTH_YEAR})
+# A date in words ends with a year of four digits after a space ("1er mars 2021", "March 5,
+# 2021"), and what comes before its year is at most a day, "er", the longest month name and
+# three spaces or commas: each is looked for in the characters before such a year only
+# (`text_dates_find`) rather than by a scan of the whole text (~40 µs a report, each time).
+_TEXT_DATE_LEAD = 2 + 2 + max(len(name) for names in MONTHS.values() for name in names) + 3
+
+
+def _years_after_a_space(text: str) -> list[tuple[int, int]]:
+    return [
+        (start, end)
+        for start, end in digit_runs(text)
+        if end - start == 4 and start > 0 and text[start - 1] == " " and text[start] in "12"
+    ]
+
+
+def text_dates_find(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """`list(pattern.finditer(text))` for FR_TEXT_DATE or EN_TEXT_DATE: each searched in
+    the `_TEXT_DATE_LEAD` characters before a year (and the character after it, which its
+    closing `\\b` reads)."""
+    found: list[re.Match[str]] = []
+    cursor = 0
+    for start, end in _years_after_a_space(text):
+        match = pattern.search(text, max(cursor, start - _TEXT_DATE_LEAD), end + 1)
+        if match is not None:
+            found.append(match)
+            cursor = match.end()
+    return found
+
+
+def text_dates_sub(
+    pattern: re.Pattern[str], replacement: Callable[[re.Match[str]], str], text: str
+) -> str:
+    """`pattern.sub(replacement, text)` for FR_TEXT_DATE or EN_TEXT_DATE (see
+    `text_dates_find`)."""
+    return _substituted(text, text_dates_find(pattern, text), replacement)
 
 
 def year_written(text: str) -> bool:
@@ -407,6 +454,8 @@ def dates_find(text: str, *, language: str) -> list[DateMention]:
     for pattern in _date_patterns(text):
         if pattern in _NUMBER_FIRST_PATTERNS:
             matches = finditer_at(pattern, text, starts)
+        elif pattern in TEXT_DATE_PATTERNS:
+            matches = text_dates_find(pattern, text)
         else:
             matches = list(pattern.finditer(text))
         for match in matches:

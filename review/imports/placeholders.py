@@ -42,6 +42,7 @@ from review.timeline import (
     role_before,
     sub_at,
     text_date_written,
+    text_dates_sub,
     timeline_build,
     year_written,
 )
@@ -609,8 +610,8 @@ def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[di
         text = sub_at(_NUMERIC_MONTH_YEAR, shifter.numeric_month_year, text, starts)
     # Likewise without " 19" or " 20" for dates in words (those above never write one).
     if text_date_written(text):
-        text = _FR_TEXT_DATE.sub(shifter.french, text)
-        text = _EN_TEXT_DATE.sub(shifter.english, text)
+        text = text_dates_sub(_FR_TEXT_DATE, shifter.french, text)
+        text = text_dates_sub(_EN_TEXT_DATE, shifter.english, text)
     return text, shifter.changes
 
 

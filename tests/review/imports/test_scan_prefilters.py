@@ -52,6 +52,7 @@ from review.timeline import (
     _NOT_AN_AGE_AFTER,
     _NOT_AN_AGE_BEFORE,
     _SPAN_END,
+    _TEXT_DATE_LEAD,
     AGE,
     BARE_YEAR,
     DATE_PATTERNS,
@@ -73,6 +74,8 @@ from review.timeline import (
     numeric_date_plausible,
     role_before,
     sub_at,
+    text_dates_find,
+    text_dates_sub,
     timeline_build,
 )
 
@@ -500,7 +503,7 @@ def test_a_reused_generator_draws_what_a_new_one_draws():
             assert kept == placeholders.surrogates_apply(text, language=language)
 
 
-# --- patterns tried where a run of digits starts (timeline.finditer_at) ----------------------
+# --- patterns tried where digits start or before a year (finditer_at, text_dates_find) -------
 
 _NUMBER_FIRST = [ISO_DATE, NUMERIC_DATE, ISO_MONTH_YEAR, NUMERIC_MONTH_YEAR]
 _NUMBER_FRAGMENTS = [
@@ -508,12 +511,15 @@ _NUMBER_FRAGMENTS = [
     *("Aged  100", "unaged 5", "54-year-old", "54 year-old", "80 years old", "45YEAR-OLD"),
     *("12/03/2022", "3/4/21", "1-22-43", "22.05.23", "2021-03-05", "2021-03", "03/2021"),
     *("1/2/3/2020", "12/03/2022/", "2021-03-05-", "٣/٤/٢٠٢١", "١٢ ans", "pT2/2019", "0001-01-02"),
+    *("1er mars 2021", "31 décembre 1999", "SEPTEMBRE 2020", "mars  2021", "mars 20215"),
+    *("mars 2021a", "5 mars 2021/", "x1 mars 2020", "12 juin 20٢١", "September 30, 2020"),
+    *("march 5, 2021", "May 2019 May 2020", "mai 2019 juin 2020", " 2020", "avril 1999 "),
 ]
 _NUMBER_TEXTS = st.lists(
     st.one_of(
         st.sampled_from(_NUMBER_FRAGMENTS),
         st.sampled_from(_FRAGMENTS),
-        st.text(alphabet="0123456789٣ -/.,ansyearoldgAGED\n", max_size=10),
+        st.text(alphabet="0123456789٣ -/.,ansyearoldgAGEDmrièjuM\n", max_size=10),
     ),
     max_size=40,
 ).map("".join)
@@ -555,7 +561,7 @@ def test_ages_and_timelines_are_found_as_before_in_the_exports(language):
 
 @settings(max_examples=500, deadline=None)
 @given(_NUMBER_TEXTS, st.sampled_from(["fr", "en"]), st.integers(-400, 400))
-def test_number_first_patterns_find_and_replace_as_their_own_scan_in_any_text(
+def test_anchored_scans_find_and_replace_as_the_patterns_own_scan_in_any_text(
     text, language, offset
 ):
     starts = digit_run_starts(text)
@@ -566,6 +572,13 @@ def test_number_first_patterns_find_and_replace_as_their_own_scan_in_any_text(
         assert sub_at(pattern, lambda match: f"<{match.group(0)}!>", text, starts) == (
             pattern.sub(lambda match: f"<{match.group(0)}!>", text)
         )
+    for pattern in (FR_TEXT_DATE, EN_TEXT_DATE):
+        assert _spans_and_groups(text_dates_find(pattern, text)) == _spans_and_groups(
+            pattern.finditer(text)
+        )
+        assert text_dates_sub(pattern, lambda match: "<date>", text) == (
+            pattern.sub(lambda match: "<date>", text)
+        )
     assert ages_find(text) == _ages_find_before(text)
     assert timeline_build(text, language=language) == _timeline_build_before(
         text, language=language
@@ -573,3 +586,14 @@ def test_number_first_patterns_find_and_replace_as_their_own_scan_in_any_text(
     assert _outcome(_shift_dates, text, offset=offset, language=language) == _outcome(
         _shift_dates_before, text, offset=offset, language=language
     )
+
+
+def test_a_date_in_words_fits_before_its_year_in_the_lead_searched():
+    # text_dates_find searches _TEXT_DATE_LEAD characters before each year: the longest
+    # match of each pattern, less its year, must fit there.
+    from re import _parser  # type: ignore[attr-defined]
+
+    for pattern in (FR_TEXT_DATE, EN_TEXT_DATE):
+        longest = _parser.parse(pattern.pattern, pattern.flags).getwidth()[1]
+        assert longest - len("2021") <= _TEXT_DATE_LEAD
+    assert _TEXT_DATE_LEAD == 16
