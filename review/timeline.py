@@ -201,7 +201,6 @@ def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(match.span() for match in _DIGIT_RUN.finditer(text))
 
 
-@lru_cache(maxsize=16)
 def digit_run_starts(text: str) -> tuple[int, ...]:
     """Where each run of digits in `text` starts, in order."""
     return tuple(start for start, _end in digit_runs(text))

@@ -593,21 +593,14 @@ def _shift_dates(text: str, *, offset: int, language: str) -> tuple[str, list[di
         text = BARE_YEAR.sub(lambda m: shifter.year(m, delta=delta, latest=latest), text)
     # Full numeric dates first: what they leave behind is never a month-year pattern (the
     # look-arounds refuse a neighbouring digit or separator), so nothing shifts twice.
-    # These four patterns are tried only where a run of digits starts (timeline.finditer_at),
-    # found again after each pattern that changed the text.
-    starts = digit_run_starts(text)
-    shifted = sub_at(_ISO_DATE, shifter.iso, text, starts)
-    if shifted is not text:
-        text, starts = shifted, digit_run_starts(shifted)
-    shifted = sub_at(_NUMERIC_DATE, shifter.numeric, text, starts)
-    if shifted is not text:
-        text, starts = shifted, digit_run_starts(shifted)
+    # These four patterns are tried only where a run of digits starts (timeline.finditer_at);
+    # the runs of a text are kept, so an unchanged text does not look for them again.
+    text = sub_at(_ISO_DATE, shifter.iso, text, digit_run_starts(text))
+    text = sub_at(_NUMERIC_DATE, shifter.numeric, text, digit_run_starts(text))
     # Without "19" or "20" none of the four below matches, so none changes the text.
     if year_written(text):
-        shifted = sub_at(_ISO_MONTH_YEAR, shifter.iso_month_year, text, starts)
-        if shifted is not text:
-            text, starts = shifted, digit_run_starts(shifted)
-        text = sub_at(_NUMERIC_MONTH_YEAR, shifter.numeric_month_year, text, starts)
+        text = sub_at(_ISO_MONTH_YEAR, shifter.iso_month_year, text, digit_run_starts(text))
+        text = sub_at(_NUMERIC_MONTH_YEAR, shifter.numeric_month_year, text, digit_run_starts(text))
     # Likewise without " 19" or " 20" for dates in words (those above never write one).
     if text_date_written(text):
         text = text_dates_sub(_FR_TEXT_DATE, shifter.french, text)

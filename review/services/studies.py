@@ -238,8 +238,8 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
             raters_per_report=study.raters_per_report,
             seed=study.seed,
         )
-        # (reviewer_id, report_id, position, kind, display_code): one row per assignment.
-        assignments: list[tuple[int, int, int, str, str]] = []
+        # (study_id, reviewer_id, report_id, position, kind, display_code) per assignment.
+        assignments: list[tuple[int, int, int, int, str, str]] = []
         for reviewer_id, report_ids in allocation.items():
             queue = interleave_by_source(
                 items=report_ids, source_of=source_of, seed=study.seed * 1_000_003 + reviewer_id
@@ -254,6 +254,7 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
             )
             assignments.extend(
                 (
+                    study.pk,
                     reviewer_id,
                     report_id,
                     position,
@@ -266,7 +267,7 @@ def study_open(*, study: Study, actor: User | None = None) -> Study:
         rows_insert(
             Assignment,
             fields=("study_id", "reviewer_id", "report_id", "position", "kind", "display_code"),
-            rows=((study.pk, *assignment) for assignment in assignments),
+            rows=assignments,
         )
         # What reviewers read is fixed with the composition: the corpus's accents and
         # abbreviation forms, the same for every report whatever its source.
