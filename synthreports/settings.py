@@ -165,6 +165,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # the demo
         "timeout": 20,
     }
 else:
+    # Django's PostgreSQL backend whose health check skips the round trip while the
+    # connection's socket is quiet (synthreports/db/postgresql/base.py says why it is safe).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "synthreports.db.postgresql"
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Server-side binding lets psycopg prepare what a connection runs repeatedly (after
     # DATABASE_PREPARE_THRESHOLD runs): PostgreSQL then skips parsing and planning the
