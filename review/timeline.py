@@ -229,12 +229,14 @@ def sub_at(
 ) -> str:
     """`pattern.sub(replacement, text)`, the pattern tried only at `starts` (see
     `finditer_at`)."""
-    return _substituted(text, finditer_at(pattern, text, starts), replacement)
+    return substituted(text, finditer_at(pattern, text, starts), replacement)
 
 
-def _substituted(
+def substituted(
     text: str, matches: list[re.Match[str]], replacement: Callable[[re.Match[str]], str]
 ) -> str:
+    """`text` with each of `matches` (in order, none overlapping) replaced as `re.sub`
+    replaces it: by `replacement(match)`."""
     pieces: list[str] = []
     cursor = 0
     for match in matches:
@@ -426,7 +428,7 @@ def text_dates_sub(
 ) -> str:
     """`pattern.sub(replacement, text)` for FR_TEXT_DATE or EN_TEXT_DATE (see
     `text_dates_find`)."""
-    return _substituted(text, text_dates_find(pattern, text), replacement)
+    return substituted(text, text_dates_find(pattern, text), replacement)
 
 
 def year_written(text: str) -> bool:

@@ -22,13 +22,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 from review.conventions import NO_CONVENTIONS, Conventions
 from review.conventions.abbreviations import abbreviations_house_style
 from review.conventions.accents import accented, fold
-from review.timeline import EN_MONTHS, FR_MONTHS, MONTHS, UNACCENTED_MONTHS
+from review.timeline import (
+    EN_MONTHS,
+    FR_MONTHS,
+    MONTHS,
+    UNACCENTED_MONTHS,
+    digit_run_starts,
+    digit_runs,
+    sub_at,
+    substituted,
+)
 
 # --- dates ------------------------------------------------------------------------------
 
@@ -48,6 +57,58 @@ _EN_WRITTEN = re.compile(
 )
 _NUMERIC_MONTH_YEAR = re.compile(r"(?<![\w/.-])(0?[1-9]|1[0-2])/((?:19|20)\d\d)(?![\w/])(?![.-]\d)")
 _FR_MONTH_YEAR = re.compile(rf"\b({FR_MONTHS})\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+
+# Speed (issue 21): every report shown passes through these patterns, and a scan by `re`
+# costs ~10 ns per character even where nothing matches (~0.4 ms a report for the dates and
+# decimals). As in review.timeline, the patterns that open with a number refuse a digit just
+# before it, so each match starts a run of digits and they are tried there only (`sub_at`);
+# the dates in words end with a year of four digits after white space, so each is searched
+# in the characters before such a year that can hold the rest of it (`_written_dates_sub`).
+# tests/review/blinding/test_house_style_scans.py holds both to the patterns' own `sub`.
+# How many characters other than white space each pattern writes before its year, at most:
+# a weekday, the day with "er", the month; the month, the day with "th" and a comma; a month.
+_WRITTEN_LEAD = {_FR_WRITTEN: 8 + 2 + 2 + 9, _EN_WRITTEN: 9 + 2 + 2 + 1, _FR_MONTH_YEAR: 9}
+
+
+def _years_after_space(text: str) -> list[tuple[int, int]]:
+    """Each run of four digits opening with 19 or 20 after white space, as (start, end)."""
+    return [
+        (start, end)
+        for start, end in digit_runs(text)
+        if end - start == 4
+        and start > 0
+        and text[start - 1].isspace()
+        and text[start : start + 2] in ("19", "20")
+    ]
+
+
+def _lead_start(text: str, year_start: int, characters: int) -> int:
+    """Where the last `characters` characters other than white space before `year_start`
+    begin: a match that ends with this year starts there or after."""
+    position = year_start
+    while position > 0 and characters > 0:
+        position -= 1
+        if not text[position].isspace():
+            characters -= 1
+    return position
+
+
+def _written_dates_sub(
+    pattern: re.Pattern[str], replacement: Callable[[re.Match[str]], str], text: str
+) -> str:
+    """`pattern.sub(replacement, text)` for a pattern of `_WRITTEN_LEAD`."""
+    found: list[re.Match[str]] = []
+    cursor = 0
+    for start, end in _years_after_space(text):
+        if end <= cursor:
+            continue
+        lead = max(cursor, _lead_start(text, start, _WRITTEN_LEAD[pattern]))
+        # end + 1: the closing \b reads the character after the year.
+        match = pattern.search(text, lead, end + 1)
+        if match is not None:
+            found.append(match)
+            cursor = match.end()
+    return substituted(text, found, replacement)
 
 
 def _full_year(year: str) -> int:
@@ -119,13 +180,13 @@ def dates_house_style(line: str, *, language: str) -> str:
         # Unaccented or capitalised month names ("FEVRIER 2022") in the one spelling.
         return f"{MONTHS['fr'][_month_index(match.group(1)) - 1]} {match.group(2)}"
 
-    line = _ISO_FULL.sub(iso, line)
-    line = _NUMERIC_FULL.sub(numeric, line)
-    line = _FR_WRITTEN.sub(french, line)
-    line = _EN_WRITTEN.sub(english, line)
-    line = _NUMERIC_MONTH_YEAR.sub(month_year, line)
+    line = sub_at(_ISO_FULL, iso, line, digit_run_starts(line))
+    line = sub_at(_NUMERIC_FULL, numeric, line, digit_run_starts(line))
+    line = _written_dates_sub(_FR_WRITTEN, french, line)
+    line = _written_dates_sub(_EN_WRITTEN, english, line)
+    line = sub_at(_NUMERIC_MONTH_YEAR, month_year, line, digit_run_starts(line))
     if language == "fr":
-        line = _FR_MONTH_YEAR.sub(french_month_year, line)
+        line = _written_dates_sub(_FR_MONTH_YEAR, french_month_year, line)
     return line
 
 
@@ -138,9 +199,18 @@ _COMMA_DECIMAL = re.compile(r"(?<![\d.,/])(\d+),(\d{1,2})(?![\d]|[.,/]\d)")
 
 
 def decimals_house_style(line: str, *, language: str) -> str:
+    # Each match starts a run of digits (see `_WRITTEN_LEAD`'s comment).
     if language == "fr":
-        return _POINT_DECIMAL.sub(r"\1,\2", line)
-    return _COMMA_DECIMAL.sub(r"\1.\2", line)
+        return sub_at(_POINT_DECIMAL, _comma_decimal, line, digit_run_starts(line))
+    return sub_at(_COMMA_DECIMAL, _point_decimal, line, digit_run_starts(line))
+
+
+def _comma_decimal(match: re.Match[str]) -> str:
+    return f"{match.group(1)},{match.group(2)}"
+
+
+def _point_decimal(match: re.Match[str]) -> str:
+    return f"{match.group(1)}.{match.group(2)}"
 
 
 _DOUBLE_QUOTED = re.compile(r"[\"“”„]\s*([^\"“”„«»\n]+?)\s*[\"“”„]")
@@ -163,11 +233,15 @@ _TITLE = r"(?:Madame|Monsieur|Mademoiselle|Mme|Mlle|M\.|Dr|Docteur|Pr|Professeur
 _UPPER_WORD = r"[A-ZÀ-Ý][A-ZÀ-Ý'-]+"
 _CAPITALISED_WORD = r"[A-ZÀ-Ý][a-zß-ÿ]+(?:-[A-ZÀ-Ý][a-zß-ÿ]+)?"
 # "Madame DUPONT Marie" (surname first, in capitals) → "Madame Marie DUPONT".
+# The leading look-aheads restate the titles' first letters: a scan rejects other positions
+# at once (see review.timeline).
 _SURNAME_FIRST = re.compile(
-    rf"\b({_TITLE})\s+({_UPPER_WORD}(?:\s{_UPPER_WORD})?)\s+({_CAPITALISED_WORD})\b(?!\s*[A-ZÀ-Ý]{{2}})"
+    rf"(?=[MDP])\b({_TITLE})\s+({_UPPER_WORD}(?:\s{_UPPER_WORD})?)\s+({_CAPITALISED_WORD})\b(?!\s*[A-ZÀ-Ý]{{2}})"
 )
 # "Madame Marie Dupont" → "Madame Marie DUPONT" when "Marie" is a known first name.
-_BOTH_CAPITALISED = re.compile(rf"\b({_TITLE})\s+({_CAPITALISED_WORD})\s+({_CAPITALISED_WORD})\b")
+_BOTH_CAPITALISED = re.compile(
+    rf"(?=[MDP])\b({_TITLE})\s+({_CAPITALISED_WORD})\s+({_CAPITALISED_WORD})\b"
+)
 
 
 @lru_cache(maxsize=1)
@@ -288,7 +362,7 @@ def _in_case_of(word: str, replacement: str) -> str:
     return replacement
 
 
-_BORN_UNACCENTED = re.compile(r"\b([Nn])(?:ee|e)( le \d)|\b(N)(?:EE|E)( LE \d)")
+_BORN_UNACCENTED = re.compile(r"(?=[Nn])\b([Nn])(?:ee|e)( le \d)|\b(N)(?:EE|E)( LE \d)")
 
 
 def accents_restore(line: str, *, learned: Mapping[str, str] | None = None) -> str:
@@ -340,9 +414,22 @@ def places_restore(text: str) -> str:
     return re.sub(r"(\b(?:de|d'|à|du) ?)([\w-]+)", fix, text)
 
 
+_ASCII_LOWERCASE = bytes(range(ord("a"), ord("z") + 1))
+
+
+def _plainly_not_capitals(line: str) -> bool:
+    """Whether the letters a-z alone show that fewer than nine letters in ten of `line` are
+    capitals: more of them than a tenth of its length (so of its letters). Most lines say
+    so, counted on the UTF-8 bytes (where a-z are only themselves) by C-level translate."""
+    encoded = line.encode("utf-8", "surrogatepass")
+    return len(encoded) - len(encoded.translate(None, _ASCII_LOWERCASE)) > 0.1 * len(line)
+
+
 def capitals_to_sentence_case(line: str) -> str:
     """A body line typed all in capitals, in sentence case: abbreviations and the name after
     a title stay in capitals (a surname), a known first name is capitalised."""
+    if _plainly_not_capitals(line):
+        return line
     # Counted by C-level map/filter: every line of every report shown passes here.
     letters = sum(map(str.isalpha, line))
     if letters < 8 or len(line.split()) < 2:
