@@ -101,7 +101,9 @@ class Report(models.Model):
     report_import = models.ForeignKey(
         ReportImport, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
     )
-    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # Indexed in Meta: a field's db_index also builds a LIKE index, and it is only ever
+    # matched whole.
+    content_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="reports")
 
@@ -117,6 +119,7 @@ class Report(models.Model):
             # The import's duplicate check looks every upload's raw-text hashes up here
             # (review/imports/services.py): without it, one scan of the table per chunk.
             models.Index(KeyTransform("original_hash", "provenance"), name="report_original_hash"),
+            models.Index(fields=["content_hash"], name="report_content_hash"),
         ]
 
     def __str__(self) -> str:
@@ -245,7 +248,10 @@ class StudyReport(models.Model):
         MEMBER = "member", _("Study report")
         CALIBRATION = "calibration", _("Calibration item")
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memberships")
+    # No index of its own: studyreport_unique (study, report) serves every lookup by study.
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="memberships")
     # Calibration items are rated first by every reviewer, then shown with the panel's
     # reference scores ({domain key: score}); they never enter the study's statistics.
@@ -350,9 +356,16 @@ class Assignment(models.Model):
         ATTENTION = "attention", _("Attention check")
 
     code = models.CharField(max_length=16, unique=True, default=assignment_code_new)
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="assignments")
+    # No index of their own: assignment_unique_position (study, reviewer, …) and assign_queue
+    # (reviewer, study, …) serve the lookups by either; a study's opening writes 6,000 rows.
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assignments",
+        db_index=False,
     )
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="assignments")
     position = models.PositiveIntegerField()
@@ -414,7 +427,10 @@ class Assignment(models.Model):
 
 
 class Rating(models.Model):
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="ratings")
+    # No index of its own: rating_unique (assignment, domain) serves the lookups by assignment.
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="ratings", db_index=False
+    )
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="ratings")
     score = models.SmallIntegerField()
     updated_at = models.DateTimeField(auto_now=True)
