@@ -30,8 +30,9 @@ _FEMALE_TITLE_MALE_BIRTH = re.compile(r"(?=m)\b(?:Madame|Mme)\b[^.\n]{0,80}?\bn�
 _MALE_TITLE_FEMALE_BIRTH = re.compile(r"(?=m)\b(?:Monsieur|M\.)\s[^.\n]{0,80}?\bnée\s+le\b", re.I)
 # What every match of a pattern contains, in any case (only "e"/"E", "n"/"N" and "é"/"É" match
 # one another case-insensitively): a report without it is not scanned (`in` is 100x faster).
-_AGREEMENT_NEEDS = ("(e)", "(E)")
-_BIRTH_NEEDS = ("né", "nÉ", "Né", "NÉ")
+# Looked for in the text's lower case, where only those give "e", "n" and "é".
+_AGREEMENT_NEEDS = "(e)"
+_BIRTH_NEEDS = "né"
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,11 @@ def _wording_problems(text: str) -> list[CoherenceProblem]:
         (_FEMALE_TITLE_MALE_BIRTH, _BIRTH_NEEDS),
         (_MALE_TITLE_FEMALE_BIRTH, _BIRTH_NEEDS),
     )
+    lowered = text.lower()
     problems += [
         CoherenceProblem("agreement", match.group(0))
         for pattern, needs in scanned
-        if any(needed in text for needed in needs)
+        if needs in lowered
         for match in pattern.finditer(text)
     ]
     return problems

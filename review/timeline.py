@@ -198,11 +198,13 @@ _AGED = re.compile("aged", re.I)
 def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
     """Each run of digits in `text` as (start, end), in order. Kept for the last texts: an
     import asks for one report's runs when it shifts its dates, finds them and its ages."""
-    return tuple(match.span() for match in _DIGIT_RUN.finditer(text))
+    return tuple(map(re.Match.span, _DIGIT_RUN.finditer(text)))
 
 
+@lru_cache(maxsize=16)
 def digit_run_starts(text: str) -> tuple[int, ...]:
-    """Where each run of digits in `text` starts, in order."""
+    """Where each run of digits in `text` starts, in order (kept as `digit_runs` is: each
+    report's are asked for by four scans)."""
     return tuple(start for start, _end in digit_runs(text))
 
 

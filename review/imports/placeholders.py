@@ -21,7 +21,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -99,12 +98,11 @@ DEFAULT_PATTERNS: tuple[tuple[str, str], ...] = (
 # What a match of each default pattern must contain, one of: a report without any is not
 # scanned with it (most reports have no placeholder, and `in` is 100x faster than a scan).
 # Tokens open with "[" or "<"; the masks are three asterisks, or three x in any case (the
-# patterns are case-insensitive, and only "x" and "X" match "X" so).
+# patterns are case-insensitive, and only "x" and "X" match "X" so): "xxx" in the text's
+# lower case, where only "x" and "X" give an "x" (one scan, not one per spelling).
 _TOKEN_NEEDS = ("[", "<")
-_MASK_NEEDS = {
-    DEFAULT_PATTERNS[-2][1]: ("***",),
-    DEFAULT_PATTERNS[-1][1]: tuple("".join(letters) for letters in product("xX", repeat=3)),
-}
+_MASK_NEEDS = {DEFAULT_PATTERNS[-2][1]: ("***",)}
+_LOWERCASE_MASK_NEEDS = {DEFAULT_PATTERNS[-1][1]: ("xxx",)}
 
 # Anything shaped like a placeholder, configured or not: what the audit counts as leftovers.
 GENERIC_PLACEHOLDER = re.compile(
@@ -134,9 +132,14 @@ class PlaceholderRule:
     pattern: re.Pattern[str]
     # Strings of which every match contains one (the default rules'); empty: always scan.
     needs: tuple[str, ...] = ()
+    # Whether they are looked for in the text's lower case.
+    needs_lowercase: bool = False
 
     def may_match(self, text: str) -> bool:
-        return not self.needs or any(needed in text for needed in self.needs)
+        if not self.needs:
+            return True
+        haystack = text.lower() if self.needs_lowercase else text
+        return any(needed in haystack for needed in self.needs)
 
 
 @dataclass
@@ -190,7 +193,8 @@ DEFAULT_RULES = tuple(
     PlaceholderRule(
         kind=kind,
         pattern=re.compile(pattern, re.IGNORECASE),
-        needs=_MASK_NEEDS.get(pattern, _TOKEN_NEEDS),
+        needs=_LOWERCASE_MASK_NEEDS.get(pattern) or _MASK_NEEDS.get(pattern, _TOKEN_NEEDS),
+        needs_lowercase=pattern in _LOWERCASE_MASK_NEEDS,
     )
     for kind, pattern in DEFAULT_PATTERNS
 )
@@ -208,12 +212,13 @@ def placeholders_find(text: str) -> list[str]:
 def _rules_that_may_match(text: str, rules: tuple[PlaceholderRule, ...]) -> list[PlaceholderRule]:
     """`rules` less those that cannot match `text`, in order. Thirteen default rules share
     their needs: each set of needs is looked for in the text once."""
-    answers: dict[tuple[str, ...], bool] = {}
+    answers: dict[tuple[tuple[str, ...], bool], bool] = {}
     kept = []
     for rule in rules:
-        if rule.needs not in answers:
-            answers[rule.needs] = rule.may_match(text)
-        if answers[rule.needs]:
+        key = (rule.needs, rule.needs_lowercase)
+        if key not in answers:
+            answers[key] = rule.may_match(text)
+        if answers[key]:
             kept.append(rule)
     return kept
 

@@ -354,12 +354,23 @@ def test_every_default_rule_is_a_token_or_one_of_the_two_masks():
     # Tokens open with "[" or "<"; the prefilter of the masks is written for these two.
     masks = [pattern for _kind, pattern in DEFAULT_PATTERNS if not pattern.startswith(r"[\[<]")]
     assert masks == [r"(?=\*)(?<![*\w])\*{3,}(?![*\w])", r"(?=X)\bX{3,}\b"]
-    assert [rule.needs for rule in DEFAULT_RULES][-3:] == [
-        ("[", "<"),
-        ("***",),
-        ("xxx", "xxX", "xXx", "xXX", "Xxx", "XxX", "XXx", "XXX"),
+    assert [(rule.needs, rule.needs_lowercase) for rule in DEFAULT_RULES][-3:] == [
+        (("[", "<"), False),
+        (("***",), False),
+        (("xxx",), True),
     ]
     assert all(rule.needs == ("[", "<") for rule in DEFAULT_RULES[:-2])
+
+
+@pytest.mark.parametrize(
+    ("letter", "from_characters"),
+    [("x", "Xx"), ("n", "Nn"), ("é", "Éé"), ("e", "Ee"), ("(", "("), (")", ")")],
+)
+def test_only_these_characters_give_this_letter_in_lower_case(letter, from_characters):
+    # The prefilters that look for "xxx", "né" and "(e)" in a text's lower case rest on it:
+    # no other character (nor any character's multi-letter lower case) gives these letters.
+    giving = sorted({c for c in _EVERY_CHARACTER if letter in c.lower()})
+    assert "".join(giving) == from_characters
 
 
 def test_configured_rules_are_always_scanned():
