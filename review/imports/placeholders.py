@@ -193,7 +193,7 @@ DEFAULT_RULES = tuple(
     PlaceholderRule(
         kind=kind,
         pattern=re.compile(pattern, re.IGNORECASE),
-        needs=_LOWERCASE_MASK_NEEDS.get(pattern) or _MASK_NEEDS.get(pattern, _TOKEN_NEEDS),
+        needs=_LOWERCASE_MASK_NEEDS.get(pattern, _MASK_NEEDS.get(pattern, _TOKEN_NEEDS)),
         needs_lowercase=pattern in _LOWERCASE_MASK_NEEDS,
     )
     for kind, pattern in DEFAULT_PATTERNS
