@@ -6,11 +6,9 @@ the Markdown marks to their patterns, the look-aheads to the patterns without th
 the shipped exports and over generated texts full of dates, numbers, titles and marks.
 """
 
-import json
 import re
 import sys
 from contextlib import ExitStack
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -31,20 +29,7 @@ from review.blinding.house_style import (
 )
 from review.blinding.presentation import report_blocks
 from review.conventions import NO_CONVENTIONS
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _exports() -> list[str]:
-    exports = ROOT / "tests" / "fixtures" / "exports"
-    texts = []
-    for path in (ROOT / "generation/data/demo/export.jsonl", exports / "reports_crlf.jsonl"):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        texts += [json.loads(line)["text"] for line in lines if line.strip()]
-    texts.append((exports / "report_utf8bom.txt").read_text(encoding="utf-8-sig"))
-    texts.append((exports / "report_cp1252.txt").read_text(encoding="cp1252"))
-    return texts
-
+from tests.export_texts import shipped_export_texts
 
 _FRAGMENTS = [
     *("12/03/2022", "3/4/21", "1-22-43", "22.05.23", "2021-03-05", "03/2021", "1/2/3/2020"),
@@ -114,7 +99,7 @@ def _capitals_before(line: str) -> str:
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_the_exports_are_shown_as_before(language):
-    texts = _exports()
+    texts = shipped_export_texts()
     assert len(texts) >= 8
     for text in [*texts, *_FRAGMENTS, " ".join(_FRAGMENTS)]:
         _as_before(text, language)
@@ -171,7 +156,7 @@ def test_a_leading_look_ahead_changes_no_match(pattern):
     prefix = re.match(r"\(\?=\[[A-Za-z]+\]\)", pattern.pattern)
     assert prefix is not None
     plain = re.compile(pattern.pattern[prefix.end() :], pattern.flags)
-    for text in [*_exports(), " ".join(_FRAGMENTS)]:
+    for text in [*shipped_export_texts(), " ".join(_FRAGMENTS)]:
         assert [m.span() for m in pattern.finditer(text)] == [
             m.span() for m in plain.finditer(text)
         ]
@@ -189,7 +174,7 @@ def test_a_leading_look_ahead_changes_no_match(pattern):
 )
 def test_each_markdown_pattern_needs_its_marks(marks, pattern):
     # _clean_lines runs a pattern only when one of its marks is in the line.
-    for text in [*_exports(), *_FRAGMENTS, " ".join(_FRAGMENTS)]:
+    for text in [*shipped_export_texts(), *_FRAGMENTS, " ".join(_FRAGMENTS)]:
         for line in text.split("\n"):
             if not any(mark in line for mark in marks):
                 assert pattern.search(line) is None

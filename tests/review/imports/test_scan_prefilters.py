@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,26 +77,12 @@ from review.timeline import (
     text_dates_sub,
     timeline_build,
 )
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _fixture_texts() -> list[str]:
-    exports = ROOT / "tests" / "fixtures" / "exports"
-    texts = []
-    for path in (ROOT / "generation/data/demo/export.jsonl", exports / "reports_crlf.jsonl"):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        texts += [json.loads(line)["text"] for line in lines if line.strip()]
-    texts.append((exports / "report_utf8bom.txt").read_text(encoding="utf-8-sig"))
-    texts.append((exports / "report_cp1252.txt").read_text(encoding="cp1252"))
-    texts.append((exports / "reports_latin1.csv").read_text(encoding="latin-1"))
-    return texts
-
+from tests.export_texts import shipped_export_texts
 
 # Cases each prefilter must let through: an agreement slip in capitals, a date placeholder
 # whose month-year style the report's other dates decide, a mask in lower case.
 FIXTURE_TEXTS = [
-    *_fixture_texts(),
+    *shipped_export_texts(),
     "MADAME [NOM], NÉ LE [DDN]. PATIENT(E) ADMIS(E).",
     "Mme Durand nÉ le 03/02/1951. M. Martin, Née le 04/05/1960.",
     "Découverte en [DATE], revue en 03/2021.",
