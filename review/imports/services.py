@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -82,9 +83,15 @@ class PreparedReport:
     # preview and kept in the provenance, so the audit can compare the sources on it.
     coherence: list[dict[str, str]] = field(default_factory=list)
 
-    @property
+    # Each is asked for by the duplicate check and again by the insert (and the provenance):
+    # kept, as the texts never change once prepared.
+    @cached_property
     def original_hash(self) -> str:
         return hashlib.sha256(self.original_text.encode("utf-8")).hexdigest()
+
+    @cached_property
+    def content_hash(self) -> str:
+        return content_hash(self.text)
 
 
 @dataclass
@@ -149,7 +156,7 @@ def _existing_duplicates(reports: list[PreparedReport]) -> list[ImportProblem]:
     by_hash: dict[str, PreparedReport] = {}
     by_original: dict[str, PreparedReport] = {}
     for report in reports:
-        by_hash.setdefault(content_hash(report.text), report)
+        by_hash.setdefault(report.content_hash, report)
         by_original.setdefault(report.original_hash, report)
     # The original text's hash too: with other placeholder rules or date-shift settings, the
     # same raw report imported again would get another surrogate text and pass unnoticed.
@@ -340,7 +347,7 @@ def _reports_create(*, preview: ImportPreview, report_import: ReportImport, file
                     "coherence": prepared.coherence,
                 },
                 report_import.pk,
-                content_hash(prepared.text),
+                prepared.content_hash,
             )
             for code, prepared in zip(codes, preview.reports, strict=True)
         ),
