@@ -69,6 +69,7 @@ from review.timeline import (
     ages_find,
     dates_find,
     digit_run_starts,
+    digit_runs,
     finditer_at,
     numeric_date_plausible,
     role_before,
@@ -533,6 +534,18 @@ def test_a_match_of_each_number_first_pattern_starts_a_run_of_digits():
             starts = set(digit_run_starts(text))
             assert all(match.start() in starts for match in pattern.finditer(text))
     assert digit_run_starts("a12 b3٣ 4") == (1, 5, 8)
+
+
+def test_below_u0100_the_digits_are_0_to_9():
+    # digit_runs reads a text encodable in Latin-1 byte by byte, digits being 0-9.
+    digit = re.compile(r"\d")
+    assert [chr(c) for c in range(256) if digit.match(chr(c))] == list("0123456789")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789٣²¹½ aé\u00ff\u0100’\n-", max_size=40))
+def test_digit_runs_are_the_runs_a_scan_finds(text):
+    assert digit_runs(text) == tuple(m.span() for m in re.finditer(r"\d+", text))
 
 
 def test_finditer_at_skips_the_starts_a_match_covers_as_a_scan_does():
