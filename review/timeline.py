@@ -201,7 +201,8 @@ _DIGIT_MARKS = bytes(ord("0") if byte in b"0123456789" else ord(" ") for byte in
 @lru_cache(maxsize=16)
 def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
     """Each run of digits in `text` as (start, end), in order. Kept for the last texts: an
-    import asks for one report's runs when it shifts its dates, finds them and its ages."""
+    import asks for one report's runs when it shifts its dates, finds them and its ages, the
+    house style (review.blinding.house_style) when it rewrites its dates and decimals."""
     try:
         data = text.encode("latin-1")
     except UnicodeEncodeError:

@@ -44,7 +44,8 @@ from review.imports.parsing import (
     problems_sorted,
 )
 from review.imports.placeholders import placeholders_find, surrogates_apply
-from review.models import Report, ReportImport, content_hash, report_code_new
+from review.models import Report, ReportImport, report_code_new
+from review.models import content_hash as text_content_hash
 from review.search_index import reports_search_index_schedule
 from review.services import audit_log
 from review.surrogates import SurrogateGenerator
@@ -91,7 +92,7 @@ class PreparedReport:
 
     @cached_property
     def content_hash(self) -> str:
-        return content_hash(self.text)
+        return text_content_hash(self.text)
 
 
 @dataclass
