@@ -418,30 +418,53 @@ _NUMBER_FIRST_PATTERNS = frozenset({ISO_DATE, NUMERIC_DATE, ISO_MONTH_YEAR, NUME
 # A date in words ends with a year of four digits after a space ("1er mars 2021", "March 5,
 # 2021"), and what comes before its year is at most a day, "er", the longest month name and
 # three spaces or commas: each is looked for in the characters before such a year only
-# (`text_dates_find`) rather than by a scan of the whole text (~40 µs a report, each time).
+# (`year_anchored_find`) rather than by a scan of the whole text (~40 µs a report, each time).
 _TEXT_DATE_LEAD = 2 + 2 + max(len(name) for names in MONTHS.values() for name in names) + 3
 
 
-def _years_after_a_space(text: str) -> list[tuple[int, int]]:
+def _years_after_space(text: str) -> list[tuple[int, int]]:
+    """Each run of four digits opening with 19 or 20 after white space, as (start, end)."""
     return [
         (start, end)
         for start, end in digit_runs(text)
-        if end - start == 4 and start > 0 and text[start - 1] == " " and text[start] in "12"
+        if end - start == 4
+        and start > 0
+        and text[start - 1].isspace()
+        and text[start : start + 2] in ("19", "20")
     ]
 
 
-def text_dates_find(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
-    """`list(pattern.finditer(text))` for FR_TEXT_DATE or EN_TEXT_DATE: each searched in
-    the `_TEXT_DATE_LEAD` characters before a year (and the character after it, which its
-    closing `\\b` reads)."""
+def _lead_start(text: str, year_start: int, characters: int) -> int:
+    """Where the last `characters` characters other than white space before `year_start`
+    begin: a match that ends with this year starts there or after."""
+    position = year_start
+    while position > 0 and characters > 0:
+        position -= 1
+        if not text[position].isspace():
+            characters -= 1
+    return position
+
+
+def year_anchored_find(pattern: re.Pattern[str], text: str, lead: int) -> list[re.Match[str]]:
+    """`list(pattern.finditer(text))` for a pattern whose every match ends with a year
+    ("19xx" or "20xx") after white space and writes at most `lead` characters other than
+    white space before it: each is searched from there to the character after the year
+    (which a closing `\\b` reads), not by a scan of the whole text."""
     found: list[re.Match[str]] = []
     cursor = 0
-    for start, end in _years_after_a_space(text):
-        match = pattern.search(text, max(cursor, start - _TEXT_DATE_LEAD), end + 1)
+    for start, end in _years_after_space(text):
+        if end <= cursor:
+            continue
+        match = pattern.search(text, max(cursor, _lead_start(text, start, lead)), end + 1)
         if match is not None:
             found.append(match)
             cursor = match.end()
     return found
+
+
+def text_dates_find(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """`list(pattern.finditer(text))` for FR_TEXT_DATE or EN_TEXT_DATE."""
+    return year_anchored_find(pattern, text, _TEXT_DATE_LEAD)
 
 
 def text_dates_sub(
@@ -512,17 +535,24 @@ def ages_find(text: str) -> list[AgeMention]:
     if "aged" in text.lower():
         starts = sorted((*starts, *(match.start() for match in _AGED.finditer(text))))
     for match in finditer_at(AGE, text, starts):
-        value = int(next(group for group in match.groups() if group is not None))
-        before = text[max(0, match.start() - 20) : match.start()]
-        after = text[match.end() : match.end() + 15]
-        if not 15 <= value <= 110:
-            continue
-        if _NOT_AN_AGE_BEFORE.search(before) and not _AGE_INTRO.search(before):
-            continue
-        if _NOT_AN_AGE_AFTER.search(after):
-            continue
-        ages.append(AgeMention(start=match.start(), age=value))
+        mention = age_mention(text, match)
+        if mention is not None:
+            ages.append(mention)
     return ages
+
+
+def age_mention(text: str, match: re.Match[str]) -> AgeMention | None:
+    """The age a match of AGE states, or None for a duration or an implausible age."""
+    value = int(next(group for group in match.groups() if group is not None))
+    before = text[max(0, match.start() - 20) : match.start()]
+    after = text[match.end() : match.end() + 15]
+    if not 15 <= value <= 110:
+        return None
+    if _NOT_AN_AGE_BEFORE.search(before) and not _AGE_INTRO.search(before):
+        return None
+    if _NOT_AN_AGE_AFTER.search(after):
+        return None
+    return AgeMention(start=match.start(), age=value)
 
 
 def timeline_build(text: str, *, language: str) -> Timeline:

@@ -34,9 +34,9 @@ from review.timeline import (
     MONTHS,
     UNACCENTED_MONTHS,
     digit_run_starts,
-    digit_runs,
     sub_at,
     substituted,
+    year_anchored_find,
 )
 
 # --- dates ------------------------------------------------------------------------------
@@ -63,52 +63,18 @@ _FR_MONTH_YEAR = re.compile(rf"\b({FR_MONTHS})\s+((?:19|20)\d\d)\b", re.IGNORECA
 # decimals). As in review.timeline, the patterns that open with a number refuse a digit just
 # before it, so each match starts a run of digits and they are tried there only (`sub_at`);
 # the dates in words end with a year of four digits after white space, so each is searched
-# in the characters before such a year that can hold the rest of it (`_written_dates_sub`).
+# in the characters before such a year that can hold the rest of it (`timeline.year_anchored_find`).
 # tests/review/blinding/test_house_style_scans.py holds both to the patterns' own `sub`.
 # How many characters other than white space each pattern writes before its year, at most:
 # a weekday, the day with "er", the month; the month, the day with "th" and a comma; a month.
 _WRITTEN_LEAD = {_FR_WRITTEN: 8 + 2 + 2 + 9, _EN_WRITTEN: 9 + 2 + 2 + 1, _FR_MONTH_YEAR: 9}
 
 
-def _years_after_space(text: str) -> list[tuple[int, int]]:
-    """Each run of four digits opening with 19 or 20 after white space, as (start, end)."""
-    return [
-        (start, end)
-        for start, end in digit_runs(text)
-        if end - start == 4
-        and start > 0
-        and text[start - 1].isspace()
-        and text[start : start + 2] in ("19", "20")
-    ]
-
-
-def _lead_start(text: str, year_start: int, characters: int) -> int:
-    """Where the last `characters` characters other than white space before `year_start`
-    begin: a match that ends with this year starts there or after."""
-    position = year_start
-    while position > 0 and characters > 0:
-        position -= 1
-        if not text[position].isspace():
-            characters -= 1
-    return position
-
-
 def _written_dates_sub(
     pattern: re.Pattern[str], replacement: Callable[[re.Match[str]], str], text: str
 ) -> str:
     """`pattern.sub(replacement, text)` for a pattern of `_WRITTEN_LEAD`."""
-    found: list[re.Match[str]] = []
-    cursor = 0
-    for start, end in _years_after_space(text):
-        if end <= cursor:
-            continue
-        lead = max(cursor, _lead_start(text, start, _WRITTEN_LEAD[pattern]))
-        # end + 1: the closing \b reads the character after the year.
-        match = pattern.search(text, lead, end + 1)
-        if match is not None:
-            found.append(match)
-            cursor = match.end()
-    return substituted(text, found, replacement)
+    return substituted(text, year_anchored_find(pattern, text, _WRITTEN_LEAD[pattern]), replacement)
 
 
 def _full_year(year: str) -> int:

@@ -45,11 +45,8 @@ from review.imports.placeholders import (
 )
 from review.surrogates import SurrogateGenerator
 from review.timeline import (
-    _AGE_INTRO,
     _BIRTH_GAP,
     _LETTER_HEAD,
-    _NOT_AN_AGE_AFTER,
-    _NOT_AN_AGE_BEFORE,
     _SPAN_END,
     _TEXT_DATE_LEAD,
     AGE,
@@ -66,6 +63,7 @@ from review.timeline import (
     DateMention,
     Timeline,
     _parsed,
+    age_mention,
     ages_find,
     dates_find,
     digit_run_starts,
@@ -120,19 +118,9 @@ def _dates_find_before(text: str, *, language: str) -> list[DateMention]:
 
 
 def _ages_find_before(text: str) -> list[AgeMention]:
-    ages = []
-    for match in AGE.finditer(text):
-        value = int(next(group for group in match.groups() if group is not None))
-        before = text[max(0, match.start() - 20) : match.start()]
-        after = text[match.end() : match.end() + 15]
-        if not 15 <= value <= 110:
-            continue
-        if _NOT_AN_AGE_BEFORE.search(before) and not _AGE_INTRO.search(before):
-            continue
-        if _NOT_AN_AGE_AFTER.search(after):
-            continue
-        ages.append(AgeMention(start=match.start(), age=value))
-    return ages
+    # The scan of the whole text, each match judged as ages_find judges it.
+    mentions = (age_mention(text, match) for match in AGE.finditer(text))
+    return [mention for mention in mentions if mention is not None]
 
 
 def _timeline_build_before(text: str, *, language: str) -> Timeline:
