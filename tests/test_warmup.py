@@ -32,6 +32,12 @@ def test_loading_the_wsgi_application_imports_every_view_and_the_rating_template
         "      'faker.providers.person.fr_FR' in sys.modules,\n"
         "      any(key.startswith('review/rate.html') for key in loader.get_template_cache),\n"
         "      all(connection.connection is None for connection in connections.all()))\n"
+        # What the first task sent loads; and no broker pool, which workers would share.
+        "from celery.utils.imports import load_extension_class_names\n"
+        "from synthreports.celery import app\n"
+        "print(load_extension_class_names.cache_info().currsize == 1,\n"
+        "      'celery.app.amqp' in sys.modules, 'celery.events.dispatcher' in sys.modules,\n"
+        "      app._pool is None)\n"
     )
     env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "warm-up-test-secret-key-0123456789"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -44,4 +50,4 @@ def test_loading_the_wsgi_application_imports_every_view_and_the_rating_template
         check=True,
         timeout=120,
     )
-    assert result.stdout.split() == ["True"] * 7
+    assert result.stdout.split() == ["True"] * 11
