@@ -7,10 +7,11 @@ study, reviewer and report, one report per position in a reviewer's queue.
 
 import hashlib
 import secrets
+from collections.abc import Collection
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
@@ -81,6 +82,20 @@ class Tag(models.Model):
         return self.name
 
 
+class ReportManager(models.Manager["Report"]):
+    def ids_by_code(self, codes: Collection[str]) -> dict[str, int]:
+        """The id of each stored report among `codes`, by code (unknown codes are absent).
+        On PostgreSQL the codes go as one array: `code__in` of an import's 2,000 codes sent
+        2,000 parameters, a query that took 15-40 ms to build and parse, against 5 ms."""
+        if connection.vendor != "postgresql":
+            return dict(self.filter(code__in=codes).values_list("code", "pk"))
+        # The model's own table name; the codes are bound.
+        sql = f"SELECT code, id FROM {self.model._meta.db_table} WHERE code = ANY(%s)"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(codes)])
+            return dict(cursor.fetchall())
+
+
 class Report(models.Model):
     class Source(models.TextChoices):
         REAL = "real", _("Real")
@@ -106,6 +121,8 @@ class Report(models.Model):
     content_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="reports")
+
+    objects = ReportManager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -162,11 +162,11 @@ class StudyViewSet(
         codes = set(payload.validated_data["report_codes"])
         # Only what the check and the insert read: loading 2,000 whole reports (texts,
         # provenance) cost more than adding them.
-        reports = list(Report.objects.filter(code__in=codes).only("pk", "code"))
-        unknown = sorted(codes - {report.code for report in reports})
+        report_ids = Report.objects.ids_by_code(codes)
+        unknown = sorted(codes - report_ids.keys())
         if unknown:
             raise ValidationError({"report_codes": [f"Unknown report codes: {', '.join(unknown)}"]})
-        services.study_reports_add(study=study, reports=reports)
+        services.study_report_ids_add(study=study, report_ids=report_ids.values())
         return Response(StudySerializer(study).data)
 
     @extend_schema(request=None, responses=StudySerializer)

@@ -276,8 +276,7 @@ def _codes_unique(count: int) -> list[str]:
     while len(codes) < count:
         codes.add(report_code_new())
         if len(codes) == count:
-            taken = set(Report.objects.filter(code__in=codes).values_list("code", flat=True))
-            codes -= taken
+            codes -= Report.objects.ids_by_code(codes).keys()
     return list(codes)
 
 

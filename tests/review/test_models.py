@@ -120,3 +120,16 @@ def test_codes_draw_each_letter_of_the_alphabet_uniformly(monkeypatch):
     monkeypatch.undo()
     assert re.fullmatch(r"R-[0-9A-HJKMNP-TV-Z]{6}", models.report_code_new())
     assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{10}", models.assignment_code_new())
+
+
+def test_report_ids_by_code_answers_the_stored_codes_as_one_array_parameter(
+    db, django_assert_num_queries
+):
+    reports = ReportFactory.create_batch(3)
+    asked = [reports[0].code, reports[2].code, "R-NOPE00", *(f"X{n:07d}" for n in range(2000))]
+    with django_assert_num_queries(1) as captured:
+        found = Report.objects.ids_by_code(asked)
+    assert found == {reports[0].code: reports[0].pk, reports[2].code: reports[2].pk}
+    # One bound array, not a parameter per code: 2,000 of those cost 15-40 ms to send.
+    assert "= ANY(" in captured.captured_queries[0]["sql"]
+    assert Report.objects.ids_by_code([]) == {}
