@@ -89,6 +89,10 @@ FIXTURE_TEXTS = [
     "Seen in [DATE], reviewed in June 2020 by xxx.",
     "Monsieur XxX, né le xXx, CENTRE HOSPITALIER <HOPITAL>.",
     "Revue en 1919, 1999 et 1920 ; en 03/1919.",
+    # Every title before a repeated name, in any case; inside a word (no title); near misses.
+    "Mlle Salmon Salmon. DOCTEUR Jean Dupont DUPONT. pr Lee Lee; Mrs Smith Smith's; Ms Ng Ng."
+    " mr Li Li, M. Roy Roy-Martin, Mme Roux roux, madame Petit Petit, monsieur Bon Bon,"
+    " Dr No No, docteur Zé Zé, MLLE Ève ÈVE. xMr Li Li, Mr Li Lim, Dr Li  Li, PrLi Li.",
 ]
 
 # --- the rules as written before -------------------------------------------------------------
@@ -207,10 +211,17 @@ def _spans_before(text: str, rules: tuple[PlaceholderRule, ...]) -> list[tuple[i
     return grouped
 
 
+_REPEATED_NAME_AS_WRITTEN = re.compile(
+    r"\b(?:Madame|Monsieur|Mme|Mlle|M\.|Dr|Docteur|Pr|Mrs|Mr|Ms)\s+(?:[A-ZÀ-Ý][\w'-]*\s+)?"
+    r"([A-ZÀ-Ý][\w'-]+)\s+\1\b",
+    re.IGNORECASE,
+)
+
+
 def _wording_problems_before(text: str) -> list[coherence.CoherenceProblem]:
     problems = [
         coherence.CoherenceProblem("repeated_name", match.group(0))
-        for match in coherence._REPEATED_NAME.finditer(text)
+        for match in _REPEATED_NAME_AS_WRITTEN.finditer(text)
     ]
     problems += [
         coherence.CoherenceProblem("agreement", match.group(0))
@@ -368,6 +379,10 @@ _FRAGMENTS = [
     *("sortie le ", "revu le ", "RCP du ", "fait le ", "du 03/02/2022 au ", "Paris, le "),
     *("Monsieur Dupont Dupont", "Madame X, né le ", "CENTRE HOSPITALIER <HOPITAL>", "le ***"),
     *("MADAME Y NÉ LE ", "M. Z NÉE LE ", "revue en 03/2021", "en 1919"),
+    # Every title, in any case, inside a word or not, with names repeated or nearly.
+    *("Docteur ", "DR ", "pr ", "Pr ", "Mlle ", "mlle ", "MRS ", "Ms ", "mme ", "dOCTEUR "),
+    *("Salmon Salmon", "salmon SALMON's", "Salmon Salmonella", "Jean Martin Martin", "Éric "),
+    *("Adam", "dp", "Md", "x", "_", "'", "É", "ſ", "K", "é"),
     *("en [DATE]", "depuis [DATE]", "hospitalisée", "\n", "\r\n", " ", ", ", ". ", "-", "/"),
 ]
 _TEXTS = st.lists(
