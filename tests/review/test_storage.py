@@ -92,8 +92,14 @@ def test_the_content_hash_has_one_index_and_no_like_index():
     assert hash_indexes == {"report_content_hash": ["content_hash"]}
 
 
-def test_report_texts_are_compressed_with_lz4():
+def test_report_texts_are_compressed_with_lz4_where_postgresql_has_it():
     with connection.cursor() as cursor:
+        # Migration 0020 sets LZ4 only where the server was built with it (Debian's and the
+        # official image's are); elsewhere the texts keep the default, pglz.
+        cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        has_lz4 = cursor.fetchone()[0]
         cursor.execute(
             """
             SELECT attname, attcompression FROM pg_attribute
@@ -101,13 +107,15 @@ def test_report_texts_are_compressed_with_lz4():
              ORDER BY attname
             """
         )
-        assert cursor.fetchall() == [("original_text", "l"), ("text", "l")]
+        column_method = "l" if has_lz4 else ""
+        assert cursor.fetchall() == [("original_text", column_method), ("text", column_method)]
     text = "Compte rendu d'hospitalisation. " * 200  # past TOAST's 2 kB: compressed
     report = Report.objects.create(text=text, original_text=text, source=Report.Source.REAL)
+    stored_method = "lz4" if has_lz4 else "pglz"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_column_compression(text), pg_column_compression(original_text),"
             " text = %s FROM review_report WHERE id = %s",
             [text, report.pk],
         )
-        assert cursor.fetchone() == ("lz4", "lz4", True)
+        assert cursor.fetchone() == (stored_method, stored_method, True)
