@@ -20,7 +20,12 @@ _MOJIBAKE = re.compile(
     "Ã[\u0080-\u00bf]|â€[\u0080-\u00bf™œ\u201c\u201d\u2018\u2019\u2013\u2014]|Å“"
 )
 _C1_CONTROLS = re.compile("[\u0080-\u009f]")
-_OTHER_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The C0 controls but tab, line feed and carriage return, and DEL: as bytes, for counting
+# them in the upload's bytes, where every accepted encoding has them as in ASCII (one byte
+# each; in UTF-8 no byte below 0x80 is part of another character). Counted in the decoded
+# text by `re`, they took ~40 ms of a 5 MB upload; `bytes.translate` deletes the others in ~3.
+_OTHER_CONTROLS = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_NOT_OTHER_CONTROLS = bytes(byte for byte in range(256) if byte not in _OTHER_CONTROLS)
 
 
 class TextDecodeError(ValueError):
@@ -94,7 +99,7 @@ def text_decode(data: bytes, *, encoding: str = "") -> tuple[str, str]:
     if (
         "\x00" in text
         or (not ascii_only and _C1_CONTROLS.search(text))
-        or len(_OTHER_CONTROLS.findall(text)) > 2
+        or len(data.translate(None, _NOT_OTHER_CONTROLS)) > 2
     ):
         raise TextDecodeError(_("binary data or control characters, not text"))
     mojibake = None if ascii_only else _MOJIBAKE.search(text)

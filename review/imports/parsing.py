@@ -575,12 +575,20 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 EXTERNAL_ID_MAX_CHARS = 255  # Report.external_id
 
 
+def _unstorable(text: str) -> bool:
+    # An ASCII string (a flag CPython keeps: no scan) holds no surrogate, and `in` finds a
+    # NUL with memchr: the scan by `re` took ~25 µs for each English report of an upload.
+    if text.isascii():
+        return "\x00" in text
+    return _UNSTORABLE.search(text) is not None
+
+
 def _unstorable_value(value: Any, where: str, depth: int = 0) -> str | None:
     """The first part of a record PostgreSQL would refuse, described, or None."""
     if depth > 32:
         return _("%(field)s is nested too deeply") % {"field": where}
     if isinstance(value, str):
-        if _UNSTORABLE.search(value):
+        if _unstorable(value):
             return _(
                 "%(field)s contains a NUL or invalid (lone surrogate) character, which "
                 "cannot be stored"
@@ -592,7 +600,7 @@ def _unstorable_value(value: Any, where: str, depth: int = 0) -> str | None:
         }
     elif isinstance(value, dict):
         for key, item in value.items():
-            label = f"{where} key" if _UNSTORABLE.search(str(key)) else f"{where}.{key}"
+            label = f"{where} key" if _unstorable(str(key)) else f"{where}.{key}"
             problem = _unstorable_value(str(key), label, depth + 1) or _unstorable_value(
                 item, f"{where}.{key}", depth + 1
             )

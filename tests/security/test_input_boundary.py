@@ -258,6 +258,10 @@ def test_json_body_valid_passes_boundary_unchanged(as_coordinator):
             {"text": "Compte\x00 rendu."},
             "text contains a NUL or invalid (lone surrogate) character",
         ),
+        (
+            {"text": "Compte rendu, évolution\x00 favorable."},
+            "text contains a NUL or invalid (lone surrogate) character",
+        ),
         ({"text": "Compte rendu.", "id": "x" * 300}, "the id is longer than 255 characters"),
         ({"text": "Compte rendu.", "poids": float("nan")}, "metadata.poids is nan"),
         ({"text": "Compte rendu.", "note": "\ud800"}, "metadata.note contains a NUL"),

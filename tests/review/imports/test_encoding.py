@@ -1,5 +1,7 @@
 """Reading uploaded bytes as text (pure functions, no database)."""
 
+import codecs
+
 import pytest
 
 from review.imports.encoding import TextDecodeError, text_decode
@@ -57,3 +59,34 @@ def test_an_ascii_text_can_hold_neither_c1_controls_nor_mojibake():
     # ASCII control characters are still looked for in an ASCII text.
     with pytest.raises(TextDecodeError, match="not text"):
         text_decode(b"Chest CT\x01\x02\x03 stable.")
+
+
+_CONTROLS_AS_TEXT = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]))
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15"])
+def test_the_controls_are_counted_in_bytes_that_every_accepted_encoding_reads_alike(codec):
+    # text_decode counts the control characters in the upload's bytes rather than in its
+    # text: in each encoding it reads, a control is one byte, the same code point, and no
+    # other byte (nor, in UTF-8, any sequence of them) decodes to one.
+    from review.imports.encoding import _OTHER_CONTROLS, DETECTION_CANDIDATES, ENCODINGS
+
+    assert {codecs.lookup(c).name for c in [*ENCODINGS, *DETECTION_CANDIDATES]} <= {
+        codecs.lookup(c).name for c in ("utf-8", "cp1252", "latin-1", "iso-8859-15")
+    }
+    assert bytes(map(ord, _CONTROLS_AS_TEXT)) == _OTHER_CONTROLS
+    for byte in range(256):
+        try:
+            character = bytes([byte]).decode(codec)
+        except UnicodeDecodeError:
+            continue  # a lone UTF-8 lead or continuation byte: only ever part of a letter
+        assert (character in _CONTROLS_AS_TEXT) == (byte in _OTHER_CONTROLS), byte
+
+
+@pytest.mark.parametrize("encoding", ["", "utf-8", "cp1252", "latin-1", "iso-8859-15"])
+def test_two_control_characters_pass_and_three_do_not(encoding):
+    two = "Évolution\x01 favorable\x1f, état stable.\n"
+    codec = "utf-8" if encoding in ("", "utf-8") else encoding
+    assert text_decode(two.encode(codec), encoding=encoding)[0] == two
+    with pytest.raises(TextDecodeError, match="not text"):
+        text_decode((two + "\x7f").encode(codec), encoding=encoding)
