@@ -20,6 +20,17 @@ the checkout it measures (Celery puts the working directory first on sys.path):
     done
 
 Every run empties the study and report tables of its database first.
+
+On a machine whose speed drifts (round eight's: the same loop 0.44 to 0.86 s from one run to
+the next), count instructions instead, deterministic to 0.01 %: with BENCH_CALLGRIND=1 the
+script switches valgrind's instrumentation on only around the three timed steps,
+
+    BENCH_CALLGRIND=1 DATABASE_URL=$PG/sr_ready_new valgrind --tool=callgrind \
+      --instr-atstart=no --callgrind-out-file=/tmp/cg.new $PY bench/import_ready.py
+    grep ^totals: /tmp/cg.new
+
+(about 90 s a run; the Python process only, not PostgreSQL's; SHA-256 runs there without the
+CPU's SHA instructions, so hashing weighs several times what it does outside valgrind).
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import gc
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,6 +56,14 @@ django.setup()
 
 REPORTS = 2000
 REVIEWERS = 16
+
+
+def callgrind_instrument(*, on: bool) -> None:
+    """Under `valgrind --tool=callgrind --instr-atstart=no` with BENCH_CALLGRIND=1: count
+    the instructions from here (on) to here (off)."""
+    if os.environ.get("BENCH_CALLGRIND"):
+        state = "on" if on else "off"
+        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)
 
 
 def main() -> int:
@@ -91,6 +111,7 @@ def main() -> int:
     body = "".join(
         json.dumps({"text": f"{make_report(rng)} {suffix}"}) + "\n" for _ in range(REPORTS)
     ).encode()
+    callgrind_instrument(on=True)
     started, cpu_started = time.perf_counter(), time.process_time()
     report_import = report_import_commit(
         data=body,
@@ -106,6 +127,7 @@ def main() -> int:
     added = time.perf_counter()
     services.study_open(study=study, actor=coordinator)
     opened, cpu_ended = time.perf_counter(), time.process_time()
+    callgrind_instrument(on=False)
     total = opened - started
     print(
         f"{REPO.name}: import {imported - started:.2f} s, add {added - imported:.2f} s, "
