@@ -6,6 +6,7 @@
 #
 #   bench/peer/run_side_by_side.sh                 # 1 cycle, figures into $OUT
 #   CYCLES=3 ITEMS=2000 bench/peer/run_side_by_side.sh
+#   APPS="synthreports" bench/peer/run_side_by_side.sh   # some adapters only (old against new)
 #
 # Needs: the repository's .venv (make .venv/.installed), PostgreSQL and Redis on 127.0.0.1,
 # and Label Studio installed from PyPI into a separate venv in a scratch folder, never in
@@ -31,7 +32,12 @@ LS_PORT=8080
 SR_PORT=8001
 LS_TOKEN=0123456789abcdef0123456789abcdef01234567
 mkdir -p "$OUT" "$SCRATCH/data"
-LSPKG="$("$LS_VENV/bin/python" -c 'import label_studio, os; print(os.path.dirname(label_studio.__file__))')"
+APPS="${APPS:-label-studio synthreports synthreports-browser}"
+with_ls() { [[ " $APPS " == *" label-studio "* ]]; }
+LSPKG=""
+if with_ls; then
+  LSPKG="$("$LS_VENV/bin/python" -c 'import label_studio, os; print(os.path.dirname(label_studio.__file__))')"
+fi
 PM="$(head -1 "$(psql -h 127.0.0.1 -U postgres -Atc 'SHOW data_directory')/postmaster.pid")"
 
 ls_env() {
@@ -54,16 +60,18 @@ databases_create() {
   $PG -c "DROP DATABASE IF EXISTS labelstudio_perf WITH (FORCE)" -c "DROP DATABASE IF EXISTS perf_sr WITH (FORCE)"
   $PG -c "CREATE DATABASE perf_sr"
   redis-cli -n 6 FLUSHDB >/dev/null
-  # Label Studio's migrations take minutes: made once into a template database, copied after.
-  if $PG -Atc "SELECT 1 FROM pg_database WHERE datname = 'labelstudio_template'" | grep -q 1; then
-    $PG -c "CREATE DATABASE labelstudio_perf TEMPLATE labelstudio_template"
-  else
-    $PG -c "CREATE DATABASE labelstudio_perf"
-    (ls_env; cd "$SCRATCH" && "$LS_VENV/bin/label-studio" init --username admin@bench.local \
-      --password benchpass123 --user-token "$LS_TOKEN" --enable-legacy-api-token > "$OUT/ls-init.log" 2>&1)
-    $PG -c "CREATE DATABASE labelstudio_template TEMPLATE labelstudio_perf"
+  if with_ls; then
+    # Label Studio's migrations take minutes: made once into a template database, copied after.
+    if $PG -Atc "SELECT 1 FROM pg_database WHERE datname = 'labelstudio_template'" | grep -q 1; then
+      $PG -c "CREATE DATABASE labelstudio_perf TEMPLATE labelstudio_template"
+    else
+      $PG -c "CREATE DATABASE labelstudio_perf"
+      (ls_env; cd "$SCRATCH" && "$LS_VENV/bin/label-studio" init --username admin@bench.local \
+        --password benchpass123 --user-token "$LS_TOKEN" --enable-legacy-api-token > "$OUT/ls-init.log" 2>&1)
+      $PG -c "CREATE DATABASE labelstudio_template TEMPLATE labelstudio_perf"
+    fi
+    (ls_env; cd "$SCRATCH" && "$LS_VENV/bin/python" "$BENCH/ls_make_raters.py" 16 > "$OUT/ls-raters.json")
   fi
-  (ls_env; cd "$SCRATCH" && "$LS_VENV/bin/python" "$BENCH/ls_make_raters.py" 16 > "$OUT/ls-raters.json")
   (sr_env; cd "$REPO" && "$SR_PY" manage.py migrate --noinput -v 0 \
     && "$SR_PY" manage.py collectstatic --noinput -v 0 \
     && "$SR_PY" "$BENCH/sr_make_raters.py" 16 > "$OUT/sr-raters.json" 2> "$OUT/sr-admin.txt")
@@ -120,9 +128,12 @@ run() {  # $1 = adapter, $2 = cycle, $3 = seed of the reports
 # project or study and imports its own reports (seeds differ, so no import is a duplicate).
 databases_create
 for i in $(seq 1 "$CYCLES"); do
-  run label-studio "$i" $((1000 + i))
-  run synthreports "$i" $((1000 + i))
-  run synthreports-browser "$i" $((2000 + i))
+  for adapter in $APPS; do
+    case "$adapter" in
+      synthreports-browser) run "$adapter" "$i" $((2000 + i)) ;;
+      *) run "$adapter" "$i" $((1000 + i)) ;;
+    esac
+  done
 done
 "$SR_PY" "$BENCH/summarize.py" "$OUT" > "$OUT/summary.md"
 cat "$OUT/summary.md"
