@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from review.surrogates import age_on
-from review.timeline import DateMention, Timeline, timeline_build
+from review.timeline import DateMention, Timeline, lower_case, timeline_build
 
 # A title, an optional first name, then one name twice, in any case: "\b(?:Madame|Monsieur|
 # Mme|Mlle|M\.|Dr|Docteur|Pr|Mrs|Mr|Ms)\s+(?:[A-ZÀ-Ý][\w'-]*\s+)?([A-ZÀ-Ý][\w'-]+)\s+\1\b" with
@@ -129,7 +129,7 @@ def _wording_problems(text: str) -> list[CoherenceProblem]:
         (_FEMALE_TITLE_MALE_BIRTH, _BIRTH_NEEDS),
         (_MALE_TITLE_FEMALE_BIRTH, _BIRTH_NEEDS),
     )
-    lowered = text.lower()
+    lowered = lower_case(text)
     problems += [
         CoherenceProblem("agreement", match.group(0))
         for pattern, needs in scanned

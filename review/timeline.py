@@ -221,6 +221,14 @@ def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
 
 
 @lru_cache(maxsize=16)
+def lower_case(text: str) -> str:
+    """`text.lower()`, kept for the last texts as `digit_runs` is: an import's prefilters
+    look for their marks in a report's lower case four times (the placeholder rules before
+    and after the surrogates, the ages, the coherence check's wording)."""
+    return text.lower()
+
+
+@lru_cache(maxsize=16)
 def digit_run_starts(text: str) -> tuple[int, ...]:
     """Where each run of digits in `text` starts, in order (kept as `digit_runs` is: each
     report's are asked for by four scans)."""
@@ -475,6 +483,7 @@ def text_dates_sub(
     return substituted(text, text_dates_find(pattern, text), replacement)
 
 
+@lru_cache(maxsize=16)  # asked three times of each imported report
 def year_written(text: str) -> bool:
     """False when no `YEAR_PATTERNS` pattern can match `text`."""
     return "19" in text or "20" in text
@@ -532,7 +541,7 @@ def ages_find(text: str) -> list[AgeMention]:
     # `_AGED` matches (no other character folds to a, g, e or d: checked over all of
     # Unicode by the prefilter tests).
     starts: Sequence[int] = digit_run_starts(text)
-    if "aged" in text.lower():
+    if "aged" in lower_case(text):
         starts = sorted((*starts, *(match.start() for match in _AGED.finditer(text))))
     for match in finditer_at(AGE, text, starts):
         mention = age_mention(text, match)

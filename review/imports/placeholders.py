@@ -38,6 +38,7 @@ from review.timeline import (
     NUMERIC_MONTH_YEAR,
     Timeline,
     digit_run_starts,
+    lower_case,
     role_before,
     sub_at,
     text_date_written,
@@ -138,7 +139,7 @@ class PlaceholderRule:
     def may_match(self, text: str) -> bool:
         if not self.needs:
             return True
-        haystack = text.lower() if self.needs_lowercase else text
+        haystack = lower_case(text) if self.needs_lowercase else text
         return any(needed in haystack for needed in self.needs)
 
 
