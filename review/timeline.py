@@ -221,14 +221,6 @@ def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
 
 
 @lru_cache(maxsize=16)
-def lower_case(text: str) -> str:
-    """`text.lower()`, kept for the last texts as `digit_runs` is: an import's prefilters
-    look for their marks in a report's lower case four times (the placeholder rules before
-    and after the surrogates, the ages, the coherence check's wording)."""
-    return text.lower()
-
-
-@lru_cache(maxsize=16)
 def digit_run_starts(text: str) -> tuple[int, ...]:
     """Where each run of digits in `text` starts, in order (kept as `digit_runs` is: each
     report's are asked for by four scans)."""
@@ -481,6 +473,14 @@ def text_dates_sub(
     """`pattern.sub(replacement, text)` for FR_TEXT_DATE or EN_TEXT_DATE (see
     `text_dates_find`)."""
     return substituted(text, text_dates_find(pattern, text), replacement)
+
+
+@lru_cache(maxsize=16)
+def lower_case(text: str) -> str:
+    """`text.lower()`, kept for the last texts as `digit_runs` is: an import's prefilters
+    look for their marks in a report's lower case four times (the placeholder rules before
+    and after the surrogates, the ages, the coherence check's wording)."""
+    return text.lower()
 
 
 @lru_cache(maxsize=16)  # asked three times of each imported report

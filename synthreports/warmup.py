@@ -49,11 +49,11 @@ def warm_up() -> None:
 
 
 def celery_sender_load() -> None:
-    """What the first task a process sends loads (40-70 ms): a rating's submit schedules
-    the study's results refresh, an import its search index, so a reviewer's first submit
-    to each worker paid it. Only classes and routing tables: no broker connection and no
-    pool is made here, which a forked worker would share (each worker connects on its
-    first send, ~10 ms)."""
+    """Load what sending a first task loads (40-70 ms): a submit schedules the study's
+    results refresh and an import its search index, so a reviewer's first submit to each
+    worker paid it. Only classes and routing tables: no broker connection and no pool is
+    made here, which the forked workers would share (each connects on its first send,
+    ~10 ms)."""
     # The result backend's class: found by scanning the installed packages' entry points
     # (cached by Celery for the process's life) even when results are disabled.
     by_url(celery_app.conf.result_backend, celery_app.loader)
