@@ -24,6 +24,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from review import user_cache
+
 ROLE_PERMISSIONS = ("coordinate", "rate")
 
 
@@ -105,13 +107,17 @@ def _user_with_roles(sql: str, param: int | str) -> User | None:
 class RoleReadingModelBackend(ModelBackend):
     """Django's ModelBackend, whose session lookup also reads the user's review roles in
     the same query: every signed-in page checks a role, so each request makes one query
-    for the user where it made two. Logging in is ModelBackend's, unchanged."""
+    for the user where it made two, and none while the user is kept in the shared cache
+    (`user_cache`). Logging in is ModelBackend's, unchanged."""
 
     def get_user(self, user_id):
         try:
-            user = _user_with_roles(_USER_WITH_ROLES_SQL, int(user_id))
+            user_id = int(user_id)
         except (TypeError, ValueError):
             return None  # ModelBackend's get() would find no user either
+        user = user_cache.user_cached_read(
+            user_id=user_id, read=lambda: _user_with_roles(_USER_WITH_ROLES_SQL, user_id)
+        )
         if user is None or not self.user_can_authenticate(user):
             return None
         return user
@@ -119,11 +125,13 @@ class RoleReadingModelBackend(ModelBackend):
 
 class RoleReadingTokenAuthentication(TokenAuthentication):
     """DRF's token authentication, reading the token's user and their review roles in one
-    query (two before, plus DRF's token read). Same answers: 401 for an unknown token or
-    an inactive user."""
+    query (two before, plus DRF's token read), or from the shared cache (`user_cache`).
+    Same answers: 401 for an unknown token or an inactive user."""
 
     def authenticate_credentials(self, key):
-        user = _user_with_roles(_TOKEN_USER_WITH_ROLES_SQL, key)
+        user = user_cache.token_user_cached_read(
+            token=key, read=lambda: _user_with_roles(_TOKEN_USER_WITH_ROLES_SQL, key)
+        )
         if user is None:
             raise AuthenticationFailed(_("Invalid token."))
         if not user.is_active:

@@ -251,6 +251,15 @@ if SESSION_STORE == "cache" and CACHE_BACKEND == "locmem":
     raise ImproperlyConfigured("SESSION_STORE=cache needs CACHE_BACKEND=redis or database.")
 SESSION_ENGINE = f"django.contrib.sessions.backends.{SESSION_STORE}"
 
+# The signed-in user and their roles kept this long in Redis (review/user_cache.py): the
+# rating flow's score save then makes one statement, not two. Changes made through the ORM
+# forget the users concerned at once; others are seen within this time. 0 turns it off; off
+# without Redis (the database cache would answer with a query, a process's memory is not
+# shared between workers).
+USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 60 if CACHE_BACKEND == "redis" else 0, minimum=0)
+if USER_CACHE_SECONDS and CACHE_BACKEND == "locmem":
+    raise ImproperlyConfigured("USER_CACHE_SECONDS needs CACHE_BACKEND=redis or database.")
+
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 SESSION_COOKIE_HTTPONLY = True

@@ -44,6 +44,15 @@ def test_check_deploy_clean_with_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
+def test_startup_refuses_users_kept_in_one_process_s_memory():
+    # Each gunicorn worker would keep its own copy, which another's change cannot forget.
+    result = _manage("check", DEBUG="true", CACHE_BACKEND="locmem", USER_CACHE_SECONDS="60")
+    assert result.returncode == 1
+    assert "USER_CACHE_SECONDS needs CACHE_BACKEND=redis or database." in result.stderr
+    result = _manage("check", DEBUG="true", CACHE_BACKEND="locmem", USER_CACHE_SECONDS="0")
+    assert result.returncode == 0, result.stderr
+
+
 def test_startup_refuses_missing_secret_key_outside_debug():
     result = _manage("check", DEBUG="false")
     assert result.returncode == 1
