@@ -7,10 +7,15 @@ may be token-authenticated, which the session middleware does not see, so every 
 answer is covered too.
 """
 
+import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import http_date
+
+# What add_never_cache_headers writes on a response that has neither header yet.
+NEVER_CACHE_CONTROL = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 class ReviewerNoStoreMiddleware:
@@ -20,6 +25,11 @@ class ReviewerNoStoreMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.path.startswith("/api/") or request.user.is_authenticated:
-            # no-store, no-cache, must-revalidate, private, max-age=0.
-            add_never_cache_headers(response)
+            if "Cache-Control" in response or "Expires" in response:
+                add_never_cache_headers(response)  # merges with what the view set
+            else:
+                # The usual answer, written directly: Django's merge parses and rebuilds
+                # the header: ~3 % of a score save's Python.
+                response.headers["Expires"] = http_date(time.time())
+                response.headers["Cache-Control"] = NEVER_CACHE_CONTROL
         return response

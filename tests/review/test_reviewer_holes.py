@@ -74,3 +74,29 @@ def test_token_api_answers_are_no_store(reviewer):
     response = Client().get("/api/v1/me/queue/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("view_headers", [{}, {"Cache-Control": "max-age=300, public"}])
+def test_no_store_headers_are_django_s_own(view_headers, rf, reviewer, monkeypatch):
+    """ReviewerNoStoreMiddleware writes the usual answer's headers itself: they must be the
+    ones add_never_cache_headers writes, and a view's own Cache-Control is still merged."""
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+
+    from review import middleware
+
+    monkeypatch.setattr(middleware.time, "time", lambda: 1_790_000_000.0)
+    monkeypatch.setattr("django.utils.cache.time.time", lambda: 1_790_000_000.0)
+
+    def view(request):
+        return HttpResponse("x", headers=view_headers)
+
+    request = rf.get("/r/ABC/")
+    request.user = reviewer
+    answered = middleware.ReviewerNoStoreMiddleware(view)(request)
+    expected = view(request)
+    add_never_cache_headers(expected)
+    assert dict(answered.headers) == dict(expected.headers)
+    assert answered["Expires"] == "Mon, 21 Sep 2026 14:13:20 GMT"
+    # The view's max-age and public give way (Django drops public when private is set).
+    assert answered["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
