@@ -5,8 +5,10 @@ their absolute figures drift by tens of percent between runs. This script drives
 WSGI handler directly (no network, no gunicorn) through one reviewer's flow and prints the
 process's CPU plus the PostgreSQL backends' CPU per item, after five warm-up items:
 
-- browser: GET the rating page, six htmx saves, POST the submit with the form's fields as a
-  browser posts them (its radio buttons: the six scores; the comment; the reading time);
+- browser: the rating page, six htmx saves, POST the submit with the form's fields as a
+  browser posts them (its radio buttons: the six scores; the comment; the reading time; the
+  "answer" rate.js sets), which answers with the next report's page (a checkout from before
+  that answers 302, and the next item GETs the page);
 - api: GET /api/v1/me/next/, POST the submit with the six scores (`Prefer: return=minimal`;
   BENCH_API_SUBMIT=separate: PUT the six scores, then POST the submit);
 - beat: one reading-time beat of the rating page (POST /r/<code>/heartbeat/), the request a
@@ -111,9 +113,12 @@ class Client:
         return answer["status"], answer["headers"], content
 
 
-def browser_item(client: Client, location: str, csrf: str) -> str:
-    status, _headers, page = client("GET", location)
-    assert status == 200, (status, location)
+def browser_item(client: Client, location: str, csrf: str, page: bytes | None) -> tuple:
+    """One report: its page (unless the previous submit answered with it), six saves, the
+    submit. Returns the next report's address and, when the submit answered with it, page."""
+    if page is None:
+        status, _headers, page = client("GET", location)
+        assert status == 200, (status, location)
     code = location.rstrip("/").split("/")[-1]
     keys = re.findall(r'data-domain="([^"]+)"', page.decode())
     for key in keys:
@@ -124,12 +129,16 @@ def browser_item(client: Client, location: str, csrf: str) -> str:
             HTTP_HX_REQUEST="true",
         )
         assert status == 200, status
-    form = f"csrfmiddlewaretoken={csrf}&active_ms=30000&comment=&" + "&".join(
+    # As rate.js sends it: "answer=next-page" asks for the next report's page in the
+    # answer; a checkout from before that answers 302, and the next item GETs the page.
+    form = f"csrfmiddlewaretoken={csrf}&active_ms=30000&comment=&answer=next-page&" + "&".join(
         f"score-{key}=7" for key in keys
     )
-    status, headers, _b = client("POST", f"/r/{code}/submit/", form.encode())
+    status, headers, body = client("POST", f"/r/{code}/submit/", form.encode())
+    if status == 200:
+        return re.search(rb'data-url="([^"]+)"', body).group(1).decode(), body
     assert status == 302, status
-    return headers["Location"]
+    return headers["Location"], None
 
 
 def api_item(client: Client, study_code: str) -> None:
@@ -166,10 +175,11 @@ def measure(flow: str, reviewer: int) -> None:
         _s, headers, _b = client("GET", f"/s/{state['study']}/continue/")
         location = headers["Location"]
     if flow == "browser":
+        page = None
 
         def item() -> None:
-            nonlocal location
-            location = browser_item(client, location, csrf)
+            nonlocal location, page
+            location, page = browser_item(client, location, csrf, page)
     elif flow == "beat":
         client("GET", location)  # the page opens the visit the beats add to
         code = location.rstrip("/").split("/")[-1]

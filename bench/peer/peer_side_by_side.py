@@ -7,7 +7,7 @@ none of which changes what the Label Studio adapter does:
   - adapter.configure(raters, args) after construction (synthreports needs the reviewer names);
   - per-rater item lists in the page phase (adapter.page_ids_for), since a synthreports reviewer
     may open only their own assignments;
-  - adapter.submit_ok(resp) to judge a submit (the browser flow's submit answers 302);
+  - adapter.submit_ok(resp) to judge a submit (the browser flow's submit answers 200 with the next page, or 302);
   - per-request sub-operation timings (adapter.substats_*) for operations made of several requests;
   - the load average and, with --pg-own-db, the transactions of OTHER databases on the shared
     PostgreSQL server during each phase (to tell whether the postmaster's CPU was all ours);
@@ -397,8 +397,10 @@ class SynthreportsBrowserAdapter(SynthreportsAdapter):
                 time: GET /s/{study}/continue/ -> 302 -> GET /r/{code}/)
     submit    = six htmx score saves POST /r/{code}/score/{domain}/ (one per click) +
                 POST /r/{code}/submit/ with the form's fields as a browser sends them (its
-                radio buttons: the six scores; the comment; the reading time), 302 to the
-                next report, not followed here
+                radio buttons: the six scores; the comment; the reading time; the "answer"
+                rate.js sets), answered with the next report's page, which the next item
+                then takes without a request (a checkout from before that answers 302 to the
+                next report, not followed here: the next item GETs it)
     The rater logs in once (POST /accounts/login/) during the unrecorded warm-up."""
 
     name = 'synthreports-browser'
@@ -406,6 +408,7 @@ class SynthreportsBrowserAdapter(SynthreportsAdapter):
     def __init__(self, base_url: str, admin: Rater):
         super().__init__(base_url, admin)
         self._next_loc: dict = {}
+        self._next_page: dict = {}  # the page a submit answered with, per client
         self._logged: set = set()
 
     async def _ensure_session(self, c: httpx.AsyncClient, r: Rater) -> None:
@@ -416,6 +419,9 @@ class SynthreportsBrowserAdapter(SynthreportsAdapter):
 
     async def next_item(self, c: httpx.AsyncClient, r: Rater) -> tuple:
         await self._ensure_session(c, r)
+        answered = self._next_page.pop(id(c), None)
+        if answered is not None:
+            return answered  # the previous submit's answer: no request
         loc = self._next_loc.pop(id(c), None)
         if loc is None:
             code = await self._study_code(c)
@@ -439,18 +445,22 @@ class SynthreportsBrowserAdapter(SynthreportsAdapter):
                                                            data={f'score-{key}': str(v)}, headers=hdr))
             if s.status_code != 200:
                 return s
-        form = {'csrfmiddlewaretoken': csrf, 'active_ms': '30000', 'comment': '',
+        form = {'csrfmiddlewaretoken': csrf, 'active_ms': '30000', 'comment': '', 'answer': 'next-page',
                 **{f'score-{key}': str(v) for key, v in zip(self.domain_keys or [], scores)}}
         sub = await self._timed_sub('submit_POST', c.post(f'{self.base}/r/{item_id}/submit/', data=form,
                                                           headers={'X-CSRFToken': csrf,
                                                                    'Referer': f'{self.base}/r/{item_id}/'}),
-                                    (302,))
+                                    (200, 302))
         if sub.status_code == 302:
             self._next_loc[id(c)] = sub.headers.get('location', '')
+        elif sub.status_code == 200:
+            url = re.search(r'data-url="(/r/[^"]+)"', sub.text)
+            if url:
+                self._next_page[id(c)] = (sub, url.group(1).rstrip('/').split('/')[-1])
         return sub
 
     def submit_ok(self, resp: httpx.Response) -> bool:
-        return resp.status_code == 302
+        return resp.status_code in (200, 302)
 
 
 ADAPTERS = {'label-studio': LabelStudioAdapter, 'synthreports': SynthreportsAdapter,

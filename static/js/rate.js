@@ -16,6 +16,12 @@
   let current = 0;
   const undoStack = [];
 
+  // A submit answers with the next report's page (see the submit below) at the submit's
+  // address: show the report's own, so that a reload or a bookmark is a GET of this report.
+  if (layout.dataset.url && window.location.pathname !== layout.dataset.url) {
+    window.history.replaceState(null, "", layout.dataset.url);
+  }
+
   // ---- Active reading time --------------------------------------------------------------
   // Counted while the page is visible, the window focused and the reviewer not idle (no
   // input for 60 s), in milliseconds since the page was served. Every save, undo, submit
@@ -195,6 +201,9 @@
         showMissing(missing);
         return;
       }
+      // The next report's page in the submit's answer rather than by a redirect and a GET.
+      const answer = document.getElementById("submit-answer");
+      if (answer) answer.value = "next-page";
       const field = document.getElementById("submit-active-ms");
       if (field) {
         const total = visitActiveMs();

@@ -96,7 +96,12 @@ def test_reviewer_rates_a_report_with_the_keyboard_only(new_context, study_setup
     first.refresh_from_db()
     assert first.status == Assignment.Status.IN_PROGRESS
 
-    page.keyboard.press("Enter")
+    submit_url = reverse("review:rate_submit", args=[first.code])
+    with page.expect_response(lambda r: r.url.endswith(submit_url)) as submitted:
+        page.keyboard.press("Enter")
+    # The submit answers with the next report's page (no redirect and second request), and
+    # the page then shows its own address.
+    assert submitted.value.status == 200
     page.wait_for_url(f"**{reverse('review:rate', args=[second.code])}")
     expect(page.locator("#queue-progress")).to_have_text(ui["counter_second"])
     expect(page.locator("fieldset.domain input:checked")).to_have_count(0)
@@ -104,6 +109,17 @@ def test_reviewer_rates_a_report_with_the_keyboard_only(new_context, study_setup
     first.refresh_from_db()
     assert first.status == Assignment.Status.SUBMITTED
     assert first.submitted_at is not None
+    # A reload is a GET of that address: the submit is not sent again.
+    with page.expect_request(lambda r: r.resource_type == "document") as reloaded:
+        page.reload()
+    assert (reloaded.value.method, reloaded.value.url.split("//", 1)[1].split("/", 1)[1]) == (
+        "GET",
+        reverse("review:rate", args=[second.code]).lstrip("/"),
+    )
+    expect(page.locator("#queue-progress")).to_have_text(ui["counter_second"])
+    submitted_at = first.submitted_at
+    first.refresh_from_db()
+    assert first.submitted_at == submitted_at
     assert dict(Rating.objects.filter(assignment=first).values_list("domain__key", "score")) == {
         "language_quality": 7,
         "medical_consistency": 8,

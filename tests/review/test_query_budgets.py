@@ -161,6 +161,39 @@ def test_submit_queries_fixed(client, coordinator, django_assert_num_queries, si
     assert last.status == Assignment.Status.SUBMITTED
 
 
+@pytest.mark.parametrize("size", [2, 50])
+def test_submit_answering_with_the_next_page_queries_fixed(
+    client, coordinator, django_assert_num_queries, size
+):
+    """rate.js asks the submit for the next report's page ("answer": "next-page"): the
+    submit's statements, then the page's, in one request rather than a redirect and a GET."""
+    study, reviewer, last = _study_of(size, coordinator=coordinator)
+    before = Assignment.objects.filter(study=study, reviewer=reviewer).get(
+        position=last.position - 1
+    )
+    Assignment.objects.filter(pk=before.pk).update(status=Assignment.Status.IN_PROGRESS)
+    for domain in Domain.objects.filter(study=study):
+        services.rating_save(assignment=before, domain_key=domain.key, score=5)
+    _login(client, reviewer)
+    # The submit's four (test_submit_queries_fixed) and the rating page's three.
+    with django_assert_num_queries(REQUEST_OVERHEAD + 4 + 3):
+        response = client.post(
+            reverse("review:rate_submit", args=[before.code]), {"answer": "next-page"}
+        )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f'data-url="{reverse("review:rate", args=[last.code])}"' in body
+    assert f"Report {size} of {size}" in body
+    before.refresh_from_db()
+    last.refresh_from_db()
+    assert before.status == Assignment.Status.SUBMITTED
+    assert last.status == Assignment.Status.IN_PROGRESS  # opened by the answer, as by a GET
+    # Without the script's field (a browser without JavaScript): the redirect, as before.
+    response = client.post(reverse("review:rate_submit", args=[before.code]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("review:rate", args=[last.code])
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_study_progress_page_queries_fixed(
     coordinator_client, coordinator, django_assert_num_queries, size
