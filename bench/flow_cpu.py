@@ -24,6 +24,13 @@ reviewer of its own: a study has 64, each with ~90 reports):
       .venv/bin/python bench/flow_cpu.py browser $((2*i+1))
     done
 
+On a machine whose speed drifts, count the Python process's instructions instead (the
+items only; PostgreSQL's CPU is not counted: compare its statements per item):
+
+    BENCH_CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no \
+      --callgrind-out-file=/tmp/cg.flow .venv/bin/python bench/flow_cpu.py browser 0
+    grep ^totals: /tmp/cg.flow
+
 REPO is the checkout whose code runs (default: this one); both share the database
 BENCH_FLOW_DATABASE (default sr_flow_cpu), seeded by bench_rating's `seed_study` (2,000
 reports of 2,500 characters x 3 raters) with a token per reviewer for the API.
@@ -211,8 +218,10 @@ def measure(flow: str, reviewer: int) -> None:
         item()
     database_before = harness.postgres_backend_cpu(DATABASE)
     started = time.process_time()
+    harness.callgrind_instrument(on=True)
     for _ in range(ITEMS):
         item()
+    harness.callgrind_instrument(on=False)
     python_ms = (time.process_time() - started) * 1000 / ITEMS
     database_after = harness.postgres_backend_cpu(DATABASE)
     database_ms = harness.cpu_delta_seconds(database_before, database_after) * 1000 / ITEMS

@@ -40,6 +40,15 @@ BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "sr_bench")
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
+def callgrind_instrument(*, on: bool) -> None:
+    """Under `valgrind --tool=callgrind --instr-atstart=no` with BENCH_CALLGRIND=1: count
+    the instructions from here (on) to here (off). Instruction counts compare two checkouts
+    on a machine whose speed drifts (bench/import_ready.py, bench/flow_cpu.py)."""
+    if os.environ.get("BENCH_CALLGRIND"):
+        state = "on" if on else "off"
+        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)
+
+
 def database_url(name: str = BENCH_DATABASE) -> str:
     return f"{POSTGRES_SERVER_URL}/{name}"
 

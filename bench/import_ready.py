@@ -39,7 +39,6 @@ import gc
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -54,16 +53,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench.harness import callgrind_instrument  # noqa: E402
+
 REPORTS = 2000
 REVIEWERS = 16
-
-
-def callgrind_instrument(*, on: bool) -> None:
-    """Under `valgrind --tool=callgrind --instr-atstart=no` with BENCH_CALLGRIND=1: count
-    the instructions from here (on) to here (off)."""
-    if os.environ.get("BENCH_CALLGRIND"):
-        state = "on" if on else "off"
-        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)
 
 
 def main() -> int:
