@@ -1,8 +1,8 @@
 """The signed-in user and their review roles, kept for a minute in the shared cache.
 
 Every signed-in request reads its user and roles (one query, `permissions`): in the
-browser's rating flow 8 of a report's 21 statements, its six score saves being one statement
-each. With Redis as the cache (`USER_CACHE_SECONDS`, on with `CACHE_BACKEND=redis`), the user
+browser's rating flow 8 of a report's ~20 statements, its six score saves being one
+statement each (bench/RESULTS.md, round nine). With Redis as the cache (`USER_CACHE_SECONDS`, on with `CACHE_BACKEND=redis`), the user
 is read from the cache the session already comes from.
 
 What keeps a kept user true:
