@@ -2,8 +2,9 @@
 
 Every signed-in request reads its user and roles (one query, `permissions`): in the
 browser's rating flow 8 of a report's ~20 statements, its six score saves being one
-statement each (bench/RESULTS.md, round nine). With Redis as the cache (`USER_CACHE_SECONDS`, on with `CACHE_BACKEND=redis`), the user
-is read from the cache the session already comes from.
+statement each (bench/RESULTS.md, round nine). With Redis as the cache
+(`USER_CACHE_SECONDS`, on with `CACHE_BACKEND=redis`), the user is read from the cache the
+session already comes from.
 
 What keeps a kept user true:
 - every change made through the ORM to what the answer depends on (the user row, their
