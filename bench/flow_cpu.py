@@ -120,7 +120,9 @@ class Client:
         return answer["status"], answer["headers"], content
 
 
-def browser_item(client: Client, location: str, csrf: str, page: bytes | None) -> tuple:
+def browser_item(
+    client: Client, location: str, csrf: str, page: bytes | None
+) -> tuple[str, bytes | None]:
     """One report: its page (unless the previous submit answered with it), six saves, the
     submit. Returns the next report's address and, when the submit answered with it, page."""
     if page is None:

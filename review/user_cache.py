@@ -45,6 +45,8 @@ def enabled() -> bool:
 
 
 def _cached(key: str, read: Callable[[], User | None]) -> User | None:
+    if not enabled():
+        return read()
     try:
         user = cache.get(key)
     except Exception:  # a cache outage costs a query, never a sign-in
@@ -63,15 +65,11 @@ def _cached(key: str, read: Callable[[], User | None]) -> User | None:
 
 def user_cached_read(*, user_id: int, read: Callable[[], User | None]) -> User | None:
     """The user `user_id` with their roles: kept, or `read()` from the database and kept."""
-    if not enabled():
-        return read()
     return _cached(_user_key(user_id), read)
 
 
 def token_user_cached_read(*, token: str, read: Callable[[], User | None]) -> User | None:
     """The user of the API token `token` with their roles, kept as `user_cached_read`."""
-    if not enabled():
-        return read()
     return _cached(_token_key(token), read)
 
 
@@ -80,7 +78,7 @@ def users_forget(*, user_ids: Iterable[int]) -> None:
     transaction commits: forgetting before would let a request keep the old row again."""
     if not enabled():
         return
-    ids = sorted({int(user_id) for user_id in user_ids})
+    ids = {int(user_id) for user_id in user_ids}
     if not ids:
         return
     tokens = list(Token.objects.filter(user_id__in=ids).values_list("key", flat=True))
